@@ -1,0 +1,456 @@
+"""The analysis behind ``prunegraph fit``: every layer fitted and read against its null.
+
+For each model, each selected layer (and/or the whole network) and each degree kind, this
+module
+
+1. takes the degree sequence (dead units counted apart, never fitted),
+2. fits a power law by the Clauset–Shalizi–Newman method (:func:`prunegraph.fit.fit_power_law`,
+   optional bootstrap goodness of fit) and compares it with the alternatives on the same tail
+   (:func:`prunegraph.fit.compare_distributions`; the binomial uses n = the layer's fan-in for
+   in-degrees and fan-out for out-degrees),
+3. does the same on the layer's random-pruning null at identical density
+   (:func:`prunegraph.nulls.random_layer_like`), and
+4. tests whether the observed degrees have a heavier tail than the null's.
+
+The result is plain data (:class:`ModelAnalysis`, :class:`KindAnalysis`); the CLI, the report
+and the notebooks only format it.
+
+Verdict rules (in words, in this order)
+--------------------------------------
+* fewer than :data:`MIN_UNITS` alive units, or all degrees equal → ``"degenerate: ..."``
+  (a fully dense or regular layer has no distribution to fit; we say so rather than fit);
+* an alternative significantly better than the power law (LR p < 0.1, R < 0) → its name
+  ``"<alt> preferred"``, or ``"no heavy tail: binomial like random pruning"`` when it is the
+  binomial or Poisson;
+* GoF p ≤ 0.1 (bootstrap run) → ``"power law rejected (GoF p=…)"``;
+* otherwise ``"power law plausible"`` (``"... (no GoF test)"`` when no bootstrap was run).
+
+Heavier tail than the null
+--------------------------
+Both sequences have the same number of edges, hence the same mean degree; a heavier tail
+shows as a larger spread. We report the variance ratio ``var(observed)/var(null)`` with a
+one-sided Brown–Forsythe test (Levene's test with median centring; p halved in the direction
+of the ratio), and the two-sample Kolmogorov–Smirnov statistic and p-value
+(:func:`scipy.stats.ks_2samp`) for "the distributions differ".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import logging
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import InputError, UsageError
+from .nulls import random_layer_like
+
+log = logging.getLogger(__name__)
+
+#: JSON schema version of :meth:`ModelAnalysis.to_dict` (bump on any breaking change)
+SCHEMA_VERSION = "1.0"
+#: fewest alive units a degree sequence needs before it is fitted
+MIN_UNITS = 10
+#: significance level of the LR tests and the GoF test (Clauset et al. 2009 use 0.1)
+LEVEL = 0.1
+
+LAYER_KINDS = ("in", "out", "in_strength", "out_strength")
+NETWORK_KINDS = ("in", "out", "total", "strength")
+#: user-facing kind names -> (layer kind, network kind)
+KIND_MAP = {
+    "in": ("in", "in"),
+    "out": ("out", "out"),
+    "total": (None, "total"),
+    "strength": ("in_strength", "strength"),
+}
+DEFAULT_ALTERNATIVES = ("lognormal", "exponential", "stretched_exponential",
+                        "truncated_power_law", "poisson", "binomial")
+NULL_LIKE = {"binomial", "poisson"}
+
+
+@dataclass(frozen=True)
+class TailComparison:
+    """Observed vs null degree sequence: is the observed tail heavier?"""
+
+    variance_ratio: float
+    heavier_p: float          # one-sided Brown–Forsythe p for var(observed) > var(null)
+    ks_statistic: float
+    ks_p: float
+    max_ratio: float          # max observed degree / max null degree
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _num(v) for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class SideAnalysis:
+    """The fit of one degree sequence (observed or null)."""
+
+    n_units: int
+    n_dead: int
+    fit: Any | None                   # PowerLawFit or None when degenerate
+    comparisons: tuple = ()           # LikelihoodRatio, ...
+    verdict: str = ""
+    best_alternative: str | None = None
+    best_alternative_p: float | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_units": self.n_units,
+            "n_dead": self.n_dead,
+            "fit": None if self.fit is None else _clean(self.fit.to_dict()),
+            "comparisons": [_clean(c.to_dict()) for c in self.comparisons],
+            "verdict": self.verdict,
+            "best_alternative": self.best_alternative,
+            "best_alternative_p": _num(self.best_alternative_p),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class KindAnalysis:
+    """One layer (or the whole network) and one degree kind: observed, null, comparison."""
+
+    layer: str                # layer name, or "network"
+    layer_kind: str           # "linear", "conv", ..., or "network"
+    degree_kind: str
+    nodes: int
+    edges: int
+    density: float
+    observed: SideAnalysis
+    null: SideAnalysis | None
+    tail: TailComparison | None
+    degrees: np.ndarray = field(repr=False, compare=False)
+    null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "layer_kind": self.layer_kind,
+            "degree_kind": self.degree_kind,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "density": _num(self.density),
+            "observed": self.observed.to_dict(),
+            "null": None if self.null is None else self.null.to_dict(),
+            "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
+        }
+
+    def row(self) -> dict[str, Any]:
+        """A flat row for tables and CSV (the README documents each column)."""
+        f, nf = self.observed.fit, (self.null.fit if self.null else None)
+        return {
+            "layer": self.layer,
+            "kind": self.degree_kind,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "density": self.density,
+            "dead": self.observed.n_dead,
+            "alpha": None if f is None else f.alpha,
+            "sigma": None if f is None else f.sigma,
+            "xmin": None if f is None else f.xmin,
+            "xmax": None if f is None else f.xmax,
+            "n_tail": None if f is None else f.n_tail,
+            "ks_d": None if f is None else f.ks_distance,
+            "gof_p": None if f is None else f.p_value,
+            "best_alt": self.observed.best_alternative,
+            "best_alt_p": self.observed.best_alternative_p,
+            "verdict": self.observed.verdict,
+            "null_alpha": None if nf is None else nf.alpha,
+            "null_sigma": None if nf is None else nf.sigma,
+            "null_verdict": None if self.null is None else self.null.verdict,
+            "heavier_p": None if self.tail is None else self.tail.heavier_p,
+            "var_ratio": None if self.tail is None else self.tail.variance_ratio,
+        }
+
+
+@dataclass(frozen=True)
+class ModelAnalysis:
+    """Every analysed layer and kind of one model."""
+
+    source: str
+    results: tuple[KindAnalysis, ...]
+    settings: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line: how many sequences were fitted and how their verdicts split."""
+        counts: dict[str, int] = {}
+        for r in self.results:
+            key = r.observed.verdict.split(" (")[0]
+            counts[key] = counts.get(key, 0) + 1
+        heavier = sum(1 for r in self.results if r.tail and r.tail.heavier_p < LEVEL)
+        parts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        return (f"{self.source}: {len(self.results)} degree sequences; {parts}; "
+                f"{heavier} with a heavier tail than the random-pruning null (p < {LEVEL})")
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [r.row() for r in self.results]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "settings": _clean(self.settings),
+            "notes": list(self.notes),
+            "summary": self.summary(),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
+            layers: str | Sequence[str] = "*", bootstrap: int = 0,
+            alternatives: Sequence[str] = DEFAULT_ALTERNATIVES, truncated: bool = False,
+            null: bool = True, rng: int = 0, n_jobs: int = 1,
+            progress: bool = False) -> ModelAnalysis:
+    """Fit every selected degree sequence of ``net`` and read it against its null.
+
+    Parameters
+    ----------
+    net : NetworkGraph
+        From :func:`prunegraph.load`.
+    kinds : sequence of {"in", "out", "total", "strength"}
+        Degree kinds. ``total`` exists only for the whole network; per layer ``strength``
+        is the in-strength (sum of |w| into a unit).
+    scope : {"layer", "network", "both"}
+        Fit each layer's bipartite degrees, the whole network's unit degrees, or both.
+    layers : str or sequence of str
+        Glob pattern(s) on layer names (``"fc*"``); the whole network ignores it.
+    bootstrap : int
+        Semi-parametric bootstrap resamples for the GoF p-value (0 = none).
+    alternatives : sequence of str
+        Alternatives for the likelihood-ratio tests.
+    truncated : bool
+        Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
+    null : bool
+        Also analyse the random-pruning null of each layer at identical density.
+    rng : int
+        Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
+        results do not depend on which other layers were selected or on ``n_jobs``.
+
+    Returns
+    -------
+    ModelAnalysis
+
+    Examples
+    --------
+    >>> import torch, prunegraph
+    >>> from prunegraph.analysis import analyze
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = prunegraph.load(torch.nn.Sequential(torch.nn.Linear(50, 40), torch.nn.ReLU(),
+    ...                                           torch.nn.Linear(40, 30)))
+    >>> res = analyze(net, kinds=["in"], alternatives=["exponential"])
+    >>> [r.layer for r in res.results]
+    ['0', '2']
+    """
+    from . import fit as fitmod
+
+    unknown = [k for k in kinds if k not in KIND_MAP]
+    if unknown:
+        raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")
+    if scope not in ("layer", "network", "both"):
+        raise UsageError(f"unknown scope {scope!r}; choose layer, network or both")
+    if bootstrap < 0:
+        raise UsageError(f"--bootstrap must be >= 0, got {bootstrap}")
+    patterns = [layers] if isinstance(layers, str) else list(layers)
+    selected = [lg for lg in net.layers if any(fnmatch.fnmatchcase(lg.name, p) for p in patterns)]
+    if scope in ("layer", "both") and not selected:
+        names = ", ".join(lg.name for lg in net.layers)
+        raise UsageError(f"no layer matches {patterns}; layers are: {names}")
+
+    jobs: list[tuple[Any, str, str]] = []
+    if scope in ("layer", "both"):
+        for lg in selected:
+            for k in kinds:
+                lk = KIND_MAP[k][0]
+                if lk is not None:
+                    jobs.append((lg, k, lk))
+    if scope in ("network", "both"):
+        for k in kinds:
+            jobs.append((None, k, KIND_MAP[k][1]))
+
+    null_net = None
+    results = []
+    from ._progress import progress as _progress
+
+    for lg, kind, internal in _progress(jobs, desc=f"fit {net.source}", enabled=progress):
+        name = "network" if lg is None else lg.name
+        seed = _stream_seed(rng, name, kind)
+        if lg is None:
+            deg = net.degrees(kind=internal)
+            nodes, edges = int(len(deg.values)), int(sum(l.n_edges for l in net.layers))
+            possible = sum(l.in_units * l.out_units for l in net.layers)
+            density = edges / possible if possible else float("nan")
+            binom_n = None
+            layer_kind = "network"
+            if null and null_net is None:
+                from .nulls import random_network_like
+
+                null_net = random_network_like(net, rng=_stream_seed(rng, "network", "null"))
+            null_deg = null_net.degrees(kind=internal) if null else None
+        else:
+            deg = lg.degrees(internal)
+            nodes = lg.in_units + lg.out_units
+            edges, density = int(lg.n_edges), float(lg.density)
+            binom_n = lg.in_units if internal == "in" else lg.out_units if internal == "out" else None
+            layer_kind = lg.kind
+            null_deg = (random_layer_like(lg, rng=np.random.default_rng(seed + 1)).degrees(internal)
+                        if null else None)
+        discrete = "strength" not in internal
+        observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap,
+                         alternatives=_alts(alternatives, discrete, binom_n), binom_n=binom_n,
+                         truncated=truncated, seed=seed, n_jobs=n_jobs)
+        null_side = tail = None
+        if null_deg is not None:
+            null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap,
+                              alternatives=_alts(alternatives, discrete, binom_n), binom_n=binom_n,
+                              truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
+            tail = compare_tails(deg.alive, null_deg.alive)
+        results.append(KindAnalysis(
+            layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=nodes, edges=edges,
+            density=density, observed=observed, null=null_side, tail=tail,
+            degrees=np.asarray(deg.values), null_degrees=None if null_deg is None else np.asarray(null_deg.values)))
+    settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
+                "alternatives": list(alternatives), "truncated": truncated, "null": null,
+                "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "schema_version": SCHEMA_VERSION}
+    return ModelAnalysis(source=str(net.source), results=tuple(results), settings=settings,
+                         notes=tuple(net.notes))
+
+
+def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> list[str]:
+    out = []
+    for a in alternatives:
+        if a in NULL_LIKE and not discrete:
+            continue  # counting laws do not apply to strengths
+        if a == "binomial" and binom_n is None:
+            continue  # no fan-in to bound a whole-network total degree
+        out.append(a)
+    return out
+
+
+def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
+          binom_n: int | None, truncated: bool, seed: int, n_jobs: int) -> SideAnalysis:
+    values = np.asarray(deg.values)
+    alive = values[values > 0]
+    n_units, n_dead = int(values.size), int(values.size - alive.size)
+    if alive.size < MIN_UNITS:
+        return SideAnalysis(n_units, n_dead, None, verdict=(
+            f"degenerate: only {alive.size} alive units (need {MIN_UNITS}); nothing to fit"))
+    if np.all(alive == alive[0]):
+        return SideAnalysis(n_units, n_dead, None, verdict=(
+            f"degenerate: all degrees equal ({_fmt(alive[0])}), e.g. a dense or regular layer; "
+            "no distribution to fit"))
+    try:
+        fit = fitmod.fit_power_law(alive, discrete=discrete, bootstrap=bootstrap,
+                                   xmax=float(alive.max()) if truncated else None,
+                                   rng=seed, n_jobs=n_jobs)
+    except InputError as exc:
+        return SideAnalysis(n_units, n_dead, None, verdict=f"not fitted: {exc}", error=str(exc))
+    comps: tuple = ()
+    if alternatives:
+        try:
+            comps = tuple(fitmod.compare_distributions(fit, alternatives=alternatives,
+                                                       binomial_n=binom_n))
+        except InputError as exc:
+            log.warning("likelihood-ratio tests skipped: %s", exc)
+    verdict, best, best_p = verdict_of(fit, comps)
+    return SideAnalysis(n_units, n_dead, fit, comps, verdict, best, best_p)
+
+
+def verdict_of(fit, comparisons) -> tuple[str, str | None, float | None]:
+    """The verdict in words, and the best alternative with its LR p-value.
+
+    The best alternative is the one with the most negative normalised R among those
+    significantly preferred over the power law (p < :data:`LEVEL`); if none is significantly
+    preferred, the one with the smallest R is reported with its p-value for information.
+    """
+    preferred = [c for c in comparisons if c.R < 0 and c.p_value < LEVEL]
+    best = None
+    if preferred:
+        best = min(preferred, key=lambda c: c.normalized_R if not c.nested else -math.inf)
+        name = best.alternative.replace("_", " ")
+        if best.alternative in NULL_LIKE:
+            return (f"no heavy tail: {name} like random pruning", best.alternative, best.p_value)
+        return f"{name} preferred", best.alternative, best.p_value
+    if comparisons:
+        best = min(comparisons, key=lambda c: c.R)
+    bname = None if best is None else best.alternative
+    bp = None if best is None else best.p_value
+    if fit.p_value is not None and fit.p_value <= LEVEL:
+        return f"power law rejected (GoF p={fit.p_value:.2g})", bname, bp
+    if fit.p_value is None:
+        return "power law plausible (no GoF test)", bname, bp
+    return "power law plausible", bname, bp
+
+
+def compare_tails(observed: np.ndarray, null: np.ndarray) -> TailComparison | None:
+    """Test whether ``observed`` has a heavier tail (larger spread) than ``null``.
+
+    Returns None when either sample has fewer than 3 values. See the module docstring.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> heavy = rng.zipf(2.2, 2000).clip(max=500)
+    >>> binom = rng.binomial(500, heavy.mean() / 500, 2000)
+    >>> compare_tails(heavy, binom).heavier_p < 0.01
+    True
+    """
+    from scipy import stats
+
+    observed = np.asarray(observed, dtype=float)
+    null = np.asarray(null, dtype=float)
+    if observed.size < 3 or null.size < 3:
+        return None
+    v_obs, v_null = observed.var(ddof=1), null.var(ddof=1)
+    ratio = v_obs / v_null if v_null > 0 else (math.inf if v_obs > 0 else 1.0)
+    if v_obs == 0 and v_null == 0:
+        p = 1.0
+    else:
+        lev = stats.levene(observed, null, center="median")
+        p2 = float(lev.pvalue) if np.isfinite(lev.pvalue) else 1.0
+        p = p2 / 2 if ratio > 1 else 1 - p2 / 2
+    ks = stats.ks_2samp(observed, null)
+    max_ratio = observed.max() / null.max() if null.max() > 0 else math.inf
+    return TailComparison(float(ratio), float(p), float(ks.statistic), float(ks.pvalue),
+                          float(max_ratio))
+
+
+def _stream_seed(seed: int, name: str, kind: str) -> int:
+    """A seed for one (layer, kind): stable across runs, platforms and selections."""
+    return int(np.random.SeedSequence([int(seed), zlib.crc32(f"{name}\0{kind}".encode())])
+               .generate_state(1, dtype=np.uint32)[0])
+
+
+def _num(v):
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = float(v)
+    return v if math.isfinite(v) else None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def _clean(obj):
+    """Make a to_dict() result JSON-safe: numpy scalars to Python, NaN to None, inf to strings."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, (float, int, np.floating, np.integer, np.bool_)) and not isinstance(obj, bool):
+        return _num(obj)
+    return obj
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:.4g}"

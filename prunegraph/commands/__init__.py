@@ -1,0 +1,1 @@
+"""One module per ``prunegraph`` subcommand: ``HELP``, ``add_arguments(parser)``, ``run(args)``."""

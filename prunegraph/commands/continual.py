@@ -1,0 +1,145 @@
+"""``prunegraph continual``: grow → train → prune → freeze over a task stream; ``compare`` strategies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+
+HELP = "continual learning with preferential-attachment growth (run, or compare strategies)"
+DESCRIPTION = """\
+Continual learning on a pruned network: for each task grow new free connections (pa, uniform,
+gradient, packnet), train only them, prune to the task's budget by magnitude, freeze.
+
+  prunegraph continual --benchmark split-fmnist --model lenet300 --tasks 5 --epochs 3 \\
+      --growth pa --seed 0 --json results.json --checkpoint run.safetensors
+  prunegraph continual --checkpoint run.safetensors --resume ...     (continue a killed run)
+  prunegraph continual compare --benchmark split-digits --seeds 0 1 2 --plot cmp --json cmp.json
+  torchrun --nproc_per_node 2 -m prunegraph continual ...              (data-parallel, gloo)
+
+Results JSON: accuracy matrix R (row 0 before training), ACC, BWT, FWT, forgetting (definitions
+included), edges per task and total, steps to 95 % of final accuracy, wall time, beta per task.
+A --config JSON file holds any ContinualConfig keys; flags given on the command line win.
+"""
+
+# flag -> ContinualConfig field (None default = "not given", so the config file can fill it)
+_FLAGS = {
+    "benchmark": ("benchmark", str, "split-fmnist | permuted-fmnist | split-digits | permuted-digits"),
+    "model": ("model", str, "zoo model (default lenet300)"),
+    "tasks": ("n_tasks", int, "number of tasks (default 5)"),
+    "epochs": ("epochs", int, "training epochs per task (default 3)"),
+    "growth": ("growth", str, "pa | uniform | gradient | packnet (default pa)"),
+    "scenario": ("scenario", str, "task (per-task heads, default) | class"),
+    "first": ("first", str, "task 0 starts dense (default) or sparse"),
+    "budget": ("budget", str, "fixed (density*out*in per task, default) | share (of free positions)"),
+    "density": ("density", float, "fixed budget: kept edges per task per layer / (out*in) (0.05)"),
+    "share": ("share", float, "share budget: kept share of the free positions (0.1)"),
+    "head_density": ("head_density", float, "kept share of the task's head rows (0.5)"),
+    "grow_factor": ("grow_factor", float, "grown edges = grow_factor * kept budget (2.0)"),
+    "lr": ("lr", float, "learning rate (0.05)"),
+    "optimizer": ("optimizer", str, "sgd (Nesterov 0.9, default) | adam"),
+    "batch_size": ("batch_size", int, "mini-batch size (128)"),
+    "prune_iterations": ("prune_iterations", int, "magnitude-pruning rounds (1)"),
+    "retrain_epochs": ("retrain_epochs", int, "retraining epochs after each pruning round (1)"),
+    "eval_every": ("eval_every", int, "steps between learning-curve points (10)"),
+    "n_train": ("n_train", int, "per-task training subsample (all)"),
+    "n_test": ("n_test", int, "per-task test subsample (all)"),
+    "seed": ("seed", int, "seed (0)"),
+    "pa_default_alpha": ("pa_default_alpha", float, "pa fallback exponent when no power law is plausible (3)"),
+    "attachment_bootstrap": ("attachment_bootstrap", int, "bootstrap replicates of beta (100)"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", default="run", choices=("run", "compare"),
+                        help="run one configuration (default) or compare strategies over seeds")
+    parser.add_argument("--config", metavar="FILE", help="JSON file of ContinualConfig keys")
+    for flag, (_, typ, helptext) in _FLAGS.items():
+        parser.add_argument("--" + flag.replace("_", "-"), dest=flag, type=typ, default=None,
+                            help=helptext)
+    parser.add_argument("--json", metavar="PATH", help="write the results JSON here")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="safetensors checkpoint written after every task")
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="N",
+                        help="stop after N completed tasks")
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when present)")
+    parser.add_argument("--strategies", nargs="+", default=None, metavar="S",
+                        help="compare: strategies (default pa uniform gradient packnet)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="N",
+                        help="compare: seeds (default 0 1 2)")
+    parser.add_argument("--plot", metavar="STEM", help="compare: write STEM.png and STEM.svg")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _config(args):
+    from ..continual import ContinualConfig
+    from ..errors import InputError, UsageError
+
+    base: dict = {}
+    if args.config:
+        path = Path(args.config)
+        try:
+            base = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"--config {path}: no such file") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--config {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        if not isinstance(base, dict):
+            raise InputError(f"--config {path}: expected a JSON object of ContinualConfig keys")
+    for flag, (field, _, _) in _FLAGS.items():
+        v = getattr(args, flag)
+        if v is not None:
+            base[field] = v
+    base.setdefault("benchmark", "split-fmnist")
+    try:
+        return ContinualConfig.from_dict(base)
+    except TypeError as exc:
+        raise UsageError(f"config: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._io import write_json
+
+    cfg = _config(args)
+    if args.action == "compare":
+        from ..continual.compare import format_comparison, plot_comparison, run_comparison
+
+        kw = {}
+        if args.strategies:
+            kw["strategies"] = args.strategies
+        if args.seeds:
+            kw["seeds"] = args.seeds
+        res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
+        print(format_comparison(res))
+        if args.json:
+            write_json(args.json, res.to_dict())
+        if args.plot:
+            from ..plot import save_figure
+
+            for p in save_figure(plot_comparison(res), args.plot):
+                print(f"wrote {p}", file=sys.stderr)
+        return 0
+    from ..continual import run_continual
+
+    res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
+                        stop_after=args.stop_after, device=args.device, progress=not args.quiet)
+    d = res.to_dict()
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        return 0
+    if args.json:
+        write_json(args.json, d)
+    m = d["metrics"]
+    print(f"{cfg.benchmark} {cfg.model} growth={cfg.growth} seed={cfg.seed}: "
+          f"{d['completed_tasks']}/{cfg.n_tasks} tasks, edges {d['edges_total']}, "
+          f"{d['wall_time_s']:.1f} s")
+    if m:
+        print("ACC {ACC:.4f}  BWT {BWT}  FWT {FWT}  forgetting {forgetting}".format(
+            **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in m.items()}))
+    print("steps to 95%:", d["steps_to_95"], " beta (in):",
+          [None if b is None else round(b, 3) for b in d["beta_per_task"]])
+    return 0

@@ -1,0 +1,714 @@
+"""Continual-learning driver: grow → train → prune → freeze, task after task.
+
+Per task t (see ``DESIGN.md``, "Continual learning"):
+
+1. **Grow.** Per prunable layer l, choose new edges among the free positions the task may use
+   (hidden layers: anywhere; head layer: the task's output rows) with the configured strategy
+   (:mod:`prunegraph.continual.growth`). The kept budget :math:`K_l` is ``density·out·in``
+   (``budget="fixed"``) or ``share·free`` (``budget="share"``); the head layer keeps
+   ``head_density`` of its task rows. ``pa``/``uniform``/``gradient`` grow
+   :math:`\\lceil` ``grow_factor`` :math:`\\cdot K_l \\rceil` edges, ``packnet`` all free ones,
+   and so does task 0 when ``first="dense"``. Grown edges start from the model's initial
+   (seeded) weights.
+2. **Train** only the task's own weights (gradient mask; the optimiser is rebuilt for every
+   phase; frozen entries are additionally restored after each step, so they stay bit-identical).
+   Biases/normalisation: see :mod:`prunegraph.continual.ownership`.
+3. **Prune** the task's edges to :math:`K_l` by magnitude (|w|, kernels by L1 norm), in
+   ``prune_iterations`` geometric rounds, each followed by ``retrain_epochs`` of retraining.
+4. **Freeze** (ownership is final) and evaluate every task as it sees the network
+   (task-incremental: weights with ``0 <= owner <= j``, logits of task j's units;
+   class-incremental: the current network, logits of all units seen so far).
+
+Randomness: every stage draws from ``numpy.random.SeedSequence([seed, task, stage])``, so a
+run resumed from the checkpoint after task t continues exactly as the uninterrupted run.
+
+Multi-process (``torchrun``, gloo): each rank trains on its slice of every mini-batch and the
+gradients are summed with ``all_reduce`` (the full-batch gradient, as DDP computes it);
+growth is decided on rank 0 and broadcast; rank 0 writes checkpoint and results.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._device import default_device
+from .._io import atomic_path, dumps_json
+from .._progress import progress as _progress
+from ..errors import InputError, UsageError
+from .growth import STRATEGIES, GrowthDecision, grow_layer
+from .metrics import DEFINITIONS, accuracy_metrics, steps_to_fraction
+from .ownership import FREE, Ownership
+
+__all__ = ["BENCHMARKS", "ContinualConfig", "ContinualResult", "run_continual",
+           "load_checkpoint_manifest", "CHECKPOINT_FORMAT"]
+
+log = logging.getLogger(__name__)
+
+#: benchmark name -> (data set, stream kind)
+BENCHMARKS = {
+    "split-fmnist": ("fashion_mnist", "split"),
+    "permuted-fmnist": ("fashion_mnist", "permuted"),
+    "split-digits": ("digits", "split"),
+    "permuted-digits": ("digits", "permuted"),
+}
+CHECKPOINT_FORMAT = "prunegraph-continual/1"
+_NORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)
+
+
+@dataclass(frozen=True)
+class ContinualConfig:
+    """Everything that determines a continual run (recorded in results and checkpoints).
+
+    Examples
+    --------
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1)
+    >>> ContinualConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    """
+
+    benchmark: str = "split-digits"
+    model: str = "lenet300"
+    n_tasks: int = 5
+    epochs: int = 3
+    growth: str = "pa"
+    scenario: str = "task"          # "task" (per-task heads) | "class"
+    first: str = "dense"            # task 0: "dense" (all free positions) | "sparse" (strategy)
+    budget: str = "fixed"           # "fixed" | "share"
+    density: float = 0.05           # fixed: kept edges per task = density * out * in
+    share: float = 0.1              # share: kept edges per task = share * free positions
+    head_density: float = 0.5       # head layer: kept share of the task's rows
+    grow_factor: float = 2.0        # growth budget = grow_factor * kept budget
+    lr: float = 0.05
+    optimizer: str = "sgd"          # "sgd" (Nesterov 0.9) | "adam"
+    batch_size: int = 128
+    prune_iterations: int = 1
+    retrain_epochs: int = 1
+    eval_every: int = 10            # steps between learning-curve points
+    eval_samples: int = 1000        # test images per learning-curve point
+    n_train: int | None = None      # per-task training subsample
+    n_test: int | None = None
+    seed: int = 0
+    pa_default_alpha: float | None = 3.0
+    pa_min_tail: int = 10
+    pa_a_min: float = 0.1
+    pa_bootstrap: int = 0
+    gradient_batches: int = 4
+    attachment_bootstrap: int = 100
+
+    def __post_init__(self):
+        def bad(msg):
+            raise UsageError(msg)
+        if self.benchmark not in BENCHMARKS:
+            bad(f"benchmark {self.benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
+        if self.growth not in STRATEGIES:
+            bad(f"growth {self.growth!r}: choose one of {', '.join(STRATEGIES)}")
+        if self.scenario not in ("task", "class"):
+            bad(f"scenario {self.scenario!r}: use 'task' (per-task heads) or 'class'")
+        if self.first not in ("dense", "sparse"):
+            bad(f"first {self.first!r}: use 'dense' or 'sparse'")
+        if self.budget not in ("fixed", "share"):
+            bad(f"budget {self.budget!r}: use 'fixed' or 'share'")
+        if self.optimizer not in ("sgd", "adam"):
+            bad(f"optimizer {self.optimizer!r}: use 'sgd' or 'adam'")
+        for name in ("density", "share", "head_density"):
+            v = getattr(self, name)
+            if not 0 < v <= 1:
+                bad(f"{name}={v}: must lie in (0, 1]")
+        if self.grow_factor < 1:
+            bad(f"grow_factor={self.grow_factor}: must be >= 1 (grow at least the kept budget)")
+        for name in ("n_tasks", "batch_size", "prune_iterations", "eval_every", "eval_samples",
+                     "gradient_batches"):
+            if getattr(self, name) < 1:
+                bad(f"{name}={getattr(self, name)}: must be >= 1")
+        for name in ("epochs", "retrain_epochs", "attachment_bootstrap", "pa_bootstrap"):
+            if getattr(self, name) < 0:
+                bad(f"{name}={getattr(self, name)}: must be >= 0")
+        if not self.lr > 0:
+            bad(f"lr={self.lr}: must be > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ContinualConfig":
+        """Build from a dict (e.g. a JSON config file); unknown keys are a UsageError."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise UsageError(f"config: unknown keys {unknown}; known keys are {sorted(names)}")
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ContinualResult:
+    """Outcome of a continual run (``to_dict`` is the results JSON)."""
+
+    config: ContinualConfig
+    R: tuple
+    metrics: dict
+    edges_per_task: dict
+    edges_total: int
+    steps_to_95: tuple
+    beta_per_task: tuple
+    tasks: tuple
+    wall_time_s: float
+    world_size: int
+    device: str
+    completed_tasks: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the results file)."""
+        return {
+            "format": "prunegraph-continual-results/1",
+            "config": self.config.to_dict(),
+            "R": [list(map(float, r)) for r in self.R],
+            "metrics": dict(self.metrics),
+            "definitions": dict(DEFINITIONS),
+            "edges_per_task": {k: list(v) for k, v in self.edges_per_task.items()},
+            "edges_per_task_total": [int(sum(v[t] for v in self.edges_per_task.values()))
+                                     for t in range(self.completed_tasks)],
+            "edges_total": int(self.edges_total),
+            "steps_to_95": list(self.steps_to_95),
+            "beta_per_task": list(self.beta_per_task),
+            "tasks": list(self.tasks),
+            "wall_time_s": float(self.wall_time_s),
+            "world_size": int(self.world_size),
+            "device": self.device,
+            "completed_tasks": int(self.completed_tasks),
+        }
+
+
+# ============================================================================ helpers
+def _seed(cfg: ContinualConfig, task: int, stage: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([int(cfg.seed), int(task), int(stage)]))
+
+
+def _torch_seed(gen: np.random.Generator) -> int:
+    return int(gen.integers(2**62))
+
+
+class _Dist:
+    """torch.distributed state (world size 1 when not launched by torchrun)."""
+
+    def __init__(self):
+        self.world, self.rank, self.active = 1, 0, False
+        ws = int(os.environ.get("WORLD_SIZE", "1"))
+        if ws > 1 and torch.distributed.is_available():
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group("gloo")
+            self.world, self.rank, self.active = dist.get_world_size(), dist.get_rank(), True
+
+    def broadcast(self, tensors) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            for t in tensors:
+                dist.broadcast(t, src=0)
+
+    def all_reduce_grads(self, params) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            for p in params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+
+    def barrier(self) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+
+@dataclass
+class _Stream:
+    tasks: list
+    input_shape: tuple
+    num_classes: int
+    head_units: list           # per task: output units of the task's head
+    n_labels: int
+
+
+def _build_stream(cfg: ContinualConfig) -> _Stream:
+    from ..data import task_stream
+
+    dataset, kind = BENCHMARKS[cfg.benchmark]
+    tasks = task_stream(dataset, kind=kind, n_tasks=cfg.n_tasks, rng=cfg.seed,
+                        n_train=cfg.n_train, n_test=cfg.n_test)
+    input_shape = tuple(int(s) for s in tasks[0].train[0].shape[1:])
+    n_labels = int(max(max(t.classes) for t in tasks)) + 1
+    if kind == "permuted" and cfg.scenario == "task":
+        heads = [[t * n_labels + c for c in range(n_labels)] for t in range(cfg.n_tasks)]
+        num_classes = n_labels * cfg.n_tasks
+    else:
+        heads = [list(t.classes) for t in tasks]
+        num_classes = n_labels
+    return _Stream(tasks, input_shape, num_classes, heads, n_labels)
+
+
+def _unit_labels(stream: _Stream, task: int, y: torch.Tensor, cfg: ContinualConfig) -> torch.Tensor:
+    kind = BENCHMARKS[cfg.benchmark][1]
+    if kind == "permuted" and cfg.scenario == "task":
+        return y + task * stream.n_labels
+    return y
+
+
+def _logit_units(stream: _Stream, cfg: ContinualConfig, task: int, upto: int) -> list[int]:
+    """Output units read for ``task`` when the network has been trained through ``upto``."""
+    if cfg.scenario == "task":
+        return list(stream.head_units[task])
+    units = sorted({u for t in range(max(task, upto) + 1) for u in stream.head_units[t]})
+    return units
+
+
+def _set_modes(model: nn.Module, task: int) -> None:
+    model.train()
+    if task > 0:
+        for m in model.modules():
+            if isinstance(m, _NORM):
+                m.eval()
+
+
+def _accuracy(model, X, y_units, units, device) -> float:
+    from ..train import evaluate
+
+    return float(evaluate(model, X, y_units, device=device, head=units))
+
+
+# ============================================================================ the runner
+class _Runner:
+    def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False):
+        from ..zoo import get_model
+
+        self.cfg = cfg
+        self.dist = _Dist()
+        self.device = default_device(device)
+        self.progress = progress
+        self.stream = _build_stream(cfg)
+        self.model = get_model(cfg.model, num_classes=self.stream.num_classes,
+                               input_shape=self.stream.input_shape, rng=cfg.seed).to(self.device)
+        self.init = {n: p.detach().clone() for n, p in self.model.named_parameters()}
+        self.own = Ownership(self.model, self.stream.head_units)
+        self.own.apply_visibility(0)
+        self.layers = self.own.layers
+        T = cfg.n_tasks
+        self.R = [[float("nan")] * T for _ in range(T + 1)]
+        self.records: list[dict] = []
+        self.completed = 0
+        self.elapsed = 0.0
+        self._data = {}
+
+    # ---------------------------------------------------------------- data
+    def data(self, t: int):
+        if t not in self._data:
+            task = self.stream.tasks[t]
+            Xtr, ytr = task.train
+            Xte, yte = task.test
+            ytr = _unit_labels(self.stream, t, ytr, self.cfg)
+            yte = _unit_labels(self.stream, t, yte, self.cfg)
+            dev = self.device
+            self._data[t] = (Xtr.to(dev), ytr.to(dev), Xte.to(dev), yte.to(dev))
+        return self._data[t]
+
+    # ---------------------------------------------------------------- budgets
+    def budgets(self, t: int) -> dict[str, int]:
+        cfg, out = self.cfg, {}
+        for layer in self.layers:
+            free = int(self.own.free_edges(layer, t).sum())
+            if layer.is_head:
+                k = round(cfg.head_density * int(self.own.region(layer, t).sum()))
+            elif cfg.budget == "fixed":
+                k = round(cfg.density * layer.shape[0] * layer.shape[1])
+            else:
+                k = round(cfg.share * free)
+            out[layer.param] = int(max(0, min(k, free)))
+        return out
+
+    # ---------------------------------------------------------------- growth
+    def _gradient_scores(self, t: int) -> dict[str, torch.Tensor]:
+        """|dL/dw| at free positions when all of them take their initial values."""
+        cfg, model = self.cfg, self.model
+        Xtr, ytr, _, _ = self.data(t)
+        saved = {n: p.detach().clone() for n, p in self.own.params.items()}
+        with torch.no_grad():
+            for layer in self.layers:
+                p = self.own.params[layer.param]
+                free = self.own.free_edges(layer, t)
+                full = free if p.dim() == 2 else free.reshape(free.shape + (1,) * (p.dim() - 2)).expand_as(p)
+                p[full] = self.init[layer.param][full]
+        units = _logit_units(self.stream, cfg, t, t)
+        lut = torch.full((max(units) + 1,), -1, dtype=torch.int64, device=self.device)
+        lut[units] = torch.arange(len(units), device=self.device)
+        gen = torch.Generator().manual_seed(_torch_seed(_seed(cfg, t, 3)))
+        order = torch.randperm(ytr.shape[0], generator=gen)
+        _set_modes(model, t)
+        model.zero_grad(set_to_none=True)
+        for b in range(cfg.gradient_batches):
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(self.device)
+            if idx.numel() == 0:
+                break
+            loss = nn.functional.cross_entropy(model(Xtr[idx])[:, units], lut[ytr[idx]])
+            loss.backward()
+        scores = {}
+        for layer in self.layers:
+            g = self.own.params[layer.param].grad
+            g = torch.zeros_like(saved[layer.param]) if g is None else g.detach().abs()
+            scores[layer.param] = g if g.dim() == 2 else g.flatten(2).sum(2)
+        model.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            for n, p in self.own.params.items():
+                p.copy_(saved[n])
+        return scores
+
+    def grow(self, t: int, budgets: dict[str, int]) -> list[GrowthDecision]:
+        cfg = self.cfg
+        strategy = cfg.growth
+        if t == 0 and cfg.first == "dense":
+            strategy = "packnet"
+        decisions = []
+        if self.dist.rank == 0:
+            grads = self._gradient_scores(t) if strategy == "gradient" else {}
+            gen = _seed(cfg, t, 1)
+            pa_opts = {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
+                       "min_tail": cfg.pa_min_tail, "bootstrap": cfg.pa_bootstrap}
+            for layer in self.layers:
+                current = self.own.edge_owner(layer.param)
+                current = (current >= 0) & (current < t)
+                n = math.ceil(cfg.grow_factor * budgets[layer.param])
+                picked, dec = grow_layer(
+                    strategy, self.own.free_edges(layer, t), n,
+                    in_degree=current.sum(1).cpu().numpy(), out_degree=current.sum(0).cpu().numpy(),
+                    grad=grads.get(layer.param), layer=layer.name, pa_options=pa_opts, rng=gen)
+                self.own.assign_edges(layer, picked, t)
+                p = self.own.params[layer.param]
+                with torch.no_grad():
+                    full = picked if p.dim() == 2 else picked.reshape(
+                        picked.shape + (1,) * (p.dim() - 2)).expand_as(p)
+                    p[full] = self.init[layer.param][full]
+                decisions.append(dec)
+        self.dist.broadcast(list(self.own.owner.values())
+                            + [p.data for p in self.own.params.values()])
+        return decisions
+
+    # ---------------------------------------------------------------- training
+    def train_phase(self, t: int, epochs: int, stage: int, *, curve: bool) -> dict:
+        cfg, model = self.cfg, self.model
+        Xtr, ytr, Xte, yte = self.data(t)
+        units = _logit_units(self.stream, cfg, t, t)
+        lut = torch.full((max(units) + 1,), -1, dtype=torch.int64, device=self.device)
+        lut[units] = torch.arange(len(units), device=self.device)
+        self.own.apply_visibility(t)
+        tr = self.own.trainable(t)
+        params = self.own.params
+        masks = {n: m.to(p.dtype) for n, m in tr.items() for p in [params[n]]}
+        frozen = {n: p.detach().clone() for n, p in params.items()}
+        plist = list(params.values())
+        if cfg.optimizer == "sgd":
+            opt = torch.optim.SGD(plist, lr=cfg.lr, momentum=0.9, nesterov=True)
+        else:
+            opt = torch.optim.Adam(plist, lr=cfg.lr)
+        gen = torch.Generator().manual_seed(_torch_seed(_seed(cfg, t, stage)))
+        n = ytr.shape[0]
+        n_batches = math.ceil(n / cfg.batch_size)
+        ne = min(cfg.eval_samples, yte.shape[0])
+        steps_log, acc_log = [], []
+
+        def point(step):
+            steps_log.append(step)
+            acc_log.append(_accuracy(model, Xte[:ne], yte[:ne], units, self.device))
+
+        if curve:
+            point(0)
+        step = 0
+        world, rank = self.dist.world, self.dist.rank
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=gen).to(self.device)
+            for b in range(n_batches):
+                idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                mine = idx[rank::world]
+                _set_modes(model, t)
+                opt.zero_grad(set_to_none=True)
+                if mine.numel():
+                    logits = model(Xtr[mine])[:, units]
+                    loss = nn.functional.cross_entropy(logits, lut[ytr[mine]], reduction="sum") / idx.numel()
+                    loss.backward()
+                self.dist.all_reduce_grads(plist)
+                with torch.no_grad():
+                    for name, p in params.items():
+                        if p.grad is not None:
+                            p.grad.mul_(masks[name])
+                opt.step()
+                with torch.no_grad():
+                    for name, p in params.items():
+                        p.copy_(torch.where(tr[name], p, frozen[name]))
+                step += 1
+                if curve and step % cfg.eval_every == 0:
+                    point(step)
+        if curve and (not steps_log or steps_log[-1] != step):
+            point(step)
+        if not all(math.isfinite(float(p.detach().abs().sum())) for p in plist):
+            raise UsageError(f"training diverged on task {t}; lower lr (now {cfg.lr})")
+        return {"steps": step, "curve_steps": steps_log, "curve_accuracy": acc_log}
+
+    # ---------------------------------------------------------------- pruning
+    def prune(self, t: int, budgets: dict[str, int]) -> list[dict]:
+        cfg = self.cfg
+        owned0 = {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers}
+        rounds = []
+        for it in range(1, cfg.prune_iterations + 1):
+            for layer in self.layers:
+                c0, k = owned0[layer.param], budgets[layer.param]
+                if c0 <= k:
+                    continue
+                target = k if it == cfg.prune_iterations else int(round(c0 * (k / c0) ** (it / cfg.prune_iterations)))
+                owned = self.own.edge_owner(layer.param) == t
+                count = int(owned.sum())
+                if count <= target:
+                    continue
+                w = self.own.params[layer.param].detach()
+                score = w.abs() if w.dim() == 2 else w.abs().flatten(2).sum(2)
+                score = score.to(torch.float64).masked_fill(~owned, -math.inf)
+                keep = torch.zeros_like(owned)
+                keep.view(-1)[torch.topk(score.flatten(), target).indices] = True
+                self.own.release_edges(layer, owned & ~keep)
+            rounds.append({"round": it, "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum())
+                                                  for l in self.layers}})
+            if cfg.retrain_epochs:
+                self.train_phase(t, cfg.retrain_epochs, stage=10 + it, curve=False)
+        return rounds
+
+    # ---------------------------------------------------------------- evaluation
+    def eval_row(self, upto: int | None) -> list[float]:
+        """Accuracy on every task: after training through ``upto`` (None: at initialisation)."""
+        cfg, row = self.cfg, []
+        for j in range(cfg.n_tasks):
+            _, _, Xte, yte = self.data(j)
+            if upto is None:
+                saved = {n: p.detach().clone() for n, p in self.own.params.items()}
+                with torch.no_grad():
+                    for n, p in self.own.params.items():
+                        p.copy_(self.init[n])
+                units = _logit_units(self.stream, cfg, j, j)
+                row.append(_accuracy(self.model, Xte, yte, units, self.device))
+                with torch.no_grad():
+                    for n, p in self.own.params.items():
+                        p.copy_(saved[n])
+                continue
+            view = j if cfg.scenario == "task" else upto
+            units = _logit_units(self.stream, cfg, j, upto)
+            with self.own.view(view):
+                row.append(_accuracy(self.model, Xte, yte, units, self.device))
+        return row
+
+    def attachment(self, t: int, grown: dict[str, np.ndarray]) -> dict:
+        from ..attachment import measure_attachment
+
+        hidden = [l.param for l in self.layers if not l.is_head]
+        if t == 0 or not hidden:
+            return {"kept": None, "grown": None, "layers": hidden}
+        before = self.own.edge_masks(upto=t - 1)
+        after = self.own.edge_masks(upto=t)
+        b = {k: before[k] for k in hidden}
+        out = {"layers": hidden}
+        out["kept"] = measure_attachment(b, {k: after[k] for k in hidden},
+                                         bootstrap=cfg_boot(self.cfg), rng=_seed(self.cfg, t, 20)).to_dict()
+        out["grown"] = measure_attachment(b, {k: b[k] | grown[k] for k in hidden},
+                                          bootstrap=cfg_boot(self.cfg), rng=_seed(self.cfg, t, 21)).to_dict()
+        return out
+
+    # ---------------------------------------------------------------- one task
+    def run_task(self, t: int) -> None:
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        if t == 0:
+            self.R[0] = self.eval_row(None)
+        budgets = self.budgets(t)
+        decisions = self.grow(t, budgets)
+        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
+        train = self.train_phase(t, cfg.epochs, stage=2, curve=True)
+        rounds = self.prune(t, budgets)
+        self.own.claim_trained(t)
+        self.own.apply_visibility(t)
+        self.R[t + 1] = self.eval_row(t)
+        att = self.attachment(t, grown)
+        seconds = time.perf_counter() - t0
+        beta = None
+        if att.get("kept"):
+            beta = att["kept"]["in"]["beta"]
+        self.records.append({
+            "task": t, "classes": list(self.stream.tasks[t].classes),
+            "head_units": list(self.stream.head_units[t]),
+            "budgets": budgets, "growth_strategy": "packnet" if (t == 0 and cfg.first == "dense") else cfg.growth,
+            "growth": [d.to_dict() for d in decisions],
+            "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers},
+            "train_steps": train["steps"], "curve_steps": train["curve_steps"],
+            "curve_accuracy": train["curve_accuracy"],
+            "steps_to_95": steps_to_fraction(train["curve_steps"], train["curve_accuracy"]),
+            "prune_rounds": rounds, "attachment": att, "beta_in": beta,
+            "seconds": seconds,
+        })
+        self.completed = t + 1
+        self.elapsed += seconds
+
+    # ---------------------------------------------------------------- results / checkpoint
+    def result(self) -> ContinualResult:
+        done = self.completed
+        T = self.cfg.n_tasks
+        metrics = accuracy_metrics(self.R).to_dict() if done == T else {}
+        ept = self.own.edge_counts(done)
+        return ContinualResult(
+            config=self.cfg, R=tuple(tuple(r) for r in self.R[:done + 1]), metrics=metrics,
+            edges_per_task=ept, edges_total=int(sum(sum(v) for v in ept.values())),
+            steps_to_95=tuple(r["steps_to_95"] for r in self.records),
+            beta_per_task=tuple(r["beta_in"] for r in self.records), tasks=tuple(self.records),
+            wall_time_s=self.elapsed, world_size=self.dist.world, device=str(self.device),
+            completed_tasks=done)
+
+    def manifest(self) -> dict:
+        return {"format": CHECKPOINT_FORMAT, "config": self.cfg.to_dict(),
+                "completed_tasks": self.completed, "R": [[None if math.isnan(v) else v for v in r]
+                                                         for r in self.R],
+                "records": self.records, "elapsed_s": self.elapsed,
+                "head_units": self.stream.head_units,
+                "prunable": [l.to_dict() for l in self.layers],
+                "rng": {"scheme": "numpy SeedSequence([seed, task, stage]) per stage",
+                        "seed": self.cfg.seed}}
+
+    def save(self, path: Path) -> None:
+        if self.dist.rank != 0:
+            return
+        from safetensors.torch import save_file
+
+        tensors = {n: p.detach().cpu().contiguous() for n, p in self.model.state_dict().items()}
+        tensors.update({k: v.cpu().contiguous() for k, v in self.own.state_entries().items()})
+        meta = {"prunegraph_model": self.cfg.model,
+                "prunegraph_input_shape": dumps_json(list(self.stream.input_shape)).strip(),
+                "prunegraph_num_classes": str(self.stream.num_classes),
+                "prunegraph_manifest": dumps_json(self.manifest())}
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
+
+    def restore(self, path: Path) -> None:
+        man, tensors = _read_checkpoint(path)
+        if man["config"] != self.cfg.to_dict():
+            diff = sorted(k for k in man["config"] if man["config"].get(k) != self.cfg.to_dict().get(k))
+            raise UsageError(f"{path}: checkpoint was written with a different configuration "
+                             f"(differs in {diff}); resume with the same options or start anew")
+        state = {k: v for k, v in tensors.items() if not k.endswith("_owner")}
+        try:
+            self.model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise InputError(f"{path}: weights do not fit the model ({str(exc).splitlines()[0]})") from None
+        self.own.load_entries(tensors)
+        self.completed = int(man["completed_tasks"])
+        self.R = [[float("nan") if v is None else float(v) for v in r] for r in man["R"]]
+        self.records = list(man["records"])
+        self.elapsed = float(man.get("elapsed_s", 0.0))
+
+
+def cfg_boot(cfg: ContinualConfig) -> int:
+    return int(cfg.attachment_bootstrap)
+
+
+def _read_checkpoint(path: Path) -> tuple[dict, dict]:
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such checkpoint; check the path")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        tensors = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types on corrupt files
+        raise InputError(f"{path}: not a readable safetensors checkpoint ({type(exc).__name__}); "
+                         "pass the file written by prunegraph continual --checkpoint") from None
+    if "prunegraph_manifest" not in meta:
+        raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
+                         "prunegraph continual")
+    man = json.loads(meta["prunegraph_manifest"])
+    if man.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"{path}: checkpoint format {man.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    return man, tensors
+
+
+def load_checkpoint_manifest(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read a continual checkpoint: (manifest dict, tensors incl. ``<p>_owner``).
+
+    Examples
+    --------
+    >>> load_checkpoint_manifest("missing.safetensors")  # doctest: +SKIP
+    """
+    return _read_checkpoint(Path(path))
+
+
+def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | None = None,
+                  resume: bool = False, stop_after: int | None = None,
+                  device: str | None = None, progress: bool = False,
+                  on_task: Callable[[int], None] | None = None) -> ContinualResult:
+    """Run the grow → train → prune → freeze schedule over a task stream.
+
+    Parameters
+    ----------
+    config : ContinualConfig
+    checkpoint : path, optional
+        safetensors file written (atomically) after every task: weights, ``<p>_owner``
+        buffers, and a manifest (config, accuracy matrix, per-task records) in the metadata.
+    resume : bool
+        Continue from ``checkpoint`` if it exists (identical results to an uninterrupted run).
+    stop_after : int, optional
+        Stop after this many completed tasks (the result then holds a partial matrix).
+    device : str, optional
+        Default CUDA when present.
+    progress : bool
+        Progress bar over tasks.
+    on_task : callable, optional
+        Called with the task id after each completed task (and its checkpoint).
+
+    Returns
+    -------
+    ContinualResult
+
+    Examples
+    --------
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, growth="uniform")
+    >>> res = run_continual(cfg, device="cpu")
+    >>> len(res.R), res.metrics["BWT"]
+    (3, 0.0)
+    """
+    torch.manual_seed(int(config.seed))
+    runner = _Runner(config, device=device, progress=progress)
+    ck = Path(checkpoint) if checkpoint is not None else None
+    if resume:
+        if ck is None:
+            raise UsageError("--resume needs --checkpoint PATH (the file to continue from)")
+        if ck.exists():
+            runner.restore(ck)
+            log.info("resumed from %s after %d tasks", ck, runner.completed)
+    last = config.n_tasks if stop_after is None else min(config.n_tasks, int(stop_after))
+    for t in _progress(range(runner.completed, last), desc="tasks", total=last - runner.completed,
+                       enabled=progress):
+        runner.run_task(t)
+        if ck is not None:
+            runner.save(ck)
+        runner.dist.barrier()
+        if on_task is not None:
+            on_task(t)
+    return runner.result()

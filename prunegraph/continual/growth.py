@@ -1,0 +1,298 @@
+"""Growth of new free connections before a task: strategies on one edge budget per layer.
+
+Strategies (all sample *absent, free* edge positions of a layer's [out, in] grid):
+
+``pa``
+    Preferential attachment from the fitted degree exponents. Edge i→j is drawn with
+    probability :math:`\\propto f_{out}(k_{out}(i))\\, f_{in}(k_{in}(j))` with the shifted-linear
+    kernel :math:`f(k) = k + A` per side. **Rule for A.** In a directed network that grows by
+    attaching m edges at a time with probability :math:`\\propto k + A` the stationary degree
+    distribution is a power law with exponent :math:`\\alpha = 2 + A/m` (Dorogovtsev, Mendes &
+    Samukhin, PRL 85, 4633, 2000; A → ∞ is uniform attachment, A → 0 pure linear). We invert it:
+    :math:`A = m(\\hat\\alpha - 2)` with :math:`\\hat\\alpha` the CSN fit
+    (:func:`prunegraph.fit.fit_power_law`, discrete) of that side's nonzero degrees and m that
+    side's mean degree (edges / nodes). A is floored at ``a_min`` (default 0.1) so that
+    degree-0 units can still be reached. **Fallback.** When the fit is not plausible (fewer than
+    ``min_tail`` tail points, α at a search bound, bootstrap p ≤ 0.1 when bootstrapped) or the
+    layer is still empty, :math:`\\alpha = ` ``default_alpha`` (3, the Barabási–Albert value,
+    i.e. A = m) is used; ``default_alpha=None`` makes the fallback uniform (f ≡ 1). Sampling
+    without replacement uses the Gumbel-top-k trick (Kool, van Hoof & Welling, ICML 2019):
+    the k largest of :math:`\\log w_{ij} + G_{ij}`, G standard Gumbel, are a draw of k
+    positions without replacement with successive probabilities ∝ w.
+``uniform``
+    Random growth: Gumbel-top-k with equal weights (a uniform k-subset of the free positions).
+``gradient``
+    The k free positions with the largest accumulated gradient magnitude (RigL, Evci et al.
+    ICML 2020); the gradient is supplied by the driver.
+``packnet``
+    Every free position (PackNet, Mallya & Lazebnik 2018); the driver prunes afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import UsageError
+
+__all__ = ["STRATEGIES", "ShiftedLinearKernel", "GrowthDecision", "fit_kernel", "sample_edges",
+           "grow_layer"]
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = ("pa", "uniform", "gradient", "packnet")
+
+
+@dataclass(frozen=True)
+class ShiftedLinearKernel:
+    """f(k) = k + offset for one side of a layer, and how offset was derived.
+
+    Attributes
+    ----------
+    side : {"in", "out"}
+    offset : float or None
+        A; None means a uniform kernel (f ≡ 1).
+    alpha : float or None
+        Exponent used (fitted or the default).
+    fitted_alpha, sigma, xmin : float or None
+        The CSN fit, when one was made.
+    mean_degree : float
+        m, edges per node on this side.
+    plausible : bool
+        Whether the fitted law was used (else the fallback).
+    reason : str
+    """
+
+    side: str
+    offset: float | None
+    alpha: float | None
+    fitted_alpha: float | None
+    sigma: float | None
+    xmin: float | None
+    n_tail: int | None
+    mean_degree: float
+    plausible: bool
+    reason: str
+
+    def weights(self, k: torch.Tensor) -> torch.Tensor:
+        """f(k) as float64."""
+        k = k.to(torch.float64)
+        return torch.ones_like(k) if self.offset is None else k + self.offset
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        f = lambda v: None if v is None else float(v)  # noqa: E731
+        return {"side": self.side, "offset": f(self.offset), "alpha": f(self.alpha),
+                "fitted_alpha": f(self.fitted_alpha), "sigma": f(self.sigma), "xmin": f(self.xmin),
+                "n_tail": None if self.n_tail is None else int(self.n_tail),
+                "mean_degree": float(self.mean_degree), "plausible": bool(self.plausible),
+                "reason": self.reason, "rule": "f(k)=k+A, A=m*(alpha-2) (DMS 2000: alpha=2+A/m)"}
+
+
+@dataclass(frozen=True)
+class GrowthDecision:
+    """What growth did to one layer."""
+
+    layer: str
+    strategy: str
+    requested: int
+    grown: int
+    free_before: int
+    kernels: tuple = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {"layer": self.layer, "strategy": self.strategy, "requested": int(self.requested),
+                "grown": int(self.grown), "free_before": int(self.free_before),
+                "kernels": [k.to_dict() for k in self.kernels]}
+
+
+def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 3.0,
+               a_min: float = 0.1, min_tail: int = 10, bootstrap: int = 0,
+               rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
+    """Derive the shifted-linear kernel f(k) = k + A of one side from its degree sequence.
+
+    Parameters
+    ----------
+    degrees : array of int
+        Degrees of all units on that side (zeros included; only nonzero ones are fitted).
+    side : {"in", "out"}
+    default_alpha : float or None
+        Exponent used when no power law is plausible; None: uniform fallback.
+    a_min : float
+        Floor of A.
+    min_tail : int
+        Fewest tail points for a fit to count.
+    bootstrap : int
+        Goodness-of-fit replicates (0: skip the p-value test).
+    rng : Generator, int or None
+
+    Returns
+    -------
+    ShiftedLinearKernel
+
+    Notes
+    -----
+    :math:`\\alpha = 2 + A/m \\Leftrightarrow A = m(\\alpha - 2)` (Dorogovtsev, Mendes & Samukhin 2000).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> k = fit_kernel(np.zeros(10, int), side="in")       # empty layer: fallback
+    >>> k.offset is None, k.reason
+    (True, 'no edges yet: uniform')
+    """
+    deg = np.asarray(degrees, dtype=np.int64)
+    n_nodes = max(int(deg.size), 1)
+    m = float(deg.sum()) / n_nodes
+    alive = deg[deg > 0]
+
+    def fallback(reason, fa=None, sigma=None, xmin=None, n_tail=None):
+        if default_alpha is None or m == 0:
+            return ShiftedLinearKernel(side, None, None, fa, sigma, xmin, n_tail, m, False,
+                                       reason + ": uniform")
+        a = max(m * (default_alpha - 2.0), a_min)
+        return ShiftedLinearKernel(side, a, float(default_alpha), fa, sigma, xmin, n_tail, m, False,
+                                   reason + f": default alpha={default_alpha}")
+
+    if m == 0:
+        return ShiftedLinearKernel(side, None, None, None, None, None, None, 0.0, False,
+                                   "no edges yet: uniform")
+    if alive.size < max(min_tail, 2) or np.unique(alive).size < 2:
+        return fallback("too few distinct nonzero degrees to fit")
+    try:
+        from ..fit import fit_power_law
+    except ImportError:  # pragma: no cover - fit module missing in a partial install
+        return fallback("prunegraph.fit unavailable")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_power_law(alive, discrete=True, bootstrap=bootstrap, rng=rng)
+    except ValueError as exc:  # InputError/UsageError on a degenerate sample
+        return fallback(f"fit failed ({str(exc).splitlines()[0][:80]})")
+    fa = float(fit.alpha)
+    sigma = None if fit.sigma is None else float(fit.sigma)
+    xmin, n_tail = float(fit.xmin), int(fit.n_tail)
+    if n_tail < min_tail:
+        return fallback(f"tail of {n_tail} < {min_tail} points", fa, sigma, xmin, n_tail)
+    if bool(getattr(fit, "hit_bound", False)):
+        return fallback("alpha at a search bound", fa, sigma, xmin, n_tail)
+    p = getattr(fit, "p_value", None)
+    if p is not None and p <= 0.1:
+        return fallback(f"power law rejected (p={p:.3f})", fa, sigma, xmin, n_tail)
+    if not np.isfinite(fa) or fa <= 1.0:
+        return fallback("alpha <= 1", fa, sigma, xmin, n_tail)
+    a = max(m * (fa - 2.0), a_min)
+    return ShiftedLinearKernel(side, a, fa, fa, sigma, xmin, n_tail, m, True, "fitted")
+
+
+def _torch_generator(rng: np.random.Generator | int | None) -> torch.Generator:
+    seed = int(np.random.default_rng(rng).integers(2**62))
+    return torch.Generator().manual_seed(seed)
+
+
+def sample_edges(free: torch.Tensor, n: int, *, log_weight: torch.Tensor | None = None,
+                 rng: np.random.Generator | int | None = None) -> torch.Tensor:
+    """Draw ``n`` of the True positions of ``free`` without replacement, ∝ exp(log_weight).
+
+    Gumbel-top-k: keys :math:`\\log w + G`, G ~ Gumbel(0, 1) i.i.d., positions outside
+    ``free`` get key −∞; the ``n`` largest keys are returned as a bool mask.
+
+    Examples
+    --------
+    >>> import torch
+    >>> free = torch.tensor([[True, False, True], [True, True, False]])
+    >>> picked = sample_edges(free, 3, rng=0)
+    >>> int(picked.sum()), bool((picked & ~free).any())
+    (3, False)
+    """
+    n_free = int(free.sum())
+    if n < 0:
+        raise UsageError(f"growth budget must be >= 0, got {n}")
+    n = min(int(n), n_free)
+    out = torch.zeros_like(free, dtype=torch.bool)
+    if n == 0:
+        return out
+    if n == n_free:
+        return free.clone().bool()
+    gen = _torch_generator(rng)
+    u = torch.rand(free.shape, generator=gen, dtype=torch.float64).to(free.device)
+    keys = -torch.log(-torch.log(u.clamp_min(1e-300)))
+    if log_weight is not None:
+        keys = keys + log_weight.to(keys.device, torch.float64)
+    keys = keys.masked_fill(~free.bool(), -math.inf)
+    idx = torch.topk(keys.flatten(), n).indices
+    out.view(-1)[idx] = True
+    return out
+
+
+def grow_layer(strategy: str, free: torch.Tensor, n: int, *, in_degree: np.ndarray | None = None,
+               out_degree: np.ndarray | None = None, grad: torch.Tensor | None = None,
+               layer: str = "layer", pa_options: dict | None = None,
+               rng: np.random.Generator | int | None = None) -> tuple[torch.Tensor, GrowthDecision]:
+    """Choose new edges of one layer: returns (bool [out, in] mask, :class:`GrowthDecision`).
+
+    Parameters
+    ----------
+    strategy : {"pa", "uniform", "gradient", "packnet"}
+    free : bool Tensor [out, in]
+        Positions that may be grown (free and inside the task's region).
+    n : int
+        Edge budget (capped at the number of free positions; ignored by ``packnet``).
+    in_degree, out_degree : array of int
+        Current in-degrees of the out units (len out) and out-degrees of the in units (len in);
+        needed by ``pa``.
+    grad : Tensor [out, in]
+        Gradient magnitude per position; needed by ``gradient``.
+    pa_options : dict
+        Keyword arguments of :func:`fit_kernel` (``default_alpha``, ``a_min``, ``min_tail``,
+        ``bootstrap``).
+    rng : Generator, int or None
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> free = torch.ones(20, 30, dtype=torch.bool)
+    >>> m, d = grow_layer("uniform", free, 50, rng=0)
+    >>> int(m.sum()), d.grown
+    (50, 50)
+    """
+    if strategy not in STRATEGIES:
+        raise UsageError(f"growth strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    gen = np.random.default_rng(rng)
+    free = free.bool()
+    n_free = int(free.sum())
+    kernels: tuple = ()
+    if strategy == "packnet":
+        picked = free.clone()
+    elif strategy == "uniform":
+        picked = sample_edges(free, n, rng=gen)
+    elif strategy == "gradient":
+        if grad is None:
+            raise UsageError(f"layer {layer}: gradient growth needs the gradient magnitudes")
+        scores = grad.abs().to(torch.float64).masked_fill(~free, -math.inf)
+        k = min(int(n), n_free)
+        picked = torch.zeros_like(free)
+        if k:
+            picked.view(-1)[torch.topk(scores.flatten(), k).indices] = True
+    else:  # pa
+        if in_degree is None or out_degree is None:
+            raise UsageError(f"layer {layer}: pa growth needs the current in- and out-degrees")
+        opts = dict(pa_options or {})
+        k_in = fit_kernel(in_degree, side="in", rng=gen, **opts)
+        k_out = fit_kernel(out_degree, side="out", rng=gen, **opts)
+        kernels = (k_in, k_out)
+        f_in = k_in.weights(torch.as_tensor(np.asarray(in_degree)))
+        f_out = k_out.weights(torch.as_tensor(np.asarray(out_degree)))
+        logw = torch.log(f_in)[:, None] + torch.log(f_out)[None, :]
+        picked = sample_edges(free, n, log_weight=logw, rng=gen)
+    dec = GrowthDecision(layer=layer, strategy=strategy,
+                         requested=n_free if strategy == "packnet" else int(n),
+                         grown=int(picked.sum()), free_before=n_free, kernels=kernels)
+    return picked, dec

@@ -1,0 +1,205 @@
+"""Degree and strength sequences of pruned networks, straight from weight masks.
+
+Everything here is a tensor reduction over unit-level weight matrices (no networkx on this
+path).  A layer's unit-level matrix ``W`` has shape ``[out_units, in_units]``; edge ``i -> j``
+exists iff ``W[j, i] != 0`` (DESIGN.md, "Nodes and edges").  Then
+
+* in-degree of output unit ``j``:  ``k_in(j)  = sum_i [W[j, i] != 0]``  (row count),
+* out-degree of input unit ``i``:  ``k_out(i) = sum_j [W[j, i] != 0]``  (column count),
+* strengths: the same sums of ``|W[j, i]|`` (Barrat et al., PNAS 101, 2004).
+
+For a whole network, a unit of an activation space collects in-edges from every layer that
+writes the space and out-edges to every layer that reads it; ``total = in + out``.  A
+connection made by two different layers between the same two units counts once per layer
+(each is its own weight).
+
+Units with degree 0 (dead neurons, removed filters, unused input pixels) are kept in
+:attr:`DegreeSequence.values` and reported by :attr:`DegreeSequence.dead`; only
+:attr:`DegreeSequence.alive` is meant for power-law fitting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+import numpy as np
+import torch
+
+from .errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import LayerGraph
+
+#: kinds accepted by :meth:`LayerGraph.degrees`
+LAYER_KINDS = ("in", "out", "in_strength", "out_strength")
+#: kinds accepted by :meth:`NetworkGraph.degrees`
+NETWORK_KINDS = ("in", "out", "total", "strength", "in_strength", "out_strength")
+
+
+@dataclass(frozen=True)
+class DegreeSequence:
+    """A degree (or strength) per unit, with labels that find each unit again.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        int64 degrees or float64 strengths, one per unit, zeros included.
+    layer : numpy.ndarray
+        str array: the layer (per-layer sequences) or activation space (whole network) of
+        each unit.
+    index : numpy.ndarray
+        int64 index of the unit within that layer side or space.
+    kind : str
+        ``"in"``, ``"out"``, ``"total"``, ``"strength"``, ``"in_strength"`` or ``"out_strength"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = DegreeSequence(np.array([2, 0, 1]), np.array(["h", "h", "h"]), np.arange(3), "in")
+    >>> d.n_dead, d.alive.tolist()
+    (1, [2, 1])
+    """
+
+    values: np.ndarray
+    layer: np.ndarray
+    index: np.ndarray
+    kind: str
+
+    def __post_init__(self):
+        n = len(self.values)
+        if len(self.layer) != n or len(self.index) != n:
+            raise UsageError(f"DegreeSequence: values ({n}), layer ({len(self.layer)}) and index "
+                             f"({len(self.index)}) must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def dead(self) -> np.ndarray:
+        """Boolean mask of units with value 0 (no surviving connection of this kind)."""
+        return self.values == 0
+
+    @property
+    def n_dead(self) -> int:
+        """Number of units with value 0."""
+        return int(np.count_nonzero(self.dead))
+
+    @property
+    def alive(self) -> np.ndarray:
+        """``values[values > 0]``: the sample a power law is fitted to."""
+        return self.values[self.values > 0]
+
+    def select(self, name: str) -> "DegreeSequence":
+        """The units of one layer/space only.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> d = DegreeSequence(np.array([1, 2]), np.array(["a", "b"]), np.array([0, 0]), "in")
+        >>> d.select("b").values.tolist()
+        [2]
+        """
+        keep = self.layer == name
+        if not keep.any():
+            raise UsageError(f"DegreeSequence has no unit labelled {name!r}; labels: "
+                             f"{', '.join(dict.fromkeys(self.layer.tolist()))}")
+        return DegreeSequence(self.values[keep], self.layer[keep], self.index[keep], self.kind)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary and the full sequence (plain Python types)."""
+        vals = self.values.tolist()
+        return {
+            "kind": self.kind,
+            "n": len(self),
+            "n_dead": self.n_dead,
+            "values": vals,
+            "layer": self.layer.tolist(),
+            "index": self.index.tolist(),
+        }
+
+
+# --------------------------------------------------------------------------- tensor kernels
+def mask_of(multiplicity: torch.Tensor) -> torch.Tensor:
+    """Boolean edge mask of a unit-level matrix (``multiplicity != 0``)."""
+    return multiplicity != 0
+
+
+def count_in_out(mask: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column counts of a boolean ``[out, in]`` mask: ``(in_degree, out_degree)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = torch.tensor([[True, False], [True, True], [False, False]])
+    >>> [a.tolist() for a in count_in_out(m)]
+    [[1, 2, 0], [2, 1]]
+    """
+    m = mask.to(torch.uint8) if mask.dtype == torch.bool else mask
+    k_in = m.sum(1, dtype=torch.int64)
+    k_out = m.sum(0, dtype=torch.int64)
+    return k_in.cpu().numpy(), k_out.cpu().numpy()
+
+
+def sum_in_out(weight: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column sums (float64) of a nonnegative ``[out, in]`` weight matrix."""
+    s_in = weight.sum(1, dtype=torch.float64)
+    s_out = weight.sum(0, dtype=torch.float64)
+    return s_in.cpu().numpy(), s_out.cpu().numpy()
+
+
+def layer_sequence(layer: "LayerGraph", kind: str) -> DegreeSequence:
+    """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`)."""
+    if kind not in LAYER_KINDS:
+        raise UsageError(f"layer degree kind {kind!r} is unknown; choose one of {', '.join(LAYER_KINDS)}")
+    values = {"in": layer.in_degree, "out": layer.out_degree,
+              "in_strength": layer.in_strength, "out_strength": layer.out_strength}[kind]
+    n = len(values)
+    return DegreeSequence(values, np.full(n, layer.name, dtype=object).astype(str),
+                          np.arange(n, dtype=np.int64), kind)
+
+
+def network_sequence(layers: Iterable["LayerGraph"], spaces: Mapping[str, int],
+                     kind: str = "total") -> DegreeSequence:
+    """Whole-network degrees: every unit of every activation space, in ``spaces`` order.
+
+    A unit's in-degree sums the in-degrees it receives from every layer writing its space;
+    its out-degree sums the out-degrees of every layer reading it; ``total = in + out`` and
+    ``strength = in_strength + out_strength``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunegraph.graph import LayerGraph
+    >>> w = torch.tensor([[1., 0.], [2., 3.]])
+    >>> lg = LayerGraph.from_matrix("fc", w, in_space="input", out_space="fc")
+    >>> network_sequence([lg], {"input": 2, "fc": 2}, "total").values.tolist()
+    [2, 1, 1, 2]
+    """
+    if kind not in NETWORK_KINDS:
+        raise UsageError(f"network degree kind {kind!r} is unknown; choose one of "
+                         f"{', '.join(NETWORK_KINDS)}")
+    strength = kind in ("strength", "in_strength", "out_strength")
+    dtype = np.float64 if strength else np.int64
+    base: dict[str, int] = {}
+    n = 0
+    for name, size in spaces.items():
+        base[name] = n
+        n += int(size)
+    values = np.zeros(n, dtype=dtype)
+    want_in = kind in ("in", "total", "strength", "in_strength")
+    want_out = kind in ("out", "total", "strength", "out_strength")
+    for lg in layers:
+        if want_in:
+            start = base[lg.out_space] + lg.out_offset
+            v = lg.in_strength if strength else lg.in_degree
+            values[start:start + len(v)] += v
+        if want_out:
+            start = base[lg.in_space] + lg.in_offset
+            v = lg.out_strength if strength else lg.out_degree
+            values[start:start + len(v)] += v
+    labels = np.concatenate([np.full(int(s), name, dtype=object) for name, s in spaces.items()]
+                            ).astype(str) if n else np.array([], dtype=str)
+    index = (np.concatenate([np.arange(int(s), dtype=np.int64) for s in spaces.values()])
+             if n else np.array([], dtype=np.int64))
+    return DegreeSequence(values, labels, index, kind)

@@ -1,0 +1,22 @@
+"""Power-law fitting engine (Clauset, Shalizi & Newman 2009; Deluca & Corral 2013).
+
+Public API:
+
+- :func:`fit_power_law` → :class:`PowerLawFit` — exact discrete (Hurwitz ζ) / continuous MLE,
+  xmin by KS minimisation, semi-parametric bootstrap p-value, optional xmax (truncated law).
+- :func:`compare_distributions` → list of :class:`LikelihoodRatio` — Vuong / χ² LR tests
+  against lognormal, exponential, stretched exponential, power law with cut-off, Poisson and
+  binomial (random-pruning null).
+- :func:`fit_truncated_power_law`, :func:`find_truncated_range` — doubly truncated law and the
+  Deluca–Corral widest-plausible-range search.
+- :func:`powerlaw_crosscheck` — the same fit with the ``powerlaw`` package, α range opened.
+"""
+
+from __future__ import annotations
+
+from ._alternatives import ALTERNATIVES, LikelihoodRatio, compare_distributions
+from ._crosscheck import powerlaw_crosscheck
+from ._powerlaw import PowerLawFit, find_truncated_range, fit_power_law, fit_truncated_power_law
+
+__all__ = ["ALTERNATIVES", "LikelihoodRatio", "PowerLawFit", "compare_distributions",
+           "find_truncated_range", "fit_power_law", "fit_truncated_power_law", "powerlaw_crosscheck"]

@@ -1,0 +1,327 @@
+"""Read any checkpoint into a :class:`~prunegraph.graph.NetworkGraph`.
+
+The only module that knows checkpoint formats:
+
+* an ``nn.Module`` (pruned with ``torch.nn.utils.prune`` or not);
+* a state_dict file ``.pt``/``.pth`` read with ``torch.load(weights_only=True)`` (never runs
+  pickled code; a fully pickled model is refused with a message saying how to save a state_dict);
+* a checkpoint dict holding ``state_dict`` / ``model_state_dict`` / ``model``;
+* a ``.safetensors`` file (metadata ``prunegraph_model``, ``prunegraph_input_shape``,
+  ``prunegraph_num_classes`` name a zoo model to trace);
+* the ``torch.nn.utils.prune`` format (``<p>_orig`` and ``<p>_mask``) and weights already
+  zeroed by ``prune.remove``;
+* PackNet/Avalanche-style ownership buffers ``<p>_owner`` (int, -1 free, else the owner task):
+  the weights visible to task ``t`` are those with ``0 <= owner <= t``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import re
+import warnings
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from .errors import InputError, UsageError
+from .graph import NetworkGraph, graph_from_module, graph_from_state_dict
+
+log = logging.getLogger(__name__)
+
+_STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
+_META_KEYS = ("prunegraph_model", "prunegraph_input_shape", "prunegraph_num_classes")
+
+
+# --------------------------------------------------------------------------- effective weights
+def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
+                      source: str = "state_dict") -> dict[str, torch.Tensor]:
+    """Resolve pruning masks and ownership buffers into plain parameter tensors.
+
+    ``<p>_orig`` and ``<p>_mask`` (``torch.nn.utils.prune``) become ``<p> = orig * [mask != 0]``;
+    a bare ``<p>_mask`` beside ``<p>`` is applied to it; an ownership buffer ``<p>_owner``
+    keeps the entries with ``0 <= owner <= task`` (``task=None``: every owned entry,
+    ``owner >= 0``).  Other entries pass through unchanged; non-tensor entries are dropped.
+
+    Parameters
+    ----------
+    state_dict : mapping of str to torch.Tensor
+    task : int, optional
+        Task whose visible weights to keep (ownership buffers only).
+    source : str
+        Named in error messages.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Zeros where pruned or not visible.
+
+    Raises
+    ------
+    InputError
+        A mask or owner buffer whose shape does not match its weight, or a ``_orig`` without ``_mask``.
+    UsageError
+        ``task`` given but there is no ownership buffer, or ``task < 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sd = {"fc.weight_orig": torch.tensor([[1., 2.]]), "fc.weight_mask": torch.tensor([[0., 1.]])}
+    >>> effective_weights(sd)["fc.weight"].tolist()
+    [[0.0, 2.0]]
+    >>> sd = {"fc.weight": torch.tensor([[1., 2., 3.]]), "fc.weight_owner": torch.tensor([[0, 1, -1]])}
+    >>> effective_weights(sd, task=0)["fc.weight"].tolist()
+    [[1.0, 0.0, 0.0]]
+    """
+    if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
+        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+    sd = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
+    out: dict[str, torch.Tensor] = {}
+    consumed: set[str] = set()
+    for key, val in sd.items():
+        if key.endswith("_orig"):
+            base = key[: -len("_orig")]
+            mask = sd.get(base + "_mask")
+            if mask is None:
+                raise InputError(f"{source}: {key} has no {base}_mask; save the pruned model's full "
+                                 f"state_dict (or call torch.nn.utils.prune.remove before saving)")
+            out[base] = _apply(val, mask, base, "mask", source)
+            consumed.update({key, base + "_mask"})
+    for key, val in sd.items():
+        if key.endswith("_mask") and key not in consumed:
+            base = key[: -len("_mask")]
+            if base in sd:
+                out[base] = _apply(sd[base], val, base, "mask", source)
+                consumed.update({key, base})
+    owners = [k for k in sd if k.endswith("_owner")]
+    if task is not None and not owners:
+        raise UsageError(f"task={task} given but {source} has no ownership buffers (<param>_owner); "
+                         f"drop task= or save the owner buffers")
+    for key, val in sd.items():
+        if key not in consumed and key not in out and not key.endswith("_owner"):
+            out[key] = val
+    for key in owners:
+        base = key[: -len("_owner")]
+        if base not in out:
+            raise InputError(f"{source}: ownership buffer {key} has no parameter {base}; "
+                             f"save the parameter beside its owner buffer")
+        own = sd[key]
+        if own.shape != out[base].shape:
+            raise InputError(f"{source}: layer {base}: owner buffer shape {tuple(own.shape)} does not match "
+                             f"the weight {tuple(out[base].shape)}; save an owner buffer of the weight's shape")
+        if own.is_floating_point() and not bool(torch.isfinite(own).all()):
+            raise InputError(f"{source}: layer {base}: owner buffer has NaN/Inf; owners must be integers")
+        visible = own >= 0 if task is None else (own >= 0) & (own <= task)
+        out[base] = torch.where(visible.to(out[base].device), out[base], torch.zeros((), dtype=out[base].dtype,
+                                                                                     device=out[base].device))
+    return out
+
+
+def _apply(weight: torch.Tensor, mask: torch.Tensor, base: str, what: str, source: str) -> torch.Tensor:
+    if mask.shape != weight.shape:
+        raise InputError(f"{source}: layer {base}: {what} shape {tuple(mask.shape)} does not match the "
+                         f"weight {tuple(weight.shape)}; save the {what} with the weight's shape")
+    if mask.is_floating_point() and not bool(torch.isfinite(mask).all()):
+        raise InputError(f"{source}: layer {base}: {what} has NaN/Inf entries; masks must be 0/1")
+    keep = (mask != 0).to(weight.device)
+    return torch.where(keep, weight, torch.zeros((), dtype=weight.dtype, device=weight.device))
+
+
+# --------------------------------------------------------------------------- file reading
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint file into ``(state_dict, metadata)`` without running pickled code.
+
+    ``.safetensors`` files are read with safetensors (metadata = its header metadata);
+    anything else with ``torch.load(weights_only=True)``; a checkpoint dict's ``state_dict`` /
+    ``model_state_dict`` / ``model`` entry is taken, and a ``module.`` prefix (DataParallel) is
+    removed.
+
+    Raises
+    ------
+    InputError
+        Missing, truncated or unknown file; a fully pickled model; no tensors inside.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file; give a .pt/.pth state_dict or a .safetensors file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; give a .pt/.pth state_dict or a .safetensors file")
+    with open(p, "rb") as fh:
+        head = fh.read(16)
+    if p.suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{" and p.suffix not in (".pt", ".pth")):
+        return _read_safetensors(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        msg = str(exc)
+        found = re.search(r"GLOBAL ([\w.]+)", msg)
+        if found:
+            raise InputError(f"{p}: holds pickled Python objects ({found.group(1)}), e.g. a fully pickled "
+                             f"model, which are never unpickled (that could run code); save the weights "
+                             f"instead: torch.save(model.state_dict(), path)") from None
+        detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", msg)
+        raise InputError(f"{p}: not a readable torch checkpoint "
+                         f"({_first_sentence(detail.group(1) if detail else msg)}); "
+                         f"re-save it with torch.save(model.state_dict(), path)") from None
+    except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, OSError, IndexError,
+            AttributeError, TypeError) as exc:
+        raise InputError(f"{p}: not a readable torch checkpoint, truncated or of an unknown format "
+                         f"({type(exc).__name__}: {_first_sentence(str(exc))}); "
+                         f"re-save it with torch.save(model.state_dict(), path)") from None
+    return _unwrap(obj, str(p))
+
+
+def _first_sentence(text: str) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line.split(". ")[0][:120]
+
+
+def _read_safetensors(p: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(p), framework="pt", device="cpu") as f:
+            meta = dict(f.metadata() or {})
+            sd = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # SafetensorError and friends
+        raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
+                         f"({_first_sentence(str(exc)) or type(exc).__name__}); "
+                         f"re-save it with safetensors.torch.save_file") from None
+    return sd, meta
+
+
+def _unwrap(obj: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    meta: dict[str, Any] = {}
+    if isinstance(obj, Mapping):
+        meta = {k: obj[k] for k in _META_KEYS if k in obj}
+        for key in _STATE_KEYS:
+            inner = obj.get(key)
+            if isinstance(inner, Mapping) and any(isinstance(v, torch.Tensor) for v in inner.values()):
+                obj = inner
+                break
+        sd = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+    else:
+        sd = {}
+    if not sd:
+        kind = type(obj).__name__
+        keys = ", ".join(list(map(str, obj.keys()))[:6]) if isinstance(obj, Mapping) else kind
+        raise InputError(f"{source}: no tensors found (top level: {keys}); save a state_dict, or a dict "
+                         f"with it under 'state_dict' or 'model_state_dict'")
+    if all(k.startswith("module.") for k in sd):
+        sd = {k[len("module."):]: v for k, v in sd.items()}
+    return sd, meta
+
+
+# --------------------------------------------------------------------------- entry point
+def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
+         model: str | nn.Module | None = None, num_classes: int | None = None) -> NetworkGraph:
+    """Load a pruned network from any supported source into a :class:`NetworkGraph`.
+
+    Parameters
+    ----------
+    source : nn.Module, path or mapping
+        A module; a ``.pt``/``.pth`` state_dict or checkpoint dict (``state_dict`` /
+        ``model_state_dict``); a ``.safetensors`` file; or an in-memory state_dict.
+    task : int, optional
+        With ownership buffers ``<p>_owner``: keep the weights visible to this task
+        (``0 <= owner <= task``).
+    input_shape : sequence of int, optional
+        Per-sample input shape for tracing (default: the model's ``input_shape`` attribute or
+        the file's ``prunegraph_input_shape`` metadata).
+    model : str or nn.Module, optional
+        A zoo name (:func:`prunegraph.zoo.get_model`) or a module whose structure is traced
+        while the weights come from ``source``.  Without it (and without metadata naming a
+        zoo model) a bare state_dict is joined by chaining shapes (see NetworkGraph.notes).
+    num_classes : int, optional
+        For zoo models (default: metadata ``prunegraph_num_classes``, else the state_dict).
+
+    Returns
+    -------
+    NetworkGraph
+
+    Raises
+    ------
+    InputError
+        Unreadable/truncated/pickled file, no prunable layer, NaN/Inf weights, mask shape mismatch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    >>> net = load(m, input_shape=(3,))
+    >>> [lg.name for lg in net.layers], net.spaces["input"]
+    (['0', '2'], 3)
+    """
+    if isinstance(source, nn.Module):
+        weights = effective_weights(source.state_dict(), task=task, source=type(source).__name__)
+        if model is not None:
+            raise UsageError("model= is for state_dict sources; an nn.Module source is traced itself")
+        return graph_from_module(source, weights=weights, input_shape=input_shape,
+                                 source=type(source).__name__)
+    if isinstance(source, (str, os.PathLike)):
+        name = str(source)
+        sd, meta = read_checkpoint(source)
+    elif isinstance(source, Mapping):
+        name = "state_dict"
+        sd, meta = _unwrap(source, name)
+    else:
+        raise UsageError(f"load: source must be an nn.Module, a checkpoint path or a state_dict, "
+                         f"got {type(source).__name__}")
+    weights = effective_weights(sd, task=task, source=name)
+    if model is None and meta.get("prunegraph_model"):
+        model = str(meta["prunegraph_model"])
+    if input_shape is None and meta.get("prunegraph_input_shape"):
+        input_shape = _parse_shape(meta["prunegraph_input_shape"], name)
+    if num_classes is None and meta.get("prunegraph_num_classes") not in (None, ""):
+        num_classes = int(meta["prunegraph_num_classes"])
+    if model is None:
+        return graph_from_state_dict(weights, source=name)
+    module = _build_model(model, weights, input_shape=input_shape, num_classes=num_classes, source=name)
+    _check_fits(module, weights, name)
+    return graph_from_module(module, weights=weights, input_shape=input_shape, source=name)
+
+
+def _parse_shape(raw: Any, source: str) -> tuple[int, ...]:
+    try:
+        val = json.loads(raw) if isinstance(raw, str) else raw
+        return tuple(int(s) for s in val)
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: metadata prunegraph_input_shape={raw!r} is not a JSON list of ints; "
+                         f"write e.g. [1, 28, 28]") from None
+
+
+def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Module:
+    if isinstance(model, nn.Module):
+        return model
+    from . import zoo
+
+    if num_classes is None:  # the last 2-d weight's rows
+        last = [w for k, w in weights.items() if k.endswith(".weight") and w.ndim == 2]
+        num_classes = int(last[-1].shape[0]) if last else 10
+    kw = {"num_classes": num_classes}
+    if input_shape is not None:
+        kw["input_shape"] = tuple(input_shape)
+    return zoo.get_model(str(model), **kw)
+
+
+def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: str) -> None:
+    own = {k: v for k, v in module.state_dict().items() if k.endswith("weight") or "weight_" in k}
+    own = {k: v for k, v in own.items() if v.ndim >= 2}
+    missing = [k for k in own if k not in weights]
+    bad = [f"{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
+           if k in weights and weights[k].shape != v.shape]
+    if missing or bad:
+        what = (f"missing {', '.join(missing[:3])}" if missing else f"shape {'; '.join(bad[:2])}")
+        raise InputError(f"{source}: weights do not fit model {type(module).__name__} ({what}); "
+                         f"pass the model= (and input_shape=) the checkpoint was saved from")
+
+
+__all__ = ["load", "effective_weights", "read_checkpoint"]

@@ -1,0 +1,646 @@
+"""Figures: degree CCDFs with fitted laws, and per-layer exponent summaries.
+
+This is the only prunegraph module that imports matplotlib and seaborn; both are imported
+lazily inside the functions.  Figures are built as :class:`matplotlib.figure.Figure` objects
+on the Agg canvas directly, never through ``pyplot`` state, so nothing here changes the
+backend of a notebook or opens a window, and :func:`save_figure` writes them atomically.
+
+The functions take plain data: arrays of degrees and the ``to_dict()`` of the fit results
+(:class:`prunegraph.fit.PowerLawFit`, :class:`prunegraph.fit.LikelihoodRatio`), so they work
+as well on results read back from JSON.
+
+Model curves (Clauset, Shalizi & Newman, SIAM Review 51, 661, 2009) are drawn as
+complementary CDFs conditioned on the fitted tail ``xmin <= x [<= xmax]`` and scaled by the
+tail's share of the sample, so that they lie on the empirical CCDF where the fit is good:
+
+    P(X >= x) = (n_tail / n) * S(x | tail) + n_above / n,
+
+with ``n_above`` the number of values above a truncation point ``xmax`` (zero without one).
+For a family with untruncated survival function ``G(x) = P(X >= x)`` (up to a constant),
+``S(x | tail) = (G(x) - G(x_end)) / (G(xmin) - G(x_end))`` where ``G(x_end)`` is ``0``
+without truncation, ``G(xmax + 1)`` for discrete and ``G(xmax)`` for continuous data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ._io import atomic_path
+from .errors import InputError, UsageError
+
+__all__ = [
+    "empirical_ccdf",
+    "tail_ccdf",
+    "alternative_tail_ccdf",
+    "plot_ccdf",
+    "plot_alpha_summary",
+    "save_figure",
+    "best_alternative",
+]
+
+#: alternative name -> (display name, parameter names as read from ``LikelihoodRatio.parameters``)
+ALTERNATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lognormal": ("lognormal", ("mu", "sigma")),
+    "exponential": ("exponential", ("lambda",)),
+    "stretched_exponential": ("stretched exp.", ("lambda", "beta")),
+    "truncated_power_law": ("power law + cut-off", ("alpha", "lambda")),
+    "poisson": ("Poisson", ("mu",)),
+    "binomial": ("binomial", ("n", "p")),
+}
+
+_FIGSIZE = (6.0, 4.5)
+
+
+# ----------------------------------------------------------------------------- data helpers
+def _as_values(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a finite, non-negative float array, or raise InputError."""
+    if hasattr(values, "values") and not isinstance(values, np.ndarray) and not callable(values.values):
+        values = values.values  # a DegreeSequence
+    try:
+        arr = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: cannot read the degrees as numbers; pass a 1-d array of degrees") from None
+    if arr.size and not np.all(np.isfinite(arr)):
+        raise InputError(f"{name}: contains NaN or infinite values; pass finite degrees or strengths")
+    if arr.size and arr.min() < 0:
+        raise InputError(f"{name}: contains negative values; degrees and strengths are >= 0")
+    return arr
+
+
+def empirical_ccdf(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical complementary CDF ``P(X >= x)`` at each distinct positive value.
+
+    Zeros (dead units) are excluded before counting, so the CCDF is that of the alive units.
+
+    Parameters
+    ----------
+    values : array_like
+        Degrees or strengths (non-negative, finite).
+
+    Returns
+    -------
+    x : ndarray of float
+        The distinct positive values, ascending.
+    p : ndarray of float
+        ``p[i] = #{v : v >= x[i]} / #{v : v > 0}``; ``p[0] == 1``.
+
+    Examples
+    --------
+    >>> x, p = empirical_ccdf([0, 1, 1, 2, 4])
+    >>> x.tolist(), p.tolist()
+    ([1.0, 2.0, 4.0], [1.0, 0.5, 0.25])
+    """
+    arr = _as_values(values, "values")
+    alive = np.sort(arr[arr > 0])
+    if alive.size == 0:
+        return np.empty(0), np.empty(0)
+    x = np.unique(alive)
+    p = (alive.size - np.searchsorted(alive, x, side="left")) / alive.size
+    return x, p
+
+
+def _param(params: Mapping[str, Any], name: str, alt: str) -> float:
+    """Read parameter ``name`` case-insensitively (the powerlaw package writes ``Lambda``)."""
+    for key, value in params.items():
+        if str(key).lower() == name:
+            if value is None:
+                break
+            try:
+                out = float(value)
+            except (TypeError, ValueError):
+                break
+            if math.isfinite(out):
+                return out
+            break
+    raise UsageError(
+        f"alternative {alt!r}: parameter {name!r} missing or not a finite number in 'parameters'; "
+        f"pass {', '.join(ALTERNATIVES[alt][1])}"
+    )
+
+
+def _log_survival(family: str, params: Mapping[str, Any], x: np.ndarray, *, discrete: bool) -> np.ndarray:
+    """log G(x), G(x) proportional to the untruncated P(X >= x) of ``family``.
+
+    Continuous families used on discrete data follow the powerlaw package's discretisation
+    ``P(X = k) = F(k + 1) - F(k)``, whose survival at integer ``k`` is the continuous one.
+    """
+    from scipy import special, stats
+
+    x = np.asarray(x, dtype=np.float64)
+    if family == "power_law":
+        alpha = float(params["alpha"])
+        if discrete:
+            with np.errstate(divide="ignore"):
+                return np.log(special.zeta(alpha, x))
+        return (1.0 - alpha) * np.log(x)
+    if family == "lognormal":
+        mu, sigma = _param(params, "mu", family), _param(params, "sigma", family)
+        return stats.lognorm(s=sigma, scale=math.exp(mu)).logsf(x)
+    if family == "exponential":
+        lam = _param(params, "lambda", family)
+        return -lam * x
+    if family == "stretched_exponential":
+        lam, beta = _param(params, "lambda", family), _param(params, "beta", family)
+        return -np.power(lam * x, beta)  # Weibull: weibull_min(c=beta, scale=1/lam).logsf
+    if family == "poisson":
+        mu = _param(params, "mu", family)
+        return stats.poisson(mu).logsf(np.ceil(x) - 1)
+    if family == "binomial":
+        n, p = _param(params, "n", family), _param(params, "p", family)
+        return stats.binom(int(round(n)), p).logsf(np.ceil(x) - 1)
+    if family == "truncated_power_law":
+        alpha, lam = _param(params, "alpha", family), _param(params, "lambda", family)
+        return _log_survival_tpl(alpha, lam, x, discrete=discrete)
+    raise UsageError(f"alternative {family!r}: unknown distribution; use one of {', '.join(ALTERNATIVES)}")
+
+
+def _log_survival_tpl(alpha: float, lam: float, x: np.ndarray, *, discrete: bool) -> np.ndarray:
+    """log of sum_{k>=x} k^-alpha e^(-lam k) (discrete) or its integral (continuous)."""
+    from scipy import integrate, special
+
+    if lam <= 0:
+        if alpha <= 1:
+            raise UsageError(f"alternative 'truncated_power_law': lambda={lam} with alpha={alpha} "
+                             "is not normalisable; pass lambda > 0")
+        return _log_survival("power_law", {"alpha": alpha}, x, discrete=discrete)
+    if not discrete:
+        # t = x e^v:  integral_x^inf t^-a e^(-lam t) dt
+        #   = x^(1-a) e^(-lam x) * integral_0^inf exp((1-a) v - lam x (e^v - 1)) dv,
+        # integrated over finite pieces: [0, v*] where the power law rules, [v*, v_end] where
+        # the cut-off does, and nothing past v_end (integrand below e^-700 of its start).
+        out = np.empty_like(x)
+        for i, xi in enumerate(x):
+            c = lam * xi
+            f = lambda v, c=c: math.exp((1.0 - alpha) * v - c * math.expm1(v))  # noqa: E731
+            v_star = math.log1p(1.0 / c)
+            v_end = math.log1p(750.0 / c) + max(0.0, (1.0 - alpha)) * 2.0
+            val = sum(integrate.quad(f, a, b, limit=200, epsabs=0.0, epsrel=1e-10)[0]
+                      for a, b in ((0.0, v_star), (v_star, v_end)))
+            out[i] = (1.0 - alpha) * math.log(xi) - c + math.log(val)
+        return out
+    lo = int(np.floor(x.min()))
+    hi = int(np.ceil(x.max())) + int(math.ceil(60.0 / lam)) + 1
+    hi = min(hi, int(x.max()) + 1_000_000)
+    k = np.arange(lo, hi + 1, dtype=np.float64)
+    logterm = -alpha * np.log(k) - lam * k
+    shift = logterm.max()
+    terms = np.exp(logterm - shift)
+    # what lies beyond hi: at most zeta(alpha, hi + 1) * e^(-lam (hi + 1)), negligible by construction
+    beyond = 0.0
+    if alpha > 1:
+        beyond = float(special.zeta(alpha, hi + 1)) * math.exp(-lam * (hi + 1) - shift)
+    cums = np.cumsum(terms[::-1])[::-1] + beyond
+    idx = np.clip(np.ceil(x).astype(np.int64) - lo, 0, k.size - 1)
+    with np.errstate(divide="ignore"):
+        return np.log(cums[idx]) + shift
+
+
+def _conditional_ccdf(family: str, params: Mapping[str, Any], x: np.ndarray, *, xmin: float,
+                      xmax: float | None, discrete: bool) -> np.ndarray:
+    """P(X >= x | xmin <= X [<= xmax]) for ``family`` (see the module docstring)."""
+    x = np.asarray(x, dtype=np.float64)
+    pts = np.concatenate([[xmin], x] + ([[xmax + 1.0 if discrete else xmax]] if xmax is not None else []))
+    logg = _log_survival(family, params, pts, discrete=discrete)
+    ref = logg[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        g = np.exp(logg - ref)  # G relative to G(xmin): values in [0, 1]
+    g_end = g[-1] if xmax is not None else 0.0
+    gx = g[1:1 + x.size]
+    denom = 1.0 - g_end
+    if not np.isfinite(ref) or denom <= 0:
+        return np.full(x.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        out = (gx - g_end) / denom
+    out = np.where(np.isfinite(out), np.clip(out, 0.0, 1.0), np.nan)
+    if xmax is not None:
+        out = np.where(x > xmax, 0.0, out)
+    return out
+
+
+def tail_ccdf(x: Any, *, alpha: float, xmin: float, xmax: float | None = None,
+              discrete: bool = True) -> np.ndarray:
+    """Power-law tail CCDF ``P(X >= x | xmin <= X [<= xmax])``.
+
+    Discrete (CSN 2009, eq. 2.2, with Hurwitz zeta): ``zeta(alpha, x) / zeta(alpha, xmin)``;
+    continuous: ``(x / xmin)^(1 - alpha)``.  With ``xmax`` the law is doubly truncated
+    (Deluca & Corral 2013): ``(G(x) - G(xmax^+)) / (G(xmin) - G(xmax^+))``.
+
+    Examples
+    --------
+    >>> tail_ccdf([1.0, 2.0, 4.0], alpha=2.0, xmin=1.0, discrete=False).tolist()
+    [1.0, 0.5, 0.25]
+    """
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    return _conditional_ccdf("power_law", {"alpha": float(alpha)}, x, xmin=float(xmin),
+                             xmax=None if xmax is None else float(xmax), discrete=discrete)
+
+
+def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any], *, xmin: float,
+                          xmax: float | None = None, discrete: bool = True) -> np.ndarray:
+    """Tail CCDF ``P(X >= x | xmin <= X [<= xmax])`` of a fitted alternative distribution.
+
+    Families and parameters (as named by the powerlaw package; ``Lambda`` or ``lambda``):
+    ``lognormal`` (mu, sigma of ln x), ``exponential`` (lambda: ``e^(-lambda x)``),
+    ``stretched_exponential`` (lambda, beta: ``e^(-(lambda x)^beta)``),
+    ``truncated_power_law`` (alpha, lambda: ``x^-alpha e^(-lambda x)``), ``poisson`` (mu),
+    ``binomial`` (n, p).  Survival functions come from :mod:`scipy.stats` where it has them.
+
+    Examples
+    --------
+    >>> alternative_tail_ccdf([2.0, 3.0], "exponential", {"Lambda": math.log(2)}, xmin=2.0).round(12).tolist()
+    [1.0, 0.5]
+    """
+    if alternative not in ALTERNATIVES:
+        raise UsageError(f"alternative {alternative!r}: unknown distribution; use one of {', '.join(ALTERNATIVES)}")
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    return _conditional_ccdf(alternative, parameters, x, xmin=float(xmin),
+                             xmax=None if xmax is None else float(xmax), discrete=discrete)
+
+
+def best_alternative(comparisons: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None) -> dict | None:
+    """The comparison most in favour of the alternative (lowest log-likelihood ratio R).
+
+    ``R > 0`` favours the power law, ``R < 0`` the alternative (CSN 2009, sec. 5.1).
+    Accepts the ``to_dict()`` of one :class:`~prunegraph.fit.LikelihoodRatio` (returned as is)
+    or a list of them; entries without a finite ``R`` are skipped.
+
+    Examples
+    --------
+    >>> best_alternative([{"alternative": "lognormal", "R": -1.2}, {"alternative": "exponential", "R": 3.0}])["alternative"]
+    'lognormal'
+    """
+    if comparisons is None:
+        return None
+    if isinstance(comparisons, Mapping):
+        return dict(comparisons)
+    best, best_r = None, math.inf
+    for comp in comparisons:
+        try:
+            r = float(comp.get("R"))
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(r) and r < best_r:
+            best, best_r = dict(comp), r
+    return best
+
+
+# ----------------------------------------------------------------------------- formatting
+def _fmt_p(p: Any) -> str:
+    if p is None:
+        return "n/a"
+    p = float(p)
+    if not math.isfinite(p):
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def _fmt_num(v: Any) -> str:
+    v = float(v)
+    return f"{v:.0f}" if v == round(v) and abs(v) < 1e6 else f"{v:.3g}"
+
+
+def _new_figure(ax, figsize=_FIGSIZE):
+    if ax is not None:
+        return ax.figure, ax
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _palette(n: int = 8) -> list:
+    import seaborn as sns
+
+    return list(sns.color_palette("colorblind", n))
+
+
+def _plot_grid(lo: float, hi: float, *, discrete: bool, n: int = 200) -> np.ndarray:
+    if hi <= lo:
+        return np.array([lo])
+    if discrete:
+        lo_i, hi_i = int(math.ceil(lo)), int(math.floor(hi))
+        if hi_i - lo_i + 1 <= 2 * n:
+            return np.arange(lo_i, hi_i + 1, dtype=np.float64)
+        return np.unique(np.round(np.geomspace(lo_i, hi_i, 2 * n)))
+    return np.geomspace(lo, hi, n)
+
+
+# ----------------------------------------------------------------------------- figures
+def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
+              alternative: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+              null_degrees: Any = None, title: str = "", ax=None, xlabel: str = "degree k"):
+    """Log-log complementary CDF of a degree sequence with its fitted power law.
+
+    Draws the empirical ``P(X >= x)`` of the alive units (zeros excluded; their count is
+    written in the top-right corner), the fitted power law over ``[xmin, xmax or max]``
+    scaled to the tail's share ``n_tail / n``, the best alternative's fitted CCDF over the
+    same range, and the random-pruning null's empirical CCDF in grey.  Method: Clauset,
+    Shalizi & Newman, SIAM Review 51 (2009), fig. 4; model curves as in the module docstring.
+
+    Parameters
+    ----------
+    degrees : array_like or DegreeSequence
+        Degrees (or strengths) of all units, zeros included.
+    fit : dict, optional
+        ``PowerLawFit.to_dict()``: reads ``alpha, sigma, xmin, xmax, n, n_tail, p_value,
+        discrete, hit_bound``.
+    alternative : dict or list of dict, optional
+        ``LikelihoodRatio.to_dict()`` (or a list, of which the one with the lowest ``R`` is
+        drawn): reads ``alternative, R, p_value, parameters``.
+    null_degrees : array_like, optional
+        Degrees of the random-pruning null of the same layer.
+    title : str
+        Axes title.
+    ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new Figure.
+    xlabel : str
+        Label of the x axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_ccdf([0, 1, 1, 2, 3, 5, 8, 13], fit={"alpha": 2.1, "sigma": 0.3, "xmin": 2,
+    ...                 "xmax": None, "n": 7, "n_tail": 5, "p_value": 0.4, "discrete": True})
+    >>> [line.get_gid() for line in fig.axes[0].get_lines()]
+    ['ccdf-data', 'ccdf-power-law', 'xmin-line']
+    """
+    arr = _as_values(degrees, "degrees")
+    x, p = empirical_ccdf(arr)
+    n_dead = int(np.sum(arr == 0))
+    fig, ax = _new_figure(ax)
+    colors = _palette()
+
+    if null_degrees is not None:
+        nx_, np_ = empirical_ccdf(_as_values(null_degrees, "null_degrees"))
+        if nx_.size:
+            (ln,) = ax.plot(nx_, np_, marker="s", ms=3, ls="none", color="0.6", alpha=0.8,
+                            label="random-pruning null", zorder=1)
+            ln.set_gid("ccdf-null")
+
+    if x.size:
+        (ld,) = ax.plot(x, p, marker="o", ms=4, ls="none", color=colors[0], label="data", zorder=3)
+        ld.set_gid("ccdf-data")
+
+    if fit is not None and x.size:
+        _draw_fits(ax, arr, fit, alternative, colors)
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("P(K ≥ k)")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    if x.size == 0:
+        ax.text(0.5, 0.5, "no alive units", transform=ax.transAxes, ha="center", va="center")
+    ax.text(0.98, 0.98, f"dead units: {n_dead} (excluded)", transform=ax.transAxes,
+            ha="right", va="top", fontsize=8, color="0.3", gid="dead-count")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    return fig
+
+
+def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors) -> None:
+    alive = arr[arr > 0]
+    alpha = fit.get("alpha")
+    xmin = fit.get("xmin")
+    if alpha is None or xmin is None or not math.isfinite(float(alpha)):
+        return
+    alpha, xmin = float(alpha), float(xmin)
+    xmax = fit.get("xmax")
+    xmax = None if xmax is None else float(xmax)
+    discrete = fit.get("discrete")
+    discrete = bool(np.allclose(alive, np.round(alive))) if discrete is None else bool(discrete)
+    if xmin <= 0:
+        raise UsageError(f"fit: xmin={xmin} must be > 0; pass the to_dict() of a fitted PowerLawFit")
+    n = fit.get("n") or alive.size
+    n_tail = fit.get("n_tail")
+    if n_tail is None:
+        n_tail = int(np.sum((alive >= xmin) & ((alive <= xmax) if xmax is not None else True)))
+    share = float(n_tail) / float(n)
+    n_above = int(np.sum(alive > xmax)) / alive.size if xmax is not None else 0.0
+    x_end = xmax if xmax is not None else float(alive.max())
+    grid = _plot_grid(xmin, max(x_end, xmin), discrete=discrete)
+
+    y = share * tail_ccdf(grid, alpha=alpha, xmin=xmin, xmax=xmax, discrete=discrete) + n_above
+    label = f"power law α = {alpha:.2f}"
+    sigma = fit.get("sigma")
+    if sigma is not None and math.isfinite(float(sigma)):
+        label += f" ± {float(sigma):.2f}"
+    label += f", xmin = {_fmt_num(xmin)}"
+    if xmax is not None:
+        label += f", xmax = {_fmt_num(xmax)}"
+    p_text = _fmt_p(fit.get("p_value"))
+    label += f", GoF p {p_text if p_text.startswith('<') else '= ' + p_text}"
+    if fit.get("hit_bound"):
+        label += " (α at bound)"
+    ok = np.isfinite(y) & (y > 0)
+    (lf,) = ax.plot(grid[ok], y[ok], color=colors[3], lw=2, label=label, zorder=4)
+    lf.set_gid("ccdf-power-law")
+    ax.axvline(xmin, color=colors[3], lw=0.8, ls=":", zorder=0, gid="xmin-line")
+
+    best = best_alternative(alternative)
+    if best is None or not best.get("parameters"):
+        return
+    name = best.get("alternative")
+    if name not in ALTERNATIVES:
+        return
+    try:
+        ya = share * alternative_tail_ccdf(grid, name, best["parameters"], xmin=xmin, xmax=xmax,
+                                           discrete=discrete) + n_above
+    except UsageError as exc:  # e.g. an alternative whose own fit failed (NaN parameters)
+        warnings.warn(f"plot_ccdf: {name} curve not drawn: {exc}", RuntimeWarning, stacklevel=3)
+        return
+    ok = np.isfinite(ya) & (ya > 0)
+    r = best.get("R")
+    alt_label = f"{ALTERNATIVES[name][0]}"
+    if r is not None and math.isfinite(float(r)):
+        p_text = _fmt_p(best.get("p_value"))
+        alt_label += f" (R = {float(r):.2f}, p {p_text if p_text.startswith('<') else '= ' + p_text})"
+    (la,) = ax.plot(grid[ok], ya[ok], color=colors[2], lw=1.5, ls="--", label=alt_label, zorder=4)
+    la.set_gid("ccdf-alternative")
+
+
+def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax=None,
+                       pruned_label: str = "pruned", null_label: str = "random-pruning null"):
+    """Per-layer fitted exponent α ± σ of the pruned model beside the random-pruning null.
+
+    One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
+    σ error bar on the left, the null's on the right, and the verdict's head (up to ':' or
+    '(') under each label; past 8 rows the labels turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
+    table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Keys ``layer``, ``kind``, ``alpha``, ``sigma``, ``null_alpha``, ``null_sigma``,
+        ``verdict`` (all but ``layer`` optional).
+    title : str
+        Axes title.
+    ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_alpha_summary([{"layer": "fc1", "kind": "in", "alpha": 2.4, "sigma": 0.1,
+    ...                            "null_alpha": 4.9, "null_sigma": 0.6, "verdict": "power law"}])
+    >>> sorted(ln.get_gid() for ln in fig.axes[0].get_lines() if ln.get_gid())
+    ['alpha-null', 'alpha-pruned']
+    """
+    rows = list(rows)
+    if not rows:
+        raise UsageError("plot_alpha_summary: rows is empty; pass one dict per layer")
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping) or "layer" not in row:
+            raise UsageError(f"plot_alpha_summary: row {i} has no 'layer'; pass dicts with layer, alpha, sigma, ...")
+
+    def val(row, key):
+        v = row.get(key)
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return np.nan
+        return v if math.isfinite(v) else np.nan
+
+    pos = np.arange(len(rows), dtype=float)
+    a = np.array([val(r, "alpha") for r in rows])
+    s = np.nan_to_num(np.array([val(r, "sigma") for r in rows]))
+    na = np.array([val(r, "null_alpha") for r in rows])
+    ns = np.nan_to_num(np.array([val(r, "null_sigma") for r in rows]))
+
+    many = len(rows) > 8
+    fig, ax = _new_figure(ax, figsize=(min(16.0, max(5.0, (0.45 if many else 1.1) * len(rows) + 3.0)),
+                                       6.0 if many else 4.5))
+    colors = _palette()
+    ax.axhspan(2.0, 3.0, color="0.92", zorder=0, label="2 ≤ α ≤ 3")
+    off = 0.15
+    c1 = ax.errorbar(pos - off, a, yerr=s, fmt="o", ms=6, capsize=3, color=colors[0],
+                     label=pruned_label, zorder=3)
+    c1.lines[0].set_gid("alpha-pruned")
+    c2 = ax.errorbar(pos + off, na, yerr=ns, fmt="s", ms=6, capsize=3, color=colors[1],
+                     mfc="white", label=null_label, zorder=3)
+    c2.lines[0].set_gid("alpha-null")
+    import matplotlib.transforms as mtransforms
+
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for xs, ys, color in ((pos - off, a, colors[0]), (pos + off, na, colors[1])):
+        for xi in xs[np.isnan(ys)]:
+            ax.text(xi, 0.02, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
+                    fontsize=7, color=color)
+    labels = []
+    for r in rows:
+        lab = str(r["layer"])
+        if r.get("kind"):
+            lab += f"\n({r['kind']})"
+        if r.get("verdict"):
+            lab += ("  · " if many else "\n") + _short_verdict(str(r["verdict"]))
+        labels.append(lab.replace("\n(", " (") if many else lab)
+    ax.set_xticks(pos, labels, fontsize=7 if many else 8, rotation=90 if many else 0)
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylabel("fitted exponent α (± σ)")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return fig
+
+
+def _short_verdict(text: str) -> str:
+    """The verdict's head: 'no heavy tail: binomial like ...' -> 'no heavy tail'."""
+    return text.split(":")[0].split(" (")[0].strip()
+
+
+def save_figure(fig, path_stem: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
+                dpi: int = 150) -> list[Path]:
+    """Write ``fig`` as ``<path_stem>.<fmt>`` for each format, atomically, then close it.
+
+    Each file goes to a temporary name beside the target and is renamed on success
+    (:func:`prunegraph._io.atomic_path`), so a failed write leaves an older file intact.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path_stem : str or Path
+        Target without extension; ``.png``/``.svg``/... is appended (so ``"out/fc1.in"``
+        gives ``out/fc1.in.png``).
+    formats : sequence of str
+        Any of ``png``, ``svg``, ``pdf``.
+    dpi : int
+        Resolution of raster formats.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> fig = plot_ccdf([1, 2, 2, 3])
+    >>> [p.suffix for p in save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "ccdf")]
+    ['.png', '.svg']
+    """
+    allowed = ("png", "svg", "pdf")
+    formats = [str(f).lower().lstrip(".") for f in formats]
+    bad = [f for f in formats if f not in allowed]
+    if bad or not formats:
+        raise UsageError(f"save_figure: formats {bad or formats!r} not supported; use some of {', '.join(allowed)}")
+    if not hasattr(fig, "savefig"):
+        raise UsageError(f"save_figure: expected a matplotlib Figure, got {type(fig).__name__}")
+    out: list[Path] = []
+    try:
+        for fmt in formats:
+            target = Path(f"{os.fspath(path_stem)}.{fmt}")
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+            out.append(target)
+    finally:
+        _close(fig)
+    return out
+
+
+def _metadata(fmt: str) -> dict | None:
+    # no creation dates in the files: the same figure gives the same bytes
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None, "ModDate": None}
+    return None
+
+
+def _close(fig) -> None:
+    import sys
+
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:  # a pyplot-managed figure: release it from pyplot's registry
+        plt.close(fig)
+
+
+def figure_png_bytes(fig, *, dpi: int = 110) -> bytes:
+    """Render ``fig`` to PNG bytes (for embedding in the HTML report); the figure stays open.
+
+    Examples
+    --------
+    >>> figure_png_bytes(plot_ccdf([1, 2, 3]))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

@@ -1,0 +1,122 @@
+"""`prunegraph fit`: in-process and subprocess runs, JSON schema, figures, report, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from prunegraph.cli import main
+
+SCHEMA = Path(__file__).resolve().parents[1] / "prunegraph" / "fit_schema.json"
+
+
+@pytest.fixture(scope="module")
+def pruned_checkpoint(tmp_path_factory) -> Path:
+    """A LeNet-300-100-shaped MLP, globally magnitude-pruned to 10 %, saved as a state_dict."""
+    import torch.nn.utils.prune as tprune
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 300), torch.nn.ReLU(),
+                                torch.nn.Linear(300, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    params = [(m, "weight") for m in model if isinstance(m, torch.nn.Linear)]
+    tprune.global_unstructured(params, pruning_method=tprune.L1Unstructured, amount=0.9)
+    path = tmp_path_factory.mktemp("ckpt") / "mlp.pt"
+    torch.save(model.state_dict(), path)
+    return path
+
+
+def test_fit_json_csv_figures_report(pruned_checkpoint, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["fit", str(pruned_checkpoint), "--bootstrap", "10", "--json", str(tmp_path / "fit.json"),
+                 "--csv", str(tmp_path / "fit.csv"), "--out", str(out), "--report", "--seed", "1"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "alpha±sigma" in printed and "verdict" in printed and "null verdict" in printed
+    assert "degree sequences" in printed  # the one-line summary
+
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = json.loads((tmp_path / "fit.json").read_text())
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    results = doc["models"][0]["results"]
+    assert {(r["layer"], r["degree_kind"]) for r in results} == {
+        (l, k) for l in ("1", "3", "5") for k in ("in", "out")}
+    fitted = [r for r in results if r["observed"]["fit"]]
+    assert fitted and all(r["observed"]["fit"]["p_value"] is not None for r in fitted)
+
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "fit.csv").read_text())))
+    assert len(rows) == len(results)
+    assert rows[0]["model"].endswith("mlp.pt")
+
+    pngs = sorted(out.rglob("*.png"))
+    svgs = sorted(out.rglob("*.svg"))
+    assert len(pngs) == len(results) + 1 and len(svgs) == len(pngs)
+    from PIL import Image
+
+    for p in pngs:
+        with Image.open(p) as im:
+            im.verify()
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= len(pngs)
+    assert "power law" in html
+
+
+def test_fit_json_to_stdout_is_deterministic(pruned_checkpoint, capsys):
+    args = ["fit", str(pruned_checkpoint), "--bootstrap", "5", "--json", "-", "--no-figures",
+            "--layers", "3", "--quiet"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert first == second
+    assert json.loads(first)["models"][0]["results"][0]["layer"] == "3"
+
+
+def test_fit_subprocess(pruned_checkpoint, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "prunegraph", "fit", str(pruned_checkpoint),
+                           "--bootstrap", "0", "--no-figures", "--kinds", "in", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "degree sequences" in proc.stdout
+
+
+@pytest.mark.parametrize("make, code, needle", [
+    (lambda d: d / "missing.pt", 2, "no such file"),
+    (lambda d: (d / "junk.pt").write_bytes(b"not a checkpoint") and d / "junk.pt", 1, "junk.pt"),
+])
+def test_bad_input_one_line(tmp_path, capsys, make, code, needle):
+    path = make(tmp_path)
+    assert main(["fit", str(path), "--no-figures"]) == code
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--kinds", "sideways"], "--kinds"),
+    (["--bootstrap", "-3"], "--bootstrap"),
+    (["--alternatives", "gamma"], "--alternatives"),
+])
+def test_bad_options_exit_2(pruned_checkpoint, capsys, argv, needle):
+    assert main(["fit", str(pruned_checkpoint), *argv]) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_fit_default_reference_checkpoints(tmp_path, capsys):
+    from prunegraph.commands.fit import reference_checkpoints
+
+    try:
+        refs = reference_checkpoints()
+    except ValueError:
+        pytest.fail("the reference checkpoints in data/ are missing")
+    code = main(["fit", "--bootstrap", "0", "--no-figures", "--kinds", "in", "--quiet",
+                 "--json", str(tmp_path / "ref.json")])
+    assert code == 0
+    doc = json.loads((tmp_path / "ref.json").read_text())
+    assert len(doc["models"]) == len(refs)

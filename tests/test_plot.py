@@ -1,0 +1,351 @@
+"""Tests of prunegraph.plot: CCDF figures, exponent summaries, atomic figure files."""
+
+from __future__ import annotations
+
+import math
+import warnings
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from prunegraph import plot
+from prunegraph.errors import InputError, UsageError
+
+
+def literal_ccdf(values):
+    """P(X >= x) at each distinct positive value, by counting (the slow, obvious way)."""
+    alive = [v for v in values if v > 0]
+    xs = sorted(set(alive))
+    return np.array(xs, float), np.array([sum(1 for v in alive if v >= x) / len(alive) for x in xs])
+
+
+def lines_by_gid(fig):
+    return {ln.get_gid(): ln for ln in fig.axes[0].get_lines() if ln.get_gid()}
+
+
+def discrete_sum_ccdf(pmf, x, xmin, xmax=None, kmax=200_000):
+    """sum_{k=x}^{end} pmf(k) / sum_{k=xmin}^{end} pmf(k) by brute force over integers."""
+    end = kmax if xmax is None else int(xmax)
+    k = np.arange(int(xmin), end + 1, dtype=float)
+    w = pmf(k)
+    tot = w.sum()
+    return np.array([w[k >= xi].sum() / tot for xi in x])
+
+
+# ----------------------------------------------------------------------------- CCDF data
+def test_empirical_ccdf_hand_checked():
+    x, p = plot.empirical_ccdf([0, 1, 1, 2, 4])
+    assert x.tolist() == [1.0, 2.0, 4.0]
+    assert p.tolist() == [1.0, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("kind", ["int", "float"])
+def test_empirical_ccdf_matches_counting(seed, kind):
+    rng = np.random.default_rng(seed)
+    vals = rng.integers(0, 30, size=200) if kind == "int" else np.round(rng.exponential(2.0, 150), 2)
+    x, p = plot.empirical_ccdf(vals)
+    xr, pr = literal_ccdf(vals.tolist())
+    np.testing.assert_array_equal(x, xr)
+    np.testing.assert_allclose(p, pr, rtol=0, atol=1e-15)
+
+
+def test_plot_ccdf_line_data_and_dead_count():
+    degrees = np.array([0, 0, 3, 1, 1, 2, 4, 4, 4, 9])
+    fig = plot.plot_ccdf(degrees, title="fc1 in")
+    ax = fig.axes[0]
+    data = lines_by_gid(fig)["ccdf-data"]
+    xr, pr = literal_ccdf(degrees.tolist())
+    np.testing.assert_array_equal(data.get_xdata(), xr)
+    np.testing.assert_allclose(data.get_ydata(), pr)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_title() == "fc1 in"
+    dead = [t.get_text() for t in ax.texts if t.get_gid() == "dead-count"]
+    assert dead == ["dead units: 2 (excluded)"]
+
+
+def test_plot_ccdf_null_is_grey_and_correct():
+    rng = np.random.default_rng(3)
+    null = rng.binomial(50, 0.1, size=120)
+    fig = plot.plot_ccdf([1, 2, 3], null_degrees=null)
+    ln = lines_by_gid(fig)["ccdf-null"]
+    xr, pr = literal_ccdf(null.tolist())
+    np.testing.assert_array_equal(ln.get_xdata(), xr)
+    np.testing.assert_allclose(ln.get_ydata(), pr)
+    r, g, b, _ = __import__("matplotlib.colors").colors.to_rgba(ln.get_color())
+    assert r == g == b  # grey
+
+
+# ----------------------------------------------------------------------------- model curves
+@pytest.mark.parametrize("alpha,xmin,xmax", [(2.5, 1, None), (1.8, 3, None), (2.2, 2, 40)])
+def test_tail_ccdf_discrete_matches_brute_force_sum(alpha, xmin, xmax):
+    x = np.array([xmin, xmin + 1, 7, 15, 30], float)
+    got = plot.tail_ccdf(x, alpha=alpha, xmin=xmin, xmax=xmax, discrete=True)
+    if xmax is None:  # add the remainder past kmax by the Hurwitz zeta (exact), brute force the rest
+        kmax = 200_000
+        k = np.arange(xmin, kmax + 1, dtype=float)
+        w = k ** -alpha
+        rest = special.zeta(alpha, kmax + 1)
+        ref = np.array([(w[k >= xi].sum() + rest) / (w.sum() + rest) for xi in x])
+    else:
+        ref = discrete_sum_ccdf(lambda k: k ** -alpha, x, xmin, xmax)
+    np.testing.assert_allclose(got, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("xmax", [None, 20.0])
+def test_tail_ccdf_continuous_matches_powerlaw_package(xmax):
+    powerlaw = pytest.importorskip("powerlaw")
+    x = np.array([2.0, 3.0, 5.0, 10.0, 19.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = powerlaw.Power_Law(xmin=2.0, xmax=xmax, parameters=[2.5], discrete=False).ccdf(x)
+    got = plot.tail_ccdf(x, alpha=2.5, xmin=2.0, xmax=xmax, discrete=False)
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+    if xmax is None:
+        np.testing.assert_allclose(got, (x / 2.0) ** -1.5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,cls,params", [
+    ("lognormal", "Lognormal", {"mu": 0.5, "sigma": 1.2}),
+    ("exponential", "Exponential", {"Lambda": 0.2}),
+    ("stretched_exponential", "Stretched_Exponential", {"Lambda": 0.3, "beta": 0.6}),
+    ("truncated_power_law", "Truncated_Power_Law", {"alpha": 1.7, "Lambda": 0.05}),
+])
+def test_alternatives_continuous_match_powerlaw_package(name, cls, params):
+    powerlaw = pytest.importorskip("powerlaw")
+    x = np.array([2.0, 3.0, 5.0, 10.0, 30.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = getattr(powerlaw, cls)(xmin=2.0, parameters=list(params.values()), discrete=False).ccdf(x)
+    got = plot.alternative_tail_ccdf(x, name, params, xmin=2.0, discrete=False)
+    np.testing.assert_allclose(got, ref, rtol=1e-7)
+
+
+@pytest.mark.parametrize("name,params,pmf", [
+    ("truncated_power_law", {"alpha": 1.7, "lambda": 0.05}, lambda k: k ** -1.7 * np.exp(-0.05 * k)),
+    ("exponential", {"lambda": 0.3}, lambda k: np.exp(-0.3 * k)),
+    ("poisson", {"mu": 6.0}, lambda k: stats.poisson.pmf(k, 6.0)),
+    ("binomial", {"n": 40, "p": 0.2}, lambda k: stats.binom.pmf(k, 40, 0.2)),
+])
+@pytest.mark.parametrize("xmax", [None, 25])
+def test_alternatives_discrete_match_brute_force_sum(name, params, pmf, xmax):
+    x = np.array([3.0, 4.0, 6.0, 11.0, 20.0])
+    got = plot.alternative_tail_ccdf(x, name, params, xmin=3, xmax=xmax, discrete=True)
+    ref = discrete_sum_ccdf(pmf, x, 3, xmax, kmax=20_000)
+    np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-300)
+
+
+def test_lognormal_discrete_is_telescoped_continuous():
+    # P(X = k) = F(k+1) - F(k): the discretisation the powerlaw package uses
+    x = np.array([2.0, 5.0, 9.0])
+    d = stats.lognorm(s=0.9, scale=math.exp(1.0))
+    pmf = lambda k: d.cdf(k + 1) - d.cdf(k)  # noqa: E731
+    ref = discrete_sum_ccdf(pmf, x, 2, None, kmax=200_000)
+    got = plot.alternative_tail_ccdf(x, "lognormal", {"mu": 1.0, "sigma": 0.9}, xmin=2)
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_plot_ccdf_curves_scaled_to_tail_share():
+    rng = np.random.default_rng(0)
+    deg = np.concatenate([stats.zipf(2.3).rvs(size=400, random_state=rng), [0, 0, 0]])
+    alive = deg[deg > 0]
+    xmin = 3
+    n_tail = int(np.sum(alive >= xmin))
+    fit = {"alpha": 2.3, "sigma": 0.06, "xmin": xmin, "xmax": None, "n": alive.size, "n_tail": n_tail,
+           "p_value": 0.5, "discrete": True, "hit_bound": False}
+    alts = [{"alternative": "exponential", "R": 5.0, "p_value": 0.01, "parameters": {"Lambda": 0.1}},
+            {"alternative": "lognormal", "R": -0.5, "p_value": 0.6, "parameters": {"mu": 0.2, "sigma": 1.5}}]
+    fig = plot.plot_ccdf(deg, fit=fit, alternative=alts)
+    lines = lines_by_gid(fig)
+    pl, alt = lines["ccdf-power-law"], lines["ccdf-alternative"]
+    x = np.asarray(pl.get_xdata())
+    assert x[0] == xmin and x[-1] == alive.max()
+    share = n_tail / alive.size
+    np.testing.assert_allclose(pl.get_ydata(), share * special.zeta(2.3, x) / special.zeta(2.3, xmin), rtol=1e-10)
+    # the power law meets the empirical CCDF at xmin, where both equal the tail share
+    ex, ep = literal_ccdf(deg.tolist())
+    assert pl.get_ydata()[0] == pytest.approx(ep[ex == xmin][0])
+    # the lognormal (lowest R) is the one drawn
+    xa = np.asarray(alt.get_xdata())
+    ref = stats.lognorm(s=1.5, scale=math.exp(0.2)).sf(xa) / stats.lognorm(s=1.5, scale=math.exp(0.2)).sf(xmin)
+    np.testing.assert_allclose(alt.get_ydata(), share * ref, rtol=1e-9)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any("α = 2.30 ± 0.06" in s and "xmin = 3" in s and "GoF p = 0.50" in s for s in labels)
+    assert any(s.startswith("lognormal") for s in labels)
+
+
+def test_plot_ccdf_truncated_adds_mass_above_xmax():
+    deg = np.array([1, 1, 2, 2, 3, 4, 5, 6, 8, 12, 30, 50])
+    fit = {"alpha": 1.9, "sigma": 0.2, "xmin": 2, "xmax": 12, "n": 12, "n_tail": 8, "discrete": True}
+    y = lines_by_gid(plot.plot_ccdf(deg, fit=fit))["ccdf-power-law"].get_ydata()
+    x = lines_by_gid(plot.plot_ccdf(deg, fit=fit))["ccdf-power-law"].get_xdata()
+    ref = 8 / 12 * discrete_sum_ccdf(lambda k: k ** -1.9, x, 2, 12) + 2 / 12
+    np.testing.assert_allclose(y, ref, rtol=1e-10)
+    assert x[-1] == 12
+
+
+def test_plot_ccdf_into_given_axes_and_continuous():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    vals = np.array([0.5, 1.2, 2.0, 3.3, 7.1, 0.0])
+    fit = {"alpha": 2.0, "xmin": 1.2, "n": 5, "n_tail": 4, "discrete": False}
+    assert plot.plot_ccdf(vals, fit=fit, ax=ax) is fig
+    pl = lines_by_gid(fig)["ccdf-power-law"]
+    x = np.asarray(pl.get_xdata())
+    np.testing.assert_allclose(pl.get_ydata(), 0.8 * (x / 1.2) ** -1.0, rtol=1e-12)
+
+
+def test_best_alternative_lowest_R():
+    comps = [{"alternative": "a", "R": 1.0}, {"alternative": "b", "R": -2.0},
+             {"alternative": "c", "R": None}, {"alternative": "d", "R": -0.5}]
+    assert plot.best_alternative(comps)["alternative"] == "b"
+    assert plot.best_alternative(None) is None
+    assert plot.best_alternative([]) is None
+
+
+@pytest.mark.parametrize("bad", [[1, 2, np.nan], [1, -2, 3], ["a", "b"]])
+def test_bad_degrees_raise_input_error(bad):
+    with pytest.raises(InputError, match="degrees"):
+        plot.plot_ccdf(bad)
+
+
+def test_bad_alternative_raises_usage_error():
+    with pytest.raises(UsageError, match="unknown distribution"):
+        plot.alternative_tail_ccdf([2.0], "gamma", {}, xmin=1)
+    with pytest.raises(UsageError, match="'sigma'"):
+        plot.alternative_tail_ccdf([2.0], "lognormal", {"mu": 1.0}, xmin=1)
+
+
+# ----------------------------------------------------------------------------- summary
+def test_alpha_summary_reads_back():
+    rows = [
+        {"layer": "fc1", "kind": "in", "alpha": 2.4, "sigma": 0.1, "null_alpha": 5.0, "null_sigma": 0.5,
+         "verdict": "power law plausible"},
+        {"layer": "fc2", "kind": "out", "alpha": None, "sigma": None, "null_alpha": 6.5, "null_sigma": 0.9,
+         "verdict": "not fitted"},
+    ]
+    fig = plot.plot_alpha_summary(rows, title="lenet")
+    lines = lines_by_gid(fig)
+    pruned, null = lines["alpha-pruned"], lines["alpha-null"]
+    np.testing.assert_allclose(pruned.get_ydata(), [2.4, np.nan])
+    np.testing.assert_allclose(null.get_ydata(), [5.0, 6.5])
+    assert np.all(np.asarray(pruned.get_xdata()) < np.asarray(null.get_xdata()))  # side by side
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks[0] == "fc1\n(in)\npower law plausible" and ticks[1].startswith("fc2\n(out)")
+    assert any(t.get_text() == "no fit" for t in fig.axes[0].texts)
+    import seaborn as sns
+    from matplotlib.colors import to_rgb
+
+    assert to_rgb(pruned.get_color()) == pytest.approx(sns.color_palette("colorblind")[0])
+
+
+def test_alpha_summary_rejects_bad_rows():
+    with pytest.raises(UsageError):
+        plot.plot_alpha_summary([])
+    with pytest.raises(UsageError, match="layer"):
+        plot.plot_alpha_summary([{"alpha": 2.0}])
+
+
+# ----------------------------------------------------------------------------- files
+def test_save_figure_writes_decodable_files(tmp_path):
+    from PIL import Image
+
+    fig = plot.plot_ccdf([0, 1, 2, 2, 3, 5], fit={"alpha": 2.0, "xmin": 1, "n": 5, "n_tail": 5, "discrete": True})
+    paths = plot.save_figure(fig, tmp_path / "sub" / "fc1.in")
+    assert [p.name for p in paths] == ["fc1.in.png", "fc1.in.svg"]
+    with Image.open(paths[0]) as im:
+        im.verify()
+        assert im.format == "PNG" and im.size[0] > 300
+    root = ET.parse(paths[1]).getroot()
+    assert root.tag.endswith("svg")
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["fc1.in.png", "fc1.in.svg"]
+
+
+def test_save_figure_closes_pyplot_figures(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    plot.plot_ccdf([1, 2, 3], ax=ax)
+    num = fig.number
+    plot.save_figure(fig, tmp_path / "x", formats=("png",))
+    assert not plt.fignum_exists(num)
+
+
+def test_save_figure_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"old contents")
+    fig = plot.plot_ccdf([1, 2, 3])
+
+    def broken(fname, **kwargs):
+        with open(fname, "wb") as fh:
+            fh.write(b"\x89PNG partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        plot.save_figure(fig, tmp_path / "fig", formats=("png",))
+    assert target.read_bytes() == b"old contents"
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+
+
+def test_save_figure_rejects_bad_format(tmp_path):
+    with pytest.raises(UsageError, match="formats"):
+        plot.save_figure(plot.plot_ccdf([1, 2]), tmp_path / "x", formats=("bmp",))
+    with pytest.raises(UsageError, match="Figure"):
+        plot.save_figure("not a figure", tmp_path / "x")
+
+
+@pytest.mark.parametrize("alpha,lam", [(1.5, 1e-5), (0.5, 0.01), (2.5, 2.0), (1.0, 0.1)])
+def test_truncated_power_law_continuous_matches_incomplete_gamma(alpha, lam):
+    # integral_x^inf t^-a e^(-lam t) dt = lam^(a-1) Gamma(1-a, lam x): upper incomplete gamma
+    mpmath = pytest.importorskip("mpmath")
+    x = np.array([1.0, 3.0, 10.0, 100.0, 1000.0])
+    surv = [float(mpmath.gammainc(1 - alpha, lam * xi)) for xi in x]
+    ref = np.array(surv) / surv[0]
+    got = plot.alternative_tail_ccdf(x, "truncated_power_law", {"alpha": alpha, "lambda": lam}, xmin=1.0,
+                                     discrete=False)
+    np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-300)
+
+
+def test_unusable_alternative_parameters_warn_and_skip_curve():
+    fit = {"alpha": 2.0, "xmin": 1, "n": 4, "n_tail": 4, "discrete": True}
+    alt = {"alternative": "lognormal", "R": -1.0, "p_value": 0.2, "parameters": {"mu": float("nan"), "sigma": 1.0}}
+    with pytest.warns(RuntimeWarning, match="lognormal curve not drawn"):
+        fig = plot.plot_ccdf([1, 2, 3, 5], fit=fit, alternative=alt)
+    assert "ccdf-alternative" not in lines_by_gid(fig) and "ccdf-power-law" in lines_by_gid(fig)
+
+
+def test_alpha_summary_many_rows_short_vertical_labels():
+    rows = [{"layer": f"conv{i}", "kind": "in", "alpha": 2.0 + i / 10, "sigma": 0.1, "null_alpha": 6.0,
+             "null_sigma": 0.5, "verdict": "no heavy tail: binomial like random pruning"} for i in range(12)]
+    fig = plot.plot_alpha_summary(rows)
+    ticks = fig.axes[0].get_xticklabels()
+    assert ticks[3].get_text() == "conv3 (in)  · no heavy tail"
+    assert ticks[3].get_rotation() == 90
+    assert fig.get_size_inches()[0] <= 16.0
+
+
+def test_plot_ccdf_reads_values_attribute():
+    class Seq:  # duck-typed DegreeSequence: .values holds all units, zeros included
+        values = np.array([0, 0, 0, 2, 2, 6])
+
+    fig = plot.plot_ccdf(Seq())
+    np.testing.assert_allclose(lines_by_gid(fig)["ccdf-data"].get_ydata(), [1.0, 1 / 3])
+    assert any(t.get_text() == "dead units: 3 (excluded)" for t in fig.axes[0].texts)
+
+
+def test_import_is_lazy():
+    import subprocess
+    import sys
+
+    code = ("import sys, prunegraph.plot, prunegraph.report; "
+            "print(any(m in sys.modules for m in ('matplotlib', 'seaborn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
