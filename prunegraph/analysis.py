@@ -19,19 +19,30 @@ Verdict rules (in words, in this order)
 --------------------------------------
 * fewer than :data:`MIN_UNITS` alive units, or all degrees equal → ``"degenerate: ..."``
   (a fully dense or regular layer has no distribution to fit; we say so rather than fit);
-* an alternative significantly better than the power law (LR p < 0.1, R < 0) → its name
+* the whole degree distribution (dead units included) passes a χ² goodness-of-fit test of
+  ``Binomial(fan-in, mean/fan-in)`` at p > 0.1 → ``"no heavy tail: binomial like random
+  pruning"``. Random pruning predicts the *entire* distribution, so this test uses all units,
+  not just a tail (see :func:`binomial_gof`);
+* an alternative significantly better than the power law (R < 0 and LR p < 0.1/m, where m is
+  the number of alternatives tested on that sequence: a Bonferroni correction, since six tests
+  at 0.1 would otherwise declare a chance winner in about half of all true power laws) → its name
   ``"<alt> preferred"``, or ``"no heavy tail: binomial like random pruning"`` when it is the
   binomial or Poisson;
+* fewer than :data:`MIN_TAIL` units above xmin → ``"inconclusive: tail of only N units"``: on light-tailed data the xmin search retreats into the last few points, where a
+  steep power law (α ≈ 10) cannot be rejected; that is not evidence of a heavy tail;
 * GoF p ≤ 0.1 (bootstrap run) → ``"power law rejected (GoF p=…)"``;
 * otherwise ``"power law plausible"`` (``"... (no GoF test)"`` when no bootstrap was run).
 
 Heavier tail than the null
 --------------------------
 Both sequences have the same number of edges, hence the same mean degree; a heavier tail
-shows as a larger spread. We report the variance ratio ``var(observed)/var(null)`` with a
-one-sided Brown–Forsythe test (Levene's test with median centring; p halved in the direction
-of the ratio), and the two-sample Kolmogorov–Smirnov statistic and p-value
-(:func:`scipy.stats.ks_2samp`) for "the distributions differ".
+puts more units far above it. Let q be the 95th percentile of the pooled sample (observed
+and null together). The test counts units with degree > q in each sample and compares the
+two shares by a one-sided Fisher exact test (observed share greater). Because q depends on
+the pooled multiset only, this is an exact permutation test under "same distribution".
+Reported with it: the share ratio, the variance ratio ``var(observed)/var(null)``, and the
+two-sample Kolmogorov–Smirnov statistic and p-value (:func:`scipy.stats.ks_2samp`) for "the
+distributions differ".
 """
 
 from __future__ import annotations
@@ -55,6 +66,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1.0"
 #: fewest alive units a degree sequence needs before it is fitted
 MIN_UNITS = 10
+#: fewest units above xmin for a "power law plausible" verdict (Clauset et al. 2009, §4.2:
+#: below ~50 tail points a power law cannot be told from its alternatives)
+MIN_TAIL = 50
 #: significance level of the LR tests and the GoF test (Clauset et al. 2009 use 0.1)
 LEVEL = 0.1
 
@@ -77,7 +91,8 @@ class TailComparison:
     """Observed vs null degree sequence: is the observed tail heavier?"""
 
     variance_ratio: float
-    heavier_p: float          # one-sided Brown–Forsythe p for var(observed) > var(null)
+    heavier_p: float          # one-sided Fisher exact p: more observed units above pooled q95
+    tail_share_ratio: float   # share of observed units above q95 / share of null units above it
     ks_statistic: float
     ks_p: float
     max_ratio: float          # max observed degree / max null degree
@@ -97,6 +112,7 @@ class SideAnalysis:
     verdict: str = ""
     best_alternative: str | None = None
     best_alternative_p: float | None = None
+    binomial_p: float | None = None   # χ² GoF of Binomial(fan-in, p̂) on all units
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +124,7 @@ class SideAnalysis:
             "verdict": self.verdict,
             "best_alternative": self.best_alternative,
             "best_alternative_p": _num(self.best_alternative_p),
+            "binomial_p": _num(self.binomial_p),
             "error": self.error,
         }
 
@@ -160,6 +177,7 @@ class KindAnalysis:
             "gof_p": None if f is None else f.p_value,
             "best_alt": self.observed.best_alternative,
             "best_alt_p": self.observed.best_alternative_p,
+            "binom_p": self.observed.binomial_p,
             "verdict": self.observed.verdict,
             "null_alpha": None if nf is None else nf.alpha,
             "null_sigma": None if nf is None else nf.sigma,
@@ -358,18 +376,26 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
                                                        binomial_n=binom_n))
         except InputError as exc:
             log.warning("likelihood-ratio tests skipped: %s", exc)
-    verdict, best, best_p = verdict_of(fit, comps)
-    return SideAnalysis(n_units, n_dead, fit, comps, verdict, best, best_p)
+    binom_p = binomial_gof(values, binom_n) if (binom_n and discrete) else None
+    verdict, best, best_p = verdict_of(fit, comps, binomial_p=binom_p)
+    return SideAnalysis(n_units, n_dead, fit, comps, verdict, best, best_p, binomial_p=binom_p)
 
 
-def verdict_of(fit, comparisons) -> tuple[str, str | None, float | None]:
+def verdict_of(fit, comparisons, *, binomial_p: float | None = None
+               ) -> tuple[str, str | None, float | None]:
     """The verdict in words, and the best alternative with its LR p-value.
 
     The best alternative is the one with the most negative normalised R among those
-    significantly preferred over the power law (p < :data:`LEVEL`); if none is significantly
-    preferred, the one with the smallest R is reported with its p-value for information.
+    significantly preferred over the power law (R < 0 and p < :data:`LEVEL` / m for m
+    alternatives, Bonferroni); if none is significantly preferred, the one with the smallest
+    R is reported with its p-value for information.
     """
-    preferred = [c for c in comparisons if c.R < 0 and c.p_value < LEVEL]
+    if binomial_p is not None and binomial_p > LEVEL:
+        binom = next((c for c in comparisons if c.alternative == "binomial"), None)
+        return ("no heavy tail: binomial like random pruning", "binomial",
+                None if binom is None else binom.p_value)
+    level = LEVEL / max(1, len(comparisons))
+    preferred = [c for c in comparisons if c.R < 0 and c.p_value < level]
     best = None
     if preferred:
         best = min(preferred, key=lambda c: c.normalized_R if not c.nested else -math.inf)
@@ -381,11 +407,54 @@ def verdict_of(fit, comparisons) -> tuple[str, str | None, float | None]:
         best = min(comparisons, key=lambda c: c.R)
     bname = None if best is None else best.alternative
     bp = None if best is None else best.p_value
+    if fit.n_tail < MIN_TAIL:
+        return f"inconclusive: tail of only {fit.n_tail} units", bname, bp
     if fit.p_value is not None and fit.p_value <= LEVEL:
         return f"power law rejected (GoF p={fit.p_value:.2g})", bname, bp
     if fit.p_value is None:
         return "power law plausible (no GoF test)", bname, bp
     return "power law plausible", bname, bp
+
+
+def binomial_gof(values: np.ndarray, n: int) -> float:
+    """χ² goodness of fit of ``Binomial(n, p̂)`` to a whole degree sequence (zeros included).
+
+    p̂ = mean / n (the MLE). Bins are pooled left to right until each expects ≥ 5 units; the
+    test has ``bins − 2`` degrees of freedom (one parameter estimated). Returns the p-value,
+    or NaN when fewer than 3 pooled bins remain (too few units to test).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> binomial_gof(rng.binomial(300, 0.1, 2000), 300) > 0.01
+    True
+    >>> binomial_gof(np.minimum(rng.zipf(2.2, 2000), 300), 300) < 1e-6
+    True
+    """
+    from scipy import stats
+
+    values = np.asarray(values).astype(np.int64)
+    p_hat = float(values.mean()) / n
+    if not 0 < p_hat < 1:
+        return float("nan")
+    counts = np.bincount(values, minlength=n + 1)[: n + 1].astype(float)
+    expected = stats.binom.pmf(np.arange(n + 1), n, p_hat) * values.size
+    obs_b, exp_b, acc_o, acc_e = [], [], 0.0, 0.0
+    for o, e in zip(counts, expected):
+        acc_o += o
+        acc_e += e
+        if acc_e >= 5:
+            obs_b.append(acc_o)
+            exp_b.append(acc_e)
+            acc_o = acc_e = 0.0
+    if not obs_b:
+        return float("nan")
+    obs_b[-1] += acc_o
+    exp_b[-1] += acc_e
+    if len(obs_b) < 3:
+        return float("nan")
+    stat = float(np.sum((np.asarray(obs_b) - np.asarray(exp_b)) ** 2 / np.asarray(exp_b)))
+    return float(stats.chi2.sf(stat, len(obs_b) - 2))
 
 
 def compare_tails(observed: np.ndarray, null: np.ndarray) -> TailComparison | None:
@@ -409,16 +478,16 @@ def compare_tails(observed: np.ndarray, null: np.ndarray) -> TailComparison | No
         return None
     v_obs, v_null = observed.var(ddof=1), null.var(ddof=1)
     ratio = v_obs / v_null if v_null > 0 else (math.inf if v_obs > 0 else 1.0)
-    if v_obs == 0 and v_null == 0:
-        p = 1.0
-    else:
-        lev = stats.levene(observed, null, center="median")
-        p2 = float(lev.pvalue) if np.isfinite(lev.pvalue) else 1.0
-        p = p2 / 2 if ratio > 1 else 1 - p2 / 2
+    q = np.quantile(np.concatenate([observed, null]), 0.95)
+    a_hi, b_hi = int((observed > q).sum()), int((null > q).sum())
+    table = [[a_hi, observed.size - a_hi], [b_hi, null.size - b_hi]]
+    p = float(stats.fisher_exact(table, alternative="greater").pvalue)
+    share_o, share_n = a_hi / observed.size, b_hi / null.size
+    share_ratio = share_o / share_n if share_n > 0 else (math.inf if share_o > 0 else 1.0)
     ks = stats.ks_2samp(observed, null)
     max_ratio = observed.max() / null.max() if null.max() > 0 else math.inf
-    return TailComparison(float(ratio), float(p), float(ks.statistic), float(ks.pvalue),
-                          float(max_ratio))
+    return TailComparison(float(ratio), p, float(share_ratio), float(ks.statistic),
+                          float(ks.pvalue), float(max_ratio))
 
 
 def _stream_seed(seed: int, name: str, kind: str) -> int:

@@ -25,13 +25,15 @@ export functions.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -69,6 +71,8 @@ class LayerGraph:
         concatenation of several layers' outputs).
     param : str
         Name of the weight in the state_dict (``"fc1.weight"``).
+    binary : bool
+        ``multiplicity`` holds only 0/1 (nothing folded): degrees sum it directly (fast path).
 
     Examples
     --------
@@ -87,6 +91,7 @@ class LayerGraph:
     in_offset: int = 0
     out_offset: int = 0
     param: str = ""
+    binary: bool = False
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -109,6 +114,8 @@ class LayerGraph:
         w = torch.as_tensor(weight).detach()
         if multiplicity is None:
             multiplicity = (w != 0).to(torch.int32)
+        multiplicity = torch.as_tensor(multiplicity).to(torch.int32)
+        kw.setdefault("binary", multiplicity.numel() == 0 or int(multiplicity.max()) <= 1)
         return cls(name, kind, w.abs().float(), multiplicity, in_space,
                    out_space if out_space is not None else name, **kw)
 
@@ -138,7 +145,7 @@ class LayerGraph:
     # ---------------------------------------------------------------- degrees (cached)
     def _counts(self) -> tuple[np.ndarray, np.ndarray]:
         if "counts" not in self._cache:
-            self._cache["counts"] = _deg.count_in_out(self.mask)
+            self._cache["counts"] = _deg.count_in_out(self.multiplicity, binary=self.binary)
         return self._cache["counts"]
 
     def _sums(self) -> tuple[np.ndarray, np.ndarray]:
@@ -348,7 +355,12 @@ class NetworkGraph:
 
 # =============================================================================== matrices
 def _finite(w: torch.Tensor, name: str, source: str) -> None:
-    if w.is_floating_point() and not bool(torch.isfinite(w).all()):
+    if not w.is_floating_point():
+        return
+    total = w.sum() if w.dtype in (torch.float32, torch.float64) else w.float().sum()
+    if bool(torch.isfinite(total)):  # one fast reduction; NaN/Inf always propagate into the sum
+        return
+    if not bool(torch.isfinite(w).all()):  # the sum may also overflow: check entry by entry
         n_bad = int((~torch.isfinite(w)).sum())
         raise InputError(f"{source}: layer {name} has {n_bad} NaN/Inf weights; "
                          f"replace them (e.g. torch.nan_to_num) or use an earlier checkpoint")
@@ -388,12 +400,10 @@ def conv_matrices(w: torch.Tensor, *, groups: int = 1, transposed: bool = False
     flat = w.reshape(w.shape[0], w.shape[1], -1)
     r = flat.abs().sum(-1, dtype=torch.float32)
     m = (flat != 0).sum(-1, dtype=torch.int32)
-    rows = w.shape[0]
     n_cols = w.shape[1] * groups
     r, m = _group_scatter(r, groups, n_cols), _group_scatter(m, groups, n_cols)
     if transposed:  # rows were input channels
         r, m = r.t().contiguous(), m.t().contiguous()
-    del rows
     return r, m
 
 
@@ -496,6 +506,7 @@ class _Pending:
     in_sid: str
     out_sid: str
     param: str
+    binary: bool = False
 
 
 class _Builder:
@@ -507,9 +518,9 @@ class _Builder:
         self.source = source
         self.notes: list[str] = []
 
-    def add(self, name, kind, mats, in_sid, out_sid, param):
+    def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False):
         w, m = mats
-        self.pending.append(_Pending(name, kind, w, m, in_sid, out_sid, param))
+        self.pending.append(_Pending(name, kind, w, m, in_sid, out_sid, param, binary))
 
     def finish(self) -> NetworkGraph:
         if not self.pending:
@@ -521,7 +532,7 @@ class _Builder:
             (ri, oi), (ro, oo) = self.sp.find(p.in_sid), self.sp.find(p.out_sid)
             for r in (ri, ro):
                 spaces.setdefault(r, int(self.sp.size[r]))
-            layers.append(LayerGraph(p.name, p.kind, p.weight, p.mult, ri, ro, oi, oo, p.param))
+            layers.append(LayerGraph(p.name, p.kind, p.weight, p.mult, ri, ro, oi, oo, p.param, p.binary))
         return NetworkGraph(tuple(layers), spaces, self.source,
                             tuple(dict.fromkeys(self.notes + self.sp.notes)))
 
@@ -650,7 +661,8 @@ class _Tracer:
             w = self.weight(name)
             sid, fold = self.consume(a, mod.in_features, name, linear=True)
             out = self.b.sp.new(name, mod.out_features)
-            self.b.add(name, "linear", linear_matrices(w, fold=fold), sid, out, f"{name}.weight")
+            self.b.add(name, "linear", linear_matrices(w, fold=fold), sid, out, f"{name}.weight",
+                       binary=fold == 1)
             return _Act(out, "feature")
         if isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
                             nn.ConvTranspose3d)):
@@ -668,7 +680,7 @@ class _Tracer:
             else:
                 sid = self.b.sp.new(f"{name}:tokens", mod.num_embeddings)
             out = self.b.sp.new(name, mod.embedding_dim)
-            self.b.add(name, "embedding", embedding_matrices(w), sid, out, f"{name}.weight")
+            self.b.add(name, "embedding", embedding_matrices(w), sid, out, f"{name}.weight", binary=True)
             return _Act(out, "feature")
         if isinstance(mod, nn.RNNBase):
             if getattr(mod, "proj_size", 0):
@@ -727,7 +739,7 @@ class _Tracer:
                     self.env[node] = self.passthrough(a, node)
                 continue
             if target in _ADD_OPS:
-                acts = [self.env[x] for x in node.args if isinstance(x, torch.fx.Node)
+                acts = [self.materialize(self.env[x], x) for x in node.args if isinstance(x, torch.fx.Node)
                         and isinstance(self.env.get(x), _Act)]
                 res = acts[0] if acts else None
                 for other in acts[1:]:
@@ -752,6 +764,18 @@ class _Tracer:
             self.b.notes.append(f"module {u} has weights but is not a supported layer kind; "
                                 f"treated as pass-through")
 
+    def materialize(self, a, node):
+        """A graph-input activation that meets another one (add, cat): fix its units from its shape."""
+        if not isinstance(a, _Act) or a.layout != "raw":
+            return a
+        shape = _meta_shape(node)
+        if shape is None or len(shape) < 2:
+            return a
+        layout, n = ("channel", shape[1]) if len(shape) >= 3 else ("feature", shape[-1])
+        if self.b.sp.size[a.space] is None:
+            self.b.sp.size[a.space] = n
+        return _Act(a.space, layout) if self.b.sp.size[a.space] == n else None
+
     def flatten(self, a, node):
         if not isinstance(a, _Act) or a.layout in ("raw", "flat"):
             return a
@@ -770,7 +794,7 @@ class _Tracer:
     def cat(self, node):
         tensors = node.args[0] if node.args else node.kwargs.get("tensors", ())
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)
-        acts = [self.env.get(t) for t in tensors]
+        acts = [self.materialize(self.env.get(t), t) for t in tensors]
         if not acts or not all(isinstance(a, _Act) and a.layout in ("channel", "feature") for a in acts):
             self.b.notes.append(f"concatenation {node.name}: an input could not be traced; "
                                 f"layers reading it get a separate input space")
@@ -838,12 +862,12 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
         try:
             module.eval()
             gm.eval()
-            with torch.no_grad():
+            # ShapeProp prints a traceback when a node fails; library code must not print
+            with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
                 try:
                     ShapeProp(gm).propagate(_dummy_input(module, shape))
-                except Exception:  # e.g. token inputs
-                    x = _dummy_input(module, shape).long()
-                    ShapeProp(gm).propagate(x)
+                except Exception:  # e.g. token inputs of an Embedding
+                    ShapeProp(gm).propagate(_dummy_input(module, shape).long())
         except Exception as exc:
             b.notes.append(f"shape propagation with input_shape={tuple(shape)} failed "
                            f"({type(exc).__name__}); flatten folds inferred from sizes")
@@ -927,7 +951,7 @@ def _state_dict_entries(sd: Mapping[str, torch.Tensor]) -> list[_Entry]:
         if "weight_hh_l" in key or "weight_ih_l" in key:
             continue
         name = key[: -len(".weight")] if key.endswith(".weight") else "weight"
-        if w.ndim == 2 and "embed" in name.lower() and not out:
+        if w.ndim == 2 and "emb" in name.lower() and not out:
             out.append(_Entry(name, "embedding", int(w.shape[0]), int(w.shape[1]), w))
         elif w.ndim == 2:
             out.append(_Entry(name, "linear", int(w.shape[1]), int(w.shape[0]), w))
@@ -979,7 +1003,8 @@ def _chain(entries: list[_Entry], b: _Builder) -> NetworkGraph:
                     sid = b.fresh_input(e.name, width, f"its {width} inputs match no earlier layer")
         if e.kind == "linear":
             out = b.sp.new(e.name, e.n_out)
-            b.add(e.name, "linear", linear_matrices(e.weight, fold=fold), sid, out, f"{e.name}.weight")
+            b.add(e.name, "linear", linear_matrices(e.weight, fold=fold), sid, out, f"{e.name}.weight",
+                  binary=fold == 1)
             layout = "feature"
         elif e.kind in ("conv", "conv_transpose"):
             tr = e.kind == "conv_transpose"
@@ -989,7 +1014,8 @@ def _chain(entries: list[_Entry], b: _Builder) -> NetworkGraph:
             layout = "channel"
         elif e.kind == "embedding":
             out = b.sp.new(e.name, e.n_out)
-            b.add(e.name, "embedding", embedding_matrices(e.weight), sid, out, f"{e.name}.weight")
+            b.add(e.name, "embedding", embedding_matrices(e.weight), sid, out, f"{e.name}.weight",
+                  binary=True)
             layout = "feature"
         else:
             r = e.rnn
@@ -1020,7 +1046,7 @@ def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str
     >>> import torch
     >>> sd = {"a.weight": torch.ones(4, 3), "b.weight": torch.ones(2, 4)}
     >>> net = graph_from_state_dict(sd)
-    >>> net.spaces, net.notes[0][:24]
+    >>> net.spaces, net.notes[0][:25]
     ({'input': 3, 'a': 4, 'b': 2}, 'joined layers by chaining')
     """
     b = _Builder(source)

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from ._device import default_device
 from .errors import InputError, UsageError
 from .graph import NetworkGraph, graph_from_module, graph_from_state_dict
 
@@ -222,7 +223,8 @@ def _unwrap(obj: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, A
 
 # --------------------------------------------------------------------------- entry point
 def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
-         model: str | nn.Module | None = None, num_classes: int | None = None) -> NetworkGraph:
+         model: str | nn.Module | None = None, num_classes: int | None = None,
+         device: str | torch.device | None = None) -> NetworkGraph:
     """Load a pruned network from any supported source into a :class:`NetworkGraph`.
 
     Parameters
@@ -242,6 +244,11 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
         zoo model) a bare state_dict is joined by chaining shapes (see NetworkGraph.notes).
     num_classes : int, optional
         For zoo models (default: metadata ``prunegraph_num_classes``, else the state_dict).
+    device : str or torch.device, optional
+        Where the unit-level matrices are built and degrees reduced.  Default: where the
+        weights already are (CPU for files, the module's device for a module), so that
+        downstream numpy code never meets a CUDA tensor by surprise; pass
+        ``prunegraph._device.default_device()`` to use CUDA when present.
 
     Returns
     -------
@@ -260,8 +267,9 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     >>> [lg.name for lg in net.layers], net.spaces["input"]
     (['0', '2'], 3)
     """
+    dev = default_device(device) if device is not None else None
     if isinstance(source, nn.Module):
-        weights = effective_weights(source.state_dict(), task=task, source=type(source).__name__)
+        weights = _to(effective_weights(source.state_dict(), task=task, source=type(source).__name__), dev)
         if model is not None:
             raise UsageError("model= is for state_dict sources; an nn.Module source is traced itself")
         return graph_from_module(source, weights=weights, input_shape=input_shape,
@@ -275,7 +283,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     else:
         raise UsageError(f"load: source must be an nn.Module, a checkpoint path or a state_dict, "
                          f"got {type(source).__name__}")
-    weights = effective_weights(sd, task=task, source=name)
+    weights = _to(effective_weights(sd, task=task, source=name), dev)
     if model is None and meta.get("prunegraph_model"):
         model = str(meta["prunegraph_model"])
     if input_shape is None and meta.get("prunegraph_input_shape"):
@@ -287,6 +295,12 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     module = _build_model(model, weights, input_shape=input_shape, num_classes=num_classes, source=name)
     _check_fits(module, weights, name)
     return graph_from_module(module, weights=weights, input_shape=input_shape, source=name)
+
+
+def _to(weights: dict[str, torch.Tensor], device: torch.device | None) -> dict[str, torch.Tensor]:
+    if device is None:
+        return weights
+    return {k: v.to(device) for k, v in weights.items()}
 
 
 def _parse_shape(raw: Any, source: str) -> tuple[int, ...]:

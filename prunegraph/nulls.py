@@ -46,7 +46,9 @@ def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.
     idx = torch.from_numpy(flat_idx.astype(np.int64))
     w[idx] = weights
     m[idx] = mult
-    return dataclasses.replace(layer, weight=w.view(shape), multiplicity=m.view(shape))
+    device = layer.weight.device  # built on the CPU (numpy indices), returned where the layer lives
+    return dataclasses.replace(layer, weight=w.view(shape).to(device),
+                               multiplicity=m.view(shape).to(device))
 
 
 def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):

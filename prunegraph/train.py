@@ -109,7 +109,8 @@ def _logits(model: nn.Module, xb: torch.Tensor, head: Head) -> torch.Tensor:
 def _targets(yb: torch.Tensor, head: Head, lut: torch.Tensor | None) -> torch.Tensor:
     if lut is None:
         return yb
-    mapped = lut[yb]
+    inside = (yb >= 0) & (yb < lut.numel())
+    mapped = torch.where(inside, lut[yb.clamp(0, lut.numel() - 1)], torch.full_like(yb, -1))
     if bool((mapped < 0).any()):
         raise UsageError(f"labels {sorted(set(yb[mapped < 0].tolist()))} are not among head classes "
                          f"{list(head)}; pass the task's classes as head")

@@ -18,8 +18,10 @@ Usage::
 
     python scripts/make_reference_checkpoints.py              # all, into data/
     python scripts/make_reference_checkpoints.py --only lenet300_digits --out /tmp/ref
+    python scripts/make_reference_checkpoints.py --readme-only    # README.md from the manifests
 
-Times (2 shared CPU cores): about 1 min for LeNet-300-100, 2 min for LeNet-5 on Fashion-MNIST.
+Uses one CPU thread by default (more threads thrash on a shared 2-core machine); the compute
+time of each model is recorded in its manifests and summed in data/README.md.
 Results are deterministic for a given machine, thread count and torch version; other setups
 may differ in the last digits of the accuracies.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import sys
 import time
@@ -39,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from prunegraph import prune as P  # noqa: E402
-from prunegraph._io import dumps_json, write_text  # noqa: E402
+from prunegraph._io import write_text  # noqa: E402
 from prunegraph.data import load_dataset  # noqa: E402
 from prunegraph.train import evaluate, train  # noqa: E402
 from prunegraph.zoo import get_model  # noqa: E402
@@ -56,7 +59,7 @@ RECIPES = {
     ),
     "lenet5_fmnist": dict(
         model="lenet5", dataset="fashion_mnist", input_shape=(1, 28, 28), seed=0,
-        dense=dict(epochs=20, lr=0.05, batch_size=128, schedule="cosine"),
+        dense=dict(epochs=15, lr=0.05, batch_size=128, schedule="cosine"),
         targets={"conv1": 0.66, "conv2": 0.12, "fc1": 0.08, "fc2": 0.12, "fc3": 0.25},
         retrain=dict(lr=0.01, batch_size=128, schedule="constant"),
     ),
@@ -70,8 +73,8 @@ RECIPES = {
 IMP = dict(prune_fraction=0.3, epochs_per_round=2, final_epochs=5)
 
 
-def make(name: str, recipe: dict, out: Path) -> list[dict]:
-    """Train, IMP-prune and random-prune one reference model; return README rows."""
+def make(name: str, recipe: dict, out: Path) -> None:
+    """Train, IMP-prune and random-prune one reference model; write both checkpoints."""
     seed = recipe["seed"]
     torch.manual_seed(seed)
     X, y = load_dataset(recipe["dataset"], split="train", rng=seed)
@@ -124,15 +127,7 @@ def make(name: str, recipe: dict, out: Path) -> list[dict]:
         "accuracy_before_retraining": acc_random_before, "accuracy": acc_random, "accuracy_pruned": acc_random,
         "prune_seconds": time.perf_counter() - t1})
     log.info("%s: random twin accuracy %.4f", name, acc_random)
-    total = time.perf_counter() - t0
-    return [
-        {"file": imp_path.name, "model": recipe["model"], "dataset": recipe["dataset"], "method": "IMP",
-         "density": imp.report.overall_density, "acc_dense": acc_dense, "acc": acc_imp,
-         "size": imp_path.stat().st_size, "seconds": total},
-        {"file": rnd_path.name, "model": recipe["model"], "dataset": recipe["dataset"], "method": "random twin",
-         "density": rep.overall_density, "acc_dense": acc_dense, "acc": acc_random,
-         "size": rnd_path.stat().st_size, "seconds": total},
-    ]
+    log.info("%s: done in %.0f s", name, time.perf_counter() - t0)
 
 
 README_HEAD = """\
@@ -162,13 +157,24 @@ images) or the held-out quarter of scikit-learn's digits (450 images, stratified
 """
 
 
-def write_readme(out: Path, rows: list[dict], seconds: float) -> None:
+def write_readme(out: Path) -> None:
+    """Write ``README.md`` from the manifests found in ``out`` (so it always matches the files)."""
     lines = [README_HEAD]
-    for r in rows:
-        lines.append(f"| `{r['file']}` | {r['model']} | {r['dataset']} | {r['method']} | {r['density']:.4f} | "
-                     f"{100 * r['acc_dense']:.2f} % | {100 * r['acc']:.2f} % | {r['size'] / 1e6:.2f} MB |\n")
-    lines.append("\nPer-layer densities are in each manifest. Whole run: "
-                 f"{seconds:.0f} s on {torch.get_num_threads()} CPU thread(s), torch {torch.__version__}.\n")
+    total = 0.0
+    for name in RECIPES:
+        for kind, label in (("imp", "IMP"), ("random", "random twin")):
+            path = out / f"{name}_{kind}.safetensors"
+            if not path.exists():
+                continue
+            man = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            total += man["prune_seconds"] + (man["dense_seconds"] if kind == "imp" else 0.0)
+            lines.append(f"| `{path.name}` | {man['model']} | {man['dataset']} | {label} | "
+                         f"{man['overall_density']:.4f} | {100 * man['accuracy_dense']:.2f} % | "
+                         f"{100 * man['accuracy']:.2f} % | {path.stat().st_size / 1e6:.2f} MB |\n")
+            threads, version = man["torch_threads"], man["versions"]["torch"]
+    lines.append("\nPer-layer densities and the accuracy after every IMP round are in each manifest. "
+                 f"Compute time of the whole set: {total:.0f} s ({total / 60:.1f} min) on {threads} CPU thread(s) "
+                 f"(shared 2-core machine), torch {version}.\n")
     write_text(out / "README.md", "".join(lines))
 
 
@@ -176,20 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "data"), help="output directory (default data/)")
     ap.add_argument("--only", choices=sorted(RECIPES), action="append", help="make only this recipe (repeatable)")
-    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: on shared cores more threads thrash)")
+    ap.add_argument("--readme-only", action="store_true", help="only rewrite README.md from the manifests")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     log.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     t0 = time.perf_counter()
-    rows = []
-    for name in args.only or list(RECIPES):
-        rows += make(name, RECIPES[name], out)
-    seconds = time.perf_counter() - t0
-    if not args.only:
-        write_readme(out, rows, seconds)
-    sys.stdout.write(dumps_json({"seconds": seconds, "rows": rows}))
+    if not args.readme_only:
+        for name in args.only or list(RECIPES):
+            make(name, RECIPES[name], out)
+    write_readme(out)
+    log.info("all done in %.0f s", time.perf_counter() - t0)
     return 0
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from prunegraph._io import dumps_json
-from prunegraph.analysis import analyze, compare_tails, verdict_of, _stream_seed
+from prunegraph.analysis import analyze, binomial_gof, compare_tails, verdict_of, _stream_seed
 from prunegraph.graph import LayerGraph, NetworkGraph
 
 
@@ -38,7 +38,6 @@ def planted_and_binomial():
     n_out, n_in = 1500, 3000
     heavy = np.minimum(rng.zipf(2.3, n_out), n_in)           # planted power-law in-degrees
     binom = rng.binomial(n_in, heavy.mean() / n_in, n_out)    # random-pruning degrees
-    binom = np.maximum(binom, 1)
     return (net_of(layer_with_in_degrees(heavy, n_in, name="heavy")),
             net_of(layer_with_in_degrees(binom, n_in, name="binom", seed=1)))
 
@@ -51,7 +50,7 @@ def test_verdicts_on_constructed_layers(planted_and_binomial):
     assert abs(rh.observed.fit.alpha - 2.3) < 0.25
     assert rb.observed.verdict.startswith("no heavy tail") or "rejected" in rb.observed.verdict, rb.observed
     # the planted layer is heavier than its null, the binomial one is not
-    assert rh.tail.heavier_p < 1e-6
+    assert rh.tail.heavier_p < 0.01 and rh.tail.tail_share_ratio > 1.3
     assert rb.tail.heavier_p > 0.01
     # the null of the planted layer looks like random pruning
     assert rh.null.verdict.startswith("no heavy tail") or "rejected" in rh.null.verdict, rh.null
@@ -118,7 +117,7 @@ def test_compare_tails():
     a = rng.binomial(400, 0.1, 3000)
     b = rng.binomial(400, 0.1, 3000)
     t = compare_tails(a, b)
-    assert 0.01 < t.heavier_p < 0.99
+    assert t.heavier_p > 0.01 and 0.5 < t.tail_share_ratio < 2
     assert t.ks_p > 0.01
     assert compare_tails(a[:2], b) is None
 
@@ -135,6 +134,8 @@ class _LR:
 @dataclasses.dataclass
 class _Fit:
     p_value: float | None
+    n_tail: int = 200
+    xmin: float = 3.0
 
 
 @pytest.mark.parametrize("fit_p, comps, expected", [
@@ -142,8 +143,36 @@ class _Fit:
     (None, [], "power law plausible (no GoF test)"),
     (0.02, [_LR("exponential", 3.0, 2.0, 0.04)], "power law rejected (GoF p=0.02)"),
     (0.5, [_LR("lognormal", -5.0, -2.5, 0.01)], "lognormal preferred"),
-    (0.0, [_LR("binomial", -50.0, -6.0, 1e-9), _LR("lognormal", -4.0, -2.0, 0.04)],
+    # Bonferroni: with two alternatives the level is 0.05
+    (0.5, [_LR("lognormal", -5.0, -2.5, 0.07), _LR("exponential", 5.0, 2.5, 0.01)],
+     "power law plausible"),
+    (0.0, [_LR("binomial", -50.0, -6.0, 1e-9), _LR("lognormal", -4.0, -2.0, 0.001)],
      "no heavy tail: binomial like random pruning"),
 ])
 def test_verdict_rules(fit_p, comps, expected):
     assert verdict_of(_Fit(fit_p), comps)[0] == expected
+
+
+def test_verdict_binomial_gof_and_short_tail():
+    verdict = verdict_of(_Fit(0.9), [], binomial_p=0.5)[0]
+    assert verdict == "no heavy tail: binomial like random pruning"
+    assert verdict_of(_Fit(0.9), [], binomial_p=0.01)[0] == "power law plausible"
+    assert verdict_of(_Fit(0.9, n_tail=11, xmin=9), [])[0] == "inconclusive: tail of only 11 units"
+
+
+def test_binomial_gof_reference():
+    """Against a literal chi-square on hand-pooled bins."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    x = rng.binomial(20, 0.3, 400)
+    p = binomial_gof(x, 20)
+    counts = np.bincount(x, minlength=21)
+    p_hat = x.mean() / 20
+    exp = stats.binom.pmf(np.arange(21), 20, p_hat) * 400
+    # pooled by hand so that each bin expects >= 5: {0,1,2}, 3 .. 10 singly, {11..20}
+    obs = [counts[:3].sum(), *counts[3:11], counts[11:].sum()]
+    ex = [exp[:3].sum(), *exp[3:11], exp[11:].sum()]
+    assert min(ex) >= 5
+    ref = stats.chisquare(obs, ex, ddof=1).pvalue
+    assert p == pytest.approx(ref, rel=1e-6)

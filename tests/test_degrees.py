@@ -124,3 +124,17 @@ def test_network_sequence_offsets_and_sums():
     seq = network_sequence([a, b], {"x": 2, "cat": 3}, "total")
     assert seq.values.tolist() == [2, 1, 1, 0, 2]
     assert seq.n_dead == 1
+
+
+def test_benchmark_quick_runs(capsys):
+    """The benchmark script runs end to end at its small size and agrees with networkx."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_degrees.py"
+    spec = importlib.util.spec_from_file_location("bench_degrees", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--quick", "--repeat", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "ratio degrees / count_nonzero" in out and "degrees identical: True" in out

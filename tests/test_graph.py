@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from prunegraph import cli
-from prunegraph.graph import (LayerGraph, NetworkGraph, conv_matrices, graph_from_module,
+from prunegraph.graph import (LayerGraph, conv_matrices, graph_from_module,
                               graph_from_state_dict)
 from prunegraph.loading import load
 from prunegraph import zoo
@@ -389,3 +389,74 @@ def test_cli_graph_file_and_errors(tmp_path, capsys, mlp342):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bad.pt" in err
     assert cli.main(["graph", str(path), "--input-shape", "a,b"]) == 2
+
+
+# ----------------------------------------------------------------------------- text model, dense concat
+class TextNet(nn.Module):
+    input_shape = (7,)
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 5)
+        self.rnn = nn.LSTM(5, 4, num_layers=2, bidirectional=True, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(self.emb(x))
+        return self.fc(out[:, -1])
+
+
+def test_embedding_bidirectional_lstm_trace_equals_chain(random_prune, capsys):
+    m = random_prune(TextNet(), 0.4, 9)
+    net = load(m)
+    assert capsys.readouterr().err == ""          # the float dummy input fails quietly, then long
+    assert net.notes == ()
+    assert net.spaces == {"input": 20, "emb": 5, "rnn.l0:cat": 8, "rnn.l1:cat": 8, "fc": 3}
+    rev = net.layer("rnn.weight_ih_l1_reverse")
+    assert (rev.in_space, rev.out_space, rev.out_offset) == ("rnn.l0:cat", "rnn.l1:cat", 4)
+    chained = graph_from_state_dict(m.state_dict())
+    assert chained.spaces == net.spaces
+    np.testing.assert_array_equal(chained.degrees("total").values, net.degrees("total").values)
+
+
+class DenseNet(nn.Module):
+    input_shape = (2, 5, 5)
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 3, 3, padding=1)
+        self.c2 = nn.Conv2d(5, 3, 3, padding=1)
+        self.c3 = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        x = torch.cat([x, self.c1(x)], 1)
+        x = torch.cat([x, self.c2(x)], 1)
+        return self.c3(x)
+
+
+def test_dense_concatenation_units_are_their_inputs(random_prune):
+    m = random_prune(DenseNet(), 0.3, 4)
+    net = load(m)
+    assert list(net.spaces.values()) == [8, 4]          # input(2) + c1(3) + c2(3), then c3
+    cat = net.layer("c3").in_space
+    offsets = {lg.name: (lg.in_offset, lg.out_offset) for lg in net.layers}
+    assert offsets == {"c1": (0, 2), "c2": (0, 5), "c3": (0, 0)}
+    g = nx.DiGraph()
+    g.add_nodes_from([(cat, i) for i in range(8)] + [("c3", i) for i in range(4)])
+    for conv, out_off, out_space in ((m.c1, 2, cat), (m.c2, 5, cat), (m.c3, 0, "c3")):
+        nz = (conv.weight.detach().flatten(2) != 0).any(-1)
+        for j, i in nz.nonzero().tolist():
+            g.add_edge((cat, i), (out_space, out_off + j))
+    assert _degree_map(net.degrees("total")) == dict(g.degree)
+
+
+def test_binary_fast_path_equals_general_path(random_prune):
+    from prunegraph.degrees import count_in_out
+
+    w = random_prune(nn.Linear(40, 30), 0.2, 1).weight.detach()
+    mult = (w != 0).to(torch.int32)
+    fast, slow = count_in_out(mult, binary=True), count_in_out(mult * 3)
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)
+    lg = LayerGraph.from_matrix("x", w)
+    assert lg.binary and not LayerGraph.from_matrix("y", w, multiplicity=mult * 2).binary

@@ -250,3 +250,15 @@ def test_read_checkpoint_returns_metadata(tmp_path, mlp342):
     assert set(sd) == set(mlp342.state_dict()) and meta == {"prunegraph_model": "x"}
     with pytest.raises(UsageError):
         load(12345)
+
+
+def test_device_argument_keeps_or_moves_matrices(mlp342):
+    net = load(mlp342)
+    assert all(lg.weight.device.type == "cpu" for lg in net.layers)
+    net = load(mlp342, device="cpu")
+    assert net.layer("fc1").in_degree.tolist() == [3, 1, 1, 0]
+    if torch.cuda.is_available():
+        gnet = load(mlp342, device="cuda")
+        assert gnet.layer("fc1").weight.is_cuda
+        np.testing.assert_array_equal(gnet.degrees("total").values, net.degrees("total").values)
+        assert gnet.to_networkx().number_of_edges() == net.n_edges

@@ -138,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
           f"{d['completed_tasks']}/{cfg.n_tasks} tasks, edges {d['edges_total']}, "
           f"{d['wall_time_s']:.1f} s")
     if m:
-        print("ACC {ACC:.4f}  BWT {BWT}  FWT {FWT}  forgetting {forgetting}".format(
-            **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in m.items()}))
+        fmt = {k: (f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in m.items()}
+        print("ACC {ACC}  BWT {BWT}  FWT {FWT}  forgetting {forgetting}".format(**fmt))
     print("steps to 95%:", d["steps_to_95"], " beta (in):",
           [None if b is None else round(b, 3) for b in d["beta_per_task"]])
     return 0

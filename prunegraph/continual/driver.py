@@ -100,7 +100,7 @@ class ContinualConfig:
     seed: int = 0
     pa_default_alpha: float | None = 3.0
     pa_min_tail: int = 10
-    pa_a_min: float = 0.1
+    pa_a_min: float = 1.0
     pa_bootstrap: int = 0
     gradient_batches: int = 4
     attachment_bootstrap: int = 100

@@ -5,20 +5,34 @@ Strategies (all sample *absent, free* edge positions of a layer's [out, in] grid
 ``pa``
     Preferential attachment from the fitted degree exponents. Edge i→j is drawn with
     probability :math:`\\propto f_{out}(k_{out}(i))\\, f_{in}(k_{in}(j))` with the shifted-linear
-    kernel :math:`f(k) = k + A` per side. **Rule for A.** In a directed network that grows by
-    attaching m edges at a time with probability :math:`\\propto k + A` the stationary degree
-    distribution is a power law with exponent :math:`\\alpha = 2 + A/m` (Dorogovtsev, Mendes &
-    Samukhin, PRL 85, 4633, 2000; A → ∞ is uniform attachment, A → 0 pure linear). We invert it:
-    :math:`A = m(\\hat\\alpha - 2)` with :math:`\\hat\\alpha` the CSN fit
-    (:func:`prunegraph.fit.fit_power_law`, discrete) of that side's nonzero degrees and m that
-    side's mean degree (edges / nodes). A is floored at ``a_min`` (default 0.1) so that
-    degree-0 units can still be reached. **Fallback.** When the fit is not plausible (fewer than
-    ``min_tail`` tail points, α at a search bound, bootstrap p ≤ 0.1 when bootstrapped) or the
-    layer is still empty, :math:`\\alpha = ` ``default_alpha`` (3, the Barabási–Albert value,
-    i.e. A = m) is used; ``default_alpha=None`` makes the fallback uniform (f ≡ 1). Sampling
-    without replacement uses the Gumbel-top-k trick (Kool, van Hoof & Welling, ICML 2019):
-    the k largest of :math:`\\log w_{ij} + G_{ij}`, G standard Gumbel, are a draw of k
-    positions without replacement with successive probabilities ∝ w.
+    kernel :math:`f(k) = k + A` per side.
+
+    **Rule for A (derivation).** The units of a layer are a *fixed* node set: growth adds
+    edges between existing units, it does not add nodes, so the Dorogovtsev–Mendes–Samukhin
+    relation :math:`\\alpha = 2 + A/m` of networks that grow by new nodes (PRL 85, 4633, 2000)
+    does not apply (applied here it drifts: A grows with m and the degrees flatten). For a fixed
+    node set, let every unit gain edges at rate :math:`dk/dt = c(t)\\,(k + A)`. Then
+    :math:`k + A` of every unit is multiplied by the same factor :math:`S(t)`, and the
+    shifted power law :math:`p(k) \\propto (k + A)^{-\\alpha}` (Zipf–Mandelbrot) is mapped onto
+    itself with the *same* exponent α: a change of scale leaves a power law's exponent
+    unchanged. So the kernel that keeps the fitted exponent is :math:`f(k) = k + A` with A the
+    shift of the layer's own degree law. We take :math:`\\hat\\alpha` and :math:`x_{min}` from
+    the CSN fit (:func:`prunegraph.fit.fit_power_law`, discrete, nonzero degrees) and A by
+    maximum likelihood of :math:`p(k) = (k + A)^{-\\hat\\alpha} / \\zeta(\\hat\\alpha, x_{min} + A)`
+    on the tail :math:`k \\ge x_{min}` (Hurwitz ζ; :func:`shift_mle`), floored at ``a_min = 1``
+    (Price's cumulative advantage k + 1, so that dead units stay reachable). For a clean
+    power-law tail the MLE shift is ≈ 0 and the floor gives f(k) = k + 1; growth with it keeps
+    the CSN exponent of a synthetic scale-free layer within its confidence interval, where
+    uniform growth pushes it up (tests/test_continual_growth.py). Discrete Poisson noise at
+    small degrees makes repeated large growth steps drift slowly upward even so.
+    **Fallback.** When no power law is
+    plausible (fewer than ``min_tail`` tail points, α at a search bound, bootstrap p ≤ 0.1 when
+    bootstrapped) A is fitted over all degrees at ``default_alpha`` (3, the Barabási–Albert
+    value; large A for binomial-like degrees, i.e. nearly uniform growth); ``default_alpha=None`` falls back
+    to uniform growth; an empty layer always grows uniformly. Sampling without replacement
+    uses the Gumbel-top-k trick (Kool, van Hoof & Welling, ICML 2019): the k largest of
+    :math:`\\log w_{ij} + G_{ij}`, G standard Gumbel, are a draw of k positions without
+    replacement with successive probabilities ∝ w.
 ``uniform``
     Random growth: Gumbel-top-k with equal weights (a uniform k-subset of the free positions).
 ``gradient``
@@ -41,8 +55,8 @@ import torch
 
 from ..errors import UsageError
 
-__all__ = ["STRATEGIES", "ShiftedLinearKernel", "GrowthDecision", "fit_kernel", "sample_edges",
-           "grow_layer"]
+__all__ = ["STRATEGIES", "ShiftedLinearKernel", "GrowthDecision", "fit_kernel", "shift_mle",
+           "sample_edges", "grow_layer"]
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +106,8 @@ class ShiftedLinearKernel:
                 "fitted_alpha": f(self.fitted_alpha), "sigma": f(self.sigma), "xmin": f(self.xmin),
                 "n_tail": None if self.n_tail is None else int(self.n_tail),
                 "mean_degree": float(self.mean_degree), "plausible": bool(self.plausible),
-                "reason": self.reason, "rule": "f(k)=k+A, A=m*(alpha-2) (DMS 2000: alpha=2+A/m)"}
+                "reason": self.reason,
+                "rule": "f(k)=k+A; A = MLE shift of p(k) ~ (k+A)^-alpha at the CSN alpha"}
 
 
 @dataclass(frozen=True)
@@ -113,15 +128,49 @@ class GrowthDecision:
                 "kernels": [k.to_dict() for k in self.kernels]}
 
 
+def shift_mle(degrees: np.ndarray, alpha: float, *, a_min: float = 0.01,
+              a_max: float = 1e4) -> float:
+    """MLE of the shift A of :math:`p(k) = (k + A)^{-\\alpha} / \\zeta(\\alpha, k_0 + A)`, k ≥ k0.
+
+    ``alpha`` is held fixed; k0 is the smallest degree. Bounded scalar search over log A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> k = np.arange(2000); p = (k + 3.0) ** -2.5; p /= p.sum()
+    >>> x = np.random.default_rng(0).choice(k, 20000, p=p)
+    >>> round(shift_mle(x, 2.5), 1)
+    3.0
+    """
+    from scipy.optimize import minimize_scalar
+    from scipy.special import zeta
+
+    k = np.asarray(degrees, dtype=float)
+    if k.size == 0 or alpha <= 1:
+        raise UsageError("shift_mle needs degrees and alpha > 1")
+    k0, n = float(k.min()), k.size
+
+    def nll(log_a):
+        a = math.exp(log_a)
+        return alpha * float(np.log(k + a).sum()) + n * math.log(float(zeta(alpha, k0 + a)))
+
+    res = minimize_scalar(nll, bounds=(math.log(a_min), math.log(a_max)), method="bounded",
+                          options={"xatol": 1e-4})
+    if res.x - math.log(a_min) < 1e-3:  # optimum at the floor
+        return float(a_min)
+    return max(float(math.exp(res.x)), a_min)
+
+
 def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 3.0,
-               a_min: float = 0.1, min_tail: int = 10, bootstrap: int = 0,
+               a_min: float = 1.0, min_tail: int = 10, bootstrap: int = 0,
                rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
     """Derive the shifted-linear kernel f(k) = k + A of one side from its degree sequence.
 
     Parameters
     ----------
     degrees : array of int
-        Degrees of all units on that side (zeros included; only nonzero ones are fitted).
+        Degrees of all units on that side (zeros included; only nonzero ones enter the CSN
+        fit, all of them the shift fit).
     side : {"in", "out"}
     default_alpha : float or None
         Exponent used when no power law is plausible; None: uniform fallback.
@@ -139,7 +188,9 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
 
     Notes
     -----
-    :math:`\\alpha = 2 + A/m \\Leftrightarrow A = m(\\alpha - 2)` (Dorogovtsev, Mendes & Samukhin 2000).
+    Growth with :math:`dk/dt \\propto k + A` on a fixed node set rescales :math:`k + A`, so it
+    keeps :math:`p(k) \\propto (k + A)^{-\\alpha}` with the same α (module notes); A is the
+    shift that fits the layer's degrees at the CSN exponent.
 
     Examples
     --------
@@ -153,13 +204,17 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
     m = float(deg.sum()) / n_nodes
     alive = deg[deg > 0]
 
-    def fallback(reason, fa=None, sigma=None, xmin=None, n_tail=None):
-        if default_alpha is None or m == 0:
+    def make(alpha, plausible, reason, fa=None, sigma=None, xmin=None, n_tail=None):
+        if alpha is None:
             return ShiftedLinearKernel(side, None, None, fa, sigma, xmin, n_tail, m, False,
                                        reason + ": uniform")
-        a = max(m * (default_alpha - 2.0), a_min)
-        return ShiftedLinearKernel(side, a, float(default_alpha), fa, sigma, xmin, n_tail, m, False,
-                                   reason + f": default alpha={default_alpha}")
+        tail = deg[deg >= xmin] if (plausible and xmin is not None) else deg
+        a = shift_mle(tail, float(alpha), a_min=a_min)  # fallback: all degrees
+        return ShiftedLinearKernel(side, a, float(alpha), fa, sigma, xmin, n_tail, m, plausible,
+                                   reason if plausible else reason + f": default alpha={alpha}")
+
+    def fallback(reason, *fit):
+        return make(default_alpha, False, reason, *fit)
 
     if m == 0:
         return ShiftedLinearKernel(side, None, None, None, None, None, None, 0.0, False,
@@ -178,18 +233,17 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         return fallback(f"fit failed ({str(exc).splitlines()[0][:80]})")
     fa = float(fit.alpha)
     sigma = None if fit.sigma is None else float(fit.sigma)
-    xmin, n_tail = float(fit.xmin), int(fit.n_tail)
-    if n_tail < min_tail:
-        return fallback(f"tail of {n_tail} < {min_tail} points", fa, sigma, xmin, n_tail)
+    info = (fa, sigma, float(fit.xmin), int(fit.n_tail))
+    if fit.n_tail < min_tail:
+        return fallback(f"tail of {fit.n_tail} < {min_tail} points", *info)
     if bool(getattr(fit, "hit_bound", False)):
-        return fallback("alpha at a search bound", fa, sigma, xmin, n_tail)
+        return fallback("alpha at a search bound", *info)
     p = getattr(fit, "p_value", None)
     if p is not None and p <= 0.1:
-        return fallback(f"power law rejected (p={p:.3f})", fa, sigma, xmin, n_tail)
+        return fallback(f"power law rejected (p={p:.3f})", *info)
     if not np.isfinite(fa) or fa <= 1.0:
-        return fallback("alpha <= 1", fa, sigma, xmin, n_tail)
-    a = max(m * (fa - 2.0), a_min)
-    return ShiftedLinearKernel(side, a, fa, fa, sigma, xmin, n_tail, m, True, "fitted")
+        return fallback("alpha <= 1", *info)
+    return make(fa, True, "fitted", *info)
 
 
 def _torch_generator(rng: np.random.Generator | int | None) -> torch.Generator:

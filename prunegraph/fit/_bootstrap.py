@@ -50,49 +50,46 @@ def _tail_table(spec: BootSpec) -> tuple[np.ndarray, np.ndarray]:
     return x, p / p.sum()
 
 
-def _one(spec: BootSpec, table, rng: np.random.Generator) -> float:
+def _draw(spec: BootSpec, table, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One synthetic set as a histogram (sorted unique values, counts)."""
     n = spec.n
     n_tail = rng.binomial(n, 1.0 - spec.n_body / n) if spec.n_body else n
     nb = n - n_tail
-    parts_u, parts_c = [], []
-    if nb:
-        cb = rng.multinomial(nb, spec.body_p)
-        parts_u.append(spec.body_u)
-        parts_c.append(cb)
+    cb = rng.multinomial(nb, spec.body_p) if nb else None
     if spec.discrete:
         x, p = table
         ct = rng.multinomial(n_tail, p)
         m = int(ct[-1])
+        parts_u, parts_c = [], []
+        if nb:
+            parts_u.append(spec.body_u)
+            parts_c.append(cb)
         parts_u.append(x)
         parts_c.append(ct[:-1])
         if m:
-            # mass beyond the grid: continuous approximation with the ½ shift (CSN eq. D.6),
+            # mass beyond the grid: the continuous approximation with the ½ shift (CSN eq. D.6)
             # conditioned on exceeding the grid
             x0 = x[-1] + 0.5
-            r = rng.random(m)
-            v = np.floor(x0 * (1.0 - r) ** (-1.0 / (spec.alpha - 1.0)) + 0.5)
+            v = np.floor(x0 * (1.0 - rng.random(m)) ** (-1.0 / (spec.alpha - 1.0)) + 0.5)
             vu, vc = np.unique(v, return_counts=True)
             parts_u.append(vu)
             parts_c.append(vc)
+        # body < xmin ≤ grid ≤ X_T < overflow: the concatenation is already sorted and unique
         u = np.concatenate(parts_u)
         c = np.concatenate(parts_c)
         keep = c > 0
-        u, c = u[keep], c[keep]
-        # body < xmin ≤ grid ≤ X_T < overflow: the concatenation is already sorted and unique
-    else:
-        r = rng.random(n_tail)
-        tail = spec.xmin * (1.0 - r) ** (-1.0 / (spec.alpha - 1.0))
-        if nb:
-            vals = np.concatenate([np.repeat(spec.body_u, parts_c[0]), tail])
-        else:
-            vals = tail
-        u, c = np.unique(vals, return_counts=True)
-    try:
-        f = _core.fit_hist(u, c, spec.discrete, xmin=spec.xmin if spec.fixed_xmin else None,
-                           min_tail=spec.min_tail, alpha_max=spec.alpha_max)
-    except ValueError:
-        return np.inf  # a degenerate synthetic set cannot be fitted: counts as worse fit
-    return f.ks
+        return u[keep], c[keep]
+    tail = spec.xmin * (1.0 - rng.random(n_tail)) ** (-1.0 / (spec.alpha - 1.0))
+    vals = np.concatenate([np.repeat(spec.body_u, cb), tail]) if nb else tail
+    u, c = np.unique(vals, return_counts=True)
+    return u, c.astype(np.int64)
+
+
+def _fit_batch(spec: BootSpec, hists) -> np.ndarray:
+    fits = _core.fit_many(hists, spec.discrete, xmin=spec.xmin if spec.fixed_xmin else None,
+                          min_tail=spec.min_tail, alpha_max=spec.alpha_max, raise_empty=False)
+    # a synthetic set that cannot be fitted counts as a worse fit than the data (D = inf)
+    return np.array([np.inf if f is None else f.ks for f in fits])
 
 
 def _truncated_batch(spec: BootSpec, seeds, n_tail: int) -> np.ndarray:
@@ -120,7 +117,10 @@ def _chunk(args) -> np.ndarray:
     if spec.xmax is not None:
         return _truncated_batch(spec, seeds, n_tail)
     table = _tail_table(spec) if spec.discrete else None
-    return np.array([_one(spec, table, np.random.default_rng(s)) for s in seeds])
+    hists = [_draw(spec, table, np.random.default_rng(s)) for s in seeds]
+    if not spec.discrete:
+        return np.concatenate([_fit_batch(spec, [h]) for h in hists])
+    return _fit_batch(spec, hists)
 
 
 def synthetic_ks(spec: BootSpec, n_reps: int, rng: np.random.Generator, *, n_jobs: int = 1,
@@ -130,7 +130,7 @@ def synthetic_ks(spec: BootSpec, n_reps: int, rng: np.random.Generator, *, n_job
 
     root = np.random.SeedSequence(int(rng.integers(2**63)))
     seeds = root.spawn(n_reps)
-    n_chunks = max(1, min(n_reps, (n_jobs if n_jobs > 1 else 1) * 8, 200))
+    n_chunks = max(1, min(n_reps, max(n_jobs, 1) * 4, -(-n_reps // 100)))
     bounds = np.linspace(0, n_reps, n_chunks + 1).astype(int)
     jobs = [(spec, seeds[a:b], n_tail) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     if n_jobs == 1:

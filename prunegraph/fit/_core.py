@@ -53,7 +53,7 @@ def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray,
 
 # --------------------------------------------------------------------------- MLE
 def discrete_mle(q: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
-                 tol: float = 1e-12, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+                 tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Exact discrete MLE for every (xmin = q, mean ln x = mean_log) pair at once.
 
     Solves ∂/∂α ln ζ(α, q) = −mean_log (CSN eq. 3.5): the left side is increasing in α
@@ -104,108 +104,88 @@ def discrete_sigma(alpha: float, xmin: float, n_tail: int) -> float:
 
 
 # --------------------------------------------------------------------------- KS search
-@dataclass
-class Model:
-    """Model CCDF P(X ≥ u_j | X ≥ u_k) for candidate arrays (k, alpha)."""
-
-    u: np.ndarray
-    discrete: bool
-    logz: np.ndarray | None = None  # ln ζ(alpha_k, u_k), discrete only
-
-    def ccdf(self, kk: np.ndarray, alpha: np.ndarray, logz: np.ndarray | None, jj: np.ndarray) -> np.ndarray:
-        uj = self.u[jj]
-        if self.discrete:
-            return np.exp(log_hzeta(alpha, uj) - logz)
-        return np.exp((1.0 - alpha) * np.log(uj / self.u[kk]))
+def _model_ccdf(u, discrete, kk, alpha, logz, jj):
+    """Model CCDF P(X ≥ u_j | X ≥ u_k): ζ(α, u_j)/ζ(α, u_k) or (u_j/u_k)^(1−α)."""
+    uj = u[jj]
+    if discrete:
+        return np.exp(log_hzeta(alpha, uj) - logz)
+    return np.exp((1.0 - alpha) * np.log(uj / u[kk]))
 
 
-def _ks_block(model: Model, ks: np.ndarray, alpha: np.ndarray, logz, nsuf: np.ndarray,
-              offs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
-    """KS over positions j = k + offs (clipped to ≤ last) for candidates ks; also returns
-    max(emp, model) just past the block, the bound on every later term."""
-    jj = np.minimum(ks[:, None] + offs[None, :], last)
-    a2 = np.broadcast_to(alpha[:, None], jj.shape)
-    lz = None if logz is None else np.broadcast_to(logz[:, None], jj.shape)
-    mod = model.ccdf(np.broadcast_to(ks[:, None], jj.shape), a2, lz, jj)
-    emp = nsuf[jj] / nsuf[ks][:, None]
-    d = np.abs(emp - mod).max(axis=1)
-    nxt = ks + offs[-1] + 1
-    beyond = nxt <= last
-    bound = np.zeros(ks.size)
-    if beyond.any():
-        b = np.flatnonzero(beyond)
-        jn = nxt[b]
-        mod_n = model.ccdf(ks[b], alpha[b], None if logz is None else logz[b], jn)
-        bound[b] = np.maximum(nsuf[jn] / nsuf[ks[b]], mod_n)
-    return d, bound
+def _ks_exact_one(u, discrete, nsuf, k, last, alpha, logz) -> float:
+    jj = np.arange(k, last + 1)
+    mod = _model_ccdf(u, discrete, k, alpha, logz, jj)
+    return float(np.abs(nsuf[jj] / nsuf[k] - mod).max())
 
 
-def ks_all(model: Model, ks: np.ndarray, alpha: np.ndarray, logz, nsuf: np.ndarray) -> np.ndarray:
-    """Exact KS distance of each candidate (loop; used for a few candidates and in tests)."""
-    last = model.u.size - 1
-    out = np.empty(ks.size)
-    for i, k in enumerate(ks):
-        jj = np.arange(k, last + 1)
-        lz = None if logz is None else np.full(jj.size, logz[i])
-        mod = model.ccdf(np.full(jj.size, k), np.full(jj.size, alpha[i]), lz, jj)
-        out[i] = np.abs(nsuf[jj] / nsuf[k] - mod).max()
-    return out
+def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
+                window: int = 24, samples: int = 48, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (one histogram each), the candidate with the smallest KS distance.
 
-
-def ks_search(model: Model, ks: np.ndarray, alpha: np.ndarray, logz, nsuf: np.ndarray,
-              *, window: int = 24, samples: int = 48, chunk: int = 4096) -> tuple[int, float]:
-    """Index (into ks) and KS distance of the candidate with the smallest KS distance.
-
-    The KS distance of candidate k is D_k = max_{j≥k} |S_k(u_j) − P_k(u_j)| with S, P the
+    The KS distance of candidate k is D_k = max_{j≥k} |S_k(u_j) − P_k(u_j)|, S and P the
     empirical and model CCDF of the tail.  Exact, with pruning: D_k is first evaluated on the
     first ``window`` unique values of the tail plus ``samples`` spread over the rest, a lower
-    bound; where max(S_k, P_k) just past the window is below it, no later value can exceed it
-    (both CCDFs are non-increasing and non-negative), and the bound is exact.  Remaining
-    candidates are evaluated in full in increasing order of their lower bound until the bound
-    exceeds the best exact distance.  Ties go to the smallest xmin.
+    bound; where max(S_k, P_k) just past the window is no larger, no later value can exceed it
+    (both CCDFs are non-increasing and non-negative) and the bound is exact.  Candidates whose
+    bound is below their group's best exact distance are then evaluated in full.  Ties go to
+    the smallest xmin.  Returns (index into ks of the winner, its distance) per group.
     """
-    last = model.u.size - 1
     m = ks.size
     lb = np.empty(m)
     exact = np.zeros(m, dtype=bool)
-    offs_w = np.arange(window)
+    offs = np.arange(window)
+    t = np.linspace(0.0, 1.0, samples)
     for s in range(0, m, chunk):
         sl = slice(s, s + chunk)
-        kk = ks[sl]
+        kk, ll, aa = ks[sl], last[sl], alpha[sl]
         lz = None if logz is None else logz[sl]
-        d, bound = _ks_block(model, kk, alpha[sl], lz, nsuf, offs_w, last)
+        jj = np.minimum(kk[:, None] + offs[None, :], ll[:, None])
+        mod = _model_ccdf(u, discrete, kk[:, None], aa[:, None], None if lz is None else lz[:, None], jj)
+        d = np.abs(nsuf[jj] / nsuf[kk][:, None] - mod).max(axis=1)
+        nxt = kk + window
+        bound = np.zeros(kk.size)
+        b = np.flatnonzero(nxt <= ll)
+        if b.size:
+            jn = nxt[b]
+            mod_n = _model_ccdf(u, discrete, kk[b], aa[b], None if lz is None else lz[b], jn)
+            bound[b] = np.maximum(nsuf[jn] / nsuf[kk[b]], mod_n)
         ex = bound <= d
         need = np.flatnonzero(~ex)
         if need.size and samples:
-            kn = kk[need]
-            span = (last - kn - window).clip(min=0)
-            t = np.linspace(0.0, 1.0, samples)
-            jj = kn[:, None] + window + np.round(t[None, :] * span[:, None]).astype(np.int64)
-            jj = np.minimum(jj, last)
-            an = alpha[sl][need]
-            a2 = np.broadcast_to(an[:, None], jj.shape)
-            lz2 = None if lz is None else np.broadcast_to(lz[need][:, None], jj.shape)
-            mod = model.ccdf(np.broadcast_to(kn[:, None], jj.shape), a2, lz2, jj)
-            emp = nsuf[jj] / nsuf[kn][:, None]
-            d[need] = np.maximum(d[need], np.abs(emp - mod).max(axis=1))
+            kn, ln_ = kk[need], ll[need]
+            span = (ln_ - kn - window).clip(min=0)
+            j2 = np.minimum(kn[:, None] + window + np.round(t[None, :] * span[:, None]).astype(np.int64),
+                            ln_[:, None])
+            mod = _model_ccdf(u, discrete, kn[:, None], aa[need][:, None],
+                              None if lz is None else lz[need][:, None], j2)
+            d2 = np.abs(nsuf[j2] / nsuf[kn][:, None] - mod).max(axis=1)
+            d[need] = np.maximum(d[need], d2)
         lb[sl] = d
         exact[sl] = ex
-    best = np.inf
-    best_i = -1
-    if exact.any():
-        ei = np.flatnonzero(exact)
-        j = int(np.argmin(lb[ei]))
-        best, best_i = float(lb[ei][j]), int(ei[j])
-    todo = np.flatnonzero(~exact)
-    todo = todo[np.lexsort((todo, lb[todo]))]
-    for i in todo:
-        if lb[i] > best or (lb[i] == best and i > best_i):
+    best = np.full(n_groups, np.inf)
+    np.minimum.at(best, group[exact], lb[exact])
+    # rounds: per group, the open candidate with the smallest lower bound is evaluated in full
+    while True:
+        open_ = np.flatnonzero(~exact & (lb <= best[group]))
+        if open_.size == 0:
             break
-        d = float(ks_all(model, ks[i:i + 1], alpha[i:i + 1],
-                         None if logz is None else logz[i:i + 1], nsuf)[0])
-        if d < best or (d == best and i < best_i):
-            best, best_i = d, int(i)
-    return best_i, best
+        o = open_[np.lexsort((open_, lb[open_], group[open_]))]
+        first = np.ones(o.size, dtype=bool)
+        first[1:] = group[o][1:] != group[o][:-1]
+        for i in o[first]:
+            lb[i] = _ks_exact_one(u, discrete, nsuf, ks[i], last[i], alpha[i],
+                                  None if logz is None else logz[i])
+            exact[i] = True
+            best[group[i]] = min(best[group[i]], lb[i])
+    order = np.lexsort((np.arange(m), lb, group))
+    first = np.ones(m, dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    win = order[first]
+    out_idx = np.full(n_groups, -1)
+    out_d = np.full(n_groups, np.inf)
+    out_idx[group[win]] = win
+    out_d[group[win]] = lb[win]
+    return out_idx, out_d
 
 
 # --------------------------------------------------------------------------- the fit
@@ -220,37 +200,64 @@ class HistFit:
     hit_bound: bool
     n_candidates: int
     log_likelihood: float
+    at_edge: bool
 
 
-def fit_hist(u: np.ndarray, c: np.ndarray, discrete: bool, *, xmin: float | None = None,
-             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit:
-    """CSN fit of a histogram; xmin searched over the unique values unless given."""
-    nsuf = np.cumsum(c[::-1])[::-1]
-    lu = np.log(u)
-    ssuf = np.cumsum((c * lu)[::-1])[::-1]
-    n = int(nsuf[0])
-    U = u.size
+def _prepare(u, c, discrete, xmin, min_tail):
+    """Suffix sums and candidate indices for one histogram (xmin inserted when fixed)."""
     if xmin is not None:
         k0 = int(np.searchsorted(u, xmin, side="left"))
-        if k0 >= U:
-            raise InputError(f"xmin={xmin}: no value of the sample is ≥ xmin; lower xmin (the largest value is {u[-1]:g})")
+        if k0 >= u.size:
+            raise InputError(f"xmin={xmin:g}: no value of the sample is ≥ xmin; lower xmin "
+                             f"(the largest value is {u[-1]:g})")
+        if u[k0] != xmin:
+            u = np.insert(u, k0, xmin)
+            c = np.insert(c, k0, 0)
+        tail_u = u[k0:][c[k0:] > 0]
+        if tail_u.size < 2:
+            raise InputError(f"xmin={xmin:g}: every value ≥ xmin is equal, so α is unbounded; lower xmin")
+    nsuf = np.cumsum(c[::-1])[::-1]
+    ssuf = np.cumsum((c * np.log(u))[::-1])[::-1]
+    if xmin is not None:
         ks = np.array([k0])
-        uq = u.copy()
-        nsuf_use = nsuf
-        qmin = float(xmin)
-        if k0 >= U - 1 or u[k0] == u[-1]:
-            raise InputError(f"xmin={xmin}: every tail value is equal, so α is unbounded; lower xmin")
     else:
-        ks = np.flatnonzero((nsuf >= max(min_tail, 2)) & (np.arange(U) < U - 1))
-        if ks.size == 0:
+        ks = np.flatnonzero((nsuf >= max(min_tail, 2)) & (np.arange(u.size) < u.size - 1))
+    return u, c, nsuf, ssuf, ks
+
+
+def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int = 10,
+             alpha_max: float = 100.0, raise_empty: bool = True) -> list[HistFit | None]:
+    """CSN fits of several histograms at once (vectorised across all their candidates)."""
+    us, nss, ss, kss, lasts, groups, offs = [], [], [], [], [], [], 0
+    prepared = []
+    for g, (u, c) in enumerate(hists):
+        try:
+            u2, c2, nsuf, ssuf, ks = _prepare(u, c, discrete, xmin, min_tail)
+        except InputError:
+            if raise_empty:
+                raise
+            ks = np.empty(0, dtype=np.int64)
+            u2, nsuf, ssuf = u, np.cumsum(c[::-1])[::-1], np.zeros(u.size)
+        if ks.size == 0 and raise_empty:
             raise InputError(
                 f"x: too few points to fit: a tail needs ≥ {max(min_tail, 2)} values and ≥ 2 distinct values "
-                f"(got n={n}, {U} distinct); pass more data or a smaller min_tail")
-        uq = u
-        nsuf_use = nsuf
-        qmin = None
-    ntail = nsuf_use[ks].astype(float)
-    q = u[ks] if qmin is None else np.array([qmin])
+                f"(got n={int(c.sum())}, {u.size} distinct); pass more data or a smaller min_tail")
+        prepared.append((offs, u2, ks, nsuf, ssuf))
+        us.append(u2)
+        nss.append(nsuf)
+        ss.append(ssuf)
+        kss.append(ks + offs)
+        lasts.append(np.full(ks.size, offs + u2.size - 1))
+        groups.append(np.full(ks.size, g))
+        offs += u2.size
+    U = np.concatenate(us)
+    nsuf = np.concatenate(nss).astype(float)
+    ssuf = np.concatenate(ss)
+    ks = np.concatenate(kss).astype(np.int64)
+    last = np.concatenate(lasts).astype(np.int64)
+    group = np.concatenate(groups).astype(np.int64)
+    q = U[ks]
+    ntail = nsuf[ks]
     mean_log = ssuf[ks] / ntail
     if discrete:
         alpha, hit = discrete_mle(q, mean_log, alpha_max=alpha_max)
@@ -261,25 +268,27 @@ def fit_hist(u: np.ndarray, c: np.ndarray, discrete: bool, *, xmin: float | None
         hit = ~np.isfinite(alpha) | (alpha > alpha_max)
         alpha = np.where(hit, alpha_max, alpha)
         logz = None
-    if qmin is not None and qmin != u[ks[0]]:
-        # fixed xmin below the first tail value: evaluate the model CCDF relative to xmin itself
-        uq = np.concatenate([[qmin], u[ks[0]:]])
-        nsuf_use = np.concatenate([[nsuf[ks[0]]], nsuf[ks[0]:]])
-        ks_eval = np.array([0])
-    else:
-        ks_eval = ks
-    model = Model(uq, discrete)
-    if ks_eval.size == 1:
-        best_i = 0
-        best = float(ks_all(model, ks_eval, alpha, logz, nsuf_use)[0])
-    else:
-        best_i, best = ks_search(model, ks_eval, alpha, logz, nsuf_use)
-    a = float(alpha[best_i])
-    xm = float(q[best_i])
-    nt = int(ntail[best_i])
-    if discrete:
-        ll = float(-a * ssuf[ks[best_i]] - nt * logz[best_i])
-    else:
-        ll = float(nt * np.log((a - 1) / xm) - a * (ssuf[ks[best_i]] - nt * np.log(xm)))
-    return HistFit(alpha=a, xmin=xm, k=int(ks[best_i]), n=n, n_tail=nt, ks=best,
-                   hit_bound=bool(hit[best_i]), n_candidates=int(ks.size), log_likelihood=ll)
+    idx, dmin = ks_min_many(U, discrete, nsuf, ks, last, alpha, logz, group, len(prepared))
+    out = []
+    for g, (off, u2, kloc, ns, sl) in enumerate(prepared):
+        i = idx[g]
+        if i < 0:
+            out.append(None)
+            continue
+        a = float(alpha[i])
+        xm = float(q[i])
+        nt = int(ntail[i])
+        if discrete:
+            ll = float(-a * ssuf[ks[i]] - nt * logz[i])
+        else:
+            ll = float(nt * np.log((a - 1) / xm) - a * (ssuf[ks[i]] - nt * np.log(xm)))
+        out.append(HistFit(alpha=a, xmin=xm, k=int(ks[i] - off), n=int(ns[0]), n_tail=nt, ks=float(dmin[g]),
+                           hit_bound=bool(hit[i]), n_candidates=int(kloc.size), log_likelihood=ll,
+                           at_edge=bool(kloc.size > 1 and ks[i] - off == kloc[-1])))
+    return out
+
+
+def fit_hist(u: np.ndarray, c: np.ndarray, discrete: bool, *, xmin: float | None = None,
+             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit:
+    """CSN fit of one histogram; xmin searched over the unique values unless given."""
+    return fit_many([(u, c)], discrete, xmin=xmin, min_tail=min_tail, alpha_max=alpha_max)[0]

@@ -202,8 +202,7 @@ def fit_power_law(x, *, discrete: bool | None = None, xmin: float | None = None,
     else:
         sigma = (hf.alpha - 1.0) / math.sqrt(hf.n_tail)
     notes = []
-    if xmin is None and hf.n_candidates > 1 and hf.k == int(np.flatnonzero(
-            (np.cumsum(c[::-1])[::-1] >= max(min_tail, 2)))[-1:].max(initial=-1)):
+    if xmin is None and hf.at_edge:
         notes.append("xmin is the largest candidate allowed by min_tail: the KS minimum sits on the search edge")
     p_value = None
     if bootstrap:

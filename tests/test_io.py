@@ -1,0 +1,52 @@
+"""Atomic output helpers: rename on success, old file intact on failure, sane permissions."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from prunegraph._io import atomic_path, dumps_json, write_json, write_text
+
+
+def test_write_and_replace(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    write_text(target, "one")
+    write_text(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]  # no temp files left
+
+
+def test_failure_keeps_previous_file(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text('{"a": 2, "trunc')
+            raise RuntimeError("killed mid-write")
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_permissions_follow_umask_or_previous_file(tmp_path):
+    new = write_text(tmp_path / "new.txt", "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    old = tmp_path / "old.txt"
+    old.write_text("x")
+    os.chmod(old, 0o640)
+    write_text(old, "y")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
+
+
+def test_dumps_json_is_deterministic_and_strict():
+    a = dumps_json({"b": np.float64(1.5), "a": [np.int64(2), np.bool_(True)], "c": np.arange(2)})
+    assert a == '{\n  "a": [\n    2,\n    true\n  ],\n  "b": 1.5,\n  "c": [\n    0,\n    1\n  ]\n}\n'
+    with pytest.raises(ValueError):
+        dumps_json({"x": float("nan")})
+    with pytest.raises(TypeError):
+        dumps_json({"x": object()})
