@@ -31,7 +31,11 @@ Verdict rules (in words, in this order)
 * fewer than :data:`MIN_TAIL` units above xmin → ``"inconclusive: tail of only N units"``: on light-tailed data the xmin search retreats into the last few points, where a
   steep power law (α ≈ 10) cannot be rejected; that is not evidence of a heavy tail;
 * GoF p ≤ 0.1 (bootstrap run) → ``"power law rejected (GoF p=…)"``;
-* otherwise ``"power law plausible"`` (``"... (no GoF test)"`` when no bootstrap was run).
+* otherwise ``"power law plausible"`` (``"... (no GoF test)"`` when no bootstrap was run),
+  qualified ``"... over ×S only"`` when the tail spans less than one decade (S = largest
+  degree / xmin < :data:`MIN_SPAN`). Degrees are bounded by layer width, so a tail far above
+  the mean rarely spans a decade; a power law over a factor of 2 is hard to tell from any
+  steeply falling curve (Stumpf & Porter, Science 335, 2012, ask for two decades).
 
 Heavier tail than the null
 --------------------------
@@ -69,6 +73,8 @@ MIN_UNITS = 10
 #: fewest units above xmin for a "power law plausible" verdict (Clauset et al. 2009, §4.2:
 #: below ~50 tail points a power law cannot be told from its alternatives)
 MIN_TAIL = 50
+#: tail span (largest degree / xmin) below which a plausible power law is flagged as narrow
+MIN_SPAN = 10.0
 #: significance level of the LR tests and the GoF test (Clauset et al. 2009 use 0.1)
 LEVEL = 0.1
 
@@ -113,6 +119,7 @@ class SideAnalysis:
     best_alternative: str | None = None
     best_alternative_p: float | None = None
     binomial_p: float | None = None   # χ² GoF of Binomial(fan-in, p̂) on all units
+    tail_span: float | None = None    # largest degree / xmin
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,6 +132,7 @@ class SideAnalysis:
             "best_alternative": self.best_alternative,
             "best_alternative_p": _num(self.best_alternative_p),
             "binomial_p": _num(self.binomial_p),
+            "tail_span": _num(self.tail_span),
             "error": self.error,
         }
 
@@ -178,6 +186,7 @@ class KindAnalysis:
             "best_alt": self.observed.best_alternative,
             "best_alt_p": self.observed.best_alternative_p,
             "binom_p": self.observed.binomial_p,
+            "span": self.observed.tail_span,
             "verdict": self.observed.verdict,
             "null_alpha": None if nf is None else nf.alpha,
             "null_sigma": None if nf is None else nf.sigma,
@@ -200,7 +209,7 @@ class ModelAnalysis:
         """One line: how many sequences were fitted and how their verdicts split."""
         counts: dict[str, int] = {}
         for r in self.results:
-            key = r.observed.verdict.split(" (")[0]
+            key = verdict_class(r.observed.verdict)
             counts[key] = counts.get(key, 0) + 1
         heavier = sum(1 for r in self.results if r.tail and r.tail.heavier_p < LEVEL)
         parts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
@@ -377,11 +386,26 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
         except InputError as exc:
             log.warning("likelihood-ratio tests skipped: %s", exc)
     binom_p = binomial_gof(values, binom_n) if (binom_n and discrete) else None
-    verdict, best, best_p = verdict_of(fit, comps, binomial_p=binom_p)
-    return SideAnalysis(n_units, n_dead, fit, comps, verdict, best, best_p, binomial_p=binom_p)
+    span = float(alive.max()) / float(fit.xmin)
+    verdict, best, best_p = verdict_of(fit, comps, binomial_p=binom_p, span=span)
+    return SideAnalysis(n_units, n_dead, fit, comps, verdict, best, best_p, binomial_p=binom_p,
+                        tail_span=span)
 
 
-def verdict_of(fit, comparisons, *, binomial_p: float | None = None
+def verdict_class(verdict: str) -> str:
+    """The verdict without its numbers, for counting: ``"power law plausible (narrow)"`` etc."""
+    import re
+
+    key = re.sub(r" over ×\S+ only", " (narrow)", verdict)
+    key = key.replace(" (no GoF test)", "")
+    key = re.sub(r" \(GoF p=.*\)$", "", key)
+    for prefix in ("inconclusive", "degenerate", "not fitted"):
+        if key.startswith(prefix):
+            return prefix
+    return key
+
+
+def verdict_of(fit, comparisons, *, binomial_p: float | None = None, span: float | None = None
                ) -> tuple[str, str | None, float | None]:
     """The verdict in words, and the best alternative with its LR p-value.
 
@@ -411,9 +435,12 @@ def verdict_of(fit, comparisons, *, binomial_p: float | None = None
         return f"inconclusive: tail of only {fit.n_tail} units", bname, bp
     if fit.p_value is not None and fit.p_value <= LEVEL:
         return f"power law rejected (GoF p={fit.p_value:.2g})", bname, bp
+    verdict = "power law plausible"
+    if span is not None and span < MIN_SPAN:
+        verdict += f" over ×{span:.2g} only"
     if fit.p_value is None:
-        return "power law plausible (no GoF test)", bname, bp
-    return "power law plausible", bname, bp
+        verdict += " (no GoF test)"
+    return verdict, bname, bp
 
 
 def binomial_gof(values: np.ndarray, n: int) -> float:

@@ -320,21 +320,21 @@ def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float 
 
 def _internal_counts(items, w_t: list[np.ndarray] | None, w_s: list[np.ndarray] | None, kmax1: int,
                      kmax2: int) -> tuple[np.ndarray, np.ndarray]:
-    """N[k1, k2] and D[k1, k2] summed over layers (optionally node-weighted)."""
-    N = np.zeros((kmax1, kmax2))
+    """N[k1, k2] and D[k1, k2] summed over layers (optionally node-weighted), from edge lists."""
+    N = np.zeros(kmax1 * kmax2)
     D = np.zeros((kmax1, kmax2))
     for li, (_, b, a) in enumerate(items):
-        new = (a & ~b).astype(float)
         k2 = b.sum(axis=1)  # targets' in-degree  (rows)
         k1 = b.sum(axis=0)  # sources' out-degree (columns)
         wt = np.ones(b.shape[0]) if w_t is None else w_t[li]
         ws = np.ones(b.shape[1]) if w_s is None else w_s[li]
-        T = np.zeros((b.shape[0], kmax2)); T[np.arange(b.shape[0]), k2] = wt
-        S = np.zeros((b.shape[1], kmax1)); S[np.arange(b.shape[1]), k1] = ws
-        N += (T.T @ new @ S).T
-        E = (T.T @ b.astype(float) @ S).T
-        D += np.outer(S.sum(0), T.sum(0)) - E
-    return N, D
+        jn, in_ = np.nonzero(a & ~b)
+        N += np.bincount(k1[in_] * kmax2 + k2[jn], weights=ws[in_] * wt[jn], minlength=kmax1 * kmax2)
+        je, ie = np.nonzero(b)
+        E = np.bincount(k1[ie] * kmax2 + k2[je], weights=ws[ie] * wt[je], minlength=kmax1 * kmax2)
+        D += np.outer(np.bincount(k1, weights=ws, minlength=kmax1),
+                      np.bincount(k2, weights=wt, minlength=kmax2)) - E.reshape(kmax1, kmax2)
+    return N.reshape(kmax1, kmax2), D
 
 
 def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: int = 100,

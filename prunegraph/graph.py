@@ -420,6 +420,138 @@ def embedding_matrices(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return w.abs().float().t().contiguous(), (w != 0).to(torch.int32).t().contiguous()
 
 
+class LazyWeight:
+    """A weight whose shape is known and whose values are read on demand, a block of rows at a time.
+
+    Used by :func:`prunegraph.loading.stream_layers` so that a layer's unit-level matrices are
+    built from one slice of the checkpoint at a time (peak memory: the two unit-level matrices
+    plus one block, never the raw tensor as a whole).
+
+    Parameters
+    ----------
+    name : str
+        State_dict name (for messages).
+    shape : tuple of int
+    dtype : torch.dtype
+    read_rows : callable ``(r0, r1) -> torch.Tensor``
+        The (effective, masked) rows ``r0:r1`` along the first dimension.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = torch.arange(6.).reshape(3, 2)
+    >>> lw = LazyWeight("fc.weight", tuple(w.shape), w.dtype, lambda a, b: w[a:b])
+    >>> lw.rows(1, 3).tolist(), lw.ndim
+    ([[2.0, 3.0], [4.0, 5.0]], 2)
+    """
+
+    def __init__(self, name: str, shape: Sequence[int], dtype: torch.dtype,
+                 read_rows: Callable[[int, int], torch.Tensor]):
+        self.name = name
+        self.shape = torch.Size(int(s) for s in shape)
+        self.dtype = dtype
+        self._read = read_rows
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def rows(self, r0: int, r1: int) -> torch.Tensor:
+        return self._read(int(r0), int(r1))
+
+    def load(self) -> torch.Tensor:
+        return self.rows(0, self.shape[0])
+
+    def __repr__(self) -> str:
+        return f"LazyWeight({self.name!r}, shape={tuple(self.shape)}, dtype={self.dtype})"
+
+
+#: bytes of raw weight read per block when building a layer from a LazyWeight
+CHUNK_BYTES = 32 << 20
+
+
+def _materialize(w):
+    return w.load() if isinstance(w, LazyWeight) else w
+
+
+def _check_dtype(w, name: str, source: str) -> None:
+    if w.dtype.is_floating_point:
+        return
+    raise InputError(f"{source}: layer {name} has weights of dtype {str(w.dtype).replace('torch.', '')}, "
+                     f"not floating point; dequantize/convert them (e.g. w.float()) and re-save")
+
+
+def _place(dst: torch.Tensor, src: torch.Tensor, r0: int, groups: int, rows_total: int) -> None:
+    """Write block ``src`` [rows, cols_per_group] of rows ``r0:`` into ``dst`` [rows_total, n_cols],
+    row ``r`` landing in column block ``r // (rows_total / groups)`` (see :func:`_group_scatter`)."""
+    rows, cpg = src.shape
+    if groups == 1:
+        dst[r0:r0 + rows] = src
+        return
+    rpg = rows_total // groups
+    g_rows = torch.arange(r0, r0 + rows, device=src.device)
+    idx = (g_rows // rpg * cpg).unsqueeze(1) + torch.arange(cpg, device=src.device)
+    block = dst[r0:r0 + rows]
+    block.zero_()
+    block.scatter_(1, idx, src)
+
+
+def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-level ``(weight, multiplicity)`` of a layer built block by block from ``w``.
+
+    The same matrices as :func:`linear_matrices` / :func:`conv_matrices` /
+    :func:`embedding_matrices`; only :data:`CHUNK_BYTES` of raw weight are held at a time.
+    """
+    _check_dtype(w, w.name, source)
+    n0 = int(w.shape[0])
+    per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
+    step = max(1, CHUNK_BYTES // per_row)
+    if kind == "linear":
+        shape = (n0, int(w.shape[1]) // fold)
+    elif kind == "conv":
+        shape = (n0, int(w.shape[1]) * groups)
+    elif kind == "conv_transpose":
+        shape = (int(w.shape[1]) * groups, n0)
+    elif kind == "embedding":
+        shape = (int(w.shape[1]), n0)
+    else:  # pragma: no cover - guarded by the callers
+        raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")
+    weight = torch.empty(shape, dtype=torch.float32)
+    mult = torch.empty(shape, dtype=torch.int32)
+    # transposed layouts: the raw rows are the unit matrix's columns
+    tw, tm = (weight.t(), mult.t()) if kind in ("conv_transpose", "embedding") else (weight, mult)
+    for r0 in range(0, n0, step):
+        r1 = min(n0, r0 + step)
+        block = w.rows(r0, r1)
+        _finite(block, w.name.removesuffix(".weight"), source)
+        if kind == "linear" and fold == 1:  # fast path: write straight into the destination rows
+            block = block.detach()
+            if block.dtype == torch.float32:
+                torch.abs(block, out=weight[r0:r1])
+            else:
+                weight[r0:r1].copy_(block.abs())
+            mult[r0:r1].copy_(block != 0)
+            del block
+            continue
+        if kind == "linear":
+            a, m = linear_matrices(block, fold=fold)
+        elif kind == "embedding":
+            a, m = block.detach().abs().float(), (block != 0).to(torch.int32)
+        else:
+            flat = block.detach().reshape(block.shape[0], block.shape[1], -1)
+            a = flat.abs().sum(-1, dtype=torch.float32)
+            m = (flat != 0).sum(-1, dtype=torch.int32)
+        g = groups if kind in ("conv", "conv_transpose") else 1
+        _place(tw, a, r0, g, n0)
+        _place(tm, m, r0, g, n0)
+        del block, a, m
+    return weight, mult
+
+
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _RNN_KIND = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn", "RNN_RELU": "rnn"}
 
@@ -501,8 +633,7 @@ class _Act:
 class _Pending:
     name: str
     kind: str
-    weight: torch.Tensor
-    mult: torch.Tensor
+    mats: Any            # (weight, mult), or a callable returning them (streaming)
     in_sid: str
     out_sid: str
     param: str
@@ -512,29 +643,46 @@ class _Pending:
 class _Builder:
     """Collect layers over raw space ids; resolve unions/offsets at the end."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, *, lazy: bool = False):
         self.sp = _Spaces()
         self.pending: list[_Pending] = []
         self.source = source
         self.notes: list[str] = []
+        self.lazy = lazy  # keep matrix builders as callables (stream_plan) instead of running them
 
     def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False):
-        w, m = mats
-        self.pending.append(_Pending(name, kind, w, m, in_sid, out_sid, param, binary))
+        if callable(mats) and not self.lazy:
+            mats = mats()
+        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary))
 
-    def finish(self) -> NetworkGraph:
+    def _resolved(self):
         if not self.pending:
             raise InputError(f"{self.source}: no prunable layer (Linear, Conv, RNN/LSTM/GRU, Embedding "
                              f"weight) found; pass the model's state_dict or the nn.Module itself")
         spaces: dict[str, int] = {}
-        layers = []
+        rows = []
         for p in self.pending:
             (ri, oi), (ro, oo) = self.sp.find(p.in_sid), self.sp.find(p.out_sid)
             for r in (ri, ro):
                 spaces.setdefault(r, int(self.sp.size[r]))
-            layers.append(LayerGraph(p.name, p.kind, p.weight, p.mult, ri, ro, oi, oo, p.param, p.binary))
-        return NetworkGraph(tuple(layers), spaces, self.source,
-                            tuple(dict.fromkeys(self.notes + self.sp.notes)))
+            rows.append((p, ri, ro, oi, oo))
+        return rows, spaces, tuple(dict.fromkeys(self.notes + self.sp.notes))
+
+    def finish(self) -> NetworkGraph | None:
+        if self.lazy:
+            return None
+        rows, spaces, notes = self._resolved()
+        layers = []
+        for p, ri, ro, oi, oo in rows:
+            w, m = p.mats() if callable(p.mats) else p.mats
+            layers.append(LayerGraph(p.name, p.kind, w, m, ri, ro, oi, oo, p.param, p.binary))
+        return NetworkGraph(tuple(layers), spaces, self.source, notes)
+
+    def plan(self) -> "StreamPlan":
+        rows, spaces, notes = self._resolved()
+        specs = tuple(_LayerSpec(p.name, p.kind, p.mats, ri, ro, oi, oo, p.param, p.binary)
+                      for p, ri, ro, oi, oo in rows)
+        return StreamPlan(specs, spaces, self.source, notes)
 
     def fresh_input(self, name: str, n_in: int, why: str) -> str:
         self.notes.append(f"layer {name}: {why}; its {n_in} inputs are a separate space")
@@ -554,12 +702,21 @@ class _Builder:
                     if w is None:
                         raise InputError(f"{self.source}: layer {name} has no {pname}; "
                                          f"save the complete state_dict of the recurrent layer")
-                    _finite(w, pname, self.source)
+                    _check_dtype(w, pname, self.source)
+                    if w.ndim != 2 or (mat == "hh" and w.shape[1] != hidden) or 0 in tuple(w.shape):
+                        raise InputError(f"{self.source}: layer {name}: {pname} has shape {tuple(w.shape)}, "
+                                         f"expected [{gates}*{hidden}, {'hidden' if mat == 'hh' else 'inputs'}]; "
+                                         f"save the layer's complete, unmodified weights")
                     if w.shape[0] != gates * hidden:
                         raise InputError(f"{self.source}: layer {name}: {pname} has {w.shape[0]} rows, "
                                          f"expected {gates}*{hidden}; projections (proj_size) are not supported")
-                    self.add(f"{name}.weight_{mat}_l{l}{suffix}", kind, rnn_matrices(w, gates=gates),
-                             src, out, pname)
+
+                    def mats(w=w, pname=pname, gates=gates):
+                        w = _materialize(w)
+                        _finite(w, pname, self.source)
+                        return rnn_matrices(w, gates=gates)
+
+                    self.add(f"{name}.weight_{mat}_l{l}{suffix}", kind, mats, src, out, pname)
                 outs.append(out)
             prev = outs[0] if len(outs) == 1 else self.sp.concat(outs, f"{name}.l{l}:cat")
         return prev
@@ -699,6 +856,7 @@ class _Tracer:
         if w is None:
             raise InputError(f"{self.b.source}: layer {name} has no weight {name}.weight; "
                              f"save the complete state_dict of the model")
+        _check_dtype(w, name, self.b.source)
         _finite(w, name, self.b.source)
         return w
 
@@ -915,11 +1073,16 @@ def _module_entries(module: nn.Module, get) -> list[_Entry]:
 _RNN_KEY = re.compile(r"^(?:(.*)\.)?weight_ih_l(\d+)(_reverse)?$")
 
 
-def _state_dict_entries(sd: Mapping[str, torch.Tensor]) -> list[_Entry]:
+def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict") -> list[_Entry]:
     out: list[_Entry] = []
     done_rnn: set[str] = set()
     for key, w in sd.items():
-        if not isinstance(w, torch.Tensor) or not w.is_floating_point():
+        if not isinstance(w, (torch.Tensor, LazyWeight)):
+            continue
+        if not w.is_floating_point():
+            is_weight = (key.endswith(".weight") or key == "weight" or _RNN_KEY.match(key)) and w.ndim >= 2
+            if is_weight:
+                _check_dtype(w, key, source)
             continue
         m = _RNN_KEY.match(key)
         if m:
@@ -931,6 +1094,11 @@ def _state_dict_entries(sd: Mapping[str, torch.Tensor]) -> list[_Entry]:
             hh = sd.get(f"{pre}weight_hh_l0")
             if hh is None:
                 continue
+            if (w.ndim != 2 or hh.ndim != 2 or 0 in tuple(w.shape) or 0 in tuple(hh.shape)
+                    or w.shape[0] % hh.shape[1] or hh.shape[0] != w.shape[0]):
+                raise InputError(f"{source}: recurrent layer {prefix or 'rnn'}: {key} {tuple(w.shape)} and "
+                                 f"{pre}weight_hh_l0 {tuple(hh.shape)} are not [gates*hidden, in] and "
+                                 f"[gates*hidden, hidden]; save the layer's complete, unmodified weights")
             hidden = int(hh.shape[1])
             gates = int(w.shape[0]) // hidden
             mode = {4: "LSTM", 3: "GRU", 1: "RNN_TANH"}.get(gates)
@@ -948,6 +1116,9 @@ def _state_dict_entries(sd: Mapping[str, torch.Tensor]) -> list[_Entry]:
             continue
         if not (key.endswith(".weight") or key == "weight") or w.ndim < 2:
             continue
+        if 0 in tuple(w.shape):
+            raise InputError(f"{source}: layer {key} has an empty weight of shape {tuple(w.shape)}; "
+                             f"remove it or save the trained weights")
         if "weight_hh_l" in key or "weight_ih_l" in key:
             continue
         name = key[: -len(".weight")] if key.endswith(".weight") else "weight"
@@ -965,7 +1136,8 @@ def _chain(entries: list[_Entry], b: _Builder) -> NetworkGraph:
     history: list[tuple[str, int, str]] = []
     for e in entries:
         fold, groups = 1, e.groups
-        if e.weight is not None:
+        if isinstance(e.weight, torch.Tensor):
+            _check_dtype(e.weight, e.name, b.source)
             _finite(e.weight, e.name, b.source)
         units = cur[1] if cur is not None else None
         if e.kind == "conv" and groups is None:  # bare state_dict: n_in is per group
@@ -1003,19 +1175,19 @@ def _chain(entries: list[_Entry], b: _Builder) -> NetworkGraph:
                     sid = b.fresh_input(e.name, width, f"its {width} inputs match no earlier layer")
         if e.kind == "linear":
             out = b.sp.new(e.name, e.n_out)
-            b.add(e.name, "linear", linear_matrices(e.weight, fold=fold), sid, out, f"{e.name}.weight",
-                  binary=fold == 1)
+            b.add(e.name, "linear", _mats(e.weight, "linear", fold=fold, source=b.source), sid, out,
+                  f"{e.name}.weight", binary=fold == 1)
             layout = "feature"
         elif e.kind in ("conv", "conv_transpose"):
-            tr = e.kind == "conv_transpose"
             g = groups or 1
             out = b.sp.new(e.name, e.n_out)
-            b.add(e.name, e.kind, conv_matrices(e.weight, groups=g, transposed=tr), sid, out, f"{e.name}.weight")
+            b.add(e.name, e.kind, _mats(e.weight, e.kind, groups=g, source=b.source), sid, out,
+                  f"{e.name}.weight")
             layout = "channel"
         elif e.kind == "embedding":
             out = b.sp.new(e.name, e.n_out)
-            b.add(e.name, "embedding", embedding_matrices(e.weight), sid, out, f"{e.name}.weight",
-                  binary=True)
+            b.add(e.name, "embedding", _mats(e.weight, "embedding", source=b.source), sid, out,
+                  f"{e.name}.weight", binary=True)
             layout = "feature"
         else:
             r = e.rnn
@@ -1028,6 +1200,87 @@ def _chain(entries: list[_Entry], b: _Builder) -> NetworkGraph:
         history.append((sid, int(b.sp.size[sid]), "?"))
         history.append(cur)
     return b.finish()
+
+
+def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""):
+    """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight)."""
+    if isinstance(w, LazyWeight):
+        return lambda: _lazy_matrices(w, kind, fold=fold, groups=groups, source=source)
+    if kind == "linear":
+        return linear_matrices(w, fold=fold)
+    if kind == "embedding":
+        return embedding_matrices(w)
+    return conv_matrices(w, groups=groups, transposed=kind == "conv_transpose")
+
+
+@dataclass(frozen=True)
+class _LayerSpec:
+    name: str
+    kind: str
+    mats: Any
+    in_space: str
+    out_space: str
+    in_offset: int
+    out_offset: int
+    param: str
+    binary: bool
+
+    def build(self) -> LayerGraph:
+        w, m = self.mats() if callable(self.mats) else self.mats
+        return LayerGraph(self.name, self.kind, w, m, self.in_space, self.out_space,
+                          self.in_offset, self.out_offset, self.param, self.binary)
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """The joined layout of a network whose layers are built one at a time.
+
+    Iterating yields each :class:`LayerGraph` in dataflow order, built only when reached; a
+    layer is not kept by the plan, so at most one layer's unit-level matrices are alive at
+    once (plus whatever the caller keeps).  ``spaces``, ``source`` and ``notes`` are those the
+    same source gives in :class:`NetworkGraph`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sd = {"a.weight": torch.ones(4, 3), "b.weight": torch.ones(2, 4)}
+    >>> plan = stream_plan(sd)
+    >>> [lg.n_edges for lg in plan], plan.spaces
+    ([12, 8], {'input': 3, 'a': 4, 'b': 2})
+    """
+
+    specs: tuple
+    spaces: dict
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def __iter__(self):
+        for spec in self.specs:
+            yield spec.build()
+
+    def to_network(self) -> NetworkGraph:
+        """Build every layer and return the whole :class:`NetworkGraph` (holds all matrices)."""
+        return NetworkGraph(tuple(self), dict(self.spaces), self.source, self.notes)
+
+
+def stream_plan(state_dict: Mapping[str, Any], *, source: str = "state_dict") -> StreamPlan:
+    """Plan a bare state_dict's layers (as :func:`graph_from_state_dict`) without building them.
+
+    Values may be tensors or :class:`LazyWeight` (read a block of rows at a time when the
+    layer is built).  Joins and notes are decided from shapes only.
+    """
+    b = _Builder(source, lazy=True)
+    b.notes.append("joined layers by chaining shapes in state_dict order (no model to trace); "
+                   "pass model= or save with prunegraph metadata for an exact graph")
+    _chain(_state_dict_entries(state_dict, b.source), b)
+    return b.plan()
 
 
 def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str = "state_dict"
@@ -1052,8 +1305,9 @@ def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str
     b = _Builder(source)
     b.notes.append("joined layers by chaining shapes in state_dict order (no model to trace); "
                    "pass model= or save with prunegraph metadata for an exact graph")
-    return _chain(_state_dict_entries(state_dict), b)
+    return _chain(_state_dict_entries(state_dict, b.source), b)
 
 
 __all__ = ["LayerGraph", "NetworkGraph", "graph_from_module", "graph_from_state_dict",
+           "LazyWeight", "StreamPlan", "stream_plan",
            "linear_matrices", "conv_matrices", "rnn_matrices", "embedding_matrices"]

@@ -25,14 +25,15 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from ._device import default_device
 from .errors import InputError, UsageError
-from .graph import NetworkGraph, graph_from_module, graph_from_state_dict
+from .graph import (LayerGraph, LazyWeight, NetworkGraph, StreamPlan, graph_from_module,
+                    graph_from_state_dict, stream_plan)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,9 @@ def _apply(weight: torch.Tensor, mask: torch.Tensor, base: str, what: str, sourc
                          f"weight {tuple(weight.shape)}; save the {what} with the weight's shape")
     if mask.is_floating_point() and not bool(torch.isfinite(mask).all()):
         raise InputError(f"{source}: layer {base}: {what} has NaN/Inf entries; masks must be 0/1")
+    if mask.dtype != torch.bool and bool(((mask != 0) & (mask != 1)).any()):
+        raise InputError(f"{source}: layer {base}: {what} has values other than 0 and 1; "
+                         f"save a binary mask (e.g. (mask != 0).float())")
     keep = (mask != 0).to(weight.device)
     return torch.where(keep, weight, torch.zeros((), dtype=weight.dtype, device=weight.device))
 
@@ -164,6 +168,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     except pickle.UnpicklingError as exc:
         msg = str(exc)
         found = re.search(r"GLOBAL ([\w.]+)", msg)
+        if not found and head[:1] == b"\x80":  # a plain pickle stream: name its imports, run nothing
+            globs = _pickle_globals(p)
+            found = re.search(r"(.+)", globs[0]) if globs else None
         if found:
             raise InputError(f"{p}: holds pickled Python objects ({found.group(1)}), e.g. a fully pickled "
                              f"model, which are never unpickled (that could run code); save the weights "
@@ -178,6 +185,29 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
                          f"({type(exc).__name__}: {_first_sentence(str(exc))}); "
                          f"re-save it with torch.save(model.state_dict(), path)") from None
     return _unwrap(obj, str(p))
+
+
+def _pickle_globals(path: Path, limit: int = 1 << 20) -> list[str]:
+    """Module.name of every class/function a plain pickle stream would import, found by reading
+    its opcodes with :mod:`pickletools` (nothing is executed)."""
+    import io
+    import pickletools
+
+    with open(path, "rb") as fh:
+        data = fh.read(limit)
+    found: list[str] = []
+    strings: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(io.BytesIO(data)):
+            if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
+                found.append(arg.replace(" ", "."))
+            elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
+                strings.append(str(arg))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(f"{strings[-2]}.{strings[-1]}")
+    except Exception:  # truncated or not a pickle: report what was seen so far
+        pass
+    return found
 
 
 def _first_sentence(text: str) -> str:
@@ -289,12 +319,30 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     if input_shape is None and meta.get("prunegraph_input_shape"):
         input_shape = _parse_shape(meta["prunegraph_input_shape"], name)
     if num_classes is None and meta.get("prunegraph_num_classes") not in (None, ""):
-        num_classes = int(meta["prunegraph_num_classes"])
+        num_classes = _parse_int(meta["prunegraph_num_classes"], "prunegraph_num_classes", name)
     if model is None:
-        return graph_from_state_dict(weights, source=name)
+        return _nonempty(graph_from_state_dict(weights, source=name))
     module = _build_model(model, weights, input_shape=input_shape, num_classes=num_classes, source=name)
     _check_fits(module, weights, name)
-    return graph_from_module(module, weights=weights, input_shape=input_shape, source=name)
+    return _nonempty(graph_from_module(module, weights=weights, input_shape=input_shape, source=name))
+
+
+def _nonempty(net: NetworkGraph) -> NetworkGraph:
+    """A checkpoint with no surviving edge at all (every weight zero, or empty layers) is refused."""
+    if net.n_edges == 0:
+        raise InputError(f"{net.source}: empty model: no nonzero weight in any of its {len(net.layers)} "
+                         f"layer(s); check that the checkpoint holds the trained, pruned weights")
+    return net
+
+
+def _parse_int(raw: Any, key: str, source: str) -> int:
+    try:
+        val = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: metadata {key}={raw!r} is not an integer; write e.g. 10") from None
+    if val < 1:
+        raise InputError(f"{source}: metadata {key}={raw!r} must be >= 1; write e.g. 10")
+    return val
 
 
 def _to(weights: dict[str, torch.Tensor], device: torch.device | None) -> dict[str, torch.Tensor]:
@@ -338,4 +386,192 @@ def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: 
                          f"pass the model= (and input_shape=) the checkpoint was saved from")
 
 
-__all__ = ["load", "effective_weights", "read_checkpoint"]
+# --------------------------------------------------------------------------- streaming
+_ST_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+              "U8": torch.uint8, "BOOL": torch.bool}
+
+
+class _TensorSource:
+    """Shapes, dtypes and row slices of a checkpoint's tensors, read on demand."""
+
+    def __init__(self, name: str, shapes: dict, dtypes: dict, rows: Callable[[str, int, int], torch.Tensor],
+                 meta: dict):
+        self.name, self.shapes, self.dtypes, self._rows, self.meta = name, shapes, dtypes, rows, meta
+
+    def rows(self, key: str, r0: int, r1: int) -> torch.Tensor:
+        return self._rows(key, r0, r1)
+
+
+def _safetensors_source(p: Path) -> _TensorSource:
+    from safetensors import safe_open
+
+    def opened():
+        return safe_open(str(p), framework="pt", device="cpu")
+
+    try:
+        with opened() as f:
+            meta = dict(f.metadata() or {})
+            shapes, dtypes = {}, {}
+            for k in f.keys():
+                sl = f.get_slice(k)
+                shapes[k] = tuple(int(s) for s in sl.get_shape())
+                dtypes[k] = _ST_DTYPES.get(sl.get_dtype(), torch.uint8)
+    except Exception as exc:  # SafetensorError and friends
+        raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
+                         f"({_first_sentence(str(exc)) or type(exc).__name__}); "
+                         f"re-save it with safetensors.torch.save_file") from None
+
+    def rows(key: str, r0: int, r1: int) -> torch.Tensor:
+        # open per block: the file mapping (and its resident pages) is released after each read
+        try:
+            with opened() as f:
+                if not shapes[key]:
+                    return f.get_tensor(key)
+                return f.get_slice(key)[r0:r1]
+        except Exception as exc:
+            raise InputError(f"{p}: tensor {key} could not be read ({_first_sentence(str(exc))}); "
+                             f"the file is truncated or corrupt, re-save it") from None
+
+    return _TensorSource(str(p), shapes, dtypes, rows, meta)
+
+
+def _memory_source(sd: Mapping[str, torch.Tensor], meta: dict, name: str) -> _TensorSource:
+    return _TensorSource(name, {k: tuple(v.shape) for k, v in sd.items()}, {k: v.dtype for k, v in sd.items()},
+                         lambda k, a, b: sd[k] if sd[k].ndim == 0 else sd[k][a:b], meta)
+
+
+def _lazy_effective(src: _TensorSource, *, task: int | None) -> dict[str, Any]:
+    """:func:`effective_weights` with every value a :class:`LazyWeight` (checked from shapes)."""
+    if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
+        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+    keys, name = list(src.shapes), src.name
+    owners = [k for k in keys if k.endswith("_owner")]
+    if task is not None and not owners:
+        raise UsageError(f"task={task} given but {name} has no ownership buffers (<param>_owner); "
+                         f"drop task= or save the owner buffers")
+    parts: dict[str, dict[str, str]] = {}
+    for k in keys:
+        if k.endswith("_orig"):
+            base = k[: -len("_orig")]
+            if base + "_mask" not in src.shapes:
+                raise InputError(f"{name}: {k} has no {base}_mask; save the pruned model's full "
+                                 f"state_dict (or call torch.nn.utils.prune.remove before saving)")
+            parts[base] = {"w": k, "mask": base + "_mask"}
+    for k in keys:
+        if k.endswith("_mask") and k[: -len("_mask")] not in parts and k[: -len("_mask")] in src.shapes:
+            parts[k[: -len("_mask")]] = {"w": k[: -len("_mask")], "mask": k}
+    used = {v for d in parts.values() for v in d.values()}
+    for k in keys:
+        if k not in used and k not in parts and not k.endswith("_owner"):
+            parts[k] = {"w": k}
+    for k in owners:
+        base = k[: -len("_owner")]
+        if base not in parts:
+            raise InputError(f"{name}: ownership buffer {k} has no parameter {base}; "
+                             f"save the parameter beside its owner buffer")
+        parts[base]["owner"] = k
+    out: dict[str, Any] = {}
+    for base, d in parts.items():
+        shape = src.shapes[d["w"]]
+        for what in ("mask", "owner"):
+            if what in d and src.shapes[d[what]] != shape:
+                label = "owner buffer" if what == "owner" else "mask"
+                raise InputError(f"{name}: layer {base}: {label} shape {src.shapes[d[what]]} does not match "
+                                 f"the weight {shape}; save the {label} with the weight's shape")
+
+        def read(r0, r1, d=d, base=base):
+            sd = {base + ("_orig" if "mask" in d and d["w"] != base else ""): src.rows(d["w"], r0, r1)}
+            if "mask" in d:
+                sd[base + "_mask"] = src.rows(d["mask"], r0, r1)
+            if "owner" in d:
+                sd[base + "_owner"] = src.rows(d["owner"], r0, r1)
+            return effective_weights(sd, task=task, source=name)[base]
+
+        out[base] = LazyWeight(base, shape, src.dtypes[d["w"]], read)
+    return out
+
+
+def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
+                  model: str | nn.Module | None = None, num_classes: int | None = None) -> StreamPlan:
+    """Plan a checkpoint's layers from its header, to build them one at a time.
+
+    The layout (layers, activation spaces, joins, notes) is the one :func:`load` gives, but no
+    layer is built until the returned :class:`~prunegraph.graph.StreamPlan` is iterated, and
+    each layer is built from its weight a block of rows at a time: a ``.safetensors`` file is
+    read with ``safetensors.safe_open`` slice by slice, so peak memory while building a layer
+    is its two unit-level matrices (float32 weight + int32 multiplicity, i.e. 2x a float32
+    tensor) plus one block (:data:`prunegraph.graph.CHUNK_BYTES`).  Recurrent weights are read
+    whole.  A source that names a model to trace (``model=``, an ``nn.Module``, or
+    prunegraph metadata) is loaded with :func:`load` and its layers handed out from memory.
+
+    Parameters
+    ----------
+    source, task, input_shape, model, num_classes
+        As for :func:`load`.
+
+    Returns
+    -------
+    StreamPlan
+        Iterate it for the :class:`~prunegraph.graph.LayerGraph` s; ``.spaces``, ``.notes``,
+        ``.source``, ``.layer_names`` describe the network without building it.
+
+    Raises
+    ------
+    InputError, UsageError
+        As :func:`load` (NaN/Inf weights are found when the layer is built).
+
+    Examples
+    --------
+    >>> import torch
+    >>> sd = {"fc1.weight": torch.tensor([[1., 0.], [2., 3.]]), "fc2.weight": torch.tensor([[0., 1.]])}
+    >>> plan = stream_layers(sd)
+    >>> plan.layer_names, [lg.n_edges for lg in plan]
+    (['fc1', 'fc2'], [3, 1])
+    """
+    if isinstance(source, nn.Module) or model is not None:
+        net = load(source, task=task, input_shape=input_shape, model=model, num_classes=num_classes)
+        return _plan_of(net)
+    if isinstance(source, (str, os.PathLike)):
+        p = Path(source)
+        if p.suffix == ".safetensors" and p.is_file():
+            src = _safetensors_source(p)
+        else:
+            sd, meta = read_checkpoint(p)
+            src = _memory_source(sd, meta, str(p))
+    elif isinstance(source, Mapping):
+        sd, meta = _unwrap(source, "state_dict")
+        src = _memory_source(sd, meta, "state_dict")
+    else:
+        raise UsageError(f"stream_layers: source must be an nn.Module, a checkpoint path or a state_dict, "
+                         f"got {type(source).__name__}")
+    if src.meta.get("prunegraph_model"):
+        net = load(source, task=task, input_shape=input_shape, num_classes=num_classes)
+        return _plan_of(net)
+    if not src.shapes:
+        raise InputError(f"{src.name}: no tensors found; save a state_dict with safetensors.torch.save_file")
+    return stream_plan(_lazy_effective(src, task=task), source=src.name)
+
+
+def _plan_of(net: NetworkGraph) -> StreamPlan:
+    from .graph import _LayerSpec
+
+    specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
+                             lg.in_offset, lg.out_offset, lg.param, lg.binary) for lg in net.layers)
+    return StreamPlan(specs, dict(net.spaces), net.source, net.notes)
+
+
+def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:
+    """Yield the :class:`~prunegraph.graph.LayerGraph` s of ``source`` one at a time
+    (``iter(stream_layers(source, **kwargs))``; see :func:`stream_layers`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> [lg.name for lg in iter_layers({"a.weight": torch.ones(2, 2), "b.weight": torch.ones(1, 2)})]
+    ['a', 'b']
+    """
+    return iter(stream_layers(source, **kwargs))
+
+
+__all__ = ["load", "effective_weights", "read_checkpoint", "stream_layers", "iter_layers"]

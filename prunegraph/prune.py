@@ -15,8 +15,9 @@ Methods
   magnitude, retrain, repeat until the target density.
 * :func:`structured_prune` — remove whole output units (rows / filters, ``dim=0``) or input
   units (columns / input channels, ``dim=1``) by their L_p norm (Li et al. 2017, "Pruning
-  filters for efficient ConvNets"). The units stay in the tensor as all-zero slices, so the
-  graph shows them as dead units instead of losing them.
+  filters for efficient ConvNets"). The units stay in the tensor as all-zero slices, and their
+  out-edges into the next layer are pruned too, so the graph shows them as dead units (total
+  degree 0) instead of losing them.
 * :func:`random_prune_like` — the null model: uniformly random masks with exactly the per-layer
   kept counts of a reference (pruned) model or density map.
 
@@ -44,6 +45,7 @@ import json
 import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -471,13 +473,22 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
 
 # ----------------------------------------------------------------------------- structured
 def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], norm: float = 2,
-                     dim: int = 0, layers: Iterable[str] | None = None) -> PruneReport:
+                     dim: int = 0, layers: Iterable[str] | None = None,
+                     propagate: bool = True) -> PruneReport:
     """Remove whole units by the L_p norm of their weight slice (in place).
 
     ``dim=0`` scores output units (rows of a Linear weight, filters of a convolution) and keeps
     ``round(d * n_units)`` of them; ``dim=1`` does the same for input units (columns / input
     channels). Removed units keep their place as all-zero slices, so in the graph they are
-    dead units (no edges on that side), not missing ones. Ties go to the lower unit index.
+    dead units, not missing ones. Ties go to the lower unit index.
+
+    With ``propagate`` (``dim=0`` only) the out-edges of a removed unit are pruned too, as if
+    the unit were physically removed, so it ends with total degree 0: the columns (input
+    channels; for a convolution flattened into a Linear layer, the block of columns of that
+    channel) of the layers that read it. The consumers are found with :mod:`torch.fx` through
+    unit-preserving operations only (activations, pooling, batch norm, dropout, flatten);
+    where a unit also reaches an addition or concatenation (residual connections) its
+    out-edges are left alone, with a warning naming the layers.
 
     Parameters
     ----------
@@ -491,6 +502,8 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
         Default: every Linear/Conv layer except the last (its outputs are the classes) for
         ``dim=0``, and except the first (its inputs are pixels) for ``dim=1``. Recurrent layers
         are not supported.
+    propagate : bool
+        Also prune the out-edges of removed output units (see above).
 
     Returns
     -------
@@ -504,6 +517,8 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
     >>> _ = structured_prune(m, density=0.5)
     >>> (m[0].weight_mask.sum(1) > 0).tolist()
     [True, False, True, False]
+    >>> (m[2].weight_mask.sum(0) > 0).tolist()   # their out-edges went with them
+    [True, False, True, False]
     """
     if dim not in (0, 1):
         raise UsageError(f"structured_prune: dim must be 0 (output units) or 1 (input units), got {dim}")
@@ -512,6 +527,7 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
         dense_like = [k for k, (mod, p) in all_layers.items() if not isinstance(mod, _RNN)]
         layers = dense_like[:-1] if dim == 0 else dense_like[1:]
     dmap = _density_map(model, density, layers, "structured_prune")
+    removed: dict[str, torch.Tensor] = {}
     for k, d in dmap.items():
         mod, p = all_layers[k]
         if isinstance(mod, _RNN):
@@ -535,7 +551,90 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
         shape[axis] = n_units
         mask = keep_units.view(shape).expand_as(w) & _mask(mod, p)
         _set_mask(mod, p, mask)
+        if propagate and dim == 0:
+            removed[k] = ~keep_units.cpu()
+    if removed:
+        consumers = _consumers(model)
+        unsafe = []
+        for k, gone in removed.items():
+            targets = consumers.get(k)
+            if targets is None:
+                unsafe.append(k)
+                continue
+            for ck, fold in targets:
+                cmod, cp = all_layers[ck]
+                cols = gone.repeat_interleave(fold)
+                cmask = _mask(cmod, cp).clone()
+                cmask[:, cols.to(cmask.device)] = False
+                _set_mask(cmod, cp, cmask)
+        if unsafe:
+            warnings.warn(f"structured_prune: out-edges of removed units of {', '.join(unsafe)} were kept "
+                          "(their outputs reach an addition/concatenation or the model is not fx-traceable)",
+                          stacklevel=2)
     return _report(model, f"structured_l{norm:g}_dim{dim}")
+
+
+_PASS_MODULES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Hardtanh,
+                 nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
+                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d,
+                 nn.Dropout, nn.Dropout2d, nn.Identity, nn.Flatten)
+_PASS_FUNCS = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "hardtanh",
+               "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+               "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout", "flatten",
+               "batch_norm"}
+
+
+def _consumers(model: nn.Module) -> dict[str, list[tuple[str, int]] | None]:
+    """For each Linear/Conv weight: the layers reading its output units and the fold (columns
+    per unit), following unit-preserving operations only; None where that is not safe."""
+    import torch.fx
+
+    try:
+        gm = torch.fx.symbolic_trace(model)
+    except Exception:  # noqa: BLE001 - any tracing failure means: do not propagate
+        return {}
+    modules = dict(model.named_modules())
+    layers = {m: mod for m, mod, p in prunable_parameters(model)
+              if p == "weight" and isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
+
+    def passes(node) -> bool:
+        if node.op == "call_module":
+            return isinstance(modules.get(node.target), _PASS_MODULES)
+        if node.op in ("call_function", "call_method"):
+            name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+            return name in _PASS_FUNCS
+        return False
+
+    out: dict[str, list[tuple[str, int]] | None] = {}
+    for node in gm.graph.nodes:
+        if node.op != "call_module" or node.target not in layers:
+            continue
+        prod = layers[node.target]
+        n_units = prod.out_features if isinstance(prod, nn.Linear) else prod.out_channels
+        found: list[tuple[str, int]] | None = []
+        frontier = [(u, node) for u in node.users]  # (user, the node whose output it reads)
+        seen = set()
+        while frontier and found is not None:
+            u, pred = frontier.pop()
+            if (u, pred) in seen:
+                continue
+            seen.add((u, pred))
+            if u.op == "call_module" and u.target in layers:
+                cons = layers[u.target]
+                if isinstance(cons, nn.Linear) and cons.in_features % n_units == 0:
+                    found.append((f"{u.target}.weight", cons.in_features // n_units))
+                elif not isinstance(cons, nn.Linear) and cons.in_channels == n_units and cons.groups == 1:
+                    found.append((f"{u.target}.weight", 1))
+                else:
+                    found = None
+            elif passes(u) and u.args and u.args[0] is pred:
+                frontier.extend((v, u) for v in u.users)
+            else:
+                found = None
+        out[f"{node.target}.weight"] = found
+    return out
+
 
 
 # ----------------------------------------------------------------------------- random null

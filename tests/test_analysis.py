@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from prunegraph._io import dumps_json
-from prunegraph.analysis import analyze, binomial_gof, compare_tails, verdict_of, _stream_seed
+from prunegraph.analysis import (analyze, binomial_gof, compare_tails, verdict_class, verdict_of,
+                                 _stream_seed)
 from prunegraph.graph import LayerGraph, NetworkGraph
 
 
@@ -47,6 +48,7 @@ def test_verdicts_on_constructed_layers(planted_and_binomial):
     rh = analyze(heavy, kinds=["in"], bootstrap=50, rng=0).results[0]
     rb = analyze(binom, kinds=["in"], bootstrap=50, rng=0).results[0]
     assert rh.observed.verdict == "power law plausible", rh.observed
+    assert rh.observed.tail_span >= 10
     assert abs(rh.observed.fit.alpha - 2.3) < 0.25
     assert rb.observed.verdict.startswith("no heavy tail") or "rejected" in rb.observed.verdict, rb.observed
     # the planted layer is heavier than its null, the binomial one is not
@@ -158,6 +160,20 @@ def test_verdict_binomial_gof_and_short_tail():
     assert verdict == "no heavy tail: binomial like random pruning"
     assert verdict_of(_Fit(0.9), [], binomial_p=0.01)[0] == "power law plausible"
     assert verdict_of(_Fit(0.9, n_tail=11, xmin=9), [])[0] == "inconclusive: tail of only 11 units"
+    assert verdict_of(_Fit(0.9), [], span=2.63)[0] == "power law plausible over ×2.6 only"
+    assert verdict_of(_Fit(None), [], span=40.0)[0] == "power law plausible (no GoF test)"
+
+
+@pytest.mark.parametrize("verdict, cls", [
+    ("power law plausible over ×2.6 only (no GoF test)", "power law plausible (narrow)"),
+    ("power law plausible", "power law plausible"),
+    ("power law rejected (GoF p=0.02)", "power law rejected"),
+    ("inconclusive: tail of only 11 units", "inconclusive"),
+    ("degenerate: all degrees equal (3), e.g. a dense or regular layer; no distribution to fit", "degenerate"),
+    ("no heavy tail: binomial like random pruning", "no heavy tail: binomial like random pruning"),
+])
+def test_verdict_class(verdict, cls):
+    assert verdict_class(verdict) == cls
 
 
 def test_binomial_gof_reference():

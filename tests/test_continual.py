@@ -20,7 +20,7 @@ from torch import nn
 from prunegraph.cli import main
 from prunegraph.continual import (ContinualConfig, Ownership, accuracy_metrics,
                                   load_checkpoint_manifest, run_continual, steps_to_fraction)
-from prunegraph.errors import InputError, UsageError
+from prunegraph.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ContinualConfig(benchmark="split-digits", n_tasks=3, epochs=2, eval_every=2,
@@ -162,11 +162,8 @@ def test_checkpoint_is_loadable(small_run):
     import prunegraph
 
     _, snaps, ck = small_run
-    man, tensors = snaps[1]
     g0 = prunegraph.load(ck, task=0)
     g1 = prunegraph.load(ck, task=1)
-    own = tensors["fc1.weight_owner"]
-    assert g0.layer("fc1").n_edges == int(((own >= 0) & (own <= 0)).sum()) or True
     final = load_checkpoint_manifest(ck)[1]["fc1.weight_owner"]
     assert g0.layer("fc1").n_edges == int((final == 0).sum())
     assert g1.layer("fc1").n_edges == int(((final >= 0) & (final <= 1)).sum())
@@ -230,6 +227,7 @@ def test_resume_gives_identical_results(tmp_path, small_run):
         run_continual(replace(SMALL, lr=0.01), checkpoint=ck, resume=True, device="cpu")
 
 
+@pytest.mark.slow
 def test_resume_after_kill(tmp_path, small_run):
     """SIGKILL a CLI run after its first checkpoint, resume, compare with the full run."""
     full, _, _ = small_run
@@ -327,10 +325,23 @@ def test_cli_attachment_two_state_dicts(tmp_path, capsys):
     torch.save(after, tmp_path / "a.pt")
     out = tmp_path / "a.json"
     assert main(["attachment", str(tmp_path / "b.pt"), str(tmp_path / "a.pt"), "--model", "lenet300",
-                 "--bootstrap", "0", "--json", str(out)]) == 0
+                 "--input-shape", "1,8,8", "--bootstrap", "0", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     ref = attachment_kernel({k: before[k + ".weight"] != 0 for k in ("fc1", "fc2", "fc3")},
                             {k: after[k + ".weight"] != 0 for k in ("fc1", "fc2", "fc3")},
                             side="in", bootstrap=0)
     assert d["in"]["beta"] == pytest.approx(ref.beta)
     assert main(["attachment", str(tmp_path / "missing.pt"), str(tmp_path / "a.pt")]) == 1
+
+
+def test_iterative_pruning_rounds():
+    cfg = replace(SMALL, n_tasks=2, epochs=1, prune_iterations=2, retrain_epochs=1, growth="uniform")
+    d = run_continual(cfg, device="cpu").to_dict()
+    rec = d["tasks"][1]
+    budget = rec["budgets"]["fc1.weight"]
+    grown = next(g["grown"] for g in rec["growth"] if g["layer"] == "fc1")
+    r1, r2 = (r["edges"]["fc1.weight"] for r in rec["prune_rounds"])
+    # geometric schedule: round 1 keeps grown * (budget / grown) ** (1/2), round 2 the budget
+    assert r1 == round(grown * (budget / grown) ** 0.5)
+    assert r2 == budget == d["edges_per_task"]["fc1.weight"][1]
+    assert d["metrics"]["BWT"] == 0.0

@@ -129,3 +129,13 @@ def test_pa_keeps_exponent_uniform_drifts(seed):
     assert abs(pa.alpha - f0.alpha) < half_width
     assert un.alpha - f0.alpha > 1.96 * math.hypot(f0.sigma, un.sigma)
     assert un.alpha - f0.alpha > 2 * abs(pa.alpha - f0.alpha)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fit_kernel_falls_back_on_binomial_degrees(seed):
+    """Random-pruning (binomial) degrees are not scale-free: the default exponent is used."""
+    deg = np.random.default_rng(seed).binomial(784, 0.05, 3000)
+    kern = fit_kernel(deg, side="in")
+    assert not kern.plausible and kern.alpha == 3.0
+    assert kern.offset == pytest.approx(shift_mle(deg, 3.0, a_min=1.0))
+    assert kern.offset > 5.0          # flatter than the f(k) = k + 1 of a clean power-law tail

@@ -135,7 +135,7 @@ def test_iterative_global(trained_digits):
 def test_structured_rows(density):
     m = get_model("lenet5", input_shape=SMALL, rng=0)
     raw = {k: getattr(mod, p).detach().clone() for k, (mod, p) in P._layers(m).items()}
-    rep = P.structured_prune(m, density=density)
+    rep = P.structured_prune(m, density=density, propagate=False)
     assert rep.kept["fc3.weight"] == rep.total["fc3.weight"]  # the class layer is left alone
     for k in ["conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight"]:
         mod, p = P._layers(m)[k]
@@ -151,6 +151,49 @@ def test_structured_rows(density):
     # dead units: zero in-degree in the unit graph
     in_deg = (m.fc1.weight_mask != 0).sum(1)
     assert int((in_deg == 0).sum()) == 120 - round(density * 120)
+
+
+@pytest.mark.parametrize("name", ["lenet300", "lenet5", "vgg_small"])
+def test_structured_propagates_out_edges(name):
+    m = get_model(name, input_shape=SMALL, rng=0)
+    with _no_warning():
+        rep = P.structured_prune(m, density=0.5)
+    masks = {k: v for k, v in P.get_masks(m).items()}
+    keys = list(masks)
+    for prod, cons in zip(keys[:-1], keys[1:]):  # these zoo models are plain chains
+        rows_alive = masks[prod].flatten(1).any(1)
+        assert int(rows_alive.sum()) == round(0.5 * masks[prod].shape[0])
+        cols = masks[cons].transpose(0, 1).flatten(1).any(1)  # per input column / channel
+        fold = cols.numel() // rows_alive.numel()
+        # a removed unit has no out-edges left, a kept one keeps all of them
+        assert torch.equal(cols, rows_alive.repeat_interleave(fold))
+    # total degree of removed hidden units is 0: literal count over the two masks
+    first, second = masks[keys[0]], masks[keys[1]]
+    total = first.flatten(1).sum(1) + second.transpose(0, 1).flatten(1).sum(1)
+    assert int((total == 0).sum()) == first.shape[0] - round(0.5 * first.shape[0])
+    assert rep.kept[keys[-1]] < rep.total[keys[-1]]  # the class layer lost the columns of dead units
+
+
+class _no_warning:
+    def __enter__(self):
+        import warnings
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def test_structured_residual_warns_and_keeps_out_edges():
+    m = get_model("resnet_small", input_shape=SMALL, rng=0)
+    with pytest.warns(UserWarning, match="layer1.conv2.weight"):
+        P.structured_prune(m, density=0.5)
+    # inside a block the out-edges do go: layer1.conv1 -> layer1.conv2 columns
+    alive = m.layer1.conv1.weight_mask.flatten(1).any(1)
+    assert torch.equal(m.layer1.conv2.weight_mask.transpose(0, 1).flatten(1).any(1), alive)
+    # into the residual stream they stay: layer2.conv1 still reads every stem channel
+    assert m.layer2.conv1.weight_mask.transpose(0, 1).flatten(1).any(1).all()
 
 
 def test_structured_columns_linear():

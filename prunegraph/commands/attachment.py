@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include-head", action="store_true",
                         help="--task: also pool the head layer (its task rows are new every task)")
     parser.add_argument("--model", default=None, help="zoo model to trace bare state_dicts")
+    parser.add_argument("--input-shape", default=None, metavar="C,H,W",
+                        help="per-sample input shape for --model, e.g. 1,8,8")
     parser.add_argument("--layers", nargs="+", default=None, help="only these layers")
     parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (200)")
     parser.add_argument("--kmin", type=float, default=1.0, help="smallest class in the fit (1)")
@@ -49,11 +51,19 @@ def _masks_from_task(path: str, task: int, include_head: bool):
     return before, after
 
 
-def _masks_from_files(before: str, after: str, model):
+def _masks_from_files(before: str, after: str, model, input_shape):
     import prunegraph
 
-    gb = prunegraph.load(before, model=model)
-    ga = prunegraph.load(after, model=model)
+    from ..errors import UsageError
+
+    shape = None
+    if input_shape:
+        try:
+            shape = tuple(int(s) for s in input_shape.split(","))
+        except ValueError:
+            raise UsageError(f"--input-shape {input_shape!r}: give integers such as 1,28,28") from None
+    gb = prunegraph.load(before, model=model, input_shape=shape)
+    ga = prunegraph.load(after, model=model, input_shape=shape)
     names_b = [l.name for l in gb.layers]
     names_a = {l.name for l in ga.layers}
     common = [n for n in names_b if n in names_a]
@@ -77,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.after is None:
             raise UsageError("need two checkpoints (BEFORE AFTER), or one continual checkpoint with --task T")
-        before, after = _masks_from_files(args.before, args.after, args.model)
+        before, after = _masks_from_files(args.before, args.after, args.model, args.input_shape)
     if args.layers:
         missing = [n for n in args.layers if n not in before]
         if missing:

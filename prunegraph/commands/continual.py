@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields, replace
 from pathlib import Path
 
 HELP = "continual learning with preferential-attachment growth (run, or compare strategies)"

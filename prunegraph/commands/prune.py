@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 
 from ..errors import UsageError
@@ -20,7 +19,8 @@ trained first for --epochs (--model). Methods:
   magnitude   largest |w| per layer, every layer at the same density
   global      largest |w| over all layers together
   imp         iterative magnitude pruning with retraining (Han et al. 2015)
-  structured  whole output units / filters by L2 norm (the output layer is kept)
+  structured  whole output units / filters by L2 norm, with their out-edges (dead units
+              stay in the graph with degree 0; the output layer's units are kept)
   random      uniformly random at the per-layer densities of --like CHECKPOINT (the null
               model), or at --density in every layer
 

@@ -33,7 +33,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,7 +47,7 @@ from .._progress import progress as _progress
 from ..errors import InputError, UsageError
 from .growth import STRATEGIES, GrowthDecision, grow_layer
 from .metrics import DEFINITIONS, accuracy_metrics, steps_to_fraction
-from .ownership import FREE, Ownership
+from .ownership import Ownership
 
 __all__ = ["BENCHMARKS", "ContinualConfig", "ContinualResult", "run_continual",
            "load_checkpoint_manifest", "CHECKPOINT_FORMAT"]
@@ -226,6 +226,22 @@ class _Dist:
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)
                 dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+
+    def check_same(self, tensors, what: str) -> None:
+        """Raise if the ranks disagree on ``tensors`` (a checksum compared by all_reduce)."""
+        if not self.active:
+            return
+        import torch.distributed as dist
+
+        total = torch.zeros(1, dtype=torch.float64)
+        for i, t in enumerate(tensors):
+            total += (t.detach().cpu().double().flatten() * (1 + (torch.arange(t.numel()) % 97)
+                                                      ).double()).sum() * (i + 1)
+        lo, hi = total.clone(), total.clone()
+        dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+        dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+        if float(lo) != float(hi):
+            raise RuntimeError(f"ranks disagree on {what} (checksums {float(lo)} vs {float(hi)})")
 
     def barrier(self) -> None:
         if self.active:
@@ -406,6 +422,13 @@ class _Runner:
 
     # ---------------------------------------------------------------- training
     def train_phase(self, t: int, epochs: int, stage: int, *, curve: bool) -> dict:
+        """Train task t's own entries; the global torch RNG (dropout) is seeded per phase and restored."""
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(_torch_seed(_seed(self.cfg, t, 100 + stage)))
+            return self._train_phase(t, epochs, stage, curve=curve)
+
+    def _train_phase(self, t: int, epochs: int, stage: int, *, curve: bool) -> dict:
         cfg, model = self.cfg, self.model
         Xtr, ytr, Xte, yte = self.data(t)
         units = _logit_units(self.stream, cfg, t, t)
@@ -525,9 +548,9 @@ class _Runner:
         b = {k: before[k] for k in hidden}
         out = {"layers": hidden}
         out["kept"] = measure_attachment(b, {k: after[k] for k in hidden},
-                                         bootstrap=cfg_boot(self.cfg), rng=_seed(self.cfg, t, 20)).to_dict()
+                                         bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 20)).to_dict()
         out["grown"] = measure_attachment(b, {k: b[k] | grown[k] for k in hidden},
-                                          bootstrap=cfg_boot(self.cfg), rng=_seed(self.cfg, t, 21)).to_dict()
+                                          bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 21)).to_dict()
         return out
 
     # ---------------------------------------------------------------- one task
@@ -620,7 +643,7 @@ class _Runner:
         self.elapsed = float(man.get("elapsed_s", 0.0))
 
 
-def cfg_boot(cfg: ContinualConfig) -> int:
+def _boot(cfg: ContinualConfig) -> int:
     return int(cfg.attachment_bootstrap)
 
 
@@ -693,7 +716,6 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
     >>> len(res.R), res.metrics["BWT"]
     (3, 0.0)
     """
-    torch.manual_seed(int(config.seed))
     runner = _Runner(config, device=device, progress=progress)
     ck = Path(checkpoint) if checkpoint is not None else None
     if resume:
@@ -708,6 +730,9 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
         runner.run_task(t)
         if ck is not None:
             runner.save(ck)
+        runner.dist.check_same(list(runner.own.owner.values())
+                               + [p.detach().cpu() for p in runner.own.params.values()],
+                               f"ownership and weights after task {t}")
         runner.dist.barrier()
         if on_task is not None:
             on_task(t)

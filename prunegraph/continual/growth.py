@@ -27,9 +27,11 @@ Strategies (all sample *absent, free* edge positions of a layer's [out, in] grid
     small degrees makes repeated large growth steps drift slowly upward even so.
     **Fallback.** When no power law is
     plausible (fewer than ``min_tail`` tail points, α at a search bound, bootstrap p ≤ 0.1 when
-    bootstrapped) A is fitted over all degrees at ``default_alpha`` (3, the Barabási–Albert
-    value; large A for binomial-like degrees, i.e. nearly uniform growth); ``default_alpha=None`` falls back
-    to uniform growth; an empty layer always grows uniformly. Sampling without replacement
+    bootstrapped, or the likelihood-ratio test on the tail preferring an exponential) A is
+    fitted over all degrees at ``default_alpha`` (3, the Barabási–Albert value; a larger A for
+    binomial-like degrees, i.e. a flatter kernel), and so it is when the fitted α exceeds
+    ``alpha_max`` (5: a tail that steep is light in practice; random-pruning layers fit α ≈ 15-20
+    on their binomial upper tail); ``default_alpha=None`` falls back to uniform growth; an empty layer always grows uniformly. Sampling without replacement
     uses the Gumbel-top-k trick (Kool, van Hoof & Welling, ICML 2019): the k largest of
     :math:`\\log w_{ij} + G_{ij}`, G standard Gumbel, are a draw of k positions without
     replacement with successive probabilities ∝ w.
@@ -163,6 +165,7 @@ def shift_mle(degrees: np.ndarray, alpha: float, *, a_min: float = 0.01,
 
 def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 3.0,
                a_min: float = 1.0, min_tail: int = 10, bootstrap: int = 0,
+               compare_exponential: bool = True, alpha_max: float = 5.0,
                rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
     """Derive the shifted-linear kernel f(k) = k + A of one side from its degree sequence.
 
@@ -180,6 +183,11 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         Fewest tail points for a fit to count.
     bootstrap : int
         Goodness-of-fit replicates (0: skip the p-value test).
+    compare_exponential : bool
+        Also reject the power law when Vuong's likelihood-ratio test on the tail prefers an
+        exponential (CSN 2009, §5; :func:`prunegraph.fit.compare_distributions`).
+    alpha_max : float
+        Fitted exponents above this count as light-tailed (fallback).
     rng : Generator, int or None
 
     Returns
@@ -243,6 +251,20 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         return fallback(f"power law rejected (p={p:.3f})", *info)
     if not np.isfinite(fa) or fa <= 1.0:
         return fallback("alpha <= 1", *info)
+    if fa > alpha_max:
+        return fallback(f"alpha {fa:.2f} > alpha_max={alpha_max}: light tail", *info)
+    if compare_exponential:
+        try:
+            from ..fit import compare_distributions
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lr = compare_distributions(fit, alternatives=("exponential",))[0]
+            if lr.preferred == "exponential":
+                return fallback(f"exponential tail preferred (R={lr.R:.2f}, p={lr.p_value:.3f})",
+                                *info)
+        except ValueError as exc:
+            log.debug("likelihood-ratio test skipped: %s", exc)
     return make(fa, True, "fitted", *info)
 
 

@@ -175,7 +175,7 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
                 v = -(c * logf(u, lam, b)).sum() + n * logz(lam, b)
             return v if np.isfinite(v) else 1e300
         starts = []
-        for b0 in (0.3, 0.7, 1.0):
+        for b0 in (0.2, 0.5, 1.0, 1.5):
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
             starts.append([math.log(lam0), math.log(b0)])
         r = _fit_minimize(nll, starts)

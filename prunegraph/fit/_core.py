@@ -104,12 +104,19 @@ def discrete_sigma(alpha: float, xmin: float, n_tail: int) -> float:
 
 
 # --------------------------------------------------------------------------- KS search
+_LOG_CACHE: dict = {}
+
+
 def _model_ccdf(u, discrete, kk, alpha, logz, jj):
     """Model CCDF P(X ≥ u_j | X ≥ u_k): ζ(α, u_j)/ζ(α, u_k) or (u_j/u_k)^(1−α)."""
-    uj = u[jj]
     if discrete:
-        return np.exp(log_hzeta(alpha, uj) - logz)
-    return np.exp((1.0 - alpha) * np.log(uj / u[kk]))
+        return np.exp(log_hzeta(alpha, u[jj]) - logz)
+    lu = _LOG_CACHE.get(id(u))
+    if lu is None or lu[0] is not u:
+        lu = (u, np.log(u))
+        _LOG_CACHE.clear()
+        _LOG_CACHE[id(u)] = lu
+    return np.exp((1.0 - alpha) * (lu[1][jj] - lu[1][kk]))
 
 
 def _ks_exact_one(u, discrete, nsuf, k, last, alpha, logz) -> float:
@@ -118,67 +125,115 @@ def _ks_exact_one(u, discrete, nsuf, k, last, alpha, logz) -> float:
     return float(np.abs(nsuf[jj] / nsuf[k] - mod).max())
 
 
+def _ks_bounds(u, discrete, nsuf, kk, ll, aa, lz, window, samples):
+    """Lower bound, upper bound and exactness of D_k from a subset of tail positions.
+
+    Positions: the first ``window`` unique values of the tail, then ``samples`` spread to the
+    end.  Lower bound: max |S − P| over them.  Upper bound: between consecutive evaluated
+    positions a < b, both CCDFs lie in [value at b, value at a], so |S − P| ≤
+    max(S_a − P_b, P_a − S_b).  When the positions reach the end, the upper bound is valid;
+    otherwise (window only) max(S, P) just past the window bounds every later term.
+    """
+    offs = np.arange(window)
+    jj = kk[:, None] + offs[None, :]
+    if samples:
+        span = (ll - kk - window).clip(min=0)
+        t = np.linspace(0.0, 1.0, samples)
+        jj = np.concatenate([jj, kk[:, None] + window + np.round(t[None, :] * span[:, None]).astype(np.int64)],
+                            axis=1)
+    else:
+        jj = np.concatenate([jj, (kk + window)[:, None]], axis=1)
+    jj = np.minimum(jj, ll[:, None])
+    mod = _model_ccdf(u, discrete, kk[:, None], aa[:, None], None if lz is None else lz[:, None], jj)
+    emp = nsuf[jj] / nsuf[kk][:, None]
+    diff = np.abs(emp - mod)
+    if samples:
+        lb = diff.max(axis=1)
+        seg = np.maximum(emp[:, :-1] - mod[:, 1:], mod[:, :-1] - emp[:, 1:])
+        seg = np.where(jj[:, 1:] - jj[:, :-1] > 1, seg, -np.inf)  # no unseen value in between
+        ub = np.maximum(lb, seg.max(axis=1))
+        return lb, ub, ub <= lb
+    lb = diff[:, :-1].max(axis=1)
+    past = kk + window <= ll
+    bound = np.where(past, np.maximum(emp[:, -1], mod[:, -1]), 0.0)
+    ub = np.where(past, np.maximum(lb, bound), lb)
+    return lb, ub, ub <= lb
+
+
+def _ks_exact_batch(u, discrete, nsuf, kk, ll, aa, lz) -> np.ndarray:
+    """Exact D_k for several candidates at once (flattened over all their tail positions)."""
+    lengths = ll - kk + 1
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rep = np.repeat(np.arange(kk.size), lengths)
+    jj = kk[rep] + (np.arange(int(lengths.sum())) - starts[rep])
+    mod = _model_ccdf(u, discrete, kk[rep], aa[rep], None if lz is None else lz[rep], jj)
+    diff = np.abs(nsuf[jj] / nsuf[kk[rep]] - mod)
+    return np.maximum.reduceat(diff, starts)
+
+
 def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
-                window: int = 24, samples: int = 48, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+                window: int | None = None, samples: int | None = None,
+                budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Per group (one histogram each), the candidate with the smallest KS distance.
 
     The KS distance of candidate k is D_k = max_{j≥k} |S_k(u_j) − P_k(u_j)|, S and P the
-    empirical and model CCDF of the tail.  Exact, with pruning: D_k is first evaluated on the
-    first ``window`` unique values of the tail plus ``samples`` spread over the rest, a lower
-    bound; where max(S_k, P_k) just past the window is no larger, no later value can exceed it
-    (both CCDFs are non-increasing and non-negative) and the bound is exact.  Candidates whose
-    bound is below their group's best exact distance are then evaluated in full.  Ties go to
-    the smallest xmin.  Returns (index into ks of the winner, its distance) per group.
+    empirical and model CCDF of the tail.  The search is exact, with pruning (see
+    :func:`_ks_bounds`): every candidate gets a lower and an upper bound from a few tail
+    positions; candidates whose lower bound exceeds their group's smallest upper bound cannot
+    win and are dropped; while many remain, the rest get 8× more positions.  Survivors are then
+    evaluated in full, in batches of increasing lower bound, until every remaining bound
+    exceeds its group's best exact distance.  When all tails together are short (≤ ``budget``
+    positions) every candidate is evaluated in full at once.  Ties go to the smallest xmin.
+    Returns (index into ks of the winner, its distance) per group.
     """
     m = ks.size
+    lengths = last - ks + 1
     lb = np.empty(m)
     exact = np.zeros(m, dtype=bool)
-    offs = np.arange(window)
-    t = np.linspace(0.0, 1.0, samples)
-    for s in range(0, m, chunk):
-        sl = slice(s, s + chunk)
-        kk, ll, aa = ks[sl], last[sl], alpha[sl]
-        lz = None if logz is None else logz[sl]
-        jj = np.minimum(kk[:, None] + offs[None, :], ll[:, None])
-        mod = _model_ccdf(u, discrete, kk[:, None], aa[:, None], None if lz is None else lz[:, None], jj)
-        d = np.abs(nsuf[jj] / nsuf[kk][:, None] - mod).max(axis=1)
-        nxt = kk + window
-        bound = np.zeros(kk.size)
-        b = np.flatnonzero(nxt <= ll)
-        if b.size:
-            jn = nxt[b]
-            mod_n = _model_ccdf(u, discrete, kk[b], aa[b], None if lz is None else lz[b], jn)
-            bound[b] = np.maximum(nsuf[jn] / nsuf[kk[b]], mod_n)
-        ex = bound <= d
-        need = np.flatnonzero(~ex)
-        if need.size and samples:
-            kn, ln_ = kk[need], ll[need]
-            span = (ln_ - kn - window).clip(min=0)
-            j2 = np.minimum(kn[:, None] + window + np.round(t[None, :] * span[:, None]).astype(np.int64),
-                            ln_[:, None])
-            mod = _model_ccdf(u, discrete, kn[:, None], aa[need][:, None],
-                              None if lz is None else lz[need][:, None], j2)
-            d2 = np.abs(nsuf[j2] / nsuf[kn][:, None] - mod).max(axis=1)
-            d[need] = np.maximum(d[need], d2)
-        lb[sl] = d
-        exact[sl] = ex
+    alive = np.ones(m, dtype=bool)
+    get = lambda ii: None if logz is None else logz[ii]  # noqa: E731
+    if lengths.sum() <= (budget // 32 if discrete else budget):  # ζ costs ~30 powers
+        lb[:] = _ks_exact_batch(u, discrete, nsuf, ks, last, alpha, logz)
+        exact[:] = True
+    else:
+        if window is None:
+            window = 8 if discrete else 24
+        if samples is None:
+            samples = 0 if discrete else 48
+        ub = np.empty(m)
+        sel = np.arange(m)
+        while True:
+            step = max(1, budget // (window + samples + 1))
+            for s in range(0, sel.size, step):
+                ii = sel[s:s + step]
+                lb[ii], ub[ii], exact[ii] = _ks_bounds(u, discrete, nsuf, ks[ii], last[ii], alpha[ii],
+                                                       get(ii), window, samples)
+            best_ub = np.full(n_groups, np.inf)
+            np.minimum.at(best_ub, group[alive], ub[alive])
+            alive &= lb <= best_ub[group]
+            sel = np.flatnonzero(alive & ~exact)
+            if (samples == 0 or sel.size <= 64 * n_groups or sel.size * samples * 8 > 10 * budget
+                    or samples * 8 >= np.median(lengths[sel])):
+                break
+            samples *= 8
     best = np.full(n_groups, np.inf)
-    np.minimum.at(best, group[exact], lb[exact])
-    # rounds: per group, the open candidate with the smallest lower bound is evaluated in full
+    np.minimum.at(best, group[exact & alive], lb[exact & alive])
     while True:
-        open_ = np.flatnonzero(~exact & (lb <= best[group]))
+        open_ = np.flatnonzero(alive & ~exact)
+        keep = lb[open_] <= best[group[open_]]
+        alive[open_[~keep]] = False
+        open_ = open_[keep]
         if open_.size == 0:
             break
-        o = open_[np.lexsort((open_, lb[open_], group[open_]))]
-        first = np.ones(o.size, dtype=bool)
-        first[1:] = group[o][1:] != group[o][:-1]
-        for i in o[first]:
-            lb[i] = _ks_exact_one(u, discrete, nsuf, ks[i], last[i], alpha[i],
-                                  None if logz is None else logz[i])
-            exact[i] = True
-            best[group[i]] = min(best[group[i]], lb[i])
-    order = np.lexsort((np.arange(m), lb, group))
-    first = np.ones(m, dtype=bool)
+        o = open_[np.argsort(lb[open_], kind="stable")]
+        take = max(1, int(np.searchsorted(np.cumsum(lengths[o]), budget // 64)))
+        ii = o[:take]
+        lb[ii] = _ks_exact_batch(u, discrete, nsuf, ks[ii], last[ii], alpha[ii], get(ii))
+        exact[ii] = True
+        np.minimum.at(best, group[ii], lb[ii])
+    cand = np.flatnonzero(alive & exact)
+    order = cand[np.lexsort((cand, lb[cand], group[cand]))]
+    first = np.ones(order.size, dtype=bool)
     first[1:] = group[order][1:] != group[order][:-1]
     win = order[first]
     out_idx = np.full(n_groups, -1)

@@ -1,0 +1,301 @@
+"""Fitting engine: MLE, xmin search, KS, errors, reproducibility (fast tests)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import optimize, special
+
+from prunegraph._io import dumps_json
+from prunegraph.errors import InputError, UsageError
+from prunegraph.fit import (PowerLawFit, compare_distributions, find_truncated_range, fit_power_law,
+                            fit_truncated_power_law)
+from prunegraph.fit import _core
+
+
+# ----------------------------------------------------------------- samplers (independent of the engine)
+def zipf_tail(rng, alpha, xmin, n):
+    """Exact discrete power law on x ≥ xmin: numpy's zipf (xmin = 1) conditioned on x ≥ xmin."""
+    out = []
+    need = n
+    while need > 0:
+        z = rng.zipf(alpha, 4 * need + 100)
+        z = z[z >= xmin]
+        out.append(z[:need])
+        need -= out[-1].size
+    return np.concatenate(out)
+
+
+def pareto_tail(rng, alpha, xmin, n):
+    return xmin * (1.0 - rng.random(n)) ** (-1.0 / (alpha - 1.0))
+
+
+def with_body(rng, tail, xmin, n_body, discrete):
+    body = rng.integers(1, int(xmin), n_body) if discrete else rng.uniform(1.0, xmin, n_body)
+    return np.concatenate([body, tail])
+
+
+# ----------------------------------------------------------------- literal reference implementations
+def literal_discrete_alpha(x, xmin):
+    t = x[x >= xmin].astype(float)
+    nll = lambda a: a * np.log(t).sum() + t.size * np.log(special.zeta(a, xmin))  # noqa: E731
+    return optimize.minimize_scalar(nll, bounds=(1.0001, 30), method="bounded",
+                                    options={"xatol": 1e-12}).x
+
+
+def literal_ks(x, xmin, alpha, discrete):
+    """CSN's D at the unique tail values with CCDFs P(X ≥ x), one value at a time."""
+    t = np.sort(x[x >= xmin]).astype(float)
+    d = 0.0
+    for v in np.unique(t):
+        emp = np.mean(t >= v)
+        mod = special.zeta(alpha, v) / special.zeta(alpha, xmin) if discrete else (v / xmin) ** (1 - alpha)
+        d = max(d, abs(emp - mod))
+    return d
+
+
+@pytest.mark.parametrize("alpha", [1.5, 2.5, 3.5, 4.5])
+@pytest.mark.parametrize("xmin", [1, 4])
+def test_discrete_alpha_recovered_fixed_xmin(alpha, xmin):
+    rng = np.random.default_rng(int(alpha * 10) + xmin)
+    x = zipf_tail(rng, alpha, xmin, 5000)
+    f = fit_power_law(x, xmin=xmin)
+    assert f.discrete and f.xmin == xmin and f.n_tail == 5000
+    assert abs(f.alpha - alpha) < 4 * f.sigma
+    assert f.alpha == pytest.approx(literal_discrete_alpha(x, xmin), abs=1e-6)
+    assert f.ks_distance == pytest.approx(literal_ks(x, xmin, f.alpha, True), abs=1e-9)
+    assert not f.hit_bound and f.bound_note == ""
+
+
+@pytest.mark.parametrize("alpha", [1.5, 2.5, 3.5, 4.5])
+def test_continuous_alpha_recovered(alpha):
+    rng = np.random.default_rng(int(alpha * 10))
+    x = pareto_tail(rng, alpha, 2.0, 4000)
+    f = fit_power_law(x, xmin=2.0)
+    assert not f.discrete
+    t = x[x >= 2.0]
+    assert f.alpha == pytest.approx(1 + t.size / np.log(t / 2.0).sum(), rel=1e-12)
+    assert f.sigma == pytest.approx((f.alpha - 1) / np.sqrt(t.size), rel=1e-12)
+    assert abs(f.alpha - alpha) < 4 * f.sigma
+    assert f.ks_distance == pytest.approx(literal_ks(x, 2.0, f.alpha, False), abs=1e-12)
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+@pytest.mark.parametrize("alpha,xmin", [(2.2, 10), (3.0, 25)])
+def test_xmin_recovered_with_body(discrete, alpha, xmin):
+    rng = np.random.default_rng(xmin)
+    tail = zipf_tail(rng, alpha, xmin, 6000) if discrete else pareto_tail(rng, alpha, xmin, 6000)
+    x = with_body(rng, tail, xmin, 3000, discrete)
+    f = fit_power_law(x)
+    assert xmin * 0.8 <= f.xmin <= xmin * 1.5
+    assert abs(f.alpha - alpha) < 5 * f.sigma
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("discrete", [True, False])
+def test_xmin_search_equals_brute_force(seed, discrete):
+    """The pruned vectorised search returns exactly the brute-force minimum over candidates."""
+    rng = np.random.default_rng(seed)
+    x = rng.zipf(2.2, 600) if discrete else rng.pareto(1.5, 300) + 1
+    f = fit_power_law(x, min_tail=5)
+    u = np.unique(x)
+    best = (np.inf, None)
+    for v in u[:-1]:
+        if np.sum(x >= v) < 5:
+            continue
+        g = fit_power_law(x, xmin=v, min_tail=1)
+        if g.ks_distance < best[0] - 1e-14:
+            best = (g.ks_distance, v)
+    assert f.xmin == best[1]
+    assert f.ks_distance == pytest.approx(best[0], abs=1e-13)
+
+
+def test_discrete_sigma_is_fisher_information():
+    x = np.random.default_rng(5).zipf(2.7, 3000)
+    f = fit_power_law(x, xmin=1)
+    k = np.arange(1, 2_000_000, dtype=float)
+    p = k ** -f.alpha / special.zeta(f.alpha, 1)
+    var = (p * np.log(k) ** 2).sum() - ((p * np.log(k)).sum()) ** 2
+    assert f.sigma == pytest.approx(1 / np.sqrt(3000 * var), rel=1e-4)
+
+
+def test_alpha_not_capped_at_three():
+    """A random-pruned layer (binomial degrees) is steep: α far above 3, and no bound hit."""
+    x = np.random.default_rng(0).binomial(300, 0.2, 2000)
+    f = fit_power_law(x)
+    assert f.alpha > 5 and not f.hit_bound
+
+
+def test_search_bound_is_reported():
+    x = np.array([1] * 2000 + [2] * 3 + [3])
+    f = fit_power_law(x, xmin=1, alpha_max=5.0)
+    assert f.hit_bound and f.alpha == 5.0 and "search bound" in f.bound_note
+    g = fit_power_law(x, xmin=1)
+    assert not g.hit_bound and 5.0 < g.alpha < 100
+
+
+def test_min_tail_controls_candidates():
+    x = np.random.default_rng(1).zipf(2.5, 2000)
+    f = fit_power_law(x, min_tail=200)
+    assert f.n_tail >= 200
+    assert f.n_candidates == int(np.sum([np.sum(x >= v) >= 200 for v in np.unique(x)[:-1]]))
+
+
+def test_fixed_xmin_between_values():
+    x = np.array([1.0, 1.5, 3.0, 3.5, 4.0, 9.0, 12.0, 30.0, 31.0, 100.0, 120.0, 200.0])
+    f = fit_power_law(x, xmin=2.0, min_tail=3)
+    t = x[x >= 2.0]
+    assert f.n_tail == t.size and f.xmin == 2.0
+    assert f.alpha == pytest.approx(1 + t.size / np.log(t / 2).sum())
+    assert f.ks_distance == pytest.approx(literal_ks(x, 2.0, f.alpha, False), abs=1e-12)
+
+
+def test_discrete_autodetect_and_override():
+    x = np.random.default_rng(2).zipf(2.5, 500).astype(float)
+    assert fit_power_law(x).discrete
+    assert not fit_power_law(x, discrete=False).discrete
+
+
+@pytest.mark.parametrize("x,discrete,match", [
+    ([3, 3, 3, 3, 3, 3], None, "equal"),
+    ([1, 2], None, "too few"),
+    ([], None, "empty"),
+    ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], None, "zeros"),
+    ([-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], None, "negatives"),
+    ([np.nan, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], None, "NaN"),
+    ([1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], True, "non-integer"),
+    ([[1, 2], ["a", "b"]], None, "cannot read"),
+])
+def test_degenerate_input_raises_one_line(x, discrete, match):
+    with pytest.raises(InputError, match=match) as e:
+        fit_power_law(x, discrete=discrete)
+    assert isinstance(e.value, ValueError) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("kw", [dict(min_tail=0), dict(alpha_max=1.0), dict(bootstrap=-1), dict(n_jobs=0),
+                                dict(xmin=-1), dict(xmin=2.5)])
+def test_bad_options_raise_usage_error(kw):
+    with pytest.raises(UsageError):
+        fit_power_law(np.arange(1, 100), **kw)
+
+
+def test_xmin_above_data_raises():
+    with pytest.raises(InputError, match="xmin"):
+        fit_power_law(np.arange(1, 100), xmin=1000)
+
+
+def test_result_is_frozen_and_json_ready():
+    f = fit_power_law(np.random.default_rng(0).zipf(2.5, 1000), bootstrap=10, rng=0)
+    d = f.to_dict()
+    assert set(d) >= {"alpha", "sigma", "xmin", "xmax", "n", "n_tail", "ks_distance", "p_value",
+                      "n_bootstrap", "discrete", "hit_bound", "bound_note"}
+    assert json.loads(dumps_json(d))["alpha"] == f.alpha
+    with pytest.raises(Exception):
+        f.alpha = 1.0  # type: ignore[misc]
+    assert np.array_equal(f.tail(), np.sort(np.random.default_rng(0).zipf(2.5, 1000))[
+        np.sort(np.random.default_rng(0).zipf(2.5, 1000)) >= f.xmin])
+
+
+# ----------------------------------------------------------------- bootstrap (fast versions)
+def test_bootstrap_reproducible_and_same_for_any_n_jobs():
+    x = np.random.default_rng(3).zipf(2.5, 3000)
+    a = fit_power_law(x, bootstrap=40, rng=7)
+    b = fit_power_law(x, bootstrap=40, rng=7)
+    c = fit_power_law(x, bootstrap=40, rng=7, n_jobs=2)
+    assert a.p_value == b.p_value == c.p_value
+    assert a.n_bootstrap == 40 and 0.0 <= a.p_value <= 1.0
+    assert fit_power_law(x).p_value is None
+
+
+def test_bootstrap_p_large_for_power_law_small_for_others():
+    rng = np.random.default_rng(11)
+    pl = fit_power_law(zipf_tail(rng, 2.5, 1, 3000), bootstrap=100, rng=1)
+    assert pl.p_value > 0.1
+    lognormal = np.round(rng.lognormal(3.0, 0.4, 20000)) + 1
+    exponential = np.round(rng.exponential(10.0, 20000)) + 1
+    binomial = rng.binomial(400, 0.25, 20000)
+    # a substantial tail is required: with a free xmin, CSN's search can always retreat to a
+    # few dozen extreme values, which no test can tell from a power law
+    for x in (lognormal, exponential, binomial):
+        f = fit_power_law(x, bootstrap=100, rng=1, min_tail=2000)
+        assert f.p_value < 0.1, f
+
+
+def test_bootstrap_continuous_and_fixed_xmin():
+    rng = np.random.default_rng(12)
+    x = pareto_tail(rng, 2.5, 1.0, 1500)
+    f = fit_power_law(x, bootstrap=30, rng=2)
+    assert f.p_value > 0.05
+    g = fit_power_law(rng.exponential(5.0, 2000) + 1.0, xmin=1.0, bootstrap=30, rng=2)
+    assert g.p_value == 0.0
+
+
+# ----------------------------------------------------------------- truncated
+def test_truncated_discrete_mle_matches_literal():
+    rng = np.random.default_rng(4)
+    grid = np.arange(2, 61)
+    for alpha in (0.5, 1.0, 2.3):
+        p = grid ** -alpha / (grid ** -alpha).sum()
+        x = rng.choice(grid, size=4000, p=p)
+        f = fit_truncated_power_law(x, xmin=2, xmax=60)
+        nll = lambda a: a * np.log(x).sum() + x.size * np.log((grid ** -a).sum())  # noqa: E731
+        ref = optimize.minimize_scalar(nll, bounds=(-10, 10), method="bounded", options={"xatol": 1e-12}).x
+        assert f.alpha == pytest.approx(ref, abs=1e-6)
+        assert abs(f.alpha - alpha) < 4 * f.sigma
+        assert f.xmax == 60 and f.n_tail == 4000
+
+
+def test_truncated_continuous_alpha_below_one():
+    rng = np.random.default_rng(5)
+    a, lo, hi = 0.6, 1.0, 50.0
+    r = rng.random(5000)
+    x = (lo ** (1 - a) + r * (hi ** (1 - a) - lo ** (1 - a))) ** (1 / (1 - a))
+    f = fit_truncated_power_law(x, xmin=lo, xmax=hi, bootstrap=50, rng=0)
+    nll = lambda b: b * np.log(x).sum() - x.size * np.log((1 - b) / (hi ** (1 - b) - lo ** (1 - b)))  # noqa: E731
+    ref = optimize.minimize_scalar(nll, bounds=(-5, 0.99), method="bounded", options={"xatol": 1e-12}).x
+    assert f.alpha == pytest.approx(ref, abs=1e-6)
+    assert abs(f.alpha - a) < 4 * f.sigma and f.p_value > 0.05
+
+
+def test_fit_power_law_xmax_routes_to_truncated():
+    x = np.random.default_rng(6).zipf(2.0, 5000)
+    f = fit_power_law(x, xmax=100)
+    g = fit_truncated_power_law(x, xmax=100)
+    assert f == g and f.xmax == 100 and (f.tail() <= 100).all()
+
+
+def test_find_truncated_range_on_truncated_law():
+    rng = np.random.default_rng(8)
+    x = zipf_tail(rng, 1.8, 1, 8000)
+    x = x[x <= 300]
+    f = find_truncated_range(x, bootstrap=60, n_grid=10, rng=0)
+    assert f.p_value > 0.1 and f.xmax <= 300
+    assert np.log(f.xmax / f.xmin) > 0.5 * np.log(300)
+
+
+def test_find_truncated_range_rejects_when_nothing_passes():
+    x = np.random.default_rng(9).binomial(1000, 0.5, 20000)
+    with pytest.raises(InputError, match="no range"):
+        find_truncated_range(x, bootstrap=20, n_grid=4, rng=0, min_tail=5000)
+
+
+# ----------------------------------------------------------------- engine internals
+def test_log_hzeta_matches_scipy_and_survives_underflow():
+    from prunegraph.fit._zeta import log_hzeta
+    a = np.array([1.5, 2.5, 7.0, 30.0])
+    q = np.array([1.0, 10.0, 3.0, 2.0])
+    assert np.allclose(log_hzeta(a, q), np.log(special.zeta(a, q)), rtol=1e-13)
+    big = log_hzeta(np.array([90.0]), np.array([5000.0]))[0]  # ζ underflows float64
+    k = np.arange(0, 50)
+    ref = -90 * np.log(5000.0) + np.log(np.sum((1 + k / 5000.0) ** -90.0)
+                                        + (1 + 50 / 5000.0) ** -90 * (5050 / 89 + 0.5))
+    assert np.isfinite(big) and big == pytest.approx(ref, rel=1e-6)
+
+
+def test_histogram_paths_agree():
+    x = np.random.default_rng(0).zipf(2.0, 3000)
+    u1, c1, _ = _core.histogram(x, discrete=None)           # bincount path
+    u2, c2, _ = _core.histogram(x * 10**9, discrete=True)   # unique path (sparse values)
+    assert np.array_equal(u1 * 10**9, u2) and np.array_equal(c1, c2)
