@@ -10,7 +10,7 @@ from scipy import optimize, special
 
 from prunegraph._io import dumps_json
 from prunegraph.errors import InputError, UsageError
-from prunegraph.fit import (PowerLawFit, compare_distributions, find_truncated_range, fit_power_law,
+from prunegraph.fit import (find_truncated_range, fit_power_law,
                             fit_truncated_power_law)
 from prunegraph.fit import _core
 

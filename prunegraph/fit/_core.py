@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from ._zeta import dlog_hzeta, log_hzeta
 
 ALPHA_FLOOR = 1.0 + 1e-9
@@ -117,12 +117,6 @@ def _model_ccdf(u, discrete, kk, alpha, logz, jj):
         _LOG_CACHE.clear()
         _LOG_CACHE[id(u)] = lu
     return np.exp((1.0 - alpha) * (lu[1][jj] - lu[1][kk]))
-
-
-def _ks_exact_one(u, discrete, nsuf, k, last, alpha, logz) -> float:
-    jj = np.arange(k, last + 1)
-    mod = _model_ccdf(u, discrete, k, alpha, logz, jj)
-    return float(np.abs(nsuf[jj] / nsuf[k] - mod).max())
 
 
 def _ks_bounds(u, discrete, nsuf, kk, ll, aa, lz, window, samples):
