@@ -174,7 +174,7 @@ def jobs_part(args, tmp: Path) -> None:
     paths = []
     for i in range(args.checkpoints):
         p = tmp / f"ckpt{i}.safetensors"
-        save_file(_heavy_sd(i), str(p))
+        save_file(_heavy_sd(i, n=args.width), str(p))
         paths.append(str(p))
     times, outs = {}, {}
     for jobs in (1, 2):
@@ -187,7 +187,8 @@ def jobs_part(args, tmp: Path) -> None:
         assert rc == 0
         outs[jobs] = out.read_bytes()
     same = outs[1] == outs[2]
-    print(f"fit {args.checkpoints} checkpoints (bootstrap {args.bootstrap}, os.cpu_count()={os.cpu_count()}): "
+    print(f"fit {args.checkpoints} checkpoints (width {args.width}, bootstrap {args.bootstrap}, "
+          f"os.cpu_count()={os.cpu_count()}, load average {os.getloadavg()[0]:.1f}): "
           f"--jobs 1 {times[1]:.1f} s, --jobs 2 {times[2]:.1f} s, speed-up {times[1] / times[2]:.2f}x; "
           f"JSON byte-identical: {same}")
 
@@ -199,6 +200,7 @@ def main() -> None:
     ap.add_argument("--analyze", action="store_true", help="also run analysis.analyze on each streamed layer")
     ap.add_argument("--checkpoints", type=int, default=4, help="checkpoints for the --jobs part (default 4)")
     ap.add_argument("--bootstrap", type=int, default=20, help="bootstrap resamples in the --jobs part")
+    ap.add_argument("--width", type=int, default=300, help="first hidden width of the --jobs checkpoints")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-jobs", action="store_true")
     ap.add_argument("--tmp", default=None, help="directory for the generated files (default: a temp dir)")
