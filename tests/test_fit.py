@@ -299,3 +299,39 @@ def test_histogram_paths_agree():
     u1, c1, _ = _core.histogram(x, discrete=None)           # bincount path
     u2, c2, _ = _core.histogram(x * 10**9, discrete=True)   # unique path (sparse values)
     assert np.array_equal(u1 * 10**9, u2) and np.array_equal(c1, c2)
+
+
+@pytest.mark.parametrize("discrete,budget", [(False, 3000), (False, 200_000), (True, 3000)])
+def test_pruned_ks_search_equals_exhaustive(discrete, budget):
+    """ks_min_many with a small work budget (pruning by bounds, early exact probes, slice path
+    for long tails) picks exactly the candidate and distance of the exhaustive evaluation, for
+    several histograms at once."""
+    from prunegraph.fit import _core
+    rng = np.random.default_rng(7)
+    samples = ([rng.zipf(2.3, 20000), rng.zipf(2.8, 9000)] if discrete
+               else [rng.pareto(1.6, 9000) + 1, rng.pareto(2.2, 5000) + 1])
+    hists = [_core.histogram(x, discrete=discrete)[:2] for x in samples]
+    U, NS, KS, LAST, G, off = [], [], [], [], [], 0
+    for g, (u, c) in enumerate(hists):
+        nsuf = np.cumsum(c[::-1])[::-1].astype(float)
+        ks = np.flatnonzero((nsuf >= 2) & (np.arange(u.size) < u.size - 1))
+        U.append(u), NS.append(nsuf), KS.append(ks + off), LAST.append(np.full(ks.size, off + u.size - 1))
+        G.append(np.full(ks.size, g))
+        off += u.size
+    U, NS, ks, last, group = (np.concatenate(a) for a in (U, NS, KS, LAST, G))
+    ssuf = np.concatenate([np.cumsum((c * np.log(u))[::-1])[::-1] for u, c in hists])
+    q, ml = U[ks], ssuf[ks] / NS[ks]
+    if discrete:
+        alpha, _ = _core.discrete_mle(q, ml, alpha_max=100.0)
+        logz = _core.log_hzeta(alpha, q)
+    else:
+        alpha, logz = 1.0 + 1.0 / (ml - np.log(q)), None
+    idx, d = _core.ks_min_many(U, discrete, NS, ks, last, alpha, logz, group, 2, budget=budget)
+    full = np.array([np.abs(NS[k:l + 1] / NS[k] - (np.exp(_core.log_hzeta(a, U[k:l + 1]) - lz) if discrete
+                                                   else (U[k:l + 1] / U[k]) ** (1 - a))).max()
+                     for k, l, a, lz in zip(ks, last, alpha, logz if discrete else alpha)])
+    for g in range(2):
+        m = np.flatnonzero(group == g)
+        want = m[np.argmin(full[m])]
+        assert idx[g] == want
+        assert d[g] == pytest.approx(full[want], abs=1e-13)

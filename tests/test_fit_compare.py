@@ -224,3 +224,49 @@ def test_compare_distributions_fast_on_large_tail():
         r = compare_distributions(fit, [name], binomial_n=100_000)[0]
         assert time.perf_counter() - t < 1.5, name
         assert np.isfinite(r.R) and np.isfinite(r.log_likelihood)
+
+
+@pytest.mark.parametrize("xmin,xmax", [(20, None), (40, None), (20, 40), (1, 60), (34, 38)])
+def test_binomial_likelihood_equals_literal_sum(xmin, xmax):
+    """Fitted binomial tail log-likelihood against Σ ln[pmf(x) / Σ_{k=xmin}^{hi} pmf(k)] summed
+    term by term ([34, 38]: sf(38) is not small next to sf(33), the incomplete-beta shortcut falls back)."""
+    N = 300
+    x = np.random.default_rng(12).binomial(N, 0.1, 3000)
+    x = x[(x >= xmin) & (x <= (xmax or N))]
+    r = compare_distributions(x, ["binomial"], binomial_n=N, xmin=xmin, xmax=xmax)[0]
+    q = r.parameters["p"]
+    k = np.arange(xmin, (xmax or N) + 1)
+    lit = float(np.sum(np.log(stats.binom.pmf(x, N, q) / stats.binom.pmf(k, N, q).sum())))
+    assert r.log_likelihood == pytest.approx(lit, rel=1e-10)
+    # the fitted p maximises the literal likelihood
+    for dq in (-1e-4, 1e-4):
+        alt = float(np.sum(np.log(stats.binom.pmf(x, N, q + dq) / stats.binom.pmf(k, N, q + dq).sum())))
+        assert alt <= lit + 1e-9
+
+
+def test_log_rest_survives_underflowing_integral():
+    """Regression: ln ∫ far below ln f (an underflowed incomplete integral) once overflowed
+    math.exp inside the Euler–Maclaurin correction; the exact-sum fallback must take over."""
+    import math
+
+    from prunegraph.fit._alternatives import _log_rest
+
+    lam = 2.0
+    logf = lambda x: -lam * np.asarray(x, float)  # noqa: E731
+    dlogf = lambda x: -lam  # noqa: E731
+    broken_log_int = lambda a: -1e6  # noqa: E731  (underflowed: should be -lam*a - ln lam)
+    got = _log_rest(5.0, logf, dlogf, broken_log_int)
+    exact = -lam * 5.0 - math.log1p(-math.exp(-lam))  # ln Σ_{t>=5} e^{-λt}
+    assert got == pytest.approx(exact, rel=1e-9)
+
+
+def test_fit_minimize_treats_overflow_as_infinite():
+    from prunegraph.fit._alternatives import _fit_minimize
+
+    def nll(theta):
+        if theta[0] > 3.0:
+            raise OverflowError("math range error")
+        return (theta[0] - 1.0) ** 2
+
+    r = _fit_minimize(nll, [[2.9], [0.0]])
+    assert r.x[0] == pytest.approx(1.0, abs=1e-6)

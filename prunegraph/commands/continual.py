@@ -32,13 +32,17 @@ _FLAGS = {
     "growth": ("growth", str, "pa | uniform | gradient | packnet (default pa)"),
     "scenario": ("scenario", str, "task (per-task heads, default) | class"),
     "first": ("first", str, "task 0 starts dense (default) or sparse"),
-    "budget": ("budget", str, "fixed (density*out*in per task, default) | share (of free positions)"),
+    "budget": ("budget", str, "fixed (density*out*in per task, default) | share (of free positions) "
+                              "| fit (fixed scaled by (alpha*-1)/(alpha_fit-1) per layer)"),
+    "min_fanin": ("min_fanin", float, "hidden layers keep >= ceil(min_fanin*out) edges per task (1.0; "
+                                      "conv layers have few channel pairs)"),
+    "fit_target_alpha": ("fit_target_alpha", float, "fit budget: reference exponent alpha* (3)"),
     "density": ("density", float, "fixed budget: kept edges per task per layer / (out*in) (0.05)"),
     "share": ("share", float, "share budget: kept share of the free positions (0.1)"),
     "head_density": ("head_density", float, "kept share of the task's head rows (0.5)"),
     "grow_factor": ("grow_factor", float, "grown edges = grow_factor * kept budget (2.0)"),
-    "lr": ("lr", float, "learning rate (0.05)"),
-    "optimizer": ("optimizer", str, "sgd (Nesterov 0.9, default) | adam"),
+    "lr": ("lr", float, "learning rate (default 0.05 for sgd, 0.01 for adam)"),
+    "optimizer": ("optimizer", str, "auto (default: adam for conv models, else sgd) | sgd (Nesterov 0.9) | adam"),
     "batch_size": ("batch_size", int, "mini-batch size (128)"),
     "prune_iterations": ("prune_iterations", int, "magnitude-pruning rounds (1)"),
     "retrain_epochs": ("retrain_epochs", int, "retraining epochs after each pruning round (1)"),
@@ -113,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
             kw["seeds"] = args.seeds
         res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
         print(format_comparison(res))
+        fb = res.summary.get("pa", {}).get("pa_fallback_share", {}).get("mean")
+        if fb is not None and fb > 0.5:
+            print(f"warning: pa fell back to its default kernel on {fb:.0%} of layer-tasks "
+                  "(no plausible power law)", file=sys.stderr)
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
@@ -141,4 +149,15 @@ def run(args: argparse.Namespace) -> int:
         print("ACC {ACC}  BWT {BWT}  FWT {FWT}  forgetting {forgetting}".format(**fmt))
     print("steps to 95%:", d["steps_to_95"], " beta (in):",
           [None if b is None else round(b, 3) for b in d["beta_per_task"]])
+    _warn_fallback(d)
     return 0
+
+
+def _warn_fallback(d: dict) -> None:
+    """One line on stderr when pa used its fallback kernel on most layer-tasks."""
+    from ..continual import pa_fallback_share
+
+    fell, total = pa_fallback_share(d)
+    if total and fell > total / 2:
+        print(f"warning: pa fell back to its default kernel on {fell}/{total} layer-tasks "
+              "(no plausible power law); see tasks[].layers in the results JSON", file=sys.stderr)

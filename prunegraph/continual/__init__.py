@@ -12,12 +12,13 @@ Examples
 
 from __future__ import annotations
 
-from .driver import BENCHMARKS, ContinualConfig, ContinualResult, load_checkpoint_manifest, run_continual
+from .driver import (BENCHMARKS, BUDGET_MODES, ContinualConfig, ContinualResult, fit_budget_scale,
+                     load_checkpoint_manifest, pa_fallback_share, run_continual)
 from .growth import STRATEGIES, GrowthDecision, ShiftedLinearKernel, fit_kernel, grow_layer, sample_edges
 from .metrics import ContinualMetrics, accuracy_metrics, steps_to_fraction
 from .ownership import FREE, OWNER_SUFFIX, Ownership, prunable_layers
 
-__all__ = ["BENCHMARKS", "ContinualConfig", "ContinualResult", "run_continual",
+__all__ = ["BENCHMARKS", "BUDGET_MODES", "fit_budget_scale", "pa_fallback_share", "ContinualConfig", "ContinualResult", "run_continual",
            "load_checkpoint_manifest", "STRATEGIES", "GrowthDecision", "ShiftedLinearKernel",
            "fit_kernel", "grow_layer", "sample_edges", "ContinualMetrics", "accuracy_metrics",
            "steps_to_fraction", "FREE", "OWNER_SUFFIX", "Ownership", "prunable_layers"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._progress import progress as _progress
 from ..errors import UsageError
-from .driver import ContinualConfig, run_continual
+from .driver import ContinualConfig, pa_fallback_share, run_continual
 from .growth import STRATEGIES
 
 __all__ = ["ComparisonResult", "run_comparison", "format_comparison", "plot_comparison", "QUANTITIES"]
@@ -25,12 +25,14 @@ QUANTITIES = ("ACC", "BWT", "edges_total", "steps_to_95", "wall_time_s")
 def _summarise(d: dict) -> dict[str, float | None]:
     steps = [s for s in d["steps_to_95"] if s is not None]
     betas = [b for b in d["beta_per_task"] if b is not None]
+    fell, total = pa_fallback_share(d)
     return {"ACC": d["metrics"].get("ACC"), "BWT": d["metrics"].get("BWT"),
             "FWT": d["metrics"].get("FWT"), "forgetting": d["metrics"].get("forgetting"),
             "edges_total": float(d["edges_total"]),
             "steps_to_95": float(np.mean(steps)) if steps else None,
             "beta_in": float(np.mean(betas)) if betas else None,
-            "wall_time_s": float(d["wall_time_s"])}
+            "wall_time_s": float(d["wall_time_s"]),
+            "pa_fallback_share": fell / total if total else None}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = STRAT
         runs[s].append(row)
     summary = {s: {q: _mean_sd([r[q] for r in runs[s]])
                    for q in ("ACC", "BWT", "FWT", "forgetting", "edges_total", "steps_to_95",
-                             "beta_in", "wall_time_s")} for s in strategies}
+                             "beta_in", "wall_time_s", "pa_fallback_share")} for s in strategies}
     return ComparisonResult(config, tuple(strategies), tuple(int(s) for s in seeds), runs, summary)
 
 

@@ -111,12 +111,18 @@ def _model_ccdf(u, discrete, kk, alpha, logz, jj):
     """Model CCDF P(X ≥ u_j | X ≥ u_k): ζ(α, u_j)/ζ(α, u_k) or (u_j/u_k)^(1−α)."""
     if discrete:
         return np.exp(log_hzeta(alpha, u[jj]) - logz)
+    lu = _log_of(u)
+    return np.exp((1.0 - alpha) * (lu[jj] - lu[kk]))
+
+
+def _log_of(u):
+    """ln u, cached for the array being searched."""
     lu = _LOG_CACHE.get(id(u))
     if lu is None or lu[0] is not u:
         lu = (u, np.log(u))
         _LOG_CACHE.clear()
         _LOG_CACHE[id(u)] = lu
-    return np.exp((1.0 - alpha) * (lu[1][jj] - lu[1][kk]))
+    return lu[1]
 
 
 def _ks_bounds(u, discrete, nsuf, kk, ll, aa, lz, window, samples):
@@ -155,8 +161,22 @@ def _ks_bounds(u, discrete, nsuf, kk, ll, aa, lz, window, samples):
 
 
 def _ks_exact_batch(u, discrete, nsuf, kk, ll, aa, lz) -> np.ndarray:
-    """Exact D_k for several candidates at once (flattened over all their tail positions)."""
+    """Exact D_k for several candidates at once (flattened over all their tail positions).
+
+    Long tails (≥ 4,096 positions on average) go candidate by candidate on contiguous slices
+    instead: the same arithmetic without the gathers, several times faster per position."""
     lengths = ll - kk + 1
+    if lengths.sum() >= 4096 * kk.size:
+        out = np.empty(kk.size)
+        lu = None if discrete else _log_of(u)
+        for i in range(kk.size):
+            k, last = int(kk[i]), int(ll[i]) + 1
+            if discrete:
+                mod = np.exp(log_hzeta(aa[i], u[k:last]) - lz[i])
+            else:
+                mod = np.exp((1.0 - aa[i]) * (lu[k:last] - lu[k]))
+            out[i] = np.abs(nsuf[k:last] / nsuf[k] - mod).max()
+        return out
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     rep = np.repeat(np.arange(kk.size), lengths)
     jj = kk[rep] + (np.arange(int(lengths.sum())) - starts[rep])
@@ -204,6 +224,21 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
                                                        get(ii), window, samples)
             best_ub = np.full(n_groups, np.inf)
             np.minimum.at(best_ub, group[alive], ub[alive])
+            # an exact distance early gives a far tighter threshold than the best upper bound:
+            # per group, evaluate the open candidates with the smallest lower and upper bound
+            op = np.flatnonzero(alive & ~exact)
+            if op.size:
+                probe = []
+                for key in (lb, ub):
+                    o = op[np.lexsort((key[op], group[op]))]
+                    first = np.ones(o.size, dtype=bool)
+                    first[1:] = group[o][1:] != group[o][:-1]
+                    probe.append(o[first])
+                probe = np.unique(np.concatenate(probe))
+                lb[probe] = _ks_exact_batch(u, discrete, nsuf, ks[probe], last[probe], alpha[probe], get(probe))
+                ub[probe] = lb[probe]
+                exact[probe] = True
+                np.minimum.at(best_ub, group[probe], lb[probe])
             alive &= lb <= best_ub[group]
             sel = np.flatnonzero(alive & ~exact)
             if (samples == 0 or sel.size <= 64 * n_groups or sel.size * samples * 8 > 10 * budget
