@@ -17,19 +17,20 @@ and the notebooks only format it.
 
 Verdict rules (in words, in this order)
 --------------------------------------
-* fewer than :data:`MIN_UNITS` alive units, or all degrees equal → ``"degenerate: ..."``
-  (a fully dense or regular layer has no distribution to fit; we say so rather than fit);
+* fewer than :data:`MIN_UNITS` alive units → ``"too few units: ..."``; all degrees equal →
+  ``"degenerate: ..."`` (a fully dense or regular layer has no distribution to fit; we say so
+  rather than fit);
 * the whole degree distribution (dead units included) passes a χ² goodness-of-fit test of
   ``Binomial(fan-in, mean/fan-in)`` at p > 0.1 → ``"no heavy tail: binomial like random
   pruning"``. Random pruning predicts the *entire* distribution, so this test uses all units,
   not just a tail (see :func:`binomial_gof`);
+* fewer than :data:`MIN_TAIL` units above xmin → ``"inconclusive: tail of only N units"``: on light-tailed data the xmin search retreats into the last few points, where a
+  steep power law (α ≈ 10) cannot be rejected; that is not evidence of a heavy tail;
 * an alternative significantly better than the power law (R < 0 and LR p < 0.1/m, where m is
   the number of alternatives tested on that sequence: a Bonferroni correction, since six tests
   at 0.1 would otherwise declare a chance winner in about half of all true power laws) → its name
   ``"<alt> preferred"``, or ``"no heavy tail: binomial like random pruning"`` when it is the
   binomial or Poisson;
-* fewer than :data:`MIN_TAIL` units above xmin → ``"inconclusive: tail of only N units"``: on light-tailed data the xmin search retreats into the last few points, where a
-  steep power law (α ≈ 10) cannot be rejected; that is not evidence of a heavy tail;
 * GoF p ≤ 0.1 (bootstrap run) → ``"power law rejected (GoF p=…)"``;
 * otherwise ``"power law plausible"`` (``"... (no GoF test)"`` when no bootstrap was run),
   qualified ``"... over ×S only"`` when the tail spans less than one decade (S = largest
@@ -69,7 +70,7 @@ log = logging.getLogger(__name__)
 #: JSON schema version of :meth:`ModelAnalysis.to_dict` (bump on any breaking change)
 SCHEMA_VERSION = "1.0"
 #: fewest alive units a degree sequence needs before it is fitted
-MIN_UNITS = 10
+MIN_UNITS = 20
 #: fewest units above xmin for a "power law plausible" verdict (Clauset et al. 2009, §4.2:
 #: below ~50 tail points a power law cannot be told from its alternatives)
 MIN_TAIL = 50
@@ -367,7 +368,7 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
     n_units, n_dead = int(values.size), int(values.size - alive.size)
     if alive.size < MIN_UNITS:
         return SideAnalysis(n_units, n_dead, None, verdict=(
-            f"degenerate: only {alive.size} alive units (need {MIN_UNITS}); nothing to fit"))
+            f"too few units: {alive.size} alive (need {MIN_UNITS})"))
     if np.all(alive == alive[0]):
         return SideAnalysis(n_units, n_dead, None, verdict=(
             f"degenerate: all degrees equal ({_fmt(alive[0])}), e.g. a dense or regular layer; "
@@ -399,7 +400,7 @@ def verdict_class(verdict: str) -> str:
     key = re.sub(r" over ×\S+ only", " (narrow)", verdict)
     key = key.replace(" (no GoF test)", "")
     key = re.sub(r" \(GoF p=.*\)$", "", key)
-    for prefix in ("inconclusive", "degenerate", "not fitted"):
+    for prefix in ("inconclusive", "degenerate", "too few units", "not fitted"):
         if key.startswith(prefix):
             return prefix
     return key
@@ -418,6 +419,10 @@ def verdict_of(fit, comparisons, *, binomial_p: float | None = None, span: float
         binom = next((c for c in comparisons if c.alternative == "binomial"), None)
         return ("no heavy tail: binomial like random pruning", "binomial",
                 None if binom is None else binom.p_value)
+    if fit.n_tail < MIN_TAIL:
+        best = min(comparisons, key=lambda c: c.R) if comparisons else None
+        return (f"inconclusive: tail of only {fit.n_tail} units",
+                None if best is None else best.alternative, None if best is None else best.p_value)
     level = LEVEL / max(1, len(comparisons))
     preferred = [c for c in comparisons if c.R < 0 and c.p_value < level]
     best = None
@@ -431,8 +436,6 @@ def verdict_of(fit, comparisons, *, binomial_p: float | None = None, span: float
         best = min(comparisons, key=lambda c: c.R)
     bname = None if best is None else best.alternative
     bp = None if best is None else best.p_value
-    if fit.n_tail < MIN_TAIL:
-        return f"inconclusive: tail of only {fit.n_tail} units", bname, bp
     if fit.p_value is not None and fit.p_value <= LEVEL:
         return f"power law rejected (GoF p={fit.p_value:.2g})", bname, bp
     verdict = "power law plausible"

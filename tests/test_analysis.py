@@ -79,7 +79,7 @@ def test_dense_or_regular_layer_is_degenerate(value):
 
 def test_too_few_units_is_degenerate():
     res = analyze(net_of(layer_with_in_degrees(np.array([1, 2, 3]), 10)), kinds=["in"], null=False)
-    assert res.results[0].observed.verdict.startswith("degenerate: only 3 alive units")
+    assert res.results[0].observed.verdict.startswith("too few units: 3 alive (need 20)")
 
 
 def test_layer_glob_and_bad_options(planted_and_binomial):
@@ -160,6 +160,9 @@ def test_verdict_binomial_gof_and_short_tail():
     assert verdict == "no heavy tail: binomial like random pruning"
     assert verdict_of(_Fit(0.9), [], binomial_p=0.01)[0] == "power law plausible"
     assert verdict_of(_Fit(0.9, n_tail=11, xmin=9), [])[0] == "inconclusive: tail of only 11 units"
+    # a likelihood-ratio "preference" on a short tail is no more reliable than the GoF there
+    short = verdict_of(_Fit(0.9, n_tail=11), [_LR("exponential", -5.0, -3.0, 1e-4)])
+    assert short == ("inconclusive: tail of only 11 units", "exponential", 1e-4)
     assert verdict_of(_Fit(0.9), [], span=2.63)[0] == "power law plausible over ×2.6 only"
     assert verdict_of(_Fit(None), [], span=40.0)[0] == "power law plausible (no GoF test)"
 
@@ -169,6 +172,7 @@ def test_verdict_binomial_gof_and_short_tail():
     ("power law plausible", "power law plausible"),
     ("power law rejected (GoF p=0.02)", "power law rejected"),
     ("inconclusive: tail of only 11 units", "inconclusive"),
+    ("too few units: 3 alive (need 20)", "too few units"),
     ("degenerate: all degrees equal (3), e.g. a dense or regular layer; no distribution to fit", "degenerate"),
     ("no heavy tail: binomial like random pruning", "no heavy tail: binomial like random pruning"),
 ])

@@ -19,7 +19,9 @@ gradient, packnet), train only them, prune to the task's budget by magnitude, fr
   torchrun --nproc_per_node 2 -m prunegraph continual ...              (data-parallel, gloo)
 
 Results JSON: accuracy matrix R (row 0 before training), ACC, BWT, FWT, forgetting (definitions
-included), edges per task and total, steps to 95 % of final accuracy, wall time, beta per task.
+included), edges per task and total, steps to 95 % of final accuracy, wall time, beta per task;
+per task and layer (tasks[].layers): budget mode and budget used, the fitted alpha in/out pa
+used, whether it fell back to its default kernel, and the kernel shift A.
 A --config JSON file holds any ContinualConfig keys; flags given on the command line win.
 """
 
