@@ -63,7 +63,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import InputError, UsageError
-from .nulls import random_layer_like
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +238,10 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
 
     Parameters
     ----------
-    net : NetworkGraph
-        From :func:`prunegraph.load`.
+    net : NetworkGraph or StreamPlan
+        From :func:`prunegraph.load`, or :func:`prunegraph.loading.stream_layers` to analyse a
+        large checkpoint one layer at a time (only degree arrays are kept between layers, so
+        peak memory stays near that of the largest layer).
     kinds : sequence of {"in", "out", "total", "strength"}
         Degree kinds. ``total`` exists only for the whole network; per layer ``strength``
         is the in-strength (sum of |w| into a unit).
@@ -255,7 +256,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     truncated : bool
         Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
     null : bool
-        Also analyse the random-pruning null of each layer at identical density.
+        Also analyse the random-pruning null of each layer at identical density: one random
+        graph per layer (:func:`prunegraph.nulls.random_layer_degrees`), used for every degree
+        kind and, joined, as the whole network's null.
     rng : int
         Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
         results do not depend on which other layers were selected or on ``n_jobs``.
@@ -286,68 +289,97 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     if bootstrap < 0:
         raise UsageError(f"--bootstrap must be >= 0, got {bootstrap}")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    selected = [lg for lg in net.layers if any(fnmatch.fnmatchcase(lg.name, p) for p in patterns)]
-    if scope in ("layer", "both") and not selected:
-        names = ", ".join(lg.name for lg in net.layers)
+    builders = _layer_builders(net)
+    selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+    per_layer = scope in ("layer", "both")
+    whole = scope in ("network", "both")
+    if per_layer and not selected:
+        names = ", ".join(name for name, _ in builders)
         raise UsageError(f"no layer matches {patterns}; layers are: {names}")
 
-    jobs: list[tuple[Any, str, str]] = []
-    if scope in ("layer", "both"):
-        for lg in selected:
-            for k in kinds:
-                lk = KIND_MAP[k][0]
-                if lk is not None:
-                    jobs.append((lg, k, lk))
-    if scope in ("network", "both"):
-        for k in kinds:
-            jobs.append((None, k, KIND_MAP[k][1]))
-
-    null_net = None
-    results = []
     from ._progress import progress as _progress
+    from .degrees import LayerDegrees, network_sequence
+    from .nulls import random_layer_degrees
 
-    for lg, kind, internal in _progress(jobs, desc=f"fit {net.source}", enabled=progress):
-        name = "network" if lg is None else lg.name
-        seed = _stream_seed(rng, name, kind)
-        if lg is None:
-            deg = net.degrees(kind=internal)
-            nodes, edges = int(len(deg.values)), int(sum(l.n_edges for l in net.layers))
-            possible = sum(l.in_units * l.out_units for l in net.layers)
-            density = edges / possible if possible else float("nan")
-            binom_n = None
-            layer_kind = "network"
-            if null and null_net is None:
-                from .nulls import random_network_like
-
-                null_net = random_network_like(net, rng=_stream_seed(rng, "network", "null"))
-            null_deg = null_net.degrees(kind=internal) if null else None
-        else:
-            deg = lg.degrees(internal)
-            nodes = lg.in_units + lg.out_units
-            edges, density = int(lg.n_edges), float(lg.density)
-            binom_n = lg.in_units if internal == "in" else lg.out_units if internal == "out" else None
-            layer_kind = lg.kind
-            null_deg = (random_layer_like(lg, rng=np.random.default_rng(seed + 1)).degrees(internal)
-                        if null else None)
-        discrete = "strength" not in internal
-        observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap,
-                         alternatives=_alts(alternatives, discrete, binom_n), binom_n=binom_n,
-                         truncated=truncated, seed=seed, n_jobs=n_jobs)
-        null_side = tail = None
-        if null_deg is not None:
-            null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap,
-                              alternatives=_alts(alternatives, discrete, binom_n), binom_n=binom_n,
-                              truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
-            tail = compare_tails(deg.alive, null_deg.alive)
-        results.append(KindAnalysis(
-            layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=nodes, edges=edges,
-            density=density, observed=observed, null=null_side, tail=tail,
-            degrees=np.asarray(deg.values), null_degrees=None if null_deg is None else np.asarray(null_deg.values)))
+    results: list[KindAnalysis] = []
+    built = edges_seen = 0
+    kept_obs: list[LayerDegrees] = []
+    kept_null: list[LayerDegrees] = []
+    for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
+        fit_layer = per_layer and name in selected
+        if not (fit_layer or whole):
+            continue  # a streamed layer that nobody asked for is never built
+        lg = build()
+        obs = LayerDegrees.from_layer(lg)
+        built += 1
+        edges_seen += obs.n_edges
+        # one null graph per layer (seeded by its name), shared by every kind and the network
+        null_d = random_layer_degrees(lg, rng=_stream_seed(rng, name, "null")) if null else None
+        del lg  # from here on only degree arrays are kept: memory stays near one layer
+        if fit_layer:
+            for k in kinds:
+                internal = KIND_MAP[k][0]
+                if internal is None:
+                    continue
+                binom_n = obs.in_units if internal == "in" else obs.out_units if internal == "out" else None
+                results.append(_analyze_sequence(
+                    fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal,
+                    deg=obs.degrees(internal), null_deg=None if null_d is None else null_d.degrees(internal),
+                    nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
+                    binom_n=binom_n, bootstrap=bootstrap, alternatives=alternatives, truncated=truncated,
+                    rng=rng, n_jobs=n_jobs))
+        if whole:
+            kept_obs.append(obs)
+            if null_d is not None:
+                kept_null.append(null_d)
+    if built == len(builders) and edges_seen == 0:  # what load() refuses too, found here when streaming
+        raise InputError(f"{net.source}: empty model: no nonzero weight in any of its {built} "
+                         "layer(s); check that the checkpoint holds the trained, pruned weights")
+    if whole:
+        edges = sum(d.n_edges for d in kept_obs)
+        possible = sum(d.in_units * d.out_units for d in kept_obs)
+        for k in kinds:
+            internal = KIND_MAP[k][1]
+            deg = network_sequence(kept_obs, net.spaces, internal)
+            null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
+            results.append(_analyze_sequence(
+                fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
+                null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges),
+                density=edges / possible if possible else float("nan"), binom_n=None,
+                bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
+                n_jobs=n_jobs))
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
                 "alternatives": list(alternatives), "truncated": truncated, "null": null,
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "schema_version": SCHEMA_VERSION}
     return ModelAnalysis(source=str(net.source), results=tuple(results), settings=settings,
                          notes=tuple(net.notes))
+
+
+def _layer_builders(net) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily)."""
+    if hasattr(net, "layers"):
+        return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
+    return [(spec.name, spec.build) for spec in net.specs]
+
+
+def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
+                      density, binom_n, bootstrap, alternatives, truncated, rng, n_jobs) -> KindAnalysis:
+    """Fit one observed degree sequence and its null, and compare their tails."""
+    seed = _stream_seed(rng, name, kind)
+    discrete = "strength" not in internal
+    alts = _alts(alternatives, discrete, binom_n)
+    observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
+                     binom_n=binom_n, truncated=truncated, seed=seed, n_jobs=n_jobs)
+    null_side = tail = None
+    if null_deg is not None:
+        null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
+                          binom_n=binom_n, truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
+        tail = compare_tails(deg.alive, null_deg.alive)
+    return KindAnalysis(
+        layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
+        density=float(density), observed=observed, null=null_side, tail=tail,
+        degrees=np.asarray(deg.values),
+        null_degrees=None if null_deg is None else np.asarray(null_deg.values))
 
 
 def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> list[str]:

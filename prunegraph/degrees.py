@@ -217,3 +217,48 @@ def network_sequence(layers: Iterable["LayerGraph"], spaces: Mapping[str, int],
     index = (np.concatenate([np.arange(int(s), dtype=np.int64) for s in spaces.values()])
              if n else np.array([], dtype=np.int64))
     return DegreeSequence(values, labels, index, kind)
+
+
+@dataclass(frozen=True)
+class LayerDegrees:
+    """One layer's degree and strength arrays without its matrices (what a streamed analysis
+    keeps after the layer itself is dropped). Duck-types the parts of ``LayerGraph`` that
+    :func:`network_sequence` and the fit pipeline read.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunegraph.graph import LayerGraph
+    >>> lg = LayerGraph.from_matrix("fc", torch.tensor([[1., 0.], [2., 3.]]), in_space="x", out_space="fc")
+    >>> LayerDegrees.from_layer(lg).degrees("in").values.tolist()
+    [1, 2]
+    """
+
+    name: str
+    kind: str
+    in_space: str
+    out_space: str
+    in_offset: int
+    out_offset: int
+    in_units: int
+    out_units: int
+    n_edges: int
+    in_degree: np.ndarray
+    out_degree: np.ndarray
+    in_strength: np.ndarray
+    out_strength: np.ndarray
+
+    @property
+    def density(self) -> float:
+        possible = self.in_units * self.out_units
+        return self.n_edges / possible if possible else 0.0
+
+    @classmethod
+    def from_layer(cls, lg) -> "LayerDegrees":
+        return cls(lg.name, lg.kind, lg.in_space, lg.out_space, int(lg.in_offset), int(lg.out_offset),
+                   int(lg.in_units), int(lg.out_units), int(lg.n_edges), lg.in_degree, lg.out_degree,
+                   lg.in_strength, lg.out_strength)
+
+    def degrees(self, kind: str) -> DegreeSequence:
+        """``"in"``, ``"out"``, ``"in_strength"`` or ``"out_strength"``, labelled like LayerGraph's."""
+        return layer_sequence(self, kind)

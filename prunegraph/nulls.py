@@ -29,7 +29,7 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["random_layer_like", "random_network_like", "rewire_layer", "as_rng"]
+__all__ = ["random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer", "as_rng"]
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -80,26 +80,77 @@ def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
     >>> int(null.n_edges), sorted(null.weight[null.weight > 0].tolist())
     (3, [1.0, 2.0, 3.0])
     """
+    slots, weights, mult = _null_edges(layer, rng)
+    return _with_edges(layer, slots, weights, mult)
+
+
+def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None):
+    """Degrees of :func:`random_layer_like`'s null without building its matrices.
+
+    Same seed, same null: the result equals ``LayerDegrees.from_layer(random_layer_like(layer,
+    rng=rng))``, at O(edges) memory instead of two dense ``out × in`` matrices.
+
+    Returns
+    -------
+    prunegraph.degrees.LayerDegrees
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunegraph.graph import LayerGraph
+    >>> w = (torch.rand(30, 40, generator=torch.Generator().manual_seed(0)) < 0.1).float()
+    >>> lg = LayerGraph.from_matrix("fc", w, in_space="a", out_space="fc")
+    >>> d = random_layer_degrees(lg, rng=1)
+    >>> bool((d.in_degree == random_layer_like(lg, rng=1).in_degree).all())
+    True
+    """
+    from .degrees import LayerDegrees
+
+    slots, weights, _ = _null_edges(layer, rng)
+    n_out, n_in = int(layer.out_units), int(layer.in_units)
+    rows, cols = slots // n_in, slots % n_in
+    w = weights.double().numpy()
+    return LayerDegrees(
+        layer.name, layer.kind, layer.in_space, layer.out_space, int(layer.in_offset),
+        int(layer.out_offset), n_in, n_out, int(slots.size),
+        np.bincount(rows, minlength=n_out).astype(np.int64),
+        np.bincount(cols, minlength=n_in).astype(np.int64),
+        np.bincount(rows, weights=w, minlength=n_out), np.bincount(cols, weights=w, minlength=n_in))
+
+
+def _null_edges(layer, rng) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+    """The null's edges: flat slots (row-major), and the observed weights and multiplicities
+    shuffled over them. Memory O(edges): row counts are drawn from the multivariate
+    hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
+    columns without replacement."""
     gen = as_rng(rng)
-    weight = layer.weight.detach().cpu()
+    weight = layer.weight.detach()
+    n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
     flat = weight.reshape(-1)
     nz = torch.nonzero(flat, as_tuple=True)[0]
     m = int(nz.numel())
-    total = int(flat.numel())
-    # choice without replacement of m slots out of total; a permutation is O(total) memory,
-    # so for very sparse huge layers sample by rejection on the sorted unique draws instead
-    if total <= 50_000_000:
-        slots = gen.permutation(total)[:m]
-    else:  # pragma: no cover - exercised by the scale benchmark
-        slots = np.empty(0, dtype=np.int64)
-        while slots.size < m:
-            extra = gen.integers(0, total, size=int((m - slots.size) * 1.1) + 16)
-            slots = np.unique(np.concatenate([slots, extra]))
-        slots = gen.permutation(slots)[:m]
-    order = torch.from_numpy(gen.permutation(m).astype(np.int64))
-    weights = flat[nz][order]
-    mult = layer.multiplicity.detach().cpu().reshape(-1)[nz][order]
-    return _with_edges(layer, slots, weights, mult)
+    slots = _random_slots(n_out, n_in, m, gen)
+    order = torch.from_numpy(gen.permutation(m).astype(np.int64)).to(nz.device)
+    weights = flat[nz][order].cpu()
+    mult = layer.multiplicity.detach().reshape(-1)[nz][order].cpu()
+    return slots, weights, mult
+
+
+def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator) -> np.ndarray:
+    """m distinct slots of an ``n_out × n_in`` matrix, uniformly (G(n, m)), sorted row-major."""
+    if m == 0:
+        return np.empty(0, dtype=np.int64)
+    counts = gen.multivariate_hypergeometric(np.full(n_out, n_in, dtype=np.int64), m,
+                                             method="marginals")
+    out = np.empty(m, dtype=np.int64)
+    pos = 0
+    for j in np.flatnonzero(counts):
+        k = int(counts[j])
+        cols = gen.choice(n_in, size=k, replace=False)
+        cols.sort()
+        out[pos:pos + k] = j * n_in + cols
+        pos += k
+    return out
 
 
 def random_network_like(net, *, rng: np.random.Generator | int | None = None):

@@ -811,20 +811,11 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
     InputError
         Not a readable safetensors file, no prunegraph metadata, or tensors that do not fit.
     """
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
+    from .loading import read_checkpoint
     from .zoo import get_model
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such checkpoint; check the path")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        state = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types
-        raise InputError(f"{path}: not a readable safetensors file ({type(exc).__name__}: {exc})") from None
+    state, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
     if "prunegraph_model" not in meta:
         raise InputError(f"{path}: no prunegraph_model metadata; load it with prunegraph.load(..., model=NAME) instead")
     try:

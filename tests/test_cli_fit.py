@@ -19,14 +19,18 @@ SCHEMA = Path(__file__).resolve().parents[1] / "prunegraph" / "fit_schema.json"
 
 @pytest.fixture(scope="module")
 def pruned_checkpoint(tmp_path_factory) -> Path:
-    """A LeNet-300-100-shaped MLP, globally magnitude-pruned to 10 %, saved as a state_dict."""
+    """A LeNet-300-100-shaped MLP, magnitude-pruned to 10 % per layer, saved as a state_dict.
+
+    (Layer-wise: global pruning of an untrained MLP would keep only the first layer, whose
+    initial weights are the largest.)"""
     import torch.nn.utils.prune as tprune
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 300), torch.nn.ReLU(),
                                 torch.nn.Linear(300, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     params = [(m, "weight") for m in model if isinstance(m, torch.nn.Linear)]
-    tprune.global_unstructured(params, pruning_method=tprune.L1Unstructured, amount=0.9)
+    for module, name in params:
+        tprune.l1_unstructured(module, name, amount=0.9)
     path = tmp_path_factory.mktemp("ckpt") / "mlp.pt"
     torch.save(model.state_dict(), path)
     return path
@@ -47,8 +51,9 @@ def test_fit_json_csv_figures_report(pruned_checkpoint, tmp_path, capsys):
     results = doc["models"][0]["results"]
     assert {(r["layer"], r["degree_kind"]) for r in results} == {
         (l, k) for l in ("1", "3", "5") for k in ("in", "out")}
+    assert all(r["edges"] > 0 for r in results)
     fitted = [r for r in results if r["observed"]["fit"]]
-    assert fitted and all(r["observed"]["fit"]["p_value"] is not None for r in fitted)
+    assert len(fitted) >= 4 and all(r["observed"]["fit"]["p_value"] is not None for r in fitted)
 
     rows = list(csv.DictReader(io.StringIO((tmp_path / "fit.csv").read_text())))
     assert len(rows) == len(results)
@@ -75,7 +80,8 @@ def test_fit_json_to_stdout_is_deterministic(pruned_checkpoint, capsys):
     assert main(args) == 0
     second = capsys.readouterr().out
     assert first == second
-    assert json.loads(first)["models"][0]["results"][0]["layer"] == "3"
+    only = json.loads(first)["models"][0]["results"]
+    assert [r["layer"] for r in only] == ["3", "3"] and only[0]["edges"] == 3000
 
 
 def test_fit_subprocess(pruned_checkpoint, tmp_path):

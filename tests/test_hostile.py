@@ -227,7 +227,7 @@ def test_one_unit_per_layer_verdict_degenerate(tmp_path, capsys):
                                              "fc2.weight": torch.tensor([[-2.0]])})
     doc = _fit_json(path, tmp_path, capsys)
     for r in doc["models"][0]["results"]:
-        assert r["observed"]["verdict"].startswith("degenerate: only 1 alive units")
+        assert r["observed"]["verdict"].startswith("too few units: 1 alive")
 
 
 def test_good_checkpoint_still_passes(tmp_path, capsys):

@@ -100,10 +100,11 @@ def _check(args) -> None:
 def analyze_checkpoint(path: str, options: dict[str, Any]):
     """Load one checkpoint and analyse it; returns (ModelAnalysis, seconds by stage)."""
     from ..analysis import analyze
-    from ..loading import load
+    from ..loading import stream_layers
 
     t0 = time.perf_counter()
-    net = load(path, task=options.pop("task", None))
+    # layers are built one at a time while analysing: memory near the largest layer
+    net = stream_layers(path, task=options.pop("task", None))
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()
