@@ -10,7 +10,9 @@ RSS (``ru_maxrss``), the RSS after imports, the largest tensor, and the ratio
     (peak RSS - RSS after imports) / largest tensor bytes
 
 which the design bounds by about 2 (the float32 unit-level weight + int32 multiplicity of the
-layer being built, plus one 32 MiB block).  With ``--compare-load`` the same is measured for
+layer being built, plus one 32 MiB block).  With ``--fit`` the whole ``prunegraph fit`` command
+(streamed layers, per-layer and whole-network fits with their nulls, no bootstrap) is measured
+the same way.  With ``--compare-load`` the same is measured for
 :func:`prunegraph.load` (holds every layer at once).  ``--analyze`` also runs
 :func:`prunegraph.analysis.analyze` on each streamed layer (one-layer networks; no bootstrap).
 
@@ -111,6 +113,13 @@ if mode == "stream":
             fit_s += time.perf_counter() - t1
             del one, res
         del lg
+elif mode == "fit":  # the real command: stream_layers -> analysis.analyze, layer + network scope
+    import contextlib, io
+    from prunegraph.cli import main
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["fit", path, "--bootstrap", "0", "--no-figures", "--quiet", "--kinds", "in,out,total",
+                     "--scope", "both", "--alternatives", "exponential,lognormal"])
+    assert code == 0, code
 else:
     net = load(path)
     for lg in net.layers:
@@ -141,14 +150,15 @@ def memory_part(args, tmp: Path) -> None:
     print(f"checkpoint: {size / 2**30:.2f} GiB, {len(shapes)} layers "
           f"({', '.join(f'{n} {r}x{c}' for n, (r, c) in shapes)}); largest tensor {largest / 2**20:.0f} MiB; "
           f"generated in {gen_s:.1f} s, generator peak RSS {gen_peak:.0f} MiB")
-    modes = ["stream"] + (["load"] if args.compare_load else [])
+    modes = ["stream"] + (["fit"] if args.fit else []) + (["load"] if args.compare_load else [])
     for mode in modes:
         r = run_child(mode, path, args.analyze and mode == "stream")
         extra = r["peak_rss_mb"] - r["rss_after_imports_mb"]
         print(f"{mode:6s}: peak RSS {r['peak_rss_mb']:.0f} MiB (after imports {r['rss_after_imports_mb']:.0f} MiB; "
               f"+{extra:.0f} MiB = {extra * 2**20 / largest:.2f} x largest tensor), "
-              f"{r['seconds']:.1f} s for {r['layers']} layers, {r['edges']:,} edges "
-              f"({size / 2**20 / r['seconds']:.0f} MiB/s)"
+              + (f"{r['seconds']:.1f} s for the whole command" if mode == "fit" else
+                 f"{r['seconds']:.1f} s for {r['layers']} layers, {r['edges']:,} edges ")
+              + f" ({size / 2**20 / r['seconds']:.0f} MiB/s)"
               + (f"; per-layer analyze {r['analyze_seconds']:.1f} s" if r["analyze_seconds"] else ""))
     path.unlink()
 
@@ -198,6 +208,8 @@ def main() -> None:
     ap.add_argument("--gib", type=float, default=2.1, help="checkpoint size in GiB (default 2.1)")
     ap.add_argument("--compare-load", action="store_true", help="also measure prunegraph.load (needs ~4x RAM)")
     ap.add_argument("--analyze", action="store_true", help="also run analysis.analyze on each streamed layer")
+    ap.add_argument("--fit", action="store_true",
+                    help="also measure the whole `prunegraph fit` command (layers + network, with nulls)")
     ap.add_argument("--checkpoints", type=int, default=4, help="checkpoints for the --jobs part (default 4)")
     ap.add_argument("--bootstrap", type=int, default=20, help="bootstrap resamples in the --jobs part")
     ap.add_argument("--width", type=int, default=300, help="first hidden width of the --jobs checkpoints")

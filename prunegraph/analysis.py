@@ -299,7 +299,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
 
     from ._progress import progress as _progress
     from .degrees import LayerDegrees, network_sequence
-    from .nulls import random_layer_degrees
+    from .nulls import edge_multiset, random_layer_degrees
 
     results: list[KindAnalysis] = []
     built = edges_seen = 0
@@ -313,9 +313,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         obs = LayerDegrees.from_layer(lg)
         built += 1
         edges_seen += obs.n_edges
+        edges_only = edge_multiset(lg) if null else None
+        del lg  # from here on only degree arrays and edge weights: memory stays near one layer
         # one null graph per layer (seeded by its name), shared by every kind and the network
-        null_d = random_layer_degrees(lg, rng=_stream_seed(rng, name, "null")) if null else None
-        del lg  # from here on only degree arrays are kept: memory stays near one layer
+        null_d = (random_layer_degrees(edges_only, rng=_stream_seed(rng, name, "null"))
+                  if null else None)
+        del edges_only
         if fit_layer:
             for k in kinds:
                 internal = KIND_MAP[k][0]

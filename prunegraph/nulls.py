@@ -29,7 +29,7 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer", "as_rng"]
+__all__ = ["EdgeMultiset", "edge_multiset", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer", "as_rng"]
 
 
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -49,6 +49,44 @@ def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.
     device = layer.weight.device  # built on the CPU (numpy indices), returned where the layer lives
     return dataclasses.replace(layer, weight=w.view(shape).to(device),
                                multiplicity=m.view(shape).to(device))
+
+
+@dataclasses.dataclass(frozen=True)
+class EdgeMultiset:
+    """What a random-pruning null of a layer needs, without the layer's dense matrices: its
+    shape and names, and its edge weights and multiplicities in row-major order."""
+
+    name: str
+    kind: str
+    in_space: str
+    out_space: str
+    in_offset: int
+    out_offset: int
+    in_units: int
+    out_units: int
+    weights: torch.Tensor       # 1-D, the nonzero unit-level weights, row-major
+    multiplicity: torch.Tensor  # 1-D, matching multiplicities
+
+
+def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
+    """Collect a layer's nonzero weights row block by row block (temporaries stay one block),
+    so the caller can drop the layer before drawing its null."""
+    if isinstance(layer, EdgeMultiset):
+        return layer
+    weight = layer.weight.detach()
+    mult = layer.multiplicity.detach()
+    n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
+    rows = max(1, block_bytes // max(1, 4 * n_in))
+    ws, ms = [], []
+    for start in range(0, n_out, rows):
+        blk = weight[start:start + rows]
+        keep = blk != 0
+        ws.append(blk[keep].cpu())
+        ms.append(mult[start:start + rows][keep].cpu())
+    w = torch.cat(ws) if ws else torch.empty(0, dtype=weight.dtype)
+    m = torch.cat(ms) if ms else torch.empty(0, dtype=mult.dtype)
+    return EdgeMultiset(layer.name, layer.kind, layer.in_space, layer.out_space, int(layer.in_offset),
+                        int(layer.out_offset), n_in, n_out, w, m)
 
 
 def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
@@ -80,7 +118,7 @@ def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
     >>> int(null.n_edges), sorted(null.weight[null.weight > 0].tolist())
     (3, [1.0, 2.0, 3.0])
     """
-    slots, weights, mult = _null_edges(layer, rng)
+    slots, weights, mult = _null_edges(edge_multiset(layer), rng)
     return _with_edges(layer, slots, weights, mult)
 
 
@@ -88,7 +126,8 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     """Degrees of :func:`random_layer_like`'s null without building its matrices.
 
     Same seed, same null: the result equals ``LayerDegrees.from_layer(random_layer_like(layer,
-    rng=rng))``, at O(edges) memory instead of two dense ``out × in`` matrices.
+    rng=rng))``, at O(edges) memory instead of two dense ``out × in`` matrices. ``layer`` may be
+    a LayerGraph or its :func:`edge_multiset` (so the layer itself can be freed first).
 
     Returns
     -------
@@ -106,34 +145,29 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     """
     from .degrees import LayerDegrees
 
-    slots, weights, _ = _null_edges(layer, rng)
-    n_out, n_in = int(layer.out_units), int(layer.in_units)
+    ms = edge_multiset(layer)
+    slots, weights, _ = _null_edges(ms, rng)
+    n_out, n_in = ms.out_units, ms.in_units
     rows, cols = slots // n_in, slots % n_in
     w = weights.double().numpy()
     return LayerDegrees(
-        layer.name, layer.kind, layer.in_space, layer.out_space, int(layer.in_offset),
-        int(layer.out_offset), n_in, n_out, int(slots.size),
+        ms.name, ms.kind, ms.in_space, ms.out_space, ms.in_offset, ms.out_offset, n_in, n_out,
+        int(slots.size),
         np.bincount(rows, minlength=n_out).astype(np.int64),
         np.bincount(cols, minlength=n_in).astype(np.int64),
         np.bincount(rows, weights=w, minlength=n_out), np.bincount(cols, weights=w, minlength=n_in))
 
 
-def _null_edges(layer, rng) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
     """The null's edges: flat slots (row-major), and the observed weights and multiplicities
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
     gen = as_rng(rng)
-    weight = layer.weight.detach()
-    n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
-    flat = weight.reshape(-1)
-    nz = torch.nonzero(flat, as_tuple=True)[0]
-    m = int(nz.numel())
-    slots = _random_slots(n_out, n_in, m, gen)
-    order = torch.from_numpy(gen.permutation(m).astype(np.int64)).to(nz.device)
-    weights = flat[nz][order].cpu()
-    mult = layer.multiplicity.detach().reshape(-1)[nz][order].cpu()
-    return slots, weights, mult
+    m = int(ms.weights.numel())
+    slots = _random_slots(ms.out_units, ms.in_units, m, gen)
+    order = torch.from_numpy(gen.permutation(m).astype(np.int64))
+    return slots, ms.weights[order], ms.multiplicity[order]
 
 
 def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator) -> np.ndarray:

@@ -147,7 +147,8 @@ def _log_survival(family: str, params: Mapping[str, Any], x: np.ndarray, *, disc
         return -lam * x
     if family == "stretched_exponential":
         lam, beta = _param(params, "lambda", family), _param(params, "beta", family)
-        return -np.power(lam * x, beta)  # Weibull: weibull_min(c=beta, scale=1/lam).logsf
+        # the fit's (Clauset et al.'s) form p(x) ∝ x^(β-1) e^(-λ x^β): survival e^(-λ x^β)
+        return -lam * np.power(x, beta)
     if family == "poisson":
         mu = _param(params, "mu", family)
         return stats.poisson(mu).logsf(np.ceil(x) - 1)
@@ -247,7 +248,8 @@ def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any
 
     Families and parameters (as named by the powerlaw package; ``Lambda`` or ``lambda``):
     ``lognormal`` (mu, sigma of ln x), ``exponential`` (lambda: ``e^(-lambda x)``),
-    ``stretched_exponential`` (lambda, beta: ``e^(-(lambda x)^beta)``),
+    ``stretched_exponential`` (lambda, beta: survival ``e^(-lambda x^beta)``, as prunegraph.fit
+    fits it; the powerlaw package's ``Lambda`` is ``lambda^(1/beta)``),
     ``truncated_power_law`` (alpha, lambda: ``x^-alpha e^(-lambda x)``), ``poisson`` (mu),
     ``binomial`` (n, p).  Survival functions come from :mod:`scipy.stats` where it has them.
 

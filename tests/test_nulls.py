@@ -119,3 +119,19 @@ def test_random_network_like_per_layer(sparse_layer):
     assert any("null" in n for n in null.notes)
     again = random_network_like(net, rng=0)
     assert all(torch.equal(a.weight, b.weight) for a, b in zip(null.layers, again.layers))
+
+
+def test_degree_only_null_equals_full_null(sparse_layer):
+    """Same seed: the O(edges) degree-only null is the full null's degrees, strengths included,
+    whether given the layer or its edge multiset (so analysis can free the layer first)."""
+    from prunegraph.degrees import LayerDegrees
+    from prunegraph.nulls import edge_multiset, random_layer_degrees
+
+    full = LayerDegrees.from_layer(random_layer_like(sparse_layer, rng=11))
+    for src in (sparse_layer, edge_multiset(sparse_layer, block_bytes=4 * 300 * 7)):  # 7-row blocks
+        d = random_layer_degrees(src, rng=11)
+        np.testing.assert_array_equal(d.in_degree, full.in_degree)
+        np.testing.assert_array_equal(d.out_degree, full.out_degree)
+        np.testing.assert_allclose(d.in_strength, full.in_strength, rtol=1e-6)
+        np.testing.assert_allclose(d.out_strength, full.out_strength, rtol=1e-6)
+        assert d.n_edges == sparse_layer.n_edges

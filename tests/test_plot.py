@@ -119,8 +119,25 @@ def test_alternatives_continuous_match_powerlaw_package(name, cls, params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = getattr(powerlaw, cls)(xmin=2.0, parameters=list(params.values()), discrete=False).ccdf(x)
+    if name == "stretched_exponential":  # powerlaw: e^(-(Λx)^β); prunegraph.fit: e^(-λ x^β), λ = Λ^β
+        params = {"lambda": params["Lambda"] ** params["beta"], "beta": params["beta"]}
     got = plot.alternative_tail_ccdf(x, name, params, xmin=2.0, discrete=False)
     np.testing.assert_allclose(got, ref, rtol=1e-7)
+
+
+def test_stretched_exponential_matches_the_fitted_density():
+    """The curve drawn is the CCDF of the density prunegraph.fit fits, x^(β-1) e^(-λ x^β)."""
+    from scipy import integrate
+
+    lam, beta, xmin = 113.0, 0.0115, 2.0  # parameters fit returns on a power-law-like tail
+    f = lambda t: t ** (beta - 1) * np.exp(-lam * (t ** beta - xmin ** beta))  # noqa: E731
+    z = integrate.quad(f, xmin, np.inf, limit=500)[0]
+    x = np.array([4.0, 20.0, 100.0])
+    ref = [integrate.quad(f, xi, np.inf, limit=500)[0] / z for xi in x]
+    got = plot.alternative_tail_ccdf(x, "stretched_exponential", {"lambda": lam, "beta": beta},
+                                     xmin=xmin, discrete=False)
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    assert got[-1] < 0.1  # a real, falling curve (the old parametrisation drew it flat)
 
 
 @pytest.mark.parametrize("name,params,pmf", [
