@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # input side
     "load": "prunegraph.loading",  # module is not `load.py`: a submodule import would shadow the function
+    "stream_layers": "prunegraph.loading",
     "LayerGraph": "prunegraph.graph",
     "NetworkGraph": "prunegraph.graph",
     "DegreeSequence": "prunegraph.degrees",
