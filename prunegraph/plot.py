@@ -646,3 +646,45 @@ def figure_png_bytes(fig, *, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def plot_strategy_comparison(strategies: Sequence[str], summary: Mapping[str, Mapping[str, Any]],
+                             runs: Mapping[str, Sequence[Mapping[str, Any]]], *,
+                             quantities: Sequence[str] = ("ACC", "BWT", "edges_total", "steps_to_95"),
+                             title: str = ""):
+    """Growth strategies side by side: per quantity a bar of the mean ± sd over seeds, with
+    every seed's value as a dot (the continual-learning comparison figure).
+
+    ``summary[strategy][quantity]`` holds ``{"mean", "sd"}``; ``runs[strategy]`` the per-seed
+    result dicts. Missing values (None) are left out.
+
+    Examples
+    --------
+    >>> fig = plot_strategy_comparison(["pa", "uniform"],
+    ...     {"pa": {"ACC": {"mean": 0.9, "sd": 0.01}}, "uniform": {"ACC": {"mean": 0.8, "sd": None}}},
+    ...     {"pa": [{"ACC": 0.9}], "uniform": [{"ACC": 0.8}]}, quantities=["ACC"])
+    >>> len(fig.axes)
+    1
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.2 * len(quantities), 3.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(quantities), squeeze=False)[0]
+    colour = _palette(1)[0]
+    x = np.arange(len(strategies))
+    for ax, q in zip(axes, quantities):
+        means = [summary[s][q]["mean"] for s in strategies]
+        sds = [summary[s][q]["sd"] or 0.0 for s in strategies]
+        ax.bar(x, [np.nan if m is None else m for m in means], yerr=sds, capsize=3,
+               color=colour, alpha=0.5, edgecolor=colour)
+        for i, s in enumerate(strategies):
+            vals = [r[q] for r in runs[s] if r.get(q) is not None]
+            ax.plot([i] * len(vals), vals, "k.", ms=4)
+        ax.set_xticks(x, list(strategies))
+        ax.set_title(q)
+        ax.grid(True, axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig

@@ -1,7 +1,7 @@
 """Compare growth strategies over seeds: mean ± sd of ACC, BWT, total edges, steps to 95 %.
 
-``prunegraph/plot.py`` has no comparison figure, so :func:`plot_comparison` lives here and
-imports matplotlib lazily (saved with :func:`prunegraph.plot.save_figure`).
+:func:`plot_comparison` draws with :func:`prunegraph.plot.plot_strategy_comparison` (saved with
+:func:`prunegraph.plot.save_figure`).
 """
 
 from __future__ import annotations
@@ -126,26 +126,9 @@ def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = ("A
     >>> len(fig.axes)
     4
     """
-    import matplotlib
+    from ..plot import plot_strategy_comparison
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(quantities), figsize=(3.2 * len(quantities), 3.2))
-    axes = np.atleast_1d(axes)
-    x = np.arange(len(result.strategies))
-    for ax, q in zip(axes, quantities):
-        means = [result.summary[s][q]["mean"] for s in result.strategies]
-        sds = [result.summary[s][q]["sd"] or 0.0 for s in result.strategies]
-        ax.bar(x, [m if m is not None else np.nan for m in means], yerr=sds, capsize=3,
-               color="#9ecae1", edgecolor="#3182bd")
-        for i, s in enumerate(result.strategies):
-            vals = [r[q] for r in result.runs[s] if r[q] is not None]
-            ax.plot([i] * len(vals), vals, "k.", ms=4)
-        ax.set_xticks(x, result.strategies)
-        ax.set_title(q)
-        ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(f"{result.config.benchmark}, {result.config.model}, {result.config.n_tasks} tasks, "
-                 f"seeds {list(result.seeds)} (mean ± sd)", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return plot_strategy_comparison(
+        result.strategies, result.summary, result.runs, quantities=quantities,
+        title=(f"{result.config.benchmark}, {result.config.model}, {result.config.n_tasks} tasks, "
+               f"seeds {list(result.seeds)} (mean ± sd)"))
