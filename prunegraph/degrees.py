@@ -220,7 +220,29 @@ def network_sequence(layers: Iterable["LayerGraph"], spaces: Mapping[str, int],
 
 
 @dataclass(frozen=True)
-class LayerDegrees:
+class LayerInfo:
+    """A layer's identity and shape without its matrices (shared by the matrix-free records)."""
+
+    name: str
+    kind: str
+    in_space: str
+    out_space: str
+    in_offset: int
+    out_offset: int
+    in_units: int
+    out_units: int
+
+    @staticmethod
+    def fields_of(layer) -> dict:
+        """The LayerInfo fields of a LayerGraph (or of another LayerInfo), as keyword arguments."""
+        return {"name": layer.name, "kind": layer.kind, "in_space": layer.in_space,
+                "out_space": layer.out_space, "in_offset": int(layer.in_offset),
+                "out_offset": int(layer.out_offset), "in_units": int(layer.in_units),
+                "out_units": int(layer.out_units)}
+
+
+@dataclass(frozen=True)
+class LayerDegrees(LayerInfo):
     """One layer's degree and strength arrays without its matrices (what a streamed analysis
     keeps after the layer itself is dropped). Duck-types the parts of ``LayerGraph`` that
     :func:`network_sequence` and the fit pipeline read.
@@ -234,19 +256,11 @@ class LayerDegrees:
     [1, 2]
     """
 
-    name: str
-    kind: str
-    in_space: str
-    out_space: str
-    in_offset: int
-    out_offset: int
-    in_units: int
-    out_units: int
-    n_edges: int
-    in_degree: np.ndarray
-    out_degree: np.ndarray
-    in_strength: np.ndarray
-    out_strength: np.ndarray
+    n_edges: int = 0
+    in_degree: np.ndarray = None
+    out_degree: np.ndarray = None
+    in_strength: np.ndarray = None
+    out_strength: np.ndarray = None
 
     @property
     def density(self) -> float:
@@ -255,9 +269,8 @@ class LayerDegrees:
 
     @classmethod
     def from_layer(cls, lg) -> "LayerDegrees":
-        return cls(lg.name, lg.kind, lg.in_space, lg.out_space, int(lg.in_offset), int(lg.out_offset),
-                   int(lg.in_units), int(lg.out_units), int(lg.n_edges), lg.in_degree, lg.out_degree,
-                   lg.in_strength, lg.out_strength)
+        return cls(**LayerInfo.fields_of(lg), n_edges=int(lg.n_edges), in_degree=lg.in_degree,
+                   out_degree=lg.out_degree, in_strength=lg.in_strength, out_strength=lg.out_strength)
 
     def degrees(self, kind: str) -> DegreeSequence:
         """``"in"``, ``"out"``, ``"in_strength"`` or ``"out_strength"``, labelled like LayerGraph's."""

@@ -25,6 +25,7 @@ import logging
 import numpy as np
 import torch
 
+from .degrees import LayerInfo
 from .errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -52,20 +53,12 @@ def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.
 
 
 @dataclasses.dataclass(frozen=True)
-class EdgeMultiset:
+class EdgeMultiset(LayerInfo):
     """What a random-pruning null of a layer needs, without the layer's dense matrices: its
     shape and names, and its edge weights and multiplicities in row-major order."""
 
-    name: str
-    kind: str
-    in_space: str
-    out_space: str
-    in_offset: int
-    out_offset: int
-    in_units: int
-    out_units: int
-    weights: torch.Tensor       # 1-D, the nonzero unit-level weights, row-major
-    multiplicity: torch.Tensor  # 1-D, matching multiplicities
+    weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
+    multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
 
 
 def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
@@ -85,8 +78,7 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
         ms.append(mult[start:start + rows][keep].cpu())
     w = torch.cat(ws) if ws else torch.empty(0, dtype=weight.dtype)
     m = torch.cat(ms) if ms else torch.empty(0, dtype=mult.dtype)
-    return EdgeMultiset(layer.name, layer.kind, layer.in_space, layer.out_space, int(layer.in_offset),
-                        int(layer.out_offset), n_in, n_out, w, m)
+    return EdgeMultiset(**LayerInfo.fields_of(layer), weights=w, multiplicity=m)
 
 
 def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
@@ -151,11 +143,11 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     rows, cols = slots // n_in, slots % n_in
     w = weights.double().numpy()
     return LayerDegrees(
-        ms.name, ms.kind, ms.in_space, ms.out_space, ms.in_offset, ms.out_offset, n_in, n_out,
-        int(slots.size),
-        np.bincount(rows, minlength=n_out).astype(np.int64),
-        np.bincount(cols, minlength=n_in).astype(np.int64),
-        np.bincount(rows, weights=w, minlength=n_out), np.bincount(cols, weights=w, minlength=n_in))
+        **LayerInfo.fields_of(ms), n_edges=int(slots.size),
+        in_degree=np.bincount(rows, minlength=n_out).astype(np.int64),
+        out_degree=np.bincount(cols, minlength=n_in).astype(np.int64),
+        in_strength=np.bincount(rows, weights=w, minlength=n_out),
+        out_strength=np.bincount(cols, weights=w, minlength=n_in))
 
 
 def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
