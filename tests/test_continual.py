@@ -345,3 +345,22 @@ def test_iterative_pruning_rounds():
     assert r1 == round(grown * (budget / grown) ** 0.5)
     assert r2 == budget == d["edges_per_task"]["fc1.weight"][1]
     assert d["metrics"]["BWT"] == 0.0
+
+
+def test_attachment_measured_per_layer():
+    """Every task after the first records β of its kept edges layer by layer (the pooled
+    β is biased when layer widths differ), for each hidden layer and both sides."""
+    from prunegraph.continual import ContinualConfig, run_continual
+
+    cfg = ContinualConfig(benchmark="split-digits", model="lenet300", n_tasks=2, epochs=1,
+                          growth="uniform", seed=0, attachment_bootstrap=20)
+    res = run_continual(cfg, device="cpu").to_dict()
+    first, second = res["tasks"]
+    assert first["beta_in_per_layer"] == {}
+    hidden = second["attachment"]["layers"]
+    assert hidden and set(second["beta_in_per_layer"]) == set(hidden)
+    for k in hidden:
+        per = second["attachment"]["kept_per_layer"][k]
+        assert set(per) == {"in", "out"}
+        assert per["in"]["beta"] == second["beta_in_per_layer"][k]
+    assert "beta" in res["definitions"]

@@ -614,7 +614,7 @@ class _Runner:
         return row
 
     def attachment(self, t: int, grown: dict[str, np.ndarray]) -> dict:
-        from ..attachment import measure_attachment
+        from ..attachment import attachment_kernel, measure_attachment
 
         hidden = [l.param for l in self.layers if not l.is_head]
         if t == 0 or not hidden:
@@ -627,6 +627,15 @@ class _Runner:
                                          bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 20)).to_dict()
         out["grown"] = measure_attachment(b, {k: b[k] | grown[k] for k in hidden},
                                           bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 21)).to_dict()
+        # Pooling layers of different widths biases β (uniformly random edges come out near
+        # 0.35-0.55): the kept edges are also measured layer by layer, where β = 0 means none.
+        out["kept_per_layer"] = {}
+        for i, k in enumerate(hidden):
+            gen = np.random.default_rng(_seed(self.cfg, t, 30 + i))
+            out["kept_per_layer"][k] = {
+                side: attachment_kernel(b[k], after[k], side=side, bootstrap=_boot(self.cfg),
+                                        rng=gen).to_dict()
+                for side in ("in", "out")}
         return out
 
     # ---------------------------------------------------------------- one task
@@ -648,8 +657,10 @@ class _Runner:
         att = self.attachment(t, grown)
         seconds = time.perf_counter() - t0
         beta = None
+        beta_layers = {}
         if att.get("kept"):
-            beta = att["kept"]["in"]["beta"]
+            beta = att["kept"]["in"]["beta"]  # pooled over hidden layers: biased when widths differ
+            beta_layers = {k: v["in"]["beta"] for k, v in att["kept_per_layer"].items()}
         self.records.append({
             "task": t, "classes": list(self.stream.tasks[t].classes),
             "head_units": list(self.stream.head_units[t]),
@@ -663,6 +674,7 @@ class _Runner:
             "curve_accuracy": train["curve_accuracy"],
             "steps_to_95": steps_to_fraction(train["curve_steps"], train["curve_accuracy"]),
             "prune_rounds": rounds, "attachment": att, "beta_in": beta,
+            "beta_in_per_layer": beta_layers,
             "seconds": seconds,
         })
         self.completed = t + 1

@@ -33,6 +33,10 @@ DEFINITIONS = {
     "forgetting": "mean_{j<T-1} max_{j+1<=l<=T-1} R[l,j] - R[T,j]  (Chaudhry et al. 2018)",
     "steps_to_95": "first optimiser step at which the task's test accuracy reached 95% of its "
                    "final value during its main training phase",
+    "beta": "attachment exponent of the edges task t kept, from kappa(k) ~ k^(beta+1) over the "
+            "degrees of task t-1's network (Jeong et al. 2003); beta_per_task pools the hidden "
+            "layers, which biases it when their widths differ (random edges give beta > 0); "
+            "tasks[].beta_in_per_layer measures each layer alone (beta = 0: no preference)",
 }
 
 
