@@ -829,19 +829,10 @@ def _boot(cfg: ContinualConfig) -> int:
 def _read_checkpoint(path: Path) -> tuple[dict, dict]:
     import json
 
-    from safetensors import safe_open
-    from safetensors.torch import load_file
+    from ..loading import read_checkpoint
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such checkpoint; check the path")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        tensors = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types on corrupt files
-        raise InputError(f"{path}: not a readable safetensors checkpoint ({type(exc).__name__}); "
-                         "pass the file written by prunegraph continual --checkpoint") from None
+    tensors, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
     if "prunegraph_manifest" not in meta:
         raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
                          "prunegraph continual")
