@@ -287,7 +287,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     if scope not in ("layer", "network", "both"):
         raise UsageError(f"unknown scope {scope!r}; choose layer, network or both")
     if bootstrap < 0:
-        raise UsageError(f"--bootstrap must be >= 0, got {bootstrap}")
+        raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
     patterns = [layers] if isinstance(layers, str) else list(layers)
     builders = _layer_builders(net)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
@@ -338,8 +338,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     if built == len(builders) and edges_seen == 0:  # what load() refuses too, found here when streaming
         raise InputError(f"{net.source}: empty model: no nonzero weight in any of its {built} "
                          "layer(s); check that the checkpoint holds the trained, pruned weights")
-    if whole:
-        edges = sum(d.n_edges for d in kept_obs)
+    if whole:  # every layer was built, so edges_seen counts the whole network
         possible = sum(d.in_units * d.out_units for d in kept_obs)
         for k in kinds:
             internal = KIND_MAP[k][1]
@@ -347,8 +346,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
             results.append(_analyze_sequence(
                 fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
-                null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges),
-                density=edges / possible if possible else float("nan"), binom_n=None,
+                null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
+                density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
                 n_jobs=n_jobs))
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,

@@ -140,7 +140,7 @@ def run(args) -> int:
     if args.report:
         written.append(write_html_report(results, figures, args.out / "report.html"))
     if args.json:
-        payload = to_json(results, timings)
+        payload = to_json(results)
         if args.json == "-":
             from .._io import dumps_json
 
@@ -231,8 +231,10 @@ def format_table(res) -> str:
     return "\n".join(lines)
 
 
-def to_json(results, timings) -> dict[str, Any]:
-    """The documented, versioned JSON document (JSON Schema: prunegraph/fit_schema.json)."""
+def to_json(results) -> dict[str, Any]:
+    """The documented, versioned JSON document (JSON Schema: prunegraph/fit_schema.json).
+
+    Timings are left out on purpose: the same seed must give byte-identical JSON."""
     from .. import __version__
     from ..analysis import SCHEMA_VERSION
 
