@@ -30,14 +30,7 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeMultiset", "edge_multiset", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer", "as_rng"]
-
-
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Normalise ``rng`` (Generator, seed or None) to a :class:`numpy.random.Generator`."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
+__all__ = ["EdgeMultiset", "edge_multiset", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
 
 
 def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.Tensor):
@@ -155,7 +148,7 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
-    gen = as_rng(rng)
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen)
     order = torch.from_numpy(gen.permutation(m).astype(np.int64))
@@ -185,7 +178,7 @@ def random_network_like(net, *, rng: np.random.Generator | int | None = None):
     Each layer gets its own child seed (``SeedSequence.spawn``), so the null of one layer
     does not depend on how many layers come before it in another model.
     """
-    gen = as_rng(rng)
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(len(net.layers))
     layers = tuple(random_layer_like(layer, rng=np.random.default_rng(s))
                    for layer, s in zip(net.layers, seeds))
@@ -228,7 +221,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     """
     if swaps_per_edge < 0:
         raise UsageError(f"swaps_per_edge must be >= 0, got {swaps_per_edge}; use e.g. 10")
-    gen = as_rng(rng)
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     weight = layer.weight.detach().cpu()
     n_out, n_in = weight.shape
     rows, cols = (t.numpy().astype(np.int64) for t in torch.nonzero(weight, as_tuple=True))
