@@ -112,10 +112,12 @@ class LayerGraph:
         0.3333333333333333
         """
         w = torch.as_tensor(weight).detach()
-        if multiplicity is None:
+        if multiplicity is None:  # 0/1 by construction: no scan for the maximum needed
             multiplicity = (w != 0).to(torch.int32)
-        multiplicity = torch.as_tensor(multiplicity).to(torch.int32)
-        kw.setdefault("binary", multiplicity.numel() == 0 or int(multiplicity.max()) <= 1)
+            kw.setdefault("binary", True)
+        else:
+            multiplicity = torch.as_tensor(multiplicity).to(torch.int32)
+            kw.setdefault("binary", multiplicity.numel() == 0 or int(multiplicity.max()) <= 1)
         return cls(name, kind, w.abs().float(), multiplicity, in_space,
                    out_space if out_space is not None else name, **kw)
 
@@ -357,7 +359,7 @@ class NetworkGraph:
 def _finite(w: torch.Tensor, name: str, source: str) -> None:
     if not w.is_floating_point():
         return
-    total = w.sum() if w.dtype in (torch.float32, torch.float64) else w.float().sum()
+    total = w.sum() if w.dtype == torch.float64 else w.sum(dtype=torch.float32)  # no fp16 copy
     if bool(torch.isfinite(total)):  # one fast reduction; NaN/Inf always propagate into the sum
         return
     if not bool(torch.isfinite(w).all()):  # the sum may also overflow: check entry by entry

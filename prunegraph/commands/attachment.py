@@ -54,14 +54,9 @@ def _masks_from_task(path: str, task: int, include_head: bool):
 def _masks_from_files(before: str, after: str, model, input_shape):
     import prunegraph
 
-    from ..errors import UsageError
+    from .graph import _parse_shape
 
-    shape = None
-    if input_shape:
-        try:
-            shape = tuple(int(s) for s in input_shape.split(","))
-        except ValueError:
-            raise UsageError(f"--input-shape {input_shape!r}: give integers such as 1,28,28") from None
+    shape = _parse_shape(input_shape or None)  # the one --input-shape parser
     gb = prunegraph.load(before, model=model, input_shape=shape)
     ga = prunegraph.load(after, model=model, input_shape=shape)
     names_b = [l.name for l in gb.layers]

@@ -391,9 +391,6 @@ class _Runner:
         return self._data[t]
 
     # ---------------------------------------------------------------- budgets
-    def budgets(self, t: int) -> dict[str, int]:
-        return {k: v["budget"] for k, v in self.budget_details(t).items()}
-
     def budget_details(self, t: int) -> dict[str, dict]:
         """Per layer: mode, base budget, fit scale (``fit``), floor and the budget used."""
         cfg, out = self.cfg, {}
@@ -900,9 +897,10 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
         runner.run_task(t)
         if ck is not None:
             runner.save(ck)
-        runner.dist.check_same(list(runner.own.owner.values())
-                               + [p.detach().cpu() for p in runner.own.params.values()],
-                               f"ownership and weights after task {t}")
+        if runner.dist.active:  # single-process runs skip the CPU copy of every weight
+            runner.dist.check_same(list(runner.own.owner.values())
+                                   + [p.detach().cpu() for p in runner.own.params.values()],
+                                   f"ownership and weights after task {t}")
         runner.dist.barrier()
         if on_task is not None:
             on_task(t)
