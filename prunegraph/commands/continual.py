@@ -120,9 +120,7 @@ def run(args: argparse.Namespace) -> int:
         res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
         print(format_comparison(res))
         fb = res.summary.get("pa", {}).get("pa_fallback_share", {}).get("mean")
-        if fb is not None and fb > 0.5:
-            print(f"warning: pa fell back to its default kernel on {fb:.0%} of layer-tasks "
-                  "(no plausible power law)", file=sys.stderr)
+        _warn_share(fb, f"{fb:.0%} of layer-tasks (mean over seeds)" if fb is not None else "")
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
@@ -156,10 +154,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _warn_fallback(d: dict) -> None:
-    """One line on stderr when pa used its fallback kernel on most layer-tasks."""
+    """One line on stderr when pa used its fallback kernel on most layer-tasks of a run."""
     from ..continual import pa_fallback_share
 
     fell, total = pa_fallback_share(d)
-    if total and fell > total / 2:
-        print(f"warning: pa fell back to its default kernel on {fell}/{total} layer-tasks "
-              "(no plausible power law); see tasks[].layers in the results JSON", file=sys.stderr)
+    _warn_share(fell / total if total else None, f"{fell}/{total} layer-tasks")
+
+
+def _warn_share(share: float | None, detail: str) -> None:
+    """The fallback warning itself (share > 0.5), for one run or the mean over seeds."""
+    if share is not None and share > 0.5:
+        print(f"warning: pa fell back to its default kernel on {detail} (no plausible power law); "
+              "see tasks[].layers in the results JSON", file=sys.stderr)
