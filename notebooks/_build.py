@@ -70,7 +70,7 @@ cut-off, Poisson and binomial) and read against the **random-pruning null**: the
 pruned uniformly at random to the identical density, whose degrees are binomial.
 
 Everything below is a call to `prunegraph.analysis.analyze` (the pipeline behind `prunegraph fit`)
-and to `prunegraph.plot`; see that module's docstring for the verdict rules.
+and to `prunegraph.output.plot`; see that module's docstring for the verdict rules.
 
 **Pruning schedule.** Each model is trained dense once, then pruned by magnitude along a
 decreasing density schedule (per-layer density *d* for every layer, the output layer kept at
@@ -94,11 +94,11 @@ print(f"setting: {SIZE}")
 P'''),
     ("code", COMMON_IMPORTS + '''
 from prunegraph.analysis import analyze
-from prunegraph.data import load_dataset
-from prunegraph.plot import plot_alpha_summary, plot_ccdf
-from prunegraph.prune import layer_densities, magnitude_prune, prunable_parameters, random_prune_like
-from prunegraph.train import evaluate, train
-from prunegraph.zoo import get_model'''),
+from prunegraph.models.data import load_dataset
+from prunegraph.output.plot import plot_alpha_summary, plot_ccdf
+from prunegraph.training.prune import layer_densities, magnitude_prune, prunable_parameters, random_prune_like
+from prunegraph.training.train import evaluate, train
+from prunegraph.models.zoo import get_model'''),
     ("code", '''torch.set_num_threads(1)  # shared CPUs: one thread is faster than oversubscribed two
 X, y = load_dataset(P["dataset"], split="train")
 if P["n_train"] is not None:
@@ -111,7 +111,7 @@ print(f"{P['dataset']}: train {tuple(X.shape)}, test {tuple(Xte.shape)}")'''),
 
 `magnitude_prune` keeps the largest |w| per layer and never revives a pruned weight, so stepping
 down the schedule is iterative magnitude pruning. The random twin of each level comes from
-`prunegraph.prune.random_prune_like` on the dense weights."""),
+`prunegraph.training.prune.random_prune_like` on the dense weights."""),
     ("code", '''def density_map(model, d):
     names = [f"{m}.{p}" for m, _, p in prunable_parameters(model)]
     return {n: (min(1.0, 3 * d) if n == names[-1] else d) for n in names}
@@ -255,7 +255,7 @@ from pathlib import Path
 
 from prunegraph.fit import (compare_distributions, find_truncated_range, fit_power_law,
                             fit_truncated_power_law, powerlaw_crosscheck)
-from prunegraph.plot import empirical_ccdf, plot_ccdf'''),
+from prunegraph.output.plot import empirical_ccdf, plot_ccdf'''),
     ("md", """## The data
 
 The first checkpoint of the list that exists in `data/` (the Fashion-MNIST reference when it has
@@ -576,7 +576,7 @@ summary.join(sd.add_suffix(" sd"))[["ACC", "ACC sd", "BWT", "edges_total", "edge
                                  "steps_to_95", "steps_to_95 sd", "beta_in", "wall_time_s"]]'''),
     ("code", '''from IPython.display import Image, display
 
-from prunegraph.plot import figure_png_bytes
+from prunegraph.output.plot import figure_png_bytes
 
 fig = plot_comparison(cmp, quantities=("ACC", "BWT", "edges_total", "steps_to_95"))
 display(Image(figure_png_bytes(fig)))

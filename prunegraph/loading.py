@@ -269,7 +269,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
         Per-sample input shape for tracing (default: the model's ``input_shape`` attribute or
         the file's ``prunegraph_input_shape`` metadata).
     model : str or nn.Module, optional
-        A zoo name (:func:`prunegraph.zoo.get_model`) or a module whose structure is traced
+        A zoo name (:func:`prunegraph.models.zoo.get_model`) or a module whose structure is traced
         while the weights come from ``source``.  Without it (and without metadata naming a
         zoo model) a bare state_dict is joined by chaining shapes (see NetworkGraph.notes).
     num_classes : int, optional
@@ -363,7 +363,7 @@ def _parse_shape(raw: Any, source: str) -> tuple[int, ...]:
 def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Module:
     if isinstance(model, nn.Module):
         return model
-    from . import zoo
+    from .models import zoo
 
     if num_classes is None:  # the last 2-d weight's rows
         last = [w for k, w in weights.items() if k.endswith(".weight") and w.ndim == 2]
@@ -531,7 +531,7 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     """
     if isinstance(source, nn.Module) or model is not None:
         net = load(source, task=task, input_shape=input_shape, model=model, num_classes=num_classes)
-        return _plan_of(net)
+        return StreamPlan.from_network(net)
     if isinstance(source, (str, os.PathLike)):
         p = Path(source)
         if p.suffix == ".safetensors" and p.is_file():
@@ -547,18 +547,10 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
                          f"got {type(source).__name__}")
     if src.meta.get("prunegraph_model"):
         net = load(source, task=task, input_shape=input_shape, num_classes=num_classes)
-        return _plan_of(net)
+        return StreamPlan.from_network(net)
     if not src.shapes:
         raise InputError(f"{src.name}: no tensors found; save a state_dict with safetensors.torch.save_file")
     return stream_plan(_lazy_effective(src, task=task), source=src.name)
-
-
-def _plan_of(net: NetworkGraph) -> StreamPlan:
-    from .graph import _LayerSpec
-
-    specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
-                             lg.in_offset, lg.out_offset, lg.param, lg.binary) for lg in net.layers)
-    return StreamPlan(specs, dict(net.spaces), net.source, net.notes)
 
 
 def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:

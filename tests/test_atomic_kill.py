@@ -51,8 +51,8 @@ CHILD = textwrap.dedent(r'''
             write_json(target, {"version": i, "payload": list(range(N)), "end": i})
             pathlib.Path(flag).touch()
     if kind == "safetensors":
-        from prunegraph.zoo import get_model
-        from prunegraph.prune import save_checkpoint
+        from prunegraph.models.zoo import get_model
+        from prunegraph.training.prune import save_checkpoint
         model = get_model("lenet300", rng=0)
         i = 0
         while True:

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils import prune
 
-from prunegraph import zoo
+from prunegraph.models import zoo
 from prunegraph.errors import InputError, UsageError
 from prunegraph.loading import effective_weights, load, read_checkpoint
 

@@ -170,7 +170,7 @@ def _stream_cases():
 @pytest.mark.parametrize("as_file", [True, False])
 def test_streamed_layers_equal_loaded_layers(case, as_file, tmp_path, monkeypatch):
     """Block-by-block building (tiny blocks: many per layer) gives exactly load()'s graph."""
-    import prunegraph.graph as G
+    import prunegraph.graph.matrices as G
     from safetensors.torch import save_file
 
     monkeypatch.setattr(G, "CHUNK_BYTES", 40)

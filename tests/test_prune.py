@@ -13,12 +13,12 @@ from scipy import stats
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from prunegraph import prune as P
+from prunegraph.training import prune as P
 from prunegraph.cli import main
-from prunegraph.data import load_digits
+from prunegraph.models.data import load_digits
 from prunegraph.errors import InputError, UsageError
-from prunegraph.train import evaluate, train
-from prunegraph.zoo import get_model
+from prunegraph.training.train import evaluate, train
+from prunegraph.models.zoo import get_model
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SMALL = (1, 8, 8)

@@ -263,7 +263,7 @@ def _stem(source: str) -> str:
 
 def write_figures(results, out: Path) -> dict[str, list[Path]]:
     """Per layer and kind a CCDF figure, per model an alpha summary; PNG and SVG."""
-    from .. import plot
+    from ..output import plot
 
     figures: dict[str, list[Path]] = {}
     for res in results:
@@ -287,7 +287,7 @@ def write_figures(results, out: Path) -> dict[str, list[Path]]:
 
 
 def write_html_report(results, figures: dict[str, list[Path]], path: Path) -> Path:
-    from ..report import write_report
+    from ..output.report import write_report
 
     models = []
     for res in results:

@@ -33,7 +33,7 @@ METHODS = ("magnitude", "global", "imp", "structured", "random")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..zoo import list_models
+    from ..models.zoo import list_models
 
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="trained model (.safetensors from `prunegraph train`)")
@@ -67,9 +67,9 @@ def _target_density(args) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import prune as P
-    from ..train import evaluate, train
-    from ..zoo import get_model
+    from ..training import prune as P
+    from ..training.train import evaluate, train
+    from ..models.zoo import get_model
 
     out = check_output(args.output)
     density = _target_density(args)

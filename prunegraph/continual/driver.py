@@ -284,7 +284,7 @@ class _Stream:
 
 
 def _build_stream(cfg: ContinualConfig) -> _Stream:
-    from ..data import task_stream
+    from ..models.data import task_stream
 
     dataset, kind = BENCHMARKS[cfg.benchmark]
     tasks = task_stream(dataset, kind=kind, n_tasks=cfg.n_tasks, rng=cfg.seed,
@@ -349,7 +349,7 @@ def _set_modes(model: nn.Module, task: int) -> None:
 
 
 def _accuracy(model, X, y_units, units, device) -> float:
-    from ..train import evaluate
+    from ..training.train import evaluate
 
     return float(evaluate(model, X, y_units, device=device, head=units))
 
@@ -357,7 +357,7 @@ def _accuracy(model, X, y_units, units, device) -> float:
 # ============================================================================ the runner
 class _Runner:
     def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False):
-        from ..zoo import get_model
+        from ..models.zoo import get_model
 
         self.cfg = cfg
         self.dist = _Dist()

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ._io import write_text
-from .errors import InputError, UsageError
+from .._io import write_text
+from ..errors import InputError, UsageError
 
 __all__ = ["write_report", "render_report", "COLUMNS"]
 
@@ -378,7 +378,7 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
                  "“Power-law distributions in empirical data”, SIAM Review 51 (2009) 661–703; "
                  "Vuong’s normalised likelihood-ratio test; truncated fits after Deluca &amp; "
                  "Corral, Acta Geophysica 61 (2013).</p></section>")
-    from . import __version__
+    from .. import __version__
 
     parts.append(f"<footer>Written by prunegraph {html.escape(__version__)}.</footer></body></html>")
     return "\n".join(parts) + "\n"

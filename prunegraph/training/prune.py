@@ -28,7 +28,7 @@ weights. Biases and normalisation parameters are never pruned.
 
 Examples
 --------
->>> from prunegraph.zoo import get_model
+>>> from prunegraph.models.zoo import get_model
 >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
 >>> rep = magnitude_prune(m, density=0.1)
 >>> rep.kept["fc1.weight"], m.fc1.weight_mask.shape
@@ -55,8 +55,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from ._io import atomic_path, write_json
-from .errors import InputError, UsageError
+from .._io import atomic_path, write_json
+from ..errors import InputError, UsageError
 
 __all__ = [
     "prunable_parameters", "layer_densities", "layer_counts", "get_masks", "apply_masks",
@@ -145,7 +145,7 @@ def prunable_parameters(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
 
     Examples
     --------
-    >>> from prunegraph.zoo import get_model
+    >>> from prunegraph.models.zoo import get_model
     >>> [(n, p) for n, _, p in prunable_parameters(get_model("lstm", input_shape=(1, 8, 8)))]
     [('lstm', 'weight_ih_l0'), ('lstm', 'weight_hh_l0'), ('fc', 'weight')]
     """
@@ -387,7 +387,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     Starting from a *trained* model, round ``r = 1, 2, ...`` sets each layer's density to
     ``max(target_l, (1 - prune_fraction)^r)`` (global scope: the overall density), prunes by
     magnitude (:func:`magnitude_prune`) and retrains the survivors for ``epochs_per_round``
-    epochs with :func:`prunegraph.train.train`; the last round reaches the target exactly and is
+    epochs with :func:`prunegraph.training.train.train`; the last round reaches the target exactly and is
     followed by ``final_epochs`` more epochs of retraining.
 
     Parameters
@@ -409,7 +409,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
         Seeds the retraining batch order (round ``r`` uses a seed derived from it).
     progress : bool
     **train_kwargs
-        Passed to :func:`prunegraph.train.train` (``lr``, ``batch_size``, ``device``,
+        Passed to :func:`prunegraph.training.train.train` (``lr``, ``batch_size``, ``device``,
         ``optimizer``, ``schedule``, ``weight_decay``, ``grad_mask``, ``head``...).
 
     Returns
@@ -418,15 +418,15 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
 
     Examples
     --------
-    >>> from prunegraph.zoo import get_model
-    >>> from prunegraph.data import load_digits
+    >>> from prunegraph.models.zoo import get_model
+    >>> from prunegraph.models.data import load_digits
     >>> X, y = load_digits()
     >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
     >>> res = iterative_magnitude_prune(m, X, y, density=0.5, prune_fraction=0.3, lr=0.05, device="cpu")
     >>> len(res.rounds), res.report.overall_density == 0.5
     (2, True)
     """
-    from ._progress import progress as _progress
+    from .._progress import progress as _progress
     from .train import evaluate, seed_from, train
 
     import time
@@ -574,67 +574,15 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
     return _report(model, f"structured_l{norm:g}_dim{dim}")
 
 
-_PASS_MODULES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Hardtanh,
-                 nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
-                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d,
-                 nn.Dropout, nn.Dropout2d, nn.Identity, nn.Flatten)
-_PASS_FUNCS = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "hardtanh",
-               "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-               "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout", "flatten",
-               "batch_norm"}
-
-
 def _consumers(model: nn.Module) -> dict[str, list[tuple[str, int]] | None]:
     """For each Linear/Conv weight: the layers reading its output units and the fold (columns
-    per unit), following unit-preserving operations only; None where that is not safe."""
-    import torch.fx
+    per unit), following unit-preserving operations only; None where that is not safe
+    (:func:`prunegraph.graph.trace.unit_consumers`)."""
+    from ..graph.trace import unit_consumers
 
-    try:
-        gm = torch.fx.symbolic_trace(model)
-    except Exception:  # noqa: BLE001 - any tracing failure means: do not propagate
-        return {}
-    modules = dict(model.named_modules())
     layers = {m: mod for m, mod, p in prunable_parameters(model)
               if p == "weight" and isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
-
-    def passes(node) -> bool:
-        if node.op == "call_module":
-            return isinstance(modules.get(node.target), _PASS_MODULES)
-        if node.op in ("call_function", "call_method"):
-            name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-            return name in _PASS_FUNCS
-        return False
-
-    out: dict[str, list[tuple[str, int]] | None] = {}
-    for node in gm.graph.nodes:
-        if node.op != "call_module" or node.target not in layers:
-            continue
-        prod = layers[node.target]
-        n_units = prod.out_features if isinstance(prod, nn.Linear) else prod.out_channels
-        found: list[tuple[str, int]] | None = []
-        frontier = [(u, node) for u in node.users]  # (user, the node whose output it reads)
-        seen = set()
-        while frontier and found is not None:
-            u, pred = frontier.pop()
-            if (u, pred) in seen:
-                continue
-            seen.add((u, pred))
-            if u.op == "call_module" and u.target in layers:
-                cons = layers[u.target]
-                if isinstance(cons, nn.Linear) and cons.in_features % n_units == 0:
-                    found.append((f"{u.target}.weight", cons.in_features // n_units))
-                elif not isinstance(cons, nn.Linear) and cons.in_channels == n_units and cons.groups == 1:
-                    found.append((f"{u.target}.weight", 1))
-                else:
-                    found = None
-            elif passes(u) and u.args and u.args[0] is pred:
-                frontier.extend((v, u) for v in u.users)
-            else:
-                found = None
-        out[f"{node.target}.weight"] = found
-    return out
-
+    return unit_consumers(model, layers)
 
 
 # ----------------------------------------------------------------------------- random null
@@ -715,7 +663,7 @@ def package_versions() -> dict[str, str]:
 
     import safetensors
 
-    from . import __version__
+    from .. import __version__
 
     return {"prunegraph": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "numpy": np.__version__, "safetensors": safetensors.__version__}
@@ -739,7 +687,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapp
     Parameters
     ----------
     model : nn.Module
-        A model from :func:`prunegraph.zoo.get_model` (needs ``zoo_name``, ``input_shape``,
+        A model from :func:`prunegraph.models.zoo.get_model` (needs ``zoo_name``, ``input_shape``,
         ``num_classes``).
     path : path-like
         Target ``.safetensors`` file.
@@ -754,7 +702,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapp
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from prunegraph.zoo import get_model
+    >>> from prunegraph.models.zoo import get_model
     >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
     >>> _ = magnitude_prune(m, density=0.2)
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.safetensors"
@@ -767,7 +715,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapp
 
     for attr in ("zoo_name", "input_shape", "num_classes"):
         if not hasattr(model, attr):
-            raise UsageError(f"save_checkpoint: model has no {attr!r}; build it with prunegraph.zoo.get_model")
+            raise UsageError(f"save_checkpoint: model has no {attr!r}; build it with prunegraph.models.zoo.get_model")
     path = Path(path)
     if path.suffix != ".safetensors":
         raise UsageError(f"save_checkpoint: {path} must end in .safetensors")
@@ -811,8 +759,8 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
     InputError
         Not a readable safetensors file, no prunegraph metadata, or tensors that do not fit.
     """
-    from .loading import read_checkpoint
-    from .zoo import get_model
+    from ..loading import read_checkpoint
+    from ..models.zoo import get_model
 
     path = Path(path)
     state, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle

@@ -31,8 +31,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._io import atomic_path
-from .errors import InputError, UsageError
+from .._io import atomic_path
+from ..errors import InputError, UsageError
 
 __all__ = [
     "empirical_ccdf",
