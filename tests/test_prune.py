@@ -13,6 +13,7 @@ from scipy import stats
 from torch import nn
 from torch.nn.utils import prune as tprune
 
+from prunegraph import checkpoint as C
 from prunegraph.training import prune as P
 from prunegraph.cli import main
 from prunegraph.models.data import load_digits
@@ -280,7 +281,7 @@ def test_checkpoint_roundtrip(tmp_path, name):
     P.magnitude_prune(m, density=0.2)
     m.eval()
     path = tmp_path / f"{name}.safetensors"
-    man_path = P.save_checkpoint(m, path, manifest={"method": "magnitude", "seed": 0})
+    man_path = C.save_checkpoint(m, path, manifest={"method": "magnitude", "seed": 0})
     with safe_open(str(path), framework="pt") as fh:
         meta = fh.metadata()
         keys = set(fh.keys())
@@ -291,8 +292,8 @@ def test_checkpoint_roundtrip(tmp_path, name):
     for k, w in orig.items():  # stored zeroed where pruned
         assert (w[masks[k[:-5] + "_mask"] == 0] == 0).all()
     man = json.loads(man_path.read_text())
-    assert man["sha256"] == P.file_sha256(path) and man["file"] == path.name
-    m2, man2 = P.load_checkpoint(path)
+    assert man["sha256"] == C.file_sha256(path) and man["file"] == path.name
+    m2, man2 = C.load_checkpoint(path)
     assert man2 == man and P.layer_counts(m2) == P.layer_counts(m)
     x = torch.randn(3, *SMALL)
     torch.testing.assert_close(m2(x), m(x))
@@ -303,28 +304,28 @@ def test_load_checkpoint_errors(tmp_path):
 
     m = get_model("lenet300", input_shape=SMALL, rng=0)
     path = tmp_path / "m.safetensors"
-    P.save_checkpoint(m, path)
+    C.save_checkpoint(m, path)
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="sha256"):
-        P.load_checkpoint(path)
+        C.load_checkpoint(path)
     bare = tmp_path / "bare.safetensors"
     save_file({"fc1.weight": torch.zeros(2, 2)}, str(bare))
     with pytest.raises(InputError, match="no prunegraph_model metadata"):
-        P.load_checkpoint(bare)
+        C.load_checkpoint(bare)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a safetensors file")
     with pytest.raises(InputError, match="not a readable safetensors"):
-        P.load_checkpoint(junk)
+        C.load_checkpoint(junk)
     wrong = tmp_path / "wrong.safetensors"
     save_file({"fc1.weight": torch.zeros(2, 2)}, str(wrong),
               metadata={"prunegraph_model": "lenet300", "prunegraph_input_shape": "[1, 8, 8]",
                         "prunegraph_num_classes": "10"})
     with pytest.raises(InputError, match="do not fit"):
-        P.load_checkpoint(wrong)
+        C.load_checkpoint(wrong)
     with pytest.raises(UsageError, match="zoo"):
-        P.save_checkpoint(nn.Linear(2, 2), tmp_path / "x.safetensors")
+        C.save_checkpoint(nn.Linear(2, 2), tmp_path / "x.safetensors")
 
 
 def test_cli_prune_imp_then_random(tmp_path, capsys):
@@ -337,13 +338,13 @@ def test_cli_prune_imp_then_random(tmp_path, capsys):
                  "--prune-fraction", "0.5", "--batch-size", "32", "-q", "-o", str(imp)]) == 0
     assert main(["prune", "--checkpoint", str(dense), "--dataset", "digits", "--method", "random", "--like", str(imp),
                  "-q", "-o", str(rnd)]) == 0
-    mi, mani = P.load_checkpoint(imp)
-    mr, manr = P.load_checkpoint(rnd)
+    mi, mani = C.load_checkpoint(imp)
+    mr, manr = C.load_checkpoint(rnd)
     assert mani["densities"] == {"fc1.weight": 0.2, "fc2.weight": 0.2, "fc3.weight": 0.2}
     assert P.layer_counts(mr) == P.layer_counts(mi)
     assert mani["accuracy_dense"] == json.loads(dense.with_suffix(".json").read_text())["accuracy_dense"]
     assert 0 <= mani["accuracy_pruned"] <= 1 and len(mani["details"]["rounds"]) == 3
-    assert manr["details"]["like"]["sha256"] == P.file_sha256(imp)
+    assert manr["details"]["like"]["sha256"] == C.file_sha256(imp)
     assert "imp to density 0.2000" in capsys.readouterr().out
 
 
@@ -390,7 +391,7 @@ def test_reference_manifest_matches_file(path):
 
     man = json.loads(path.with_suffix(".json").read_text())
     assert path.stat().st_size < 5_000_000
-    assert man["sha256"] == P.file_sha256(path) and man["file"] == path.name
+    assert man["sha256"] == C.file_sha256(path) and man["file"] == path.name
     # densities recomputed from the raw tensors, without prunegraph's loader
     with safe_open(str(path), framework="pt") as fh:
         masks = {k[:-5]: fh.get_tensor(k) for k in fh.keys() if k.endswith("_mask")}
@@ -412,13 +413,13 @@ def test_reference_imp_quality_and_twins(stem):
         assert man["accuracy_pruned"] >= man["accuracy_dense"] - 0.01  # within 1 point of dense
     twin = DATA / f"{stem}_random.safetensors"
     if twin.exists():
-        mi, _ = P.load_checkpoint(imp)
-        mr, manr = P.load_checkpoint(twin)
+        mi, _ = C.load_checkpoint(imp)
+        mr, manr = C.load_checkpoint(twin)
         assert P.layer_counts(mr) == P.layer_counts(mi)
         assert manr["like"]["sha256"] == man["sha256"]
 
 
 def test_reference_digits_accuracy_reproduces():
     Xt, yt = load_digits(split="test", rng=0)
-    model, man = P.load_checkpoint(DATA / "lenet300_digits_imp.safetensors")
+    model, man = C.load_checkpoint(DATA / "lenet300_digits_imp.safetensors")
     assert evaluate(model, Xt, yt, device="cpu") == pytest.approx(man["accuracy"])

@@ -67,6 +67,7 @@ def _target_density(args) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import checkpoint as C
     from ..training import prune as P
     from ..training.train import evaluate, train
     from ..models.zoo import get_model
@@ -84,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
     kw = train_kwargs(args)
     seconds = 0.0
     if args.checkpoint:
-        model, src_manifest = P.load_checkpoint(args.checkpoint)
+        model, src_manifest = C.load_checkpoint(args.checkpoint)
         model.train()
         if tuple(model.input_shape) != INPUT_SHAPES[name]:
             raise UsageError(f"--checkpoint {args.checkpoint} takes inputs {tuple(model.input_shape)}, "
                              f"--dataset {name} has {INPUT_SHAPES[name]}; pick the matching data set")
-        source = {"checkpoint": str(args.checkpoint), "checkpoint_sha256": P.file_sha256(args.checkpoint)}
+        source = {"checkpoint": str(args.checkpoint), "checkpoint_sha256": C.file_sha256(args.checkpoint)}
     else:
         model = get_model(args.model, num_classes=10, input_shape=INPUT_SHAPES[name], rng=args.seed)
         res = train(model, X, y, epochs=args.epochs, rng=args.seed, progress=not args.quiet, **kw)
@@ -105,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
         rep = P.structured_prune(model, density=density)
     elif args.method == "random":
         if args.like:
-            ref, _ = P.load_checkpoint(args.like)
+            ref, _ = C.load_checkpoint(args.like)
             if ref.zoo_name != model.zoo_name or tuple(ref.input_shape) != tuple(model.input_shape):
                 raise UsageError(f"--like {args.like} is a {ref.zoo_name} {tuple(ref.input_shape)}, the model is a "
                                  f"{model.zoo_name} {tuple(model.input_shape)}; use a reference of the same model")
             rep = P.random_prune_like(model, ref, rng=args.seed)
-            details["like"] = {"checkpoint": str(args.like), "sha256": P.file_sha256(args.like)}
+            details["like"] = {"checkpoint": str(args.like), "sha256": C.file_sha256(args.like)}
         else:
             rep = P.random_prune_like(model, {k: density for k in P.layer_densities(model)}, rng=args.seed)
     else:  # imp
@@ -131,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 "target_density": density, "source": source, "details": details,
                 "training": {k: v for k, v in kw.items() if k != "device"},
                 "retrain_epochs": args.retrain_epochs, "accuracy_dense": acc_dense, "accuracy": acc,
-                "accuracy_pruned": acc, "seconds": seconds, "versions": P.package_versions()}
-    man = P.save_checkpoint(model, out, manifest=manifest)
+                "accuracy_pruned": acc, "seconds": seconds, "versions": C.package_versions()}
+    man = C.save_checkpoint(model, out, manifest=manifest)
     print(f"{out}: {model.zoo_name} on {name}, {args.method} to density {rep.overall_density:.4f}, "
           f"test accuracy {acc_dense:.4f} dense -> {acc:.4f} pruned; manifest {man}", file=sys.stdout)
     return 0

@@ -76,7 +76,7 @@ def check_output(path: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training.prune import package_versions, save_checkpoint
+    from ..checkpoint import package_versions, save_checkpoint
     from ..training.train import evaluate, train
     from ..models.zoo import get_model
 

@@ -704,7 +704,7 @@ class _Runner:
     def save(self, path: Path) -> None:
         if self.dist.rank != 0:
             return
-        from safetensors.torch import save_file
+        from safetensors.torch import save_file  # TODO(continual): write via prunegraph.checkpoint
 
         tensors = {n: p.detach().cpu().contiguous() for n, p in self.model.state_dict().items()}
         tensors.update({k: v.cpu().contiguous() for k, v in self.own.state_entries().items()})
@@ -826,10 +826,11 @@ def _boot(cfg: ContinualConfig) -> int:
 def _read_checkpoint(path: Path) -> tuple[dict, dict]:
     import json
 
-    from ..loading import read_checkpoint
+    from ..checkpoint import read_checkpoint  # TODO(continual): write through prunegraph.checkpoint too (one writer, one JSON encoder)
 
     path = Path(path)
-    tensors, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
+    ck = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
+    tensors, meta = ck.tensors, ck.metadata
     if "prunegraph_manifest" not in meta:
         raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
                          "prunegraph continual")
