@@ -269,6 +269,34 @@ def memory_source(ck: Checkpoint) -> TensorSource:
                          lambda k, a, b: sd[k] if sd[k].ndim == 0 else sd[k][a:b], meta)
 
 
+# --------------------------------------------------------------------------- shipped reference checkpoints
+#: environment variable naming another folder of reference checkpoints
+DATA_DIR_ENV = "PRUNEGRAPH_DATA_DIR"
+
+
+def reference_checkpoints() -> list[Path]:
+    """The reference checkpoints shipped with the package (``prunegraph/_data/reference``, found
+    with :mod:`importlib.resources`, so any install has them), sorted; ``$PRUNEGRAPH_DATA_DIR``
+    names another folder instead.
+
+    Examples
+    --------
+    >>> [p.name for p in reference_checkpoints()][:1]
+    ['lenet300_digits_imp.safetensors']
+    """
+    if os.environ.get(DATA_DIR_ENV):
+        root = Path(os.environ[DATA_DIR_ENV])
+    else:
+        from importlib.resources import files
+
+        root = Path(str(files("prunegraph") / "_data" / "reference"))
+    found = sorted(root.glob("*.safetensors"))
+    if not found:
+        raise UsageError(f"no reference checkpoints in {root}; reinstall prunegraph, set {DATA_DIR_ENV}, "
+                         "or name a checkpoint: prunegraph fit PATH")
+    return found
+
+
 # --------------------------------------------------------------------------- pruned zoo models
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes."""
@@ -436,5 +464,5 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
 
 __all__ = ["Checkpoint", "read_checkpoint", "from_mapping", "TensorSource", "safetensors_source",
            "memory_source", "save_checkpoint", "load_checkpoint", "manifest_path", "file_sha256",
-           "package_versions", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES", "META_MANIFEST",
+           "package_versions", "reference_checkpoints", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES", "META_MANIFEST",
            "MODEL_META_KEYS", "STATE_KEYS", "PRUNED_CHECKPOINT_FORMAT"]

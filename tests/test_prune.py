@@ -1,5 +1,5 @@
 """Pruning: exact densities, agreement with torch.nn.utils.prune, IMP, structured, random null,
-checkpoints, the CLI, and the shipped reference checkpoints in data/."""
+checkpoints, the CLI, and the shipped reference checkpoints (package data)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn.utils import prune as tprune
 
 from prunegraph import checkpoint as C
+from prunegraph.checkpoint import reference_checkpoints
 from prunegraph.training import prune as P
 from prunegraph.cli import main
 from prunegraph.models.data import load_digits
@@ -21,7 +22,8 @@ from prunegraph.errors import InputError, UsageError
 from prunegraph.training.train import evaluate, train
 from prunegraph.models.zoo import get_model
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = reference_checkpoints()[0].parent  # package data: prunegraph/_data/reference
+README = Path(__file__).resolve().parent.parent / "data" / "README.md"
 SMALL = (1, 8, 8)
 
 
@@ -372,7 +374,7 @@ def test_cli_prune_errors(tmp_path, monkeypatch, argv, code):
     assert main(argv) == code
 
 
-# ----------------------------------------------------------------------------- shipped data/
+# ----------------------------------------------------------------------------- shipped reference checkpoints
 SHIPPED = sorted(DATA.glob("*.safetensors"))
 
 
@@ -381,7 +383,7 @@ def test_reference_checkpoints_exist():
     assert {"lenet300_fmnist_imp.safetensors", "lenet300_fmnist_random.safetensors",
             "lenet5_fmnist_imp.safetensors", "lenet5_fmnist_random.safetensors",
             "lenet300_digits_imp.safetensors"} <= names
-    readme = (DATA / "README.md").read_text()
+    readme = README.read_text()
     assert all(n in readme for n in names)
 
 

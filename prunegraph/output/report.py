@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .._io import write_text
 from ..errors import InputError, UsageError
 
-__all__ = ["write_report", "render_report", "COLUMNS"]
+__all__ = ["write_report", "render_report", "write_html_report", "COLUMNS"]
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -428,3 +428,18 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
     """
     text = render_report(title=title, models=models, intro=intro)
     return write_text(path, text)
+
+
+def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str | os.PathLike) -> Path:
+    """The fit report: per model its summary, notes, table and PNG figures (``figures`` by
+    source, e.g. from :func:`prunegraph.output.plot.write_figures`)."""
+    models = []
+    for res in results:
+        models.append({
+            "name": res.source,
+            "summary": res.summary(),
+            "notes": list(res.notes),
+            "table": res.rows(),
+            "figures": [p for p in figures.get(res.source, []) if p.suffix == ".png"],
+        })
+    return write_report(path, title="prunegraph fit report", models=models)
