@@ -48,6 +48,7 @@ from prunegraph import checkpoint as C  # noqa: E402
 from prunegraph.training import prune as P  # noqa: E402
 from prunegraph._io import write_text  # noqa: E402
 from prunegraph.models.data import load_dataset  # noqa: E402
+from prunegraph.training.recipes import pruning_manifest, random_twin, round_summaries  # noqa: E402
 from prunegraph.training.train import evaluate, train  # noqa: E402
 from prunegraph.models.zoo import get_model  # noqa: E402
 
@@ -99,38 +100,28 @@ def make(name: str, recipe: dict, out: Path) -> None:
     common = {"script": "scripts/make_reference_checkpoints.py", "recipe": name, "dataset": recipe["dataset"],
               "seed": seed, "dense_training": {**recipe["dense"], "optimizer": "sgd", "momentum": 0.9,
                                                "final_train_loss": dense_res.losses[-1]},
-              "accuracy_dense": acc_dense, "dense_seconds": dense_seconds, "versions": C.package_versions(),
-              "torch_threads": torch.get_num_threads()}
+              "dense_seconds": dense_seconds, "torch_threads": torch.get_num_threads()}
     imp_path = out / f"{name}_imp.safetensors"
-    C.save_checkpoint(model, imp_path, manifest={
-        **common, "method": "iterative_magnitude_pruning",
-        "reference": "Han, Pool, Tran & Dally 2015, Learning both weights and connections",
-        "target_densities": recipe["targets"], "imp": {**IMP, "retrain": recipe["retrain"]},
-        "rounds": [{k: r[k] for k in ("round", "overall_density", "accuracy")} for r in imp.rounds],
-        "retrain_epochs_total": retrain_epochs, "accuracy": acc_imp, "accuracy_pruned": acc_imp,
-        "prune_seconds": imp.seconds})
+    C.save_checkpoint(model, imp_path, manifest=pruning_manifest(
+        **common, accuracy_dense=acc_dense, accuracy=acc_imp, method="iterative_magnitude_pruning",
+        reference="Han, Pool, Tran & Dally 2015, Learning both weights and connections",
+        target_densities=recipe["targets"], imp={**IMP, "retrain": recipe["retrain"]},
+        rounds=round_summaries(imp), retrain_epochs_total=retrain_epochs, prune_seconds=imp.seconds))
     log.info("%s: IMP density %.4f accuracy %.4f (%.0f s)", name, imp.report.overall_density, acc_imp, imp.seconds)
 
     # --- random twin at identical per-layer kept counts, same retraining budget
-    twin = get_model(recipe["model"], input_shape=recipe["input_shape"])
-    twin.load_state_dict(dense_state)
-    rep = P.random_prune_like(twin, model, rng=seed + 2)
-    assert rep.kept == imp.report.kept
-    t1 = time.perf_counter()
-    acc_random_before = evaluate(twin, Xt, yt, device="cpu")
-    train(twin, X, y, epochs=retrain_epochs, rng=seed + 3, device="cpu", **recipe["retrain"])
-    acc_random = evaluate(twin, Xt, yt, device="cpu")
+    twin = random_twin(model, dense_state, X, y, epochs=retrain_epochs, rng=seed + 2, eval_data=(Xt, yt),
+                       device="cpu", **recipe["retrain"])
+    assert twin.report.kept == imp.report.kept
     rnd_path = out / f"{name}_random.safetensors"
-    imp_sha = C.file_sha256(imp_path)
-    C.save_checkpoint(twin, rnd_path, manifest={
-        **common, "method": "random_prune_like",
-        "like": {"file": imp_path.name, "sha256": imp_sha},
-        "note": "dense trained weights, uniformly random masks with the IMP model's per-layer kept counts, "
-                "retrained for as many epochs as the IMP model",
-        "retrain": recipe["retrain"], "retrain_epochs_total": retrain_epochs,
-        "accuracy_before_retraining": acc_random_before, "accuracy": acc_random, "accuracy_pruned": acc_random,
-        "prune_seconds": time.perf_counter() - t1})
-    log.info("%s: random twin accuracy %.4f", name, acc_random)
+    C.save_checkpoint(twin.model, rnd_path, manifest=pruning_manifest(
+        **common, accuracy_dense=acc_dense, accuracy=twin.accuracy, method="random_prune_like",
+        like={"file": imp_path.name, "sha256": C.file_sha256(imp_path)},
+        note="dense trained weights, uniformly random masks with the IMP model's per-layer kept counts, "
+             "retrained for as many epochs as the IMP model",
+        retrain=recipe["retrain"], retrain_epochs_total=retrain_epochs,
+        accuracy_before_retraining=twin.accuracy_before_retraining, prune_seconds=twin.seconds))
+    log.info("%s: random twin accuracy %.4f", name, twin.accuracy)
     log.info("%s: done in %.0f s", name, time.perf_counter() - t0)
 
 

@@ -425,3 +425,51 @@ def test_reference_digits_accuracy_reproduces():
     Xt, yt = load_digits(split="test", rng=0)
     model, man = C.load_checkpoint(DATA / "lenet300_digits_imp.safetensors")
     assert evaluate(model, Xt, yt, device="cpu") == pytest.approx(man["accuracy"])
+
+
+# ----------------------------------------------------------------------------- recipes
+def test_random_twin_equals_its_literal_recipe():
+    """random_twin = the dense weights, random_prune_like(seed), then train(seed + 1), done by hand."""
+    import copy
+
+    from prunegraph.training.recipes import random_twin
+
+    X, y = load_digits(split="train", rng=0)
+    Xt, yt = load_digits(split="test", rng=0)
+    m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    dense = copy.deepcopy(m.state_dict())
+    P.magnitude_prune(m, density=0.2)
+    tw = random_twin(m, dense, X, y, epochs=1, rng=5, eval_data=(Xt, yt), device="cpu", lr=0.05, batch_size=64)
+    ref = get_model("lenet300", input_shape=(1, 8, 8), rng=9)
+    ref.load_state_dict(dense)
+    P.random_prune_like(ref, m, rng=5)
+    before = evaluate(ref, Xt, yt, device="cpu")
+    train(ref, X, y, epochs=1, rng=6, device="cpu", lr=0.05, batch_size=64)
+    assert P.layer_counts(tw.model) == P.layer_counts(m)
+    assert tw.accuracy_before_retraining == before and tw.accuracy == evaluate(ref, Xt, yt, device="cpu")
+    for k, v in ref.state_dict().items():
+        assert torch.equal(tw.model.state_dict()[k], v), k
+
+
+@pytest.mark.parametrize("method", ["magnitude", "global", "structured", "random"])
+def test_prune_and_retrain_matches_the_method_then_retraining(method):
+    """One-shot methods: the named pruning function, then train(rng + 1) — compared with doing it by hand."""
+    from prunegraph.training.recipes import prune_and_retrain
+
+    X, y = load_digits(split="train", rng=0)
+    a = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    b = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    out = prune_and_retrain(a, X, y, method=method, density=0.3, rng=3, retrain_epochs=1, lr=0.01, batch_size=64,
+                            device="cpu")
+    if method in ("magnitude", "global"):
+        P.magnitude_prune(b, density=0.3, scope="layer" if method == "magnitude" else "global")
+    elif method == "structured":
+        P.structured_prune(b, density=0.3)
+    else:
+        P.random_prune_like(b, {k: 0.3 for k in P.layer_densities(b)}, rng=3)
+    train(b, X, y, epochs=1, rng=4, lr=0.01, batch_size=64, device="cpu")
+    assert out.report.kept == {k: v[0] for k, v in P.layer_counts(b).items()}
+    for k, v in b.state_dict().items():
+        assert torch.equal(a.state_dict()[k], v), k
+    with pytest.raises(UsageError, match="method"):
+        prune_and_retrain(a, X, y, method="bogus", density=0.3)
