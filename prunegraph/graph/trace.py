@@ -2,9 +2,11 @@
 
 :class:`_Spaces` is a union-find over activation spaces (residual additions unify, concatenations
 offset); :class:`_Builder` collects layers over raw space ids and resolves them into a
-:class:`~prunegraph.graph.NetworkGraph` or :class:`~prunegraph.graph.StreamPlan`.  The tracer walks
-an fx graph; its pass-through op lists (:data:`ADD_OPS`, :data:`CAT_OPS`, :data:`FLATTEN_OPS`) are
-the ones :mod:`prunegraph.training.prune` also uses."""
+:class:`~prunegraph.graph.NetworkGraph` or :class:`~prunegraph.graph.StreamPlan`.  The tracer
+(:func:`graph_from_module`) walks an fx graph, joining spaces at additions, concatenations and
+flattens and following the units through every other op by shape.  :func:`unit_consumers` walks
+the same fx graph for :func:`prunegraph.training.prune.structured_prune`, following only the ops
+known to keep units in place (:data:`UNIT_PRESERVING_MODULES`, :data:`UNIT_PRESERVING_FUNCS`)."""
 
 from __future__ import annotations
 
