@@ -62,6 +62,16 @@ def _acc(res: dict) -> float:
     return float(np.nanmean(R[-1, :]))
 
 
+def _betas(rec: dict) -> dict:
+    """Per hidden layer: likelihood β (in side) and its null p of the grown and kept edges."""
+    att = rec.get("attachment") or {}
+    out = {}
+    for which in ("grown", "kept"):
+        per = (att.get(which) or {}).get("per_layer") or {}
+        out[which] = {k: (v["in"]["beta"], v["in"]["p_value"]) for k, v in per.items()}
+    return out
+
+
 def _ci(d: np.ndarray) -> tuple[float, float, float]:
     from scipy.stats import t
 
@@ -84,6 +94,7 @@ def main() -> None:
                            attachment_bootstrap=0)
     acc: dict[str, list[float]] = {v: [] for v in args.variants}
     kernels: dict[str, list] = {v: [] for v in args.variants}
+    betas: dict[str, list] = {v: [] for v in args.variants}
     for seed in args.seeds:
         for v in args.variants:
             t0 = time.perf_counter()
@@ -92,6 +103,7 @@ def main() -> None:
             kernels[v].append([{d["layer"]: [(k["side"], k["gamma"], k["offset"])
                                              for k in d["kernels"]] for d in rec["growth"]}
                                for rec in res["tasks"]])
+            betas[v].append([_betas(rec) for rec in res["tasks"]])
             print(f"seed {seed} {v:>8}: ACC {acc[v][-1]:.4f} ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
     ref = np.array(acc["own"]) if "own" in acc else None
@@ -106,7 +118,7 @@ def main() -> None:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"seeds": args.seeds, "grow_factor": args.grow_factor, "acc": acc,
-                       "kernels": kernels}, fh, indent=1)
+                       "kernels": kernels, "beta_mle": betas}, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -630,8 +630,9 @@ def grow_layer(strategy: str, free: torch.Tensor, n: int, *, in_degree: np.ndarr
     grad : Tensor [out, in]
         Gradient magnitude per position; needed by ``gradient``.
     pa_options : dict
-        Keyword arguments of :func:`fit_kernel` (``default_alpha``, ``a_min``, ``min_tail``,
-        ``bootstrap``).
+        Keyword arguments of :func:`fit_kernel` (``gamma_from``; ``min_tail``, ``bootstrap`` of
+        the power-law record) and ``target``: {"in": DegreeLaw, "out": DegreeLaw} to steer the
+        layer towards given laws instead of keeping its own.
     rng : Generator, int or None
 
     Examples
