@@ -3,8 +3,9 @@
 Permuted Fashion-MNIST, LeNet-300-100, 5 tasks, density 0.01, 1 epoch, paired seeds. Variants:
 ``own``   the rule: (A, γ) of each layer's own maximum-likelihood degree law;
 ``k+1``   f(k) = k + 1 (γ = 1; the old kernel whenever its shift hit the floor);
-``g0``, ``g0.5``, ``g1.5``  f(k) = (k + 1)^γ;
-``uniform``  the driver's uniform growth.
+``g0``, ``g0.5``, ``g1.5``, ``g2``  f(k) = (k + 1)^γ;
+``uniform``  the driver's uniform growth;
+``family``   the rule with ``gamma_from="family"``: γ from the preferred degree-law family.
 All pa variants use the same sampler (mean-field step increments, Gumbel-top-k); ``g0`` differs
 from ``uniform`` only in that sampler. Prints ACC per seed, paired differences against ``own``
 with a t-based 95 % interval, and writes JSON.
@@ -29,7 +30,8 @@ from prunegraph.continual import driver as _driver
 from prunegraph.continual.growth import DegreeLaw
 
 VARIANTS = {"own": None, "k+1": (1.0, 1.0), "g0": (0.0, 1.0), "g0.5": (0.5, 1.0),
-            "g1.5": (1.5, 1.0), "uniform": "uniform"}   # k+1 is (k + 1)^γ at γ = 1
+            "g1.5": (1.5, 1.0), "g2": (2.0, 1.0), "uniform": "uniform",   # k+1: γ = 1
+            "family": "family"}
 
 
 def run_variant(name: str, cfg: ContinualConfig) -> dict:
@@ -42,6 +44,12 @@ def run_variant(name: str, cfg: ContinualConfig) -> dict:
         def patched(self):
             opts = original(self)
             opts["target"] = {"in": law, "out": law}
+            return opts
+        _driver._Runner._pa_options = patched
+    elif spec == "family":
+        def patched(self):
+            opts = original(self)
+            opts["gamma_from"] = "family"
             return opts
         _driver._Runner._pa_options = patched
     try:
