@@ -34,14 +34,14 @@
 #   for random edges.
 
 # %% tags=["parameters"]
-SIZE = "full"  # "small": the CI setting (digits, 3 tasks, few draws); "full": the committed outputs
+SIZE = "full"  # "small": the CI setting (digits, 2 epochs, few draws); "full": the committed outputs
 SEED = 0
 
 # %%
 from IPython.display import Markdown, display
 
 SETTINGS = {
-    "small": {"benchmark": "split-digits", "n_tasks": 3, "epochs": 2, "n_train": None, "n_test": None,
+    "small": {"benchmark": "split-digits", "n_tasks": 5, "epochs": 2, "n_train": None, "n_test": None,
               "attachment_bootstrap": 50, "null_draws": 20},
     "full": {"benchmark": "split-fmnist", "n_tasks": 5, "epochs": 3, "n_train": 1000, "n_test": 1000,
              "attachment_bootstrap": 200, "null_draws": 200},

@@ -3,7 +3,8 @@
 Each ``notebooks/NN_*.py`` (the source of truth) is read with jupytext, executed top to bottom
 by papermill with the ``python3`` kernel (working directory ``notebooks/``), and the executed
 notebook is written next to it as ``NN_*.ipynb`` — the pair's output side. Papermill's run
-metadata (timestamps, durations) is dropped so that a re-run changes only what the cells print.
+metadata (timestamps, durations) is dropped and cell ids follow the cell order, so that a re-run
+changes only what the cells print.
 
 Parameters go through papermill's tagged ``parameters`` cell. With the defaults (the full
 setting) the paired ``.ipynb`` is overwritten; a run with other parameters must name an
@@ -34,11 +35,13 @@ def sources() -> list[Path]:
 
 
 def strip_run_metadata(nb) -> None:
-    """Drop papermill's and the kernel client's per-run metadata (timestamps, durations)."""
+    """Drop papermill's and the kernel client's per-run metadata (timestamps, durations) and give
+    the cells ids by position, so that a re-run changes only what the cells print."""
     nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        cell["id"] = f"cell-{i:02d}"
 
 
 def execute(source: Path, *, parameters: dict | None = None, timeout: int | None = None):

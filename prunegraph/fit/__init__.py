@@ -9,9 +9,9 @@ Public API:
   binomial (random-pruning null).
 - :func:`fit_truncated_power_law`, :func:`find_truncated_range` — doubly truncated law and the
   Deluca–Corral widest-plausible-range search.
-- :func:`powerlaw_crosscheck` — the same fit with the ``powerlaw`` package, α range opened.
 - :func:`least_squares_alpha` — least squares on a log-log histogram, the biased estimator
   kept only for comparisons.
+- :func:`powerlaw_crosscheck` — the same fit with the ``powerlaw`` package, α range opened.
 """
 
 from __future__ import annotations
