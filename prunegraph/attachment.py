@@ -536,4 +536,3 @@ def measure_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: i
         internal=internal_attachment(before, after, kmin=kmin, bootstrap=ib,
                                      confidence=confidence, rng=gen),
         layers=layers)
-
