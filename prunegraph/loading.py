@@ -262,6 +262,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     source : nn.Module, path or mapping
         A module; a ``.pt``/``.pth`` state_dict or checkpoint dict (``state_dict`` /
         ``model_state_dict``); a ``.safetensors`` file; or an in-memory state_dict.
+        A string ``connectome:NAME`` loads a connectome instead (:mod:`prunegraph.connectome`).
     task : int, optional
         With ownership buffers ``<p>_owner``: keep the weights visible to this task
         (``0 <= owner <= task``).
@@ -297,6 +298,10 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     >>> [lg.name for lg in net.layers], net.spaces["input"]
     (['0', '2'], 3)
     """
+    if isinstance(source, str) and source.startswith("connectome:"):  # prunegraph.connectome's scheme
+        from .connectome import load_source
+
+        return load_source(source)
     dev = default_device(device) if device is not None else None
     if isinstance(source, nn.Module):
         weights = _to(effective_weights(source.state_dict(), task=task, source=type(source).__name__), dev)

@@ -27,6 +27,7 @@ examples:
   prunegraph fit
   prunegraph fit model.safetensors --json fit.json --bootstrap 0
   prunegraph fit a.pt b.pt --jobs 2 --kinds in,out,total --scope both --report
+  prunegraph fit connectome:cook2019-herm        (a nervous system; see prunegraph connectome list)
 """
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,13 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
 
     t0 = time.perf_counter()
     # layers are built one at a time while analysing: memory near the largest layer
-    net = stream_layers(path, task=options.pop("task", None))
+    task = options.pop("task", None)
+    if path.startswith("connectome:"):  # a nervous system, small: loaded whole
+        from ..connectome import load_source as _connectome
+
+        net = _connectome(path)
+    else:
+        net = stream_layers(path, task=task)
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()
@@ -115,7 +122,7 @@ def run(args) -> int:
     _check(args)
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
     for s in sources:
-        if not Path(s).exists():
+        if not Path(s).exists() and not s.startswith("connectome:"):
             raise UsageError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, truncated=args.truncated, null=args.null,
