@@ -630,7 +630,7 @@ def _read_csv(p: Path, *, pre, post, weight, sep, chunksize, source) -> NetworkG
             raise
         raise InputError(f"{p}: cannot read the edge list: {str(exc).splitlines()[0]}; the file "
                          f"needs a header and columns {cols}") from None
-    if not pres:
+    if not pres or sum(x.size for x in pres) == 0:
         raise InputError(f"{p}: no edges in the file")
     a = np.concatenate(pres)
     del pres
