@@ -493,10 +493,11 @@ def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = No
     """
     import scipy.sparse as sp
 
-    pre = np.asarray(pre, dtype=np.int64)
-    post = np.asarray(post, dtype=np.int64)
+    pre, post = np.asarray(pre), np.asarray(post)
     if pre.shape != post.shape or pre.ndim != 1:
         raise InputError(f"{source}: pre and post must be 1-D arrays of equal length")
+    if pre.size and not (np.issubdtype(pre.dtype, np.integer) and np.issubdtype(post.dtype, np.integer)):
+        raise InputError(f"{source}: node indices must be integers, got {pre.dtype} and {post.dtype}")
     w = np.ones(pre.size, dtype=np.float32) if weight is None else np.asarray(weight, dtype=np.float32)
     if w.shape != pre.shape:
         raise InputError(f"{source}: {w.size} weights for {pre.size} edges")
@@ -506,23 +507,22 @@ def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = No
         n = int(max(pre.max(initial=-1), post.max(initial=-1))) + 1
     if pre.size and (min(pre.min(), post.min()) < 0 or max(pre.max(), post.max()) >= n):
         raise InputError(f"{source}: node index outside 0..{n - 1}")
-    # rows = postsynaptic (the LayerGraph orientation W[post, pre]); duplicates summed
-    mat = sp.coo_array((w, (post, pre)), shape=(n, n)).tocsr()
+    # int32 indices wherever they fit: half the memory of int64 for the edge arrays
+    idx = np.int32 if n < 2**31 else np.int64
+    # rows = postsynaptic (the LayerGraph orientation W[post, pre]); duplicate pairs summed
+    mat = sp.csr_array((w, (post.astype(idx, copy=False), pre.astype(idx, copy=False))),
+                       shape=(n, n))
+    del pre, post, w
     mat.sum_duplicates()
     mat.eliminate_zeros()
-    del pre, post, w
     data = mat.data.astype(np.float32, copy=False)
     integral = bool(np.all(data == np.round(data)))
     mult = (data if integral else np.ones_like(data)).astype(np.int32)
-    indptr = mat.indptr.astype(np.int64, copy=False)
-    indices = mat.indices.astype(np.int64, copy=False)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    loops = bool((rows == indices).any())
-    del rows
+    loops = bool(mat.diagonal().any())
     layer = SparseLayer(name=name, kind="connectome", in_space=SPACE, out_space=SPACE,
                         in_offset=0, out_offset=0, in_units=n, out_units=n,
                         weights=torch.from_numpy(data), multiplicity=torch.from_numpy(mult),
-                        loops=loops, indptr=indptr, indices=indices,
+                        loops=loops, indptr=mat.indptr, indices=mat.indices,
                         nodes=tuple(str(x) for x in nodes), param=name)
     return _network(layer, source)
 
@@ -637,17 +637,20 @@ def _read_csv(p: Path, *, pre, post, weight, sep, chunksize, source) -> NetworkG
     b = np.concatenate(posts)
     del posts
     w = np.concatenate(ws) if ws else None
-    if numeric:
-        both = np.concatenate([a, b])
-        uniq, inv = np.unique(both, return_inverse=True)
-        del both
-        a, b = inv[:a.size], inv[a.size:]
+    if numeric:  # relabel ids to 0..n-1 in sorted order (pandas' hash tables: fast, ~E temporaries)
+        uniq = np.union1d(pd.unique(a), pd.unique(b))
+        index = pd.Index(uniq)
+        idx = np.int32 if uniq.size < 2**31 else np.int64
+        a = index.get_indexer(a).astype(idx)
+        b = index.get_indexer(b).astype(idx)
+        del index
         nodes = uniq.astype(str)
     else:  # names in sorted order, like the integer ids
         nodes = np.array(list(ids), dtype=object)
         order = np.argsort(nodes, kind="stable")
         rank = np.empty(order.size, dtype=np.int64)
         rank[order] = np.arange(order.size)
+        rank = rank.astype(np.int32 if order.size < 2**31 else np.int64)
         a, b, nodes = rank[a], rank[b], nodes[order]
     return from_edges(a, b, w, n=len(nodes), nodes=nodes, name="edges", source=source)
 
