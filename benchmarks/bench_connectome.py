@@ -8,7 +8,7 @@ occur and are summed).  Each contender runs in its own subprocess, so its peak r
 * ``prunegraph``: ``prunegraph.connectome.read_edge_list`` (CSV streamed in chunks of 1e6 rows,
   ids relabelled, duplicates summed into a CSR) + in/out degrees and strengths;
 * ``pandas+scipy`` (peer): ``pandas.read_csv`` of the whole file, ids relabelled by
-  ``numpy.unique``, ``scipy.sparse.coo_array(...).tocsr()`` + the same degrees;
+  ``pandas.factorize`` (several times faster than ``numpy.unique`` on numpy 2.4), ``scipy.sparse.coo_array(...).tocsr()`` + the same degrees;
 * ``networkx`` (peer, at sizes up to ``--nx-max`` rows only: a DiGraph of 1e7 edges needs
   tens of GB): ``pandas.read_csv`` + ``networkx.from_pandas_edgelist`` + degrees;
 * ``prunegraph fit`` (extra): the loaded graph through ``prunegraph.analysis.analyze``
@@ -70,7 +70,7 @@ res = (lg.in_units, lg.n_edges, int(lg.in_degree.max()), int(lg.out_degree.max()
 df = pd.read_csv(PATH)
 a, b, w = (df[c].to_numpy() for c in ("pre_root_id", "post_root_id", "syn_count"))
 del df
-uniq, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+inv, uniq = pd.factorize(np.concatenate([a, b]), sort=True)  # hash relabelling (np.unique is slower)
 n = uniq.size
 m = sp.coo_array((w.astype(np.float32), (inv[a.size:], inv[:a.size])), shape=(n, n)).tocsr()
 m.sum_duplicates()

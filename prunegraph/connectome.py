@@ -828,7 +828,7 @@ class DevelopmentStep:
     before: str
     after: str
     synapses: str
-    n_common: int          # neurons present at both stages (the nodes compared)
+    n_common: int          # nodes compared (connectomes: neurons present at both stages)
     n_new: int
     n_removed: int
     n_absent: int          # positions a new edge could take (absent before, no self-loops)
@@ -887,7 +887,7 @@ def common_masks(before, after, *, synapses: str = "chemical"
 
 
 def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, kmin: float = 1,
-                   loops: bool | None = None,
+                   recurrent: bool = False,
                    rng: np.random.Generator | int | None = 0) -> dict[str, RandomControl]:
     """β of ``draws`` sets of uniformly placed new edges (see :class:`RandomControl`).
 
@@ -895,15 +895,17 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     ----------
     before, after : bool arrays [post, pre]
         The two snapshots on the same node set.
-    loops : bool, optional
-        Whether self-loops are possible positions (default: only if either snapshot has one).
+    recurrent : bool
+        The masks are one node set's directed graph (a connectome, a recurrent matrix): the
+        diagonal holds self-loops and is no possible position unless a snapshot has one.
+        False (default): a bipartite layer, every absent position is possible.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> b = rng.random((60, 60)) < 0.05; np.fill_diagonal(b, False)
     >>> a = b | (rng.random((60, 60)) < 0.02); np.fill_diagonal(a, False)
-    >>> c = random_control(b, a, draws=50, rng=0)
+    >>> c = random_control(b, a, draws=50, recurrent=True, rng=0)
     >>> sorted(c), c["in"].p_value > 0.05
     (['in', 'internal', 'out'], True)
     """
@@ -913,8 +915,9 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
         raise UsageError(f"draws={draws}: need at least 1 random draw")
     b = np.asarray(before, dtype=bool)
     a = np.asarray(after, dtype=bool)
-    if loops is None:
-        loops = bool(np.diagonal(b).any() or np.diagonal(a).any())
+    if b.shape != a.shape:
+        raise InputError(f"before {b.shape} and after {a.shape} differ; compare snapshots of one graph")
+    loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
     free = ~b
     if not loops:
         np.fill_diagonal(free, False)
@@ -971,17 +974,44 @@ def development_attachment(before, after, *, synapses: str = "chemical", bootstr
     -------
     DevelopmentStep
     """
+    common, b, a = common_masks(before, after, synapses=synapses)
+    name = (lambda x: (x if isinstance(x, str) else x.source).removeprefix(PREFIX))
+    return snapshot_attachment(b, a, before_label=name(before), after_label=name(after), synapses=synapses,
+                               recurrent=True, bootstrap=bootstrap, draws=draws, kmin=kmin,
+                               confidence=confidence, rng=rng)
+
+
+def snapshot_attachment(before: np.ndarray, after: np.ndarray, *, before_label: str = "before",
+                        after_label: str = "after", recurrent: bool = False, bootstrap: int = 200,
+                        draws: int = 500, kmin: float = 1, confidence: float = 0.95,
+                        rng: np.random.Generator | int | None = 0, synapses: str = ""
+                        ) -> DevelopmentStep:
+    """The measurement of :func:`development_attachment` on two masks ``[post, pre]`` of one
+    node set: in-, out- and internal kernels with bootstrap CIs and the exact random control.
+
+    Use it for any pair of snapshots so that they are read identically: two connectome
+    stages (``recurrent=True``) or a pruned layer before and after a continual-learning task
+    (``recurrent=False``: bipartite, every absent position is possible).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> b = rng.random((30, 40)) < 0.1; a = b | (rng.random((30, 40)) < 0.05)
+    >>> step = snapshot_attachment(b, a, bootstrap=0, draws=20, rng=0)
+    >>> step.n_new == int((a & ~b).sum()), [r["side"] for r in step.rows()]
+    (True, ['in', 'out', 'internal'])
+    """
     from .attachment import measure_attachment
 
+    b = np.asarray(before) != 0
+    a = np.asarray(after) != 0
     gen = np.random.default_rng(rng)
-    common, b, a = common_masks(before, after, synapses=synapses)
-    rep = measure_attachment(b, a, kmin=kmin, bootstrap=bootstrap, confidence=confidence,
-                             rng=gen)
-    ctrl = random_control(b, a, draws=draws, kmin=kmin, rng=gen)
-    loops = bool(np.diagonal(b).any() or np.diagonal(a).any())
+    rep = measure_attachment(b, a, kmin=kmin, bootstrap=bootstrap, confidence=confidence, rng=gen)
+    ctrl = random_control(b, a, draws=draws, kmin=kmin, recurrent=recurrent, rng=gen)
+    loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
     absent = int((~b).sum()) - (0 if loops else int((~np.diagonal(b)).sum()))
-    name = (lambda x: x if isinstance(x, str) else x.source)
-    return DevelopmentStep(name(before), name(after), synapses, len(common),
+    n_nodes = b.shape[0] if recurrent else b.shape[0] + b.shape[1]
+    return DevelopmentStep(str(before_label), str(after_label), synapses, int(n_nodes),
                            int((a & ~b).sum()), int((b & ~a).sum()), absent, rep, ctrl)
 
 
@@ -1029,7 +1059,8 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
                  layers: str = "network") -> list[dict[str, Any]]:
     """One comparison row per (network, degree kind) from :func:`prunegraph.analysis.analyze`
     results: size, mean degree, largest degree over the mean, fitted α and its tail, the
-    verdict, the null's verdict and the heavier-than-null p-value.
+    verdict (and its class without numbers, :func:`prunegraph.analysis.verdict_class`), the
+    null's verdict and the heavier-than-null p-value.
 
     Parameters
     ----------
@@ -1040,6 +1071,8 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
         Keep whole-network rows (default; a connectome's only layer is its network), per-layer
         rows, or both.
     """
+    from .analysis import verdict_class
+
     rows = []
     for res in analyses:
         for r in res.results:
@@ -1057,7 +1090,9 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
                 "nodes": r.nodes, "edges": r.edges, "density": r.density,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
                 "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
-                "verdict": str(row["verdict"]), "null_verdict": None if row["null_verdict"] is None
+                "span": row["span"],
+                "verdict": str(row["verdict"]), "verdict_class": verdict_class(str(row["verdict"])),
+                "null_verdict": None if row["null_verdict"] is None
                 else str(row["null_verdict"]),
                 "heavier_p": row["heavier_p"], "var_ratio": row["var_ratio"]})
     return rows

@@ -189,6 +189,14 @@ def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
     per_row = n_in - 1 if skip else n_in
     if m > n_out * per_row:
         raise UsageError(f"cannot place {m} edges in {n_out * per_row} free positions")
+    total = n_out * per_row
+    if total >= 10**9:  # beyond numpy's "marginals" limit (a fly-sized graph): draw flat slots
+        flat = np.sort(gen.choice(total, size=m, replace=False).astype(np.int64))
+        if not skip:
+            return flat
+        rows, cols = flat // per_row, flat % per_row
+        cols[cols >= rows] += 1
+        return rows * n_in + cols
     counts = gen.multivariate_hypergeometric(np.full(n_out, per_row, dtype=np.int64), m,
                                              method="marginals")
     out = np.empty(m, dtype=np.int64)

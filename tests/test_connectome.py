@@ -257,8 +257,8 @@ def test_random_control_separates_preferential_from_uniform():
     w = rng.pareto(1.5, n) + 0.2
     b = rng.random((n, n)) < np.clip(0.02 * np.outer(w, w), 0, 1)
     np.fill_diagonal(b, False)
-    pref = C.random_control(b, _grow(b, 600, rng, True), draws=100, rng=0)
-    unif = C.random_control(b, _grow(b, 600, rng, False), draws=100, rng=0)
+    pref = C.random_control(b, _grow(b, 600, rng, True), draws=100, recurrent=True, rng=0)
+    unif = C.random_control(b, _grow(b, 600, rng, False), draws=100, recurrent=True, rng=0)
     assert pref["in"].p_value < 0.05 and pref["out"].p_value < 0.05
     assert pref["in"].observed > pref["in"].high
     assert unif["in"].p_value > 0.01 and unif["out"].p_value > 0.01
@@ -279,9 +279,13 @@ def test_random_control_draws_only_absent_off_diagonal_positions(monkeypatch):
         return real(before, after, **kw)
 
     monkeypatch.setattr(attachment, "attachment_kernel", spy)
-    C.random_control(b, a, draws=30, rng=0)
+    C.random_control(b, a, draws=30, recurrent=True, rng=0)
+    assert len(seen) == 2 + 2 * 30  # in and out, observed and each draw
     for new in seen:
         assert new.sum() == 1 and not new.diagonal().any()
+    seen.clear()  # a bipartite layer: the diagonal is an ordinary position
+    C.random_control(b, a, draws=200, rng=0)
+    assert any(new.diagonal().any() for new in seen)
 
 
 def test_development_attachment_on_named_graphs():
