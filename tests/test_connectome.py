@@ -4,7 +4,9 @@ C. elegans data when the cect package is installed (``pip install --no-deps cect
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -398,3 +400,37 @@ def test_witvliet_new_edges_counted_from_the_json():
           if n2[u] in neurons and n2[v] in neurons}
     assert step.n_common == len(neurons)
     assert step.n_new == len(e2 - e1) and step.n_removed == len(e1 - e2)
+
+
+# ----------------------------------------------------------------------------- notebook 05
+NB = Path(__file__).resolve().parents[1] / "notebooks" / "05_networks_and_nervous_systems"
+
+
+def test_notebook_pair_is_in_sync():
+    jupytext = pytest.importorskip("jupytext")
+    if not NB.with_suffix(".ipynb").exists():
+        pytest.fail("05_networks_and_nervous_systems.ipynb is missing: jupytext --to ipynb --execute "
+                    "notebooks/05_networks_and_nervous_systems.py (full setting)")
+    py = jupytext.read(NB.with_suffix(".py"))
+    nb = jupytext.read(NB.with_suffix(".ipynb"))
+    assert [c.source for c in py.cells] == [c.source for c in nb.cells]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), "every code cell of the committed notebook ran"
+    assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    assert "tags" in nb.cells[1].metadata and "parameters" in nb.cells[1].metadata["tags"]
+    text = json.dumps([c.get("outputs", []) for c in code])
+    assert "setting: full" in text and "In plain words" in text
+
+
+@needs_cect
+@pytest.mark.slow
+def test_notebook_runs_in_the_small_setting(tmp_path, monkeypatch):
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    nb = jupytext.read(NB.with_suffix(".py"))
+    monkeypatch.setenv("PRUNEGRAPH_NOTEBOOK_SIZE", "small")
+    monkeypatch.setenv("PYTHONPATH", str(NB.parents[1]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    last = nb.cells[-1].outputs[0]["data"]["text/markdown"]
+    assert "Worm development" in last and "In plain words" in last
