@@ -73,6 +73,7 @@ from IPython.display import Markdown, display
 import prunegraph
 from prunegraph import connectome as C
 from prunegraph.analysis import analyze
+from prunegraph.checkpoint import manifest_path, reference_checkpoints
 from prunegraph.continual import ContinualConfig, load_checkpoint_manifest, run_continual
 from prunegraph.continual.ownership import edge_masks_from_owners
 
@@ -83,14 +84,14 @@ pd.set_option("display.precision", 3)
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.max_rows", 200)
-ROOT = Path(prunegraph.__file__).resolve().parents[1]  # the checkout: its data/ holds the references
 
 # %% [markdown]
 # ## The networks
 #
 # The shipped C. elegans data sets (`prunegraph connectome list`), chemical synapses between
-# neurons, and the pruned reference checkpoints (LeNet-300-100 and LeNet-5, magnitude (IMP) and
-# random pruning, on digits and Fashion-MNIST).
+# neurons, and the pruned reference checkpoints shipped with the package
+# (`prunegraph.checkpoint.reference_checkpoints()`: LeNet-300-100 and LeNet-5, magnitude (IMP)
+# and random pruning, on digits and Fashion-MNIST).
 
 # %%
 pd.DataFrame([{"name": i.name, "reference": i.reference, "what": i.description}
@@ -101,11 +102,10 @@ networks, group = {}, {}
 for name in P["worms"]:
     networks[name] = C.connectome(name)
     group[name] = "C. elegans"
-# the references and their manifests (<stem>.json: how each was made) ship in data/
-pruned_paths = sorted((ROOT / "data").glob("*.safetensors"))[: P["n_pruned"]]
-for path in pruned_paths:
+# the shipped references and their manifests (<stem>.json: how each was made)
+for path in reference_checkpoints()[: P["n_pruned"]]:
     networks[path.stem] = prunegraph.load(path)
-    method = pd.read_json(path.with_suffix(".json"), typ="series")["method"]
+    method = pd.read_json(manifest_path(path), typ="series")["method"]
     group[path.stem] = "random-pruned" if "random" in method else "magnitude-pruned"
 pd.DataFrame([{"network": n, "group": group[n], "nodes": net.n_units, "edges": net.n_edges,
                "layers": len(net.layers)} for n, net in networks.items()])
