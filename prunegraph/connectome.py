@@ -431,6 +431,11 @@ def connectome(name: str, *, synapses: str = "chemical", neurons_only: bool = Tr
     return dataclasses.replace(net, notes=(note,))
 
 
+#: ``prunegraph.load_connectome``: the package exports :func:`connectome` under this name (the
+#: attribute ``prunegraph.connectome`` is this module once it is imported)
+load_connectome = connectome
+
+
 # =============================================================================== name scheme
 def is_source(source: Any) -> bool:
     """True for a string in the ``connectome:`` name scheme."""

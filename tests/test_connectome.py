@@ -368,6 +368,9 @@ def test_published_sizes():
     stages = [C.connectome(n).layers[0] for n in C.WITVLIET_SERIES]
     assert stages[-1].n_edges > 2 * stages[0].n_edges  # the nerve ring gains connections
     assert C.connectome("cook2019-herm", neurons_only=False).layers[0].in_units == 473
+    a = prunegraph.load_connectome("white1986", synapses="both").layers[0]
+    b = prunegraph.load("connectome:white1986:both").layers[0]
+    assert a.nodes == b.nodes and torch.equal(a.weight, b.weight)
 
 
 @needs_cect
@@ -420,6 +423,8 @@ def test_notebook_pair_is_in_sync():
     assert "tags" in nb.cells[1].metadata and "parameters" in nb.cells[1].metadata["tags"]
     text = json.dumps([c.get("outputs", []) for c in code])
     assert "setting: full" in text and "In plain words" in text
+    import re
+    assert not re.search(r"(/work/|/root/|/home/\w+/|/tmp/|site-packages)", text), "a machine path in the outputs"
 
 
 @needs_cect
