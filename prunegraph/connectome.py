@@ -876,6 +876,9 @@ def common_masks(before, after, *, synapses: str = "chemical"
     ``[post, pre]`` restricted to them (the orientation :mod:`prunegraph.attachment` reads)."""
     lb, la = _layer_of(_as_connectome(before, synapses)), _layer_of(_as_connectome(after, synapses))
     for lg in (lb, la):
+        if not isinstance(lg, LayerGraph):
+            raise UsageError(f"{lg.name}: attachment between snapshots needs dense layers (shipped "
+                             "connectomes, from_adjacency); a large sparse graph is not supported here")
         if not getattr(lg, "nodes", ()):
             raise UsageError(f"{lg.name}: snapshots need node names to be matched; load them with "
                              "prunegraph.connectome.connectome or from_adjacency")

@@ -362,6 +362,9 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     >>> plan.layer_names, [lg.n_edges for lg in plan]
     (['fc1', 'fc2'], [3, 1])
     """
+    if isinstance(source, str) and source.startswith("connectome:"):
+        raise UsageError(f"{source}: a connectome is not streamed layer by layer; load it whole "
+                         "with prunegraph.load (analysis.analyze accepts the graph)")
     if isinstance(source, nn.Module) or model is not None:
         net = load(source, task=task, input_shape=input_shape, model=model, num_classes=num_classes)
         return StreamPlan.from_network(net)
