@@ -402,7 +402,7 @@ def connectome(name: str, *, synapses: str = "chemical", neurons_only: bool = Tr
     --------
     >>> net = connectome("witvliet2021-8")                      # doctest: +SKIP
     >>> lg = net.layers[0]; lg.in_units, lg.n_edges             # doctest: +SKIP
-    (180, 1833)
+    (180, 1933)
     """
     if name.startswith(PREFIX):
         return load_source(name)
@@ -615,6 +615,9 @@ def _read_csv(p: Path, *, pre, post, weight, sep, chunksize, source) -> NetworkG
                 pres.append(a.to_numpy(np.int64))
                 posts.append(b.to_numpy(np.int64))
             else:
+                if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
+                    raise InputError(f"{p}: node ids in {cols[0]!r}/{cols[1]!r} are not integers or "
+                                     "names (empty cells?); every row needs both ids")
                 if numeric:  # integers so far, names now: map what was read to names too
                     raise InputError(f"{p}: node id columns mix integers and names; "
                                      "use one kind of id per file")

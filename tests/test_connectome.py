@@ -140,6 +140,7 @@ def test_graphml_and_npz_round_trip(tmp_path, edge_table):
     ("a,b\n1,2\n", {"weight": "syn"}, "no column 'syn'"),
     ("a,b,w\n1,2,x\n", {"weight": "w"}, "not numeric"),
     ("a,b\n", {}, "no edges"),
+    ("a,b\n1,2\n3,\n", {}, "not integers"),
 ])
 def test_bad_csv_is_one_input_error(tmp_path, text, kw, needle):
     p = tmp_path / "bad.csv"
