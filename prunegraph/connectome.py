@@ -57,7 +57,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from .degrees import LayerInfo, layer_sequence
+from .degrees import layer_sequence
 from .errors import InputError, UsageError
 from .graph import LayerGraph, NetworkGraph
 from .nulls import EdgeMultiset
@@ -289,8 +289,8 @@ def _cache_dir():
                          f"{INSTALL}") from None
     cache = root / "cache"
     if not cache.is_dir():
-        raise InputError(f"the installed cect package has no cache/ folder of JSON connectomes; "
-                         f"reinstall it: pip install --no-deps --force-reinstall cect")
+        raise InputError("the installed cect package has no cache/ folder of JSON connectomes; "
+                         "reinstall it: pip install --no-deps --force-reinstall cect")
     return cache
 
 
