@@ -393,7 +393,9 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     raise UsageError(f"alternative={name!r}: unknown; choose from {', '.join(ALTERNATIVES)}")
 
 
-def _power_law_logp(u, fit) -> np.ndarray:
+def power_law_logp(u, fit) -> np.ndarray:
+    """ln p(u) under a fitted power law (discrete: Hurwitz ζ normaliser; truncated: on
+    [xmin, xmax]) for values u inside the fitted range."""
     a, xmin, xmax = fit.alpha, fit.xmin, fit.xmax
     if xmax is not None:
         if fit.discrete:
@@ -480,7 +482,7 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
         m &= fit.values <= fit.xmax
     u, c = fit.values[m], fit.counts[m].astype(float)
     n = int(c.sum())
-    lp_pl = _power_law_logp(u, fit)
+    lp_pl = power_law_logp(u, fit)
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
     out = []
     for a in alts:

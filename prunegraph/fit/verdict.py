@@ -8,15 +8,17 @@ Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 ---------------------------------------------------------------------------
 1. fewer than ``min_units`` alive units → ``TOO_FEW_UNITS``; all degrees equal → ``DEGENERATE``;
    the fit failed → ``NOT_FITTED``.
-2. **Consistent with random pruning** (``RANDOM_LIKE``) needs *positive support*, all three of:
-   the random-pruning law (Binomial(fan-in, density) per unit, a mixture of them at network
-   scope) is not rejected on the whole sequence (χ², dead units included), its largest degrees
-   are not improbable under it (upper-tail test of each group's maximum: hubs are tested, not
-   pooled into a bin), the two p-values Bonferroni-combined at ``level``; and on the tail where
-   the power law was fitted the random-pruning law has the higher likelihood (R < 0).
-3. fewer than ``min_tail`` units above xmin → ``INCONCLUSIVE`` (CSN 2009 §4.2).
-4. a random-pruning law exists but the power law does not beat it on the tail (Vuong p ≥
-   ``level`` or R ≤ 0) → ``NOT_DISTINGUISHED`` ("not distinguishable from random pruning").
+2. **Consistent with random pruning** (``RANDOM_LIKE``) needs the random-pruning law
+   (Binomial(fan-in, density) per unit, a sum of them per unit at network scope) tested on the
+   whole sequence *and its hubs*: a χ² goodness of fit (bins pooled) and an upper-tail test of
+   the largest degree of each group (so hubs are tested, not pooled into the top bin), the two
+   Bonferroni-combined, p > ``level``; at least one of them must be computable (enough units
+   for χ² bins); and the fitted power law must not be significantly better than the law on its
+   tail (Vuong, R > 0 and p < ``level``).
+3. the random-pruning law exists and is not rejected at ``random_level`` (0.01 by default: a
+   random layer reaches the power-law verdicts below only by a 1 % chance rejection), but
+   rule 2 does not hold → ``NOT_DISTINGUISHED`` ("not distinguishable from random pruning").
+4. fewer than ``min_tail`` units above xmin → ``INCONCLUSIVE`` (CSN 2009 §4.2).
 5. an alternative significantly better than the power law (R < 0, p < level / m with
    ``correction="bonferroni"`` over the m alternatives tested) → ``ALTERNATIVE``.
 6. no goodness-of-fit test was run → ``UNTESTED`` (never "plausible" without one).
@@ -88,6 +90,8 @@ class VerdictRules:
         Multiple-testing correction across the alternatives of one sequence.
     min_units : int
         Fewest alive units before a sequence is fitted.
+    random_level : float
+        Level at which the random-pruning law must be rejected before any power-law verdict.
     """
 
     level: float = 0.1
@@ -95,6 +99,7 @@ class VerdictRules:
     min_span: float = 10.0
     correction: str = "bonferroni"
     min_units: int = 20
+    random_level: float = 0.01
 
     def __post_init__(self):
         if self.correction not in ("bonferroni", "none"):
@@ -180,8 +185,8 @@ VERDICT_TEXT: dict[Verdict, VerdictText] = {
     Verdict.NOT_FITTED: VerdictText("not fitted: {error}", "not fitted", ""),
     Verdict.RANDOM_LIKE: VerdictText("consistent with random pruning (p={random_p})", "random-like", "v-no"),
     Verdict.INCONCLUSIVE: VerdictText("inconclusive: tail of only {n_tail} units", "inconclusive", ""),
-    Verdict.NOT_DISTINGUISHED: VerdictText("inconclusive: tail not distinguishable from random pruning "
-                                           "(LR p={random_tail_p})", "not distinguished", ""),
+    Verdict.NOT_DISTINGUISHED: VerdictText("inconclusive: not distinguishable from random pruning "
+                                           "(p={random_p}, tail LR p={random_tail_p})", "not distinguished", ""),
     Verdict.ALTERNATIVE: VerdictText("{alternative} preferred", "alternative", "v-alt"),
     Verdict.UNTESTED: VerdictText("power law not rejected, untested (no GoF test)", "untested", ""),
     Verdict.REJECTED: VerdictText("power law rejected (GoF p={gof_p})", "rejected", "v-no"),
@@ -269,15 +274,14 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
     def d(v):
         return VerdictDetail(v, **base)
 
-    if rp is not None:
-        not_rejected = not (rp.p_value <= rules.level)  # NaN (too few bins) counts as not rejected
-        tail_favours_null = rp.tail_R < 0 or (math.isnan(rp.tail_R) and not_rejected)
-        if not_rejected and tail_favours_null and not (math.isnan(rp.gof_p) and math.isnan(rp.max_p)):
+    if rp is not None and not math.isnan(rp.p_value):
+        pl_better = rp.tail_R > 0 and rp.tail_p < rules.level
+        if rp.p_value > rules.level and not pl_better:
             return d(Verdict.RANDOM_LIKE)
+        if rp.p_value > rules.random_level:
+            return d(Verdict.NOT_DISTINGUISHED)
     if fit.n_tail < rules.min_tail:
         return d(Verdict.INCONCLUSIVE)
-    if rp is not None and not (rp.tail_R > 0 and rp.tail_p < rules.level):
-        return d(Verdict.NOT_DISTINGUISHED)
     if preferred:
         return d(Verdict.ALTERNATIVE)
     if fit.p_value is None:
