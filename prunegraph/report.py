@@ -315,13 +315,18 @@ _HOWTO = (
     ("Best alternative (LR p)",
      "Likelihood-ratio tests on the same tail against a lognormal, exponential, stretched "
      "exponential, power law with cut-off, and Poisson/binomial. R > 0 favours the power law, "
-     "R < 0 the alternative; the p-value says whether the sign of R can be trusted (p < 0.1). "
+     "R < 0 the alternative; the p-value says whether the sign of R can be trusted (p < 0.1/m, "
+     "Bonferroni over the m alternatives tested; the cut-off power law and the stretched "
+     "exponential contain the power law as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). "
      "A large p means the data cannot tell the two apart."),
     ("The random-pruning null",
-     "The same layers pruned at random to the same per-layer density. Random pruning gives "
-     "binomial, light-tailed degrees; a pruned network whose tail is clearly heavier than its "
-     "null’s (larger α contrast, small ‘heavier than null p’, variance ratio above 1) owes "
-     "that structure to training and pruning, not to sparsity alone."),
+     "The same edges placed at random among the layer’s units (structurally dead units left "
+     "out). Random pruning gives binomial, light-tailed degrees; ‘random p’ tests that law on "
+     "the whole sequence and on its largest degrees (so hubs are not pooled away), and only a "
+     "sequence that passes is called ‘consistent with random pruning’. ‘Heavier than null p’ is "
+     "a one-sided permutation test of the upper tail against the null’s; its Benjamini–Hochberg "
+     "q over all sequences of the model (q < 0.1) decides. A tail clearly heavier than the "
+     "null’s owes that structure to training and pruning, not to sparsity alone."),
     ("Figures",
      "The CCDF plots show P(K ≥ k), the share of alive units with degree at least k, on log–log "
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "

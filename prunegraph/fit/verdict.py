@@ -18,11 +18,13 @@ Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 3. the random-pruning law exists and is not rejected at ``random_level`` (0.01 by default: a
    random layer reaches the power-law verdicts below only by a 1 % chance rejection), but
    rule 2 does not hold → ``NOT_DISTINGUISHED`` ("not distinguishable from random pruning").
-4. fewer than ``min_tail`` units above xmin → ``INCONCLUSIVE`` (CSN 2009 §4.2).
-5. an alternative significantly better than the power law (R < 0, p < level / m with
-   ``correction="bonferroni"`` over the m alternatives tested) → ``ALTERNATIVE``.
-6. no goodness-of-fit test was run → ``UNTESTED`` (never "plausible" without one).
-7. GoF p ≤ ``level`` → ``REJECTED``.
+4. on a tail of at least ``min_tail`` units, an alternative significantly better than the power
+   law (R < 0, p < level / m with ``correction="bonferroni"`` over the m alternatives tested)
+   → ``ALTERNATIVE``.
+5. bootstrap GoF p ≤ ``level`` → ``REJECTED`` (a rejection stands however short the tail).
+6. fewer than ``min_tail`` units above xmin → ``INCONCLUSIVE`` (CSN 2009 §4.2: a short tail
+   cannot reject a steep power law, which is no evidence for one).
+7. no goodness-of-fit test was run → ``UNTESTED`` (never "plausible" without one).
 8. otherwise ``PLAUSIBLE``, or ``PLAUSIBLE_NARROW`` when the tail spans less than ``min_span``
    (largest value / xmin; Stumpf & Porter, Science 335, 2012).
 
@@ -280,14 +282,14 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
             return d(Verdict.RANDOM_LIKE)
         if rp.p_value > rules.random_level:
             return d(Verdict.NOT_DISTINGUISHED)
+    if preferred and fit.n_tail >= rules.min_tail:
+        return d(Verdict.ALTERNATIVE)
+    if fit.p_value is not None and fit.p_value <= rules.level:
+        return d(Verdict.REJECTED)
     if fit.n_tail < rules.min_tail:
         return d(Verdict.INCONCLUSIVE)
-    if preferred:
-        return d(Verdict.ALTERNATIVE)
     if fit.p_value is None:
         return d(Verdict.UNTESTED)
-    if fit.p_value <= rules.level:
-        return d(Verdict.REJECTED)
     if span is not None and span < rules.min_span:
         return d(Verdict.PLAUSIBLE_NARROW)
     return d(Verdict.PLAUSIBLE)
