@@ -332,3 +332,16 @@ def test_schema_lists_every_verdict_code():
 
     schema = json.loads((Path(prunegraph.__file__).parent / "fit_schema.json").read_text())
     assert set(schema["$defs"]["side"]["properties"]["verdict_code"]["enum"]) == {v.value for v in Verdict}
+
+
+def test_library_bootstrap_default_matches_cli():
+    """Issue 12 #6: analyze() defaulted to bootstrap=0 while the CLI runs 100 resamples, and the
+    library then called untested sequences 'plausible'."""
+    import argparse
+    import inspect
+
+    from prunegraph.commands import fit as fit_cmd
+
+    p = argparse.ArgumentParser()
+    fit_cmd.add_arguments(p)
+    assert inspect.signature(analyze).parameters["bootstrap"].default == p.parse_args([]).bootstrap == 100
