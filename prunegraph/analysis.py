@@ -46,8 +46,9 @@ killed units is compared with random pruning of the units it kept.
 
 Heavier tail than the null
 --------------------------
-On the observed alive units, the observed degrees x and the null's degrees y on the same units
-(zeros where the null left a unit dead) have the same total, hence the same mean. The
+On the units of the random-pruning block (alive units and the dead ones random pruning
+leaves dead by chance; structurally dead units left out on both sides), the observed degrees x
+and the null's degrees y have the same total, hence the same mean. The
 statistic is the largest standardised excess of the observed upper tail over the null's,
 T = max over thresholds t ≥ the pooled median of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))),
 S the survival functions P(· ≥ t) and S the pooled one (a one-sided, upper-tail-weighted
@@ -354,6 +355,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
     kept_law: list[tuple] = []
+    kept_block: list[tuple] = []
     for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
         fit_layer = per_layer and name in selected
         if not (fit_layer or whole):
@@ -365,8 +367,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         edges_only = edge_multiset(lg) if null else None
         del lg  # from here on only degree arrays and edge weights: memory stays near one layer
         # one null graph per layer (seeded by its name), shared by every kind and the network
-        null_d = (alive_null_degrees(obs, edges_only, rng=_stream_seed(rng, name, "null"))
-                  if null else None)
+        null_d, block = (alive_null_degrees(obs, edges_only, rng=_stream_seed(rng, name, "null"))
+                         if null else (None, None))
         del edges_only
         law = layer_law(obs)
         if fit_layer:
@@ -379,8 +381,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 groups = None
                 if law is not None and internal in ("in", "out"):
                     groups = [(np.arange(len(deg.values)), (law[internal],))]
+                in_block = None if block is None else block[0 if internal in ("in", "in_strength") else 1]
                 results.append(_analyze_sequence(
-                    fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal,
+                    fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal, in_block=in_block,
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
@@ -390,6 +393,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             kept_law.append(law)
             if null_d is not None:
                 kept_null.append(null_d)
+                kept_block.append(block)
     if built == len(builders) and edges_seen == 0:  # what load() refuses too, found here when streaming
         raise InputError(f"{net.source}: empty model: no nonzero weight in any of its {built} "
                          "layer(s); check that the checkpoint holds the trained, pruned weights")
@@ -401,6 +405,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
             results.append(_analyze_sequence(
                 fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
+                in_block=network_block(kept_obs, kept_block, net.spaces, internal) if null else None,
                 null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
@@ -425,7 +430,7 @@ def _layer_builders(net) -> list[tuple[str, Any]]:
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
                       density, binom_n, groups, bootstrap, alternatives, truncated, rng,
-                      n_jobs) -> KindAnalysis:
+                      n_jobs, in_block=None) -> KindAnalysis:
     """Fit one observed degree sequence and its null, and compare their tails."""
     seed = _stream_seed(rng, name, kind)
     discrete = "strength" not in internal
@@ -437,8 +442,8 @@ def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                           binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
         values = np.asarray(deg.values)
-        alive = values > 0
-        tail = compare_tails(values[alive], np.asarray(null_deg.values)[alive], rng=seed + 3)
+        keep = np.ones(values.size, bool) if in_block is None else np.asarray(in_block, bool)
+        tail = compare_tails(values[keep], np.asarray(null_deg.values)[keep], rng=seed + 3)
     return KindAnalysis(
         layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
         density=float(density), observed=observed, null=null_side, tail=tail,
@@ -555,14 +560,15 @@ def alive_null_degrees(obs, edges, *, rng):
     """Degrees of the null: the layer's edges (weights shuffled with them) placed uniformly in
     its :func:`effective_block` — its alive units plus as many of its dead units as random
     pruning would leave dead by chance — by :func:`prunegraph.nulls.random_layer_degrees` on
-    that block, scattered back to the layer's units (structurally dead units stay 0)."""
+    that block, scattered back to the layer's units (structurally dead units stay 0).
+    Returns (LayerDegrees, (out units in the block, in units in the block))."""
     from .degrees import LayerDegrees
     from .nulls import random_layer_degrees
 
     gen = np.random.default_rng(rng)
     blk = effective_block(obs)
     if blk is None:
-        return random_layer_degrees(edges, rng=gen)
+        return random_layer_degrees(edges, rng=gen), (np.ones(obs.out_units, bool), np.ones(obs.in_units, bool))
     _, b_out, b_in, _ = blk
 
     def block(deg, size):
@@ -581,7 +587,7 @@ def alive_null_degrees(obs, edges, *, rng):
         out[idx] = v
         return out
 
-    return LayerDegrees(
+    null = LayerDegrees(
         name=obs.name, kind=obs.kind, in_space=obs.in_space, out_space=obs.out_space,
         in_offset=obs.in_offset, out_offset=obs.out_offset, in_units=obs.in_units,
         out_units=obs.out_units, n_edges=d.n_edges,
@@ -589,6 +595,25 @@ def alive_null_degrees(obs, edges, *, rng):
         out_degree=scatter(cols, d.out_degree, obs.in_units, np.int64),
         in_strength=scatter(rows, d.in_strength, obs.out_units, float),
         out_strength=scatter(cols, d.out_strength, obs.in_units, float))
+    return null, (scatter(rows, True, obs.out_units, bool), scatter(cols, True, obs.in_units, bool))
+
+
+def network_block(layers, blocks, spaces, kind: str) -> np.ndarray:
+    """Network units inside some layer's random-pruning block for this kind (in: the out units
+    a layer writes, out: the in units it reads, total/strength: either)."""
+    base, n = {}, 0
+    for name, size in spaces.items():
+        base[name] = n
+        n += int(size)
+    mask = np.zeros(n, dtype=bool)
+    for lg, (rows, cols) in zip(layers, blocks):
+        if kind in ("in", "total", "strength", "in_strength"):
+            start = base[lg.out_space] + lg.out_offset
+            mask[start:start + lg.out_units] |= rows
+        if kind in ("out", "total", "strength", "out_strength"):
+            start = base[lg.in_space] + lg.in_offset
+            mask[start:start + lg.in_units] |= cols
+    return mask
 
 
 def _group_logpmf(comps) -> np.ndarray:
