@@ -166,7 +166,7 @@ def shift_mle(degrees: np.ndarray, alpha: float, *, a_min: float = 0.01,
 def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 3.0,
                a_min: float = 1.0, min_tail: int = 10, bootstrap: int = 0,
                compare_exponential: bool = True, alpha_max: float = 5.0,
-               rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
+               rules=None, rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
     """Derive the shifted-linear kernel f(k) = k + A of one side from its degree sequence.
 
     Parameters
@@ -188,6 +188,10 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         exponential (CSN 2009, §5; :func:`prunegraph.fit.compare_distributions`).
     alpha_max : float
         Fitted exponents above this count as light-tailed (fallback).
+    rules : prunegraph.fit.VerdictRules, optional
+        The scheduler's own verdict rules (default: level 0.1, tail ≥ ``min_tail``, no span
+        requirement, no correction for its single LR test); the fitted law is used when
+        :func:`prunegraph.fit.classify` calls it plausible or untested (no bootstrap).
     rng : Generator, int or None
 
     Returns
@@ -261,7 +265,8 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         except ValueError as exc:
             log.debug("likelihood-ratio test skipped: %s", exc)
     # the scheduler's own rules: any tail of min_tail points, no span requirement, one LR test
-    rules = VerdictRules(level=0.1, min_tail=min_tail, min_span=0.0, correction="none", min_units=2)
+    if rules is None:
+        rules = VerdictRules(level=0.1, min_tail=min_tail, min_span=0.0, correction="none", min_units=2)
     detail = classify(fit, comps, n_alive=int(alive.size), rules=rules)
     if detail.verdict not in (Verdict.PLAUSIBLE, Verdict.PLAUSIBLE_NARROW, Verdict.UNTESTED):
         return fallback(verdict_text(detail), *info)
