@@ -325,7 +325,7 @@ _HOWTO = (
      "the whole sequence and on its largest degrees (so hubs are not pooled away), and only a "
      "sequence that passes is called ‘consistent with random pruning’. ‘Heavier than null p’ is "
      "a one-sided permutation test of the upper tail against the null’s; its Benjamini–Hochberg "
-     "q over all sequences of the model (q < 0.1) decides. A tail clearly heavier than the "
+     "q over all sequences of the model (q < 0.05) decides. A tail clearly heavier than the "
      "null’s owes that structure to training and pruning, not to sparsity alone."),
     ("Figures",
      "The CCDF plots show P(K ≥ k), the share of alive units with degree at least k, on log–log "
