@@ -15,7 +15,7 @@ from prunegraph.continual import (ContinualConfig, fit_budget_scale, fit_kernel,
 from prunegraph.continual.driver import resolve_optimizer
 from prunegraph.errors import UsageError
 from prunegraph.fit import fit_power_law
-from prunegraph.zoo import get_model
+from prunegraph.models.zoo import get_model
 
 QUICK = ContinualConfig(benchmark="split-digits", n_tasks=3, epochs=1, eval_every=5,
                         attachment_bootstrap=0, density=0.1, growth="pa", batch_size=64)

@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
-            from ..plot import save_figure
+            from ..output.plot import save_figure
 
             for p in save_figure(plot_comparison(res), args.plot):
                 print(f"wrote {p}", file=sys.stderr)

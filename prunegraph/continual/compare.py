@@ -1,7 +1,7 @@
 """Compare growth strategies over seeds: mean ± sd of ACC, BWT, total edges, steps to 95 %.
 
-:func:`plot_comparison` draws with :func:`prunegraph.plot.plot_strategy_comparison` (saved with
-:func:`prunegraph.plot.save_figure`).
+:func:`plot_comparison` draws with :func:`prunegraph.output.plot.plot_strategy_comparison` (saved with
+:func:`prunegraph.output.plot.save_figure`).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = ("A
     >>> len(fig.axes)
     4
     """
-    from ..plot import plot_strategy_comparison
+    from ..output.plot import plot_strategy_comparison
 
     return plot_strategy_comparison(
         result.strategies, result.summary, result.runs, quantities=quantities,

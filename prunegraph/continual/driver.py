@@ -284,7 +284,7 @@ class _Stream:
 
 
 def _build_stream(cfg: ContinualConfig) -> _Stream:
-    from ..data import task_stream
+    from ..models.data import task_stream
 
     dataset, kind = BENCHMARKS[cfg.benchmark]
     tasks = task_stream(dataset, kind=kind, n_tasks=cfg.n_tasks, rng=cfg.seed,
@@ -349,7 +349,7 @@ def _set_modes(model: nn.Module, task: int) -> None:
 
 
 def _accuracy(model, X, y_units, units, device) -> float:
-    from ..train import evaluate
+    from ..training.train import evaluate
 
     return float(evaluate(model, X, y_units, device=device, head=units))
 
@@ -357,7 +357,7 @@ def _accuracy(model, X, y_units, units, device) -> float:
 # ============================================================================ the runner
 class _Runner:
     def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False):
-        from ..zoo import get_model
+        from ..models.zoo import get_model
 
         self.cfg = cfg
         self.dist = _Dist()
@@ -704,7 +704,7 @@ class _Runner:
     def save(self, path: Path) -> None:
         if self.dist.rank != 0:
             return
-        from safetensors.torch import save_file
+        from safetensors.torch import save_file  # TODO(continual): write via prunegraph.checkpoint
 
         tensors = {n: p.detach().cpu().contiguous() for n, p in self.model.state_dict().items()}
         tensors.update({k: v.cpu().contiguous() for k, v in self.own.state_entries().items()})
@@ -826,10 +826,11 @@ def _boot(cfg: ContinualConfig) -> int:
 def _read_checkpoint(path: Path) -> tuple[dict, dict]:
     import json
 
-    from ..loading import read_checkpoint
+    from ..checkpoint import read_checkpoint  # TODO(continual): write through prunegraph.checkpoint too (one writer, one JSON encoder)
 
     path = Path(path)
-    tensors, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
+    ck = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
+    tensors, meta = ck.tensors, ck.metadata
     if "prunegraph_manifest" not in meta:
         raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
                          "prunegraph continual")
