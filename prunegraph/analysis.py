@@ -152,11 +152,18 @@ class KindAnalysis:
     tail: TailComparison | None
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
+    wiring: str = "traced"    # how the layer was placed (LayerGraph.wiring): "names"/"shapes" = guessed
+
+    @property
+    def guessed(self) -> bool:
+        return self.wiring in ("names", "shapes")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "layer": self.layer,
             "layer_kind": self.layer_kind,
+            "wiring": self.wiring,
+            "guessed": self.guessed,
             "degree_kind": self.degree_kind,
             "nodes": self.nodes,
             "edges": self.edges,
@@ -172,6 +179,7 @@ class KindAnalysis:
         return {
             "layer": self.layer,
             "kind": self.degree_kind,
+            "wiring": self.wiring + ("?" if self.guessed else ""),
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
@@ -311,6 +319,10 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        wiring = getattr(lg, "wiring", "traced")
+        regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
+        # a recurrent hh layer maps the hidden space onto itself: its units are counted once
+        n_nodes = obs.out_units if lg.in_space == lg.out_space else obs.in_units + obs.out_units
         built += 1
         edges_seen += obs.n_edges
         edges_only = edge_multiset(lg) if null else None
@@ -328,9 +340,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 results.append(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal,
                     deg=obs.degrees(internal), null_deg=None if null_d is None else null_d.degrees(internal),
-                    nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
+                    nodes=n_nodes, edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, bootstrap=bootstrap, alternatives=alternatives, truncated=truncated,
-                    rng=rng, n_jobs=n_jobs))
+                    rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring))
         if whole:
             kept_obs.append(obs)
             if null_d is not None:
@@ -365,23 +377,30 @@ def _layer_builders(net) -> list[tuple[str, Any]]:
 
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
-                      density, binom_n, bootstrap, alternatives, truncated, rng, n_jobs) -> KindAnalysis:
-    """Fit one observed degree sequence and its null, and compare their tails."""
+                      density, binom_n, bootstrap, alternatives, truncated, rng, n_jobs,
+                      regular=None, wiring="traced") -> KindAnalysis:
+    """Fit one observed degree sequence and its null, and compare their tails.
+
+    ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
+    then nothing is fitted (a near-dense layer's null is near-dense too; an N:M layer's null is not).
+    """
     seed = _stream_seed(rng, name, kind)
     discrete = "strength" not in internal
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                     binom_n=binom_n, truncated=truncated, seed=seed, n_jobs=n_jobs)
+                     binom_n=binom_n, truncated=truncated, seed=seed, n_jobs=n_jobs, regular=regular)
     null_side = tail = None
     if null_deg is not None:
+        null_regular = regular if (regular or "").startswith("near-dense") else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                          binom_n=binom_n, truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
+                          binom_n=binom_n, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
+                          regular=null_regular)
         tail = compare_tails(deg.alive, null_deg.alive)
     return KindAnalysis(
         layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
         density=float(density), observed=observed, null=null_side, tail=tail,
         degrees=np.asarray(deg.values),
-        null_degrees=None if null_deg is None else np.asarray(null_deg.values))
+        null_degrees=None if null_deg is None else np.asarray(null_deg.values), wiring=wiring)
 
 
 def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> list[str]:
@@ -396,13 +415,18 @@ def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> l
 
 
 def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
-          binom_n: int | None, truncated: bool, seed: int, n_jobs: int) -> SideAnalysis:
+          binom_n: int | None, truncated: bool, seed: int, n_jobs: int, regular: str | None = None
+          ) -> SideAnalysis:
     values = np.asarray(deg.values)
     alive = values[values > 0]
     n_units, n_dead = int(values.size), int(values.size - alive.size)
     if alive.size < MIN_UNITS:
         return SideAnalysis(n_units, n_dead, None, verdict=(
             f"too few units: {alive.size} alive (need {MIN_UNITS})"))
+    # N:M patterns fix the degrees (even all-equal ones); a fully dense layer stays "degenerate"
+    if regular and not (regular.startswith("near-dense") and np.all(alive == alive[0])):
+        return SideAnalysis(n_units, n_dead, None, verdict=(
+            f"regular by construction: {regular}; no distribution to fit"))
     if np.all(alive == alive[0]):
         return SideAnalysis(n_units, n_dead, None, verdict=(
             f"degenerate: all degrees equal ({_fmt(alive[0])}), e.g. a dense or regular layer; "
@@ -434,7 +458,7 @@ def verdict_class(verdict: str) -> str:
     key = re.sub(r" over ×\S+ only", " (narrow)", verdict)
     key = key.replace(" (no GoF test)", "")
     key = re.sub(r" \(GoF p=.*\)$", "", key)
-    for prefix in ("inconclusive", "degenerate", "too few units", "not fitted"):
+    for prefix in ("inconclusive", "degenerate", "too few units", "not fitted", "regular by construction"):
         if key.startswith(prefix):
             return prefix
     return key
@@ -596,7 +620,8 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
 
     t0 = time.perf_counter()
     # layers are built one at a time while analysing: memory near the largest layer
-    net = stream_layers(path, task=options.pop("task", None))
+    net = stream_layers(path, task=options.pop("task", None), model=options.pop("model", None),
+                        arch=options.pop("arch", None), input_shape=options.pop("input_shape", None))
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 COLUMNS = [
-    ("layer", "layer"), ("kind", "kind"), ("nodes", "nodes"), ("edges", "edges"),
+    ("layer", "layer"), ("kind", "kind"), ("wiring", "wiring"), ("nodes", "nodes"), ("edges", "edges"),
     ("density", "dens"), ("dead", "dead"), ("alpha", "alpha±sigma"), ("xmin", "xmin"),
     ("xmax", "xmax"), ("span", "span"), ("n_tail", "n_tail"), ("ks_d", "KS D"), ("gof_p", "GoF p"),
     ("best_alt", "best alt (LR p)"), ("binom_p", "binom p"), ("verdict", "verdict"), ("null_alpha", "null alpha"),
