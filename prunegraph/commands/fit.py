@@ -98,12 +98,9 @@ def _check(args) -> None:
         elif args.arch not in ARCH_NAMES:
             raise UsageError(f"--arch {args.arch!r}: choose a model family ({', '.join(ARCH_NAMES)}) or a zoo "
                              f"model ({', '.join(list_models())}); for your own module use --model pkg.module:factory")
-    if args.input_shape is not None:
-        try:
-            args.input_shape = tuple(int(x) for x in str(args.input_shape).split(","))
-        except ValueError:
-            raise UsageError(f"--input-shape {args.input_shape!r}: give integers separated by commas, "
-                             f"e.g. 1,28,28") from None
+    from .graph import _parse_shape
+
+    args.input_shape = _parse_shape(args.input_shape)  # the one --input-shape parser
 
 
 def run(args) -> int:
