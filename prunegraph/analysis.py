@@ -451,6 +451,61 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
                         tail_span=span)
 
 
+@dataclass(frozen=True)
+class BlockSummary:
+    """One transformer block's projections of one group and degree kind (:func:`block_summary`)."""
+
+    block: str               # "encoder.layer.3"
+    depth: int               # 0-based position among the model's blocks
+    group: str               # "attention" (q, k, v, o) or "mlp" (gate, up, down)
+    degree_kind: str
+    layers: tuple[str, ...]
+    alpha_median: float | None   # median fitted alpha over the group's fitted sequences
+    verdicts: dict           # verdict class -> count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
+                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
+
+
+def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
+    """Per transformer block: attention vs MLP projections, median alpha and verdicts against depth.
+
+    Blocks and roles come from the layer names (:func:`prunegraph.graph.roles.block_of`,
+    :func:`~prunegraph.graph.roles.role_of`); layers outside a numbered block with a known role
+    (embeddings, heads) are left out.  Empty for a model without transformer blocks.
+
+    Examples
+    --------
+    >>> block_summary(ModelAnalysis("m", (), {}))
+    []
+    """
+    from .graph.roles import block_of, role_of
+
+    groups: dict[tuple[str, str, str], list[KindAnalysis]] = {}
+    order: list[str] = []
+    for r in res.results:
+        blk, role = block_of(r.layer), role_of(r.layer)
+        if blk is None or role is None:
+            continue
+        group = "attention" if role in ("q", "k", "v", "qkv", "o") else "mlp" if role in ("gate", "up", "down") else None
+        if group is None:
+            continue
+        if blk not in order:
+            order.append(blk)
+        groups.setdefault((blk, group, r.degree_kind), []).append(r)
+    out = []
+    for (blk, group, kind), rows in groups.items():
+        alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None]
+        counts: dict[str, int] = {}
+        for r in rows:
+            key = verdict_class(r.observed.verdict)
+            counts[key] = counts.get(key, 0) + 1
+        out.append(BlockSummary(blk, order.index(blk), group, kind, tuple(r.layer for r in rows),
+                                float(np.median(alphas)) if alphas else None, counts))
+    return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
+
+
 def verdict_class(verdict: str) -> str:
     """The verdict without its numbers, for counting: ``"power law plausible (narrow)"`` etc."""
     import re

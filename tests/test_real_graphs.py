@@ -686,3 +686,25 @@ def test_real_resemblyzer_and_crepe_and_silero(wheel_dir):
     net = graph_from_state_dict(_magnitude_prune(vad))
     assert _names(net)[0] == "stft_conv" and _names(net)[-1] == "final_conv"
     assert "lstm_cell.weight_hh" in _names(net)
+
+
+# ============================================================================ per-block summary
+def test_block_summary_groups_attention_and_mlp_by_depth():
+    from prunegraph.analysis import analyze, block_summary
+
+    torch.manual_seed(7)
+    sd = {k: v * (torch.rand_like(v) > 0.6) for k, v in _bert_block_sd(d=40, ff=60, layers=2, vocab=50).items()}
+    res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
+    rows = block_summary(res)
+    assert [(b.depth, b.block, b.group) for b in rows] == [
+        (0, "encoder.layer.0", "attention"), (0, "encoder.layer.0", "mlp"),
+        (1, "encoder.layer.1", "attention"), (1, "encoder.layer.1", "mlp")]
+    p = "encoder.layer.1."
+    assert rows[2].layers == tuple(p + n for n in ("attention.self.query", "attention.self.key",
+                                                   "attention.self.value", "attention.output.dense"))
+    assert rows[3].layers == (p + "intermediate.dense", p + "output.dense")
+    by_layer = {r.layer: r for r in res.results}
+    alphas = [by_layer[n].observed.fit.alpha for n in rows[2].layers if by_layer[n].observed.fit is not None]
+    assert rows[2].alpha_median == (float(np.median(alphas)) if alphas else None)
+    assert sum(rows[2].verdicts.values()) == 4
+    assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), kinds=("in",))) == []

@@ -107,7 +107,7 @@ def run(args) -> int:
     from ..analysis import analyze_many
     from ..checkpoint import reference_checkpoints
     from ..output.report import write_html_report
-    from ..output.tables import format_table, to_csv, to_json
+    from ..output.tables import format_blocks, format_table, to_csv, to_json
 
     _check(args)
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
@@ -126,6 +126,9 @@ def run(args) -> int:
     for res in results:
         if not args.quiet:
             say(format_table(res))
+            blocks = format_blocks(res)
+            if blocks:
+                say(blocks)
         say(res.summary())
 
     written: list[Path] = []
