@@ -708,3 +708,12 @@ def test_block_summary_groups_attention_and_mlp_by_depth():
     assert rows[2].alpha_median == (float(np.median(alphas)) if alphas else None)
     assert sum(rows[2].verdicts.values()) == 4
     assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), kinds=("in",))) == []
+
+
+def test_skipped_tensors_are_listed_with_the_reason():
+    sd = {"embeddings.position_ids": torch.arange(6).view(1, 6), "fc.weight": torch.ones(2, 3),
+          "rope.cache": torch.ones(4, 4)}
+    net = graph_from_state_dict(sd)
+    note = next(n for n in net.notes if n.startswith("skipped"))
+    assert "skipped 2 tensor(s)" in note
+    assert "embeddings.position_ids (int64, not a weight)" in note and "rope.cache (not named" in note

@@ -117,10 +117,14 @@ def _split3(name, w, param, *, rows: bool, linear_t: bool = False):
     return out
 
 
-def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict", family: Family | None = None
-                        ) -> list[_Entry]:
-    """Layer entries of a state_dict in semantic order (:func:`roles.sort_key`), roles assigned."""
+def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict", family: Family | None = None,
+                        skipped: list[str] | None = None) -> list[_Entry]:
+    """Layer entries of a state_dict in semantic order (:func:`roles.sort_key`), roles assigned.
+
+    ``skipped`` collects ``"key (reason)"`` for every tensor of two or more dimensions that is
+    not read as a layer."""
     out: list[_Entry] = []
+    skipped = [] if skipped is None else skipped
     done_rnn: set[str] = set()
     for key, w in sd.items():
         if not isinstance(w, (torch.Tensor, LazyWeight)):
@@ -129,6 +133,8 @@ def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict", famil
             is_weight = (key.endswith(".weight") or key == "weight" or _RNN_KEY.match(key)) and w.ndim >= 2
             if is_weight:
                 _check_dtype(w, key, source)
+            if w.ndim >= 2:
+                skipped.append(f"{key} ({str(w.dtype).replace('torch.', '')}, not a weight)")
             continue
         rnn = _rnn_entries(sd, key, w, source, done_rnn)
         if rnn is not None:
@@ -147,6 +153,8 @@ def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict", famil
                                   role=r, param=key))
             continue
         if not (key.endswith(".weight") or key == "weight") or w.ndim < 2:
+            if w.ndim >= 2 and "weight_hh" not in key:
+                skipped.append(f"{key} (not named *.weight, in_proj_weight or weight_ih/hh)")
             continue
         if 0 in tuple(w.shape):
             raise InputError(f"{source}: layer {key} has an empty weight of shape {tuple(w.shape)}; "
@@ -441,7 +449,12 @@ def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = 
     else:
         b.notes.append(f"wiring from the {fam.name} block structure (config): per block q, k, v -> o and "
                        f"gate/up -> down, joined through the residual stream")
-    return _chain(_state_dict_entries(state_dict, b.source, fam), b, fam)
+    skipped: list[str] = []
+    entries = _state_dict_entries(state_dict, b.source, fam, skipped)
+    if skipped:
+        b.notes.append(f"skipped {len(skipped)} tensor(s) of 2+ dimensions: {'; '.join(skipped[:8])}"
+                       + (" ..." if len(skipped) > 8 else ""))
+    return _chain(entries, b, fam)
 
 
 def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str = "state_dict",
