@@ -14,7 +14,7 @@ RSS is its own:
 
 Per model it prints layers found / expected, guessed layers, time by phase and peak RSS.
 
-The synthetic Llama checkpoint (``--llama small|3b``) is written as a Hugging Face folder:
+The synthetic Llama checkpoint (``--llama small|medium|3b``) is written as a Hugging Face folder:
 ``config.json``, bf16 shards and ``model.safetensors.index.json``, at each ``--sparsity``
 (unstructured magnitude pruning of Gaussian weights: ``|w| > z`` with ``z`` the normal quantile).
 It is streamed (``stream_layers``) and its peak RSS is printed against its largest tensor.
@@ -270,6 +270,8 @@ def child(spec: dict) -> dict:
 LLAMA = {
     "small": dict(hidden_size=512, intermediate_size=1376, num_hidden_layers=4, num_attention_heads=8,
                   num_key_value_heads=4, vocab_size=8192),
+    "medium": dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=8, num_attention_heads=16,
+                   num_key_value_heads=8, vocab_size=32000),
     "3b": dict(hidden_size=3072, intermediate_size=8192, num_hidden_layers=28, num_attention_heads=24,
                num_key_value_heads=8, vocab_size=128256),
 }
@@ -353,7 +355,7 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(WHEELS), help="comma-separated, or 'none'")
     ap.add_argument("--keep", type=float, default=0.1, help="share of weights kept by global magnitude pruning")
     ap.add_argument("--bootstrap", type=int, default=0)
-    ap.add_argument("--llama", choices=["none", "small", "3b"], default="small")
+    ap.add_argument("--llama", choices=["none", "small", "medium", "3b"], default="small")
     ap.add_argument("--small", action="store_true", help="same as --llama small")
     ap.add_argument("--sparsity", default="0.5,0.9", help="Llama sparsities")
     ap.add_argument("--time-bootstrap", action="store_true", help="profile --bootstrap 100 on one Llama layer")
