@@ -717,3 +717,27 @@ def test_skipped_tensors_are_listed_with_the_reason():
     note = next(n for n in net.notes if n.startswith("skipped"))
     assert "skipped 2 tensor(s)" in note
     assert "embeddings.position_ids (int64, not a weight)" in note and "rope.cache (not named" in note
+
+
+def test_gpt2_family_with_config_splits_c_attn_columns():
+    torch.manual_seed(8)
+    d = 4
+    sd = {"transformer.wte.weight": torch.randn(9, d), "transformer.wpe.weight": torch.randn(5, d)}
+    for b in range(2):
+        p = f"transformer.h.{b}."
+        c_attn = torch.randn(d, 3 * d)              # Conv1D: [in, out], out = q | k | v
+        c_attn[:, 2 * d + 1] = 0.0                  # v unit 1 reads nothing
+        c_attn[0, :d] = 0.0                         # input 0 feeds no q unit
+        sd.update({p + "attn.c_attn.weight": c_attn, p + "attn.c_proj.weight": torch.randn(d, d),
+                   p + "mlp.c_fc.weight": torch.randn(d, 8), p + "mlp.c_proj.weight": torch.randn(8, d),
+                   p + "attn.bias": torch.ones(1, 1, 5, 5)})   # the causal-mask buffer: not a layer
+    net = graph_from_state_dict(sd, arch="gpt2")
+    assert not any(lg.guessed for lg in net.layers)
+    a = "transformer.h.1.attn."
+    q, v, o = net.layer(a + "c_attn.q"), net.layer(a + "c_attn.v"), net.layer(a + "c_proj")
+    assert q.out_degree.tolist() == [0, 4, 4, 4] and v.in_degree.tolist() == [4, 0, 4, 4]
+    assert o.in_space == v.out_space and o.in_space != q.out_space
+    assert q.in_space == net.layer("transformer.h.0.mlp.c_proj").out_space
+    assert (net.layer("transformer.h.0.mlp.c_fc").in_units, net.layer("transformer.h.0.mlp.c_fc").out_units) == (4, 8)
+    assert any("attn.bias" in n for n in net.notes if n.startswith("skipped"))
+    assert nx.is_directed_acyclic_graph(net.to_networkx(residuals=True))
