@@ -674,7 +674,7 @@ def test_real_minilm_structure(wheel_dir):
 
 
 @pytest.mark.slow
-def test_real_resemblyzer_and_crepe_and_silero(wheel_dir):
+def test_real_resemblyzer_and_crepe_and_silero(wheel_dir, tmp_path):
     sd = read_checkpoint(_wheel_file(wheel_dir, "resemblyzer", WHEELS["resemblyzer"])).tensors
     net = graph_from_state_dict(_magnitude_prune(sd))
     assert _names(net)[-1] == "linear" and len(net.layers) == 7
@@ -682,6 +682,13 @@ def test_real_resemblyzer_and_crepe_and_silero(wheel_dir):
     net = graph_from_state_dict(_magnitude_prune(crepe))
     assert _names(net) == [f"conv{i}" for i in range(1, 7)] + ["classifier"]
     assert net.layer("classifier").in_units == 64
+    # the same graph from .pt and .safetensors (alphabetical keys put the classifier first)
+    pruned = {k: v for k, v in _magnitude_prune(crepe).items() if v.is_floating_point()}
+    torch.save(pruned, tmp_path / "crepe.pt")
+    _save_st(pruned, tmp_path / "crepe.safetensors")
+    a, b = load(tmp_path / "crepe.pt"), load(tmp_path / "crepe.safetensors")
+    assert _names(a) == _names(b) and a.spaces == b.spaces
+    assert a.layer("classifier").n_edges == b.layer("classifier").n_edges
     vad = read_checkpoint(_wheel_file(wheel_dir, "silero-vad", WHEELS["silero-vad"])).tensors
     net = graph_from_state_dict(_magnitude_prune(vad))
     assert _names(net)[0] == "stft_conv" and _names(net)[-1] == "final_conv"
