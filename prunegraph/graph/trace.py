@@ -123,19 +123,18 @@ class _Pending:
 class _Builder:
     """Collect layers over raw space ids; resolve unions/offsets at the end."""
 
-    def __init__(self, source: str, *, lazy: bool = False, wiring: str = "traced"):
+    def __init__(self, source: str, *, lazy: bool = False):
         self.sp = _Spaces()
         self.pending: list[_Pending] = []
         self.source = source
         self.notes: list[str] = []
         self.lazy = lazy  # keep matrix builders as callables (stream_plan) instead of running them
-        self.wiring = wiring  # default for layers added without their own
         self.skips: list[tuple[str, str]] = []  # residual identity connections (from, to)
 
     def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False, wiring=None):
         if callable(mats) and not self.lazy:
             mats = mats()
-        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary, wiring or self.wiring))
+        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary, wiring or "traced"))
 
     def skip(self, src: str, dst: str) -> None:
         """Record a residual identity connection from space ``src`` to space ``dst`` (same size)."""
@@ -263,8 +262,7 @@ def _weights_getter(module: nn.Module, weights: Mapping[str, torch.Tensor] | Non
         owner, _, attr = pname.rpartition(".")
         try:
             val = getattr(module.get_submodule(owner) if owner else module, attr)
-        except (AttributeError, torch.nn.modules.module.ModuleAttributeError if hasattr(
-                torch.nn.modules.module, "ModuleAttributeError") else AttributeError):
+        except AttributeError:
             return None
         if isinstance(val, torch.Tensor):
             with torch.no_grad():
