@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from prunegraph import cli
-from prunegraph.errors import InputError
+from prunegraph.errors import InputError, UsageError
 from prunegraph.graph import graph_from_module, graph_from_state_dict
 from prunegraph.checkpoint import read_checkpoint
 from prunegraph.loading import effective_weights, load
@@ -748,3 +748,13 @@ def test_gpt2_family_with_config_splits_c_attn_columns():
     assert (net.layer("transformer.h.0.mlp.c_fc").in_units, net.layer("transformer.h.0.mlp.c_fc").out_units) == (4, 8)
     assert any("attn.bias" in n for n in net.notes if n.startswith("skipped"))
     assert nx.is_directed_acyclic_graph(net.to_networkx(residuals=True))
+
+
+def test_config_of_an_unmapped_family_falls_back_to_names(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 4}))
+    _save_st(_two_layer_sd(), tmp_path / "model.safetensors")
+    net = load(tmp_path)
+    assert _names(net) == ["fc1", "fc2"] and all(lg.guessed for lg in net.layers)
+    assert any("'t5' has no block map" in n for n in net.notes)
+    with pytest.raises(UsageError, match="not a known model family"):
+        load(tmp_path, arch="t5")

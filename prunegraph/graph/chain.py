@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from .matrices import LazyWeight, _check_dtype, _finite, _mats, _slice
 from .model import NetworkGraph
 from .roles import Family, block_of, family_of, is_embedding_name, is_head_name, role_of, sort_key
@@ -429,12 +429,12 @@ def _chain(entries: list[_Entry], b: _Builder, family: Family | None = None) -> 
 
 
 def _family(arch: Any) -> Family | None:
+    """The family of ``arch``: a name must be known (else UsageError); a config dict whose
+    ``model_type`` is not mapped gives ``None`` (the weights are then read from their names)."""
     if arch is None or isinstance(arch, Family):
         return arch
     fam = family_of(arch)
-    if fam is None:
-        from ..errors import UsageError
-
+    if fam is None and not isinstance(arch, Mapping):
         raise UsageError(f"arch={arch!r}: not a known model family; use one of bert, gpt2, llama, mistral "
                          f"(or a config.json dict with model_type)")
     return fam
@@ -442,6 +442,9 @@ def _family(arch: Any) -> Family | None:
 
 def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = None):
     fam = _family(arch)
+    if fam is None and isinstance(arch, Mapping):
+        b.notes.append(f"config.json model_type {arch.get('model_type')!r} has no block map here; "
+                       f"read like weights without a config")
     if fam is None:
         b.notes.append("no model to trace: layers ordered by key names (not file order) and joined by role "
                        "names and by chaining shapes; guessed layers are flagged (wiring 'names'/'shapes'); "
