@@ -56,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", default=None, metavar="FAMILY",
                    help="model family of a state_dict without a module: bert, gpt2, llama, mistral, or a zoo "
                         "name (default: the config.json beside the weights, if any)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run the bootstrap refits on a Dask cluster: a scheduler address (tcp://host:8786) "
+                        "or 'local' (a LocalCluster, one worker per core); results are identical to --jobs 1")
     p.add_argument("--input-shape", default=None, metavar="C,H,W",
                    help="per-sample input shape for --model (default: the model's input_shape attribute)")
     p.add_argument("--seed", type=int, default=0, help="seed for bootstrap and nulls (default 0)")
@@ -121,7 +124,13 @@ def run(args) -> int:
     stdout_used = "-" in (args.json, args.csv)
     say = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if stdout_used else print
     progress = not args.quiet and sys.stderr.isatty()
-    results, timings = analyze_many(sources, options, jobs=args.jobs, progress=progress)
+    if args.scheduler is not None:
+        from ..distributed import scheduler
+
+        with scheduler(args.scheduler):
+            results, timings = analyze_many(sources, options, jobs=1, progress=progress)
+    else:
+        results, timings = analyze_many(sources, options, jobs=args.jobs, progress=progress)
 
     for res in results:
         if not args.quiet:
