@@ -319,6 +319,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        # connectome layers (SparseLayer) have neither: their wiring is the measured one
         wiring = getattr(lg, "wiring", "traced")
         regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
         built += 1
