@@ -758,3 +758,37 @@ def test_config_of_an_unmapped_family_falls_back_to_names(tmp_path):
     assert any("'t5' has no block map" in n for n in net.notes)
     with pytest.raises(UsageError, match="not a known model family"):
         load(tmp_path, arch="t5")
+
+
+def test_streamed_shards_equal_the_loaded_graph(tmp_path):
+    from prunegraph.loading import stream_layers
+
+    cfg = {"model_type": "mistral", "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 10}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    g = torch.Generator().manual_seed(9)
+
+    def w(*shape):
+        x = torch.randn(*shape, generator=g)
+        return (x * (x.abs() > 0.7)).to(torch.bfloat16)
+
+    shards = [{"model.embed_tokens.weight": w(10, 8)}, {"lm_head.weight": w(10, 8)}]
+    for b in range(2):
+        p = f"model.layers.{b}."
+        shards[b].update({p + "self_attn.q_proj.weight": w(8, 8), p + "self_attn.k_proj.weight": w(4, 8),
+                          p + "self_attn.v_proj.weight": w(4, 8), p + "self_attn.o_proj.weight": w(8, 8),
+                          p + "mlp.gate_proj.weight": w(12, 8), p + "mlp.up_proj.weight": w(12, 8),
+                          p + "mlp.down_proj.weight": w(8, 12)})
+    wmap = {}
+    for i, sh in enumerate(shards):
+        name = f"model-{i + 1:05d}-of-00002.safetensors"
+        _save_st(sh, tmp_path / name)
+        wmap.update({k: name for k in sh})
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wmap}))
+    net, plan = load(tmp_path), stream_layers(tmp_path)
+    assert plan.layer_names == _names(net) and len(plan) == 2 + 2 * 7
+    assert plan.spaces == net.spaces and plan.residuals == net.residuals
+    for lg in plan:
+        ref = net.layer(lg.name)
+        assert lg.wiring == ref.wiring == "config"
+        assert torch.equal(lg.multiplicity, ref.multiplicity) and (lg.in_space, lg.out_space) == (ref.in_space, ref.out_space)
