@@ -198,11 +198,18 @@ class KindAnalysis:
     tail: TailComparison | None
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
+    wiring: str = "traced"    # how the layer was placed (LayerGraph.wiring): "names"/"shapes" = guessed
+
+    @property
+    def guessed(self) -> bool:
+        return self.wiring in ("names", "shapes")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "layer": self.layer,
             "layer_kind": self.layer_kind,
+            "wiring": self.wiring,
+            "guessed": self.guessed,
             "degree_kind": self.degree_kind,
             "nodes": self.nodes,
             "edges": self.edges,
@@ -218,6 +225,7 @@ class KindAnalysis:
         return {
             "layer": self.layer,
             "kind": self.degree_kind,
+            "wiring": self.wiring + ("?" if self.guessed else ""),
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
@@ -366,6 +374,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        # connectome layers (SparseLayer) have neither: their wiring is the measured one
+        wiring = getattr(lg, "wiring", "traced")
+        regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
         built += 1
         edges_seen += obs.n_edges
         edges_only = edge_multiset(lg) if null else None
@@ -389,9 +400,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 results.append(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal, in_block=in_block,
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
-                    nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
+                    nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
-                    truncated=truncated, rng=rng, n_jobs=n_jobs))
+                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring))
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -425,6 +436,30 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                          notes=tuple(net.notes))
 
 
+def verdict_class(verdict) -> str:
+    """The short label of a verdict (a :class:`~prunegraph.fit.Verdict`, its code, or a
+    :class:`~prunegraph.fit.VerdictDetail`), for counting; any other text is returned as is
+    (verdict text is output, not parsed: use the ``verdict_code`` field).
+
+    Examples
+    --------
+    >>> verdict_class("plausible_narrow")
+    'power law plausible (narrow)'
+    """
+    if isinstance(verdict, VerdictDetail):
+        verdict = verdict.verdict
+    try:
+        return verdict_text(Verdict(verdict), short=True)
+    except ValueError:
+        return str(verdict)
+
+
+def _layer_nodes(d) -> int:
+    """Units a layer touches: in + out, or one node set for a layer from a space onto itself."""
+    same = d.in_space == d.out_space and d.in_offset == d.out_offset and d.in_units == d.out_units
+    return int(d.in_units if same else d.in_units + d.out_units)
+
+
 def _layer_builders(net) -> list[tuple[str, Any]]:
     """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily)."""
     if hasattr(net, "layers"):
@@ -434,17 +469,24 @@ def _layer_builders(net) -> list[tuple[str, Any]]:
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
                       density, binom_n, groups, bootstrap, alternatives, truncated, rng,
-                      n_jobs, in_block=None) -> KindAnalysis:
-    """Fit one observed degree sequence and its null, and compare their tails."""
+                      n_jobs, in_block=None, regular=None, wiring="traced") -> KindAnalysis:
+    """Fit one observed degree sequence and its null, and compare their tails.
+
+    ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
+    then nothing is fitted (a near-dense layer's null is near-dense too; an N:M layer's null is not).
+    """
     seed = _stream_seed(rng, name, kind)
     discrete = "strength" not in internal
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                     binom_n=binom_n, groups=groups, truncated=truncated, seed=seed, n_jobs=n_jobs)
+                     binom_n=binom_n, groups=groups, truncated=truncated, seed=seed, n_jobs=n_jobs,
+                     regular=regular)
     null_side = tail = None
     if null_deg is not None:
+        null_regular = regular if (regular or "").startswith("near-dense") else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                          binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
+                          binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
+                          regular=null_regular)
         values = np.asarray(deg.values)
         keep = np.ones(values.size, bool) if in_block is None else np.asarray(in_block, bool)
         tail = compare_tails(values[keep], np.asarray(null_deg.values)[keep], rng=seed + 3)
@@ -452,7 +494,7 @@ def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg
         layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
         density=float(density), observed=observed, null=null_side, tail=tail,
         degrees=np.asarray(deg.values),
-        null_degrees=None if null_deg is None else np.asarray(null_deg.values))
+        null_degrees=None if null_deg is None else np.asarray(null_deg.values), wiring=wiring)
 
 
 def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> list[str]:
@@ -467,12 +509,17 @@ def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> l
 
 
 def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
-          binom_n: int | None, groups, truncated: bool, seed: int, n_jobs: int) -> SideAnalysis:
+          binom_n: int | None, truncated: bool, seed: int, n_jobs: int, groups=None,
+          regular: str | None = None) -> SideAnalysis:
     values = np.asarray(deg.values)
     alive = values[values > 0]
     n_units, n_dead = int(values.size), int(values.size - alive.size)
     if alive.size < RULES.min_units:
         return SideAnalysis(n_units, n_dead, None, detail=classify(None, n_alive=alive.size, rules=RULES))
+    # N:M patterns fix the degrees (even all-equal ones); a fully dense layer stays "degenerate"
+    if regular and not (regular.startswith("near-dense") and np.all(alive == alive[0])):
+        return SideAnalysis(n_units, n_dead, None, detail=classify(
+            None, n_alive=alive.size, regular=regular, rules=RULES))
     if np.all(alive == alive[0]):
         return SideAnalysis(n_units, n_dead, None, detail=classify(
             None, n_alive=alive.size, all_equal=float(alive[0]), rules=RULES))
@@ -494,6 +541,61 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
     span = float(alive.max()) / float(fit.xmin)
     detail = classify(fit, comps, n_alive=alive.size, random_test=rp, span=span, rules=RULES)
     return SideAnalysis(n_units, n_dead, fit, comps, detail, random_test=rp, tail_span=span)
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    """One transformer block's projections of one group and degree kind (:func:`block_summary`)."""
+
+    block: str               # "encoder.layer.3"
+    depth: int               # 0-based position among the model's blocks
+    group: str               # "attention" (q, k, v, o) or "mlp" (gate, up, down)
+    degree_kind: str
+    layers: tuple[str, ...]
+    alpha_median: float | None   # median fitted alpha over the group's fitted sequences
+    verdicts: dict           # short verdict label -> count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
+                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
+
+
+def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
+    """Per transformer block: attention vs MLP projections, median alpha and verdicts against depth.
+
+    Blocks and roles come from the layer names (:func:`prunegraph.graph.roles.block_of`,
+    :func:`~prunegraph.graph.roles.role_of`); layers outside a numbered block with a known role
+    (embeddings, heads) are left out.  Empty for a model without transformer blocks.
+
+    Examples
+    --------
+    >>> block_summary(ModelAnalysis("m", (), {}))
+    []
+    """
+    from .graph.roles import block_of, role_of
+
+    groups: dict[tuple[str, str, str], list[KindAnalysis]] = {}
+    order: list[str] = []
+    for r in res.results:
+        blk, role = block_of(r.layer), role_of(r.layer)
+        if blk is None or role is None:
+            continue
+        group = "attention" if role in ("q", "k", "v", "qkv", "o") else "mlp" if role in ("gate", "up", "down") else None
+        if group is None:
+            continue
+        if blk not in order:
+            order.append(blk)
+        groups.setdefault((blk, group, r.degree_kind), []).append(r)
+    out = []
+    for (blk, group, kind), rows in groups.items():
+        alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None]
+        counts: dict[str, int] = {}
+        for r in rows:
+            key = verdict_text(r.observed.verdict, short=True)
+            counts[key] = counts.get(key, 0) + 1
+        out.append(BlockSummary(blk, order.index(blk), group, kind, tuple(r.layer for r in rows),
+                                float(np.median(alphas)) if alphas else None, counts))
+    return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
 
 # ----------------------------------------------------------------------------- random pruning
@@ -927,8 +1029,14 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
     from .loading import stream_layers
 
     t0 = time.perf_counter()
-    # layers are built one at a time while analysing: memory near the largest layer
-    net = stream_layers(path, task=options.pop("task", None))
+    task = options.pop("task", None)
+    how = {k: options.pop(k, None) for k in ("model", "arch", "input_shape")}
+    if str(path).startswith("connectome:"):  # a nervous system (prunegraph.connectome): small, loaded whole
+        from .connectome import load_source
+
+        net = load_source(str(path))
+    else:  # layers are built one at a time while analysing: memory near the largest layer
+        net = stream_layers(path, task=task, **how)
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()

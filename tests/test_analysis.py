@@ -172,7 +172,7 @@ def test_verdict_text_from_one_table():
     # issue 12 #8: a GoF p of 0.00 on a short tail rules the power law out (it was "inconclusive")
     assert classify(_Fit(0.0, n_tail=14), []).verdict is Verdict.REJECTED
     assert verdict_text(classify(None, n_alive=3)) == "too few units: 3 alive (need 20)"
-    assert verdict_text(Verdict.PLAUSIBLE_NARROW) == "plausible (narrow)"
+    assert verdict_text(Verdict.PLAUSIBLE_NARROW) == "power law plausible (narrow)"
     assert classify(_Fit(0.9), [], span=2.63, rules=VerdictRules(min_span=2.0)).verdict is Verdict.PLAUSIBLE
 
 

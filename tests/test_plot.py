@@ -345,7 +345,7 @@ def test_alpha_summary_many_rows_short_vertical_labels():
              "verdict_code": "random_like"} for i in range(12)]
     fig = plot.plot_alpha_summary(rows)
     ticks = fig.axes[0].get_xticklabels()
-    assert ticks[3].get_text() == "conv3 (in)  · random-like"  # the short label of the enum (issue 12)
+    assert ticks[3].get_text() == "conv3 (in)  · consistent with random pruning"  # the enum's short label (issue 12)
     assert ticks[3].get_rotation() == 90
     assert fig.get_size_inches()[0] <= 16.0
 

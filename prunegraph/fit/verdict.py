@@ -6,8 +6,9 @@ Every consumer (analysis, CLI tables, report, plots, notebooks, the growth sched
 
 Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 ---------------------------------------------------------------------------
-1. fewer than ``min_units`` alive units → ``TOO_FEW_UNITS``; all degrees equal → ``DEGENERATE``;
-   the fit failed → ``NOT_FITTED``.
+1. fewer than ``min_units`` alive units → ``TOO_FEW_UNITS``; a layer regular by construction
+   (N:M sparsity, near-dense; ``regular`` gives why) → ``REGULAR``; all degrees equal →
+   ``DEGENERATE``; the fit failed → ``NOT_FITTED``.
 2. **Consistent with random pruning** (``RANDOM_LIKE``) needs the random-pruning law
    (Binomial(fan-in, density) per unit, a sum of them per unit at network scope) tested on the
    whole sequence *and its hubs*: a χ² goodness of fit (bins pooled) and an upper-tail test of
@@ -58,6 +59,7 @@ class Verdict(str, enum.Enum):
 
     TOO_FEW_UNITS = "too_few_units"
     DEGENERATE = "degenerate"
+    REGULAR = "regular"
     NOT_FITTED = "not_fitted"
     RANDOM_LIKE = "random_like"
     INCONCLUSIVE = "inconclusive"
@@ -162,6 +164,7 @@ class VerdictDetail:
     random_tail_p: float | None = None
     value: float | None = None           # the common degree of a degenerate sequence
     error: str | None = None
+    reason: str | None = None            # why a layer is regular by construction
     rules: VerdictRules = DEFAULT_RULES
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,16 +187,20 @@ VERDICT_TEXT: dict[Verdict, VerdictText] = {
     Verdict.TOO_FEW_UNITS: VerdictText("too few units: {n_alive} alive (need {min_units})", "too few units", ""),
     Verdict.DEGENERATE: VerdictText("degenerate: all degrees equal ({value}), e.g. a dense or regular layer; "
                                     "no distribution to fit", "degenerate", ""),
+    Verdict.REGULAR: VerdictText("regular by construction: {reason}; no distribution to fit",
+                                 "regular by construction", ""),
     Verdict.NOT_FITTED: VerdictText("not fitted: {error}", "not fitted", ""),
-    Verdict.RANDOM_LIKE: VerdictText("consistent with random pruning (p={random_p})", "random-like", "v-no"),
+    Verdict.RANDOM_LIKE: VerdictText("consistent with random pruning (p={random_p})",
+                                     "consistent with random pruning", "v-no"),
     Verdict.INCONCLUSIVE: VerdictText("inconclusive: tail of only {n_tail} units", "inconclusive", ""),
     Verdict.NOT_DISTINGUISHED: VerdictText("inconclusive: not distinguishable from random pruning "
-                                           "(p={random_p}, tail LR p={random_tail_p})", "not distinguished", ""),
-    Verdict.ALTERNATIVE: VerdictText("{alternative} preferred", "alternative", "v-alt"),
-    Verdict.UNTESTED: VerdictText("power law not rejected, untested (no GoF test)", "untested", ""),
-    Verdict.REJECTED: VerdictText("power law rejected (GoF p={gof_p})", "rejected", "v-no"),
-    Verdict.PLAUSIBLE_NARROW: VerdictText("power law plausible over ×{span} only", "plausible (narrow)", "v-yes"),
-    Verdict.PLAUSIBLE: VerdictText("power law plausible", "plausible", "v-yes"),
+                                           "(p={random_p}, tail LR p={random_tail_p})", "not distinguishable from random", ""),
+    Verdict.ALTERNATIVE: VerdictText("{alternative} preferred", "alternative preferred", "v-alt"),
+    Verdict.UNTESTED: VerdictText("power law not rejected, untested (no GoF test)", "power law untested", ""),
+    Verdict.REJECTED: VerdictText("power law rejected (GoF p={gof_p})", "power law rejected", "v-no"),
+    Verdict.PLAUSIBLE_NARROW: VerdictText("power law plausible over ×{span} only", "power law plausible (narrow)",
+                                          "v-yes"),
+    Verdict.PLAUSIBLE: VerdictText("power law plausible", "power law plausible", "v-yes"),
 }
 
 
@@ -214,14 +221,14 @@ def verdict_text(detail: VerdictDetail | Verdict, *, short: bool = False) -> str
     if short or isinstance(detail, Verdict):
         return entry.short
     fields = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
-                                                   "random_tail_p", "value", "error")}
+                                                   "random_tail_p", "value", "error", "reason")}
     fields["alternative"] = (detail.alternative or "").replace("_", " ")
     fields["min_units"] = detail.rules.min_units
     return entry.label.format(**fields)
 
 
 def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None,
-             all_equal: float | None = None, error: str | None = None,
+             all_equal: float | None = None, error: str | None = None, regular: str | None = None,
              random_test: RandomPruningTest | None = None, span: float | None = None,
              rules: VerdictRules = DEFAULT_RULES) -> VerdictDetail:
     """Make the verdict of one degree sequence (rules in the module docstring).
@@ -236,6 +243,8 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
         Alive (nonzero) units; default ``fit.n``.
     all_equal : float, optional
         The common value when every alive degree is equal (→ ``DEGENERATE``).
+    regular : str, optional
+        Why the layer is regular by construction (→ ``REGULAR``).
     error : str, optional
         Why the fit failed (→ ``NOT_FITTED``).
     random_test : RandomPruningTest, optional
@@ -253,6 +262,8 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
     base = dict(n_alive=int(n_alive), rules=rules)
     if n_alive < rules.min_units:
         return VerdictDetail(Verdict.TOO_FEW_UNITS, **base)
+    if regular is not None:
+        return VerdictDetail(Verdict.REGULAR, reason=regular, **base)
     if all_equal is not None:
         return VerdictDetail(Verdict.DEGENERATE, value=float(all_equal), **base)
     if fit is None:
