@@ -413,7 +413,8 @@ def fit_kernel(degrees: np.ndarray, *, side: str, width: int | None = None,
     rng : unused
         Accepted for a uniform signature (the fit is deterministic).
     **retired
-        ``default_alpha``, ``a_min``, ``min_tail``, ``bootstrap``: options of the retired
+        ``min_tail``, ``bootstrap``, ``rules`` (``VerdictRules``) go to the power-law record
+        (:func:`power_law_record`); ``default_alpha``, ``a_min``: options of the retired
         shifted-linear rule, accepted and ignored.
 
     Returns
@@ -436,7 +437,7 @@ def fit_kernel(degrees: np.ndarray, *, side: str, width: int | None = None,
     >>> k.offset is None, k.reason
     (True, 'no edges yet: uniform')
     """
-    unknown = set(retired) - {"default_alpha", "a_min", "min_tail", "bootstrap"}
+    unknown = set(retired) - {"default_alpha", "a_min", "min_tail", "bootstrap", "rules"}
     if unknown:
         raise UsageError(f"fit_kernel: unknown options {sorted(unknown)}")
     if gamma_from not in ("fit", "family"):
@@ -444,7 +445,8 @@ def fit_kernel(degrees: np.ndarray, *, side: str, width: int | None = None,
     deg = np.asarray(degrees, dtype=np.int64)
     m = float(deg.sum()) / max(int(deg.size), 1)
     rec = power_law_record(deg, min_tail=retired.get("min_tail") or 10,
-                           bootstrap=retired.get("bootstrap") or 0, rng=rng)
+                           bootstrap=retired.get("bootstrap") or 0, rules=retired.get("rules"),
+                           rng=rng)
 
     def make(law, tgt, family, reason):
         pl = (rec["alpha"] if rec["plausible"] else None, rec["alpha"], m, rec["plausible"])
@@ -468,15 +470,17 @@ def fit_kernel(degrees: np.ndarray, *, side: str, width: int | None = None,
 
 
 def power_law_record(degrees: np.ndarray, *, min_tail: int = 10, bootstrap: int = 0,
-                     alpha_max: float = 5.0,
+                     alpha_max: float = 5.0, rules=None,
                      rng: np.random.Generator | int | None = None) -> dict[str, Any]:
     """CSN power-law fit of the nonzero degrees and whether it is plausible (a record).
 
     Kept for budget rules that read an exponent (the driver's ``budget="fit"``); the growth
-    kernel does not use it. Not plausible when: fewer than ``min_tail`` tail points or two
-    distinct degrees, α on a search bound, bootstrap p ≤ 0.1 (when bootstrapped), α ≤ 1 or
-    above ``alpha_max`` (random-pruning layers fit α ≈ 15–20 on their binomial upper tail), or
-    Vuong's test on the tail preferring an exponential (CSN 2009, §5).
+    kernel does not use it. Not plausible when: fewer than ``min_tail`` points or two distinct
+    degrees, α on a search bound, α ≤ 1 or above ``alpha_max`` (random-pruning layers fit
+    α ≈ 15–20 on their binomial upper tail), or when the verdict classifier
+    (:func:`prunegraph.fit.classify`, with ``rules``; default: level 0.1, tail ≥ ``min_tail``,
+    no span requirement, no correction for its single LR test against the exponential) does not
+    call the law plausible or untested.
 
     Examples
     --------
@@ -501,25 +505,31 @@ def power_law_record(degrees: np.ndarray, *, min_tail: int = 10, bootstrap: int 
     fa = float(fit.alpha)
     out.update(alpha=fa, sigma=None if fit.sigma is None else float(fit.sigma),
                xmin=float(fit.xmin), n_tail=int(fit.n_tail))
-    p = fit.p_value
-    checks = [(fit.n_tail < min_tail, f"tail of {fit.n_tail} < {min_tail} points"),
-              (bool(fit.hit_bound), "alpha at a search bound"),
-              (p is not None and p <= 0.1, f"power law rejected (p={p})"),
+    checks = [(bool(fit.hit_bound), "alpha at a search bound"),
               (not np.isfinite(fa) or fa <= 1.0, "alpha <= 1"),
               (fa > alpha_max, f"alpha {fa:.2f} > alpha_max={alpha_max}: light tail")]
     for bad, why in checks:
         if bad:
             out["reason"] = why
             return out
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lr = compare_distributions(fit, alternatives=("exponential",))[0]
-        if lr.preferred == "exponential":
-            out["reason"] = f"exponential tail preferred (R={lr.R:.2f}, p={lr.p_value:.3f})"
-            return out
-    except ValueError as exc:
-        log.debug("likelihood-ratio test skipped: %s", exc)
+    from ..fit import Verdict, VerdictRules, classify, verdict_text
+
+    comps = ()
+    if fit.n_tail >= min_tail:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                comps = tuple(compare_distributions(fit, alternatives=("exponential",)))
+        except ValueError as exc:
+            log.debug("likelihood-ratio test skipped: %s", exc)
+    # the scheduler's own rules: any tail of min_tail points, no span requirement, one LR test
+    if rules is None:
+        rules = VerdictRules(level=0.1, min_tail=min_tail, min_span=0.0, correction="none",
+                             min_units=2)
+    detail = classify(fit, comps, n_alive=int(alive.size), rules=rules)
+    if detail.verdict not in (Verdict.PLAUSIBLE, Verdict.PLAUSIBLE_NARROW, Verdict.UNTESTED):
+        out["reason"] = verdict_text(detail)
+        return out
     out.update(plausible=True, reason="plausible")
     return out
 
