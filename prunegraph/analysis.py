@@ -152,6 +152,8 @@ class KindAnalysis:
     tail: TailComparison | None
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: nonzero weights / all weights (convolutions fold a kernel into one edge; None if unknown)
+    weight_density: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +163,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": _num(self.density),
+            "weight_density": _num(self.weight_density),
             "observed": self.observed.to_dict(),
             "null": None if self.null is None else self.null.to_dict(),
             "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
@@ -175,6 +178,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
+            "weight_density": self.weight_density,
             "dead": self.observed.n_dead,
             "alpha": None if f is None else f.alpha,
             "sigma": None if f is None else f.sigma,
@@ -303,6 +307,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
 
     results: list[KindAnalysis] = []
     built = edges_seen = 0
+    shapes = _param_shapes(net)
+    w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
     for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
@@ -311,6 +317,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        nnz, total = _weight_counts(lg, shapes)
+        wdens = None if total is None else (nnz / total if total else 0.0)
+        if total is None or w_all < 0:
+            w_all = -1
+        else:
+            w_nnz, w_all = w_nnz + nnz, w_all + total
         built += 1
         edges_seen += obs.n_edges
         edges_only = edge_multiset(lg) if null else None
@@ -325,12 +337,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 if internal is None:
                     continue
                 binom_n = obs.in_units if internal == "in" else obs.out_units if internal == "out" else None
-                results.append(_analyze_sequence(
+                results.append(dataclasses.replace(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal,
                     deg=obs.degrees(internal), null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, bootstrap=bootstrap, alternatives=alternatives, truncated=truncated,
-                    rng=rng, n_jobs=n_jobs))
+                    rng=rng, n_jobs=n_jobs), weight_density=wdens))
         if whole:
             kept_obs.append(obs)
             if null_d is not None:
@@ -344,17 +356,48 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             internal = KIND_MAP[k][1]
             deg = network_sequence(kept_obs, net.spaces, internal)
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
-            results.append(_analyze_sequence(
+            results.append(dataclasses.replace(_analyze_sequence(
                 fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
                 null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
-                n_jobs=n_jobs))
+                n_jobs=n_jobs), weight_density=w_nnz / w_all if w_all > 0 else None))
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
                 "alternatives": list(alternatives), "truncated": truncated, "null": null,
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "schema_version": SCHEMA_VERSION}
     return ModelAnalysis(source=str(net.source), results=tuple(results), settings=settings,
                          notes=tuple(net.notes))
+
+
+def _param_shapes(net) -> dict[str, tuple[int, ...]]:
+    """Shapes of the raw weights of ``net``'s checkpoint file (empty when it has none)."""
+    from pathlib import Path
+
+    from .checkpoint import tensor_shapes
+    from .errors import PruneGraphError
+
+    src = getattr(net, "source", None)
+    if not isinstance(src, str) or not Path(src).is_file():
+        return {}
+    try:
+        return tensor_shapes(src)
+    except PruneGraphError:
+        return {}
+
+
+def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int | None]:
+    """(nonzero raw weights, all raw weights) of one layer; all is None when unknown.
+
+    Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
+    ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
+    ``in_units * out_units``)."""
+    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
+        if key in shapes:
+            return nnz, int(np.prod(shapes[key], dtype=np.int64))
+    if lg.kind == "linear" and lg.binary:
+        return nnz, int(lg.in_units) * int(lg.out_units)
+    return nnz, None
 
 
 def _layer_builders(net) -> list[tuple[str, Any]]:

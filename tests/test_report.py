@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from prunegraph.output import plot, report
+from prunegraph.output import plot, report, tables
 from prunegraph.errors import InputError, UsageError
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -98,27 +98,33 @@ def test_report_is_valid_and_contains_every_row(tmp_path, figure, image_files):
     assert checker.errors == [] and checker.stack == []
     assert "script" not in checker.tags and "link" not in checker.tags
 
-    (rows,) = table_cells(root)  # the second model has no table, just a line
-    assert len(rows) == 2
-    r0, r1 = rows
+    compact, (r0, r1) = table_cells(root)  # compact + all columns; the second model has no table
+    assert len(compact) == 2
+    # the compact table: the CLI's default columns, in the CLI's order, verdict last
+    from prunegraph.output.tables import columns_for
+
+    assert list(compact[0]) == [c.name for c in columns_for(rows_fixture())]
+    assert list(compact[0])[-1] == "verdict" and compact[0]["verdict"] == "power law plausible"
     assert r0["layer"] == "fc1" and r0["degree"] == "in"
-    assert r0["nodes"] == "300" and r0["edges"] == "23,520" and r0["density"] == "7.84 %"
-    assert r0["α ± σ"] == "2.512 ± 0.052"
-    assert r0["xmin"] == "4" and r0["xmax"] == "—" and r0["n tail"] == "120"
-    assert r0["KS D"] == "0.031" and r0["GoF p"] == "0.420"
-    assert r0["best alternative (LR p)"] == "truncated power law (p = 0.310)"
+    assert r0["units"] == "300" and r0["edges"] == "23,520" and r0["edge density"] == "7.8%"
+    assert r0["exponent α ± σ"] == "2.51±0.05"
+    assert r0["tail starts at"] == "4" and r0["tail ends at"] == "—" and r0["units in tail"] == "120"
+    assert r0["KS distance"] == "0.031" and r0["power-law fit p"] == "0.42"
+    assert r0["closest alternative (LR p)"] == "truncated power law (p 0.31)"
     assert r0["verdict"] == "power law plausible"
-    assert r0["null α ± σ"] == "6.10 ± 0.71"
+    assert r0["null exponent α ± σ"] == "6.10±0.71"
     assert r0["null verdict"] == "no heavy tail: binomial like random pruning"
-    assert r0["heavier than null p"] == "< 0.001" and r0["var ratio"] == "4.2"
+    assert r0["heavier than null p"] == "<0.001" and r0["variance ratio"] == "4.2"
     assert r1["layer"] == "<script>alert('x')</script>"  # the text, shown as text
-    assert r1["α ± σ"] == "—" and r1["seed & note"] == "a<b" and r0["seed & note"] == "—"
+    assert r1["exponent α ± σ"] == "—" and r1["seed & note"] == "a<b" and r0["seed & note"] == "—"
+    # every column is explained in "How to read", by the name the table shows
+    howto = "".join(root.find(".//*[@id='how-to-read']").itertext())
+    assert all(name in howto for name in r0 if name != "seed & note")
 
     assert "No degree sequences were fitted." in text
     assert root.find(".//title").text == "Pruned & tested"
     assert [a.text for a in root.findall(".//nav//a")] == ["lenet300", "lenet5"]
-    assert root.find(".//*[@id='how-to-read']") is not None
-    assert "GoF p" in "".join(root.find(".//*[@id='how-to-read']").itertext())
+    assert "R < 0 the alternative" in howto  # the sign convention of R
 
 
 def test_report_embeds_images_with_no_external_reference(tmp_path, figure, image_files):
@@ -160,9 +166,12 @@ def test_escaping_everywhere(tmp_path):
 
 
 @pytest.mark.parametrize("fn,value,expected", [
-    (report.fmt_p, 0.0004, "< 0.001"), (report.fmt_p, 0.05, "0.050"), (report.fmt_p, float("nan"), "—"),
-    (report.fmt_estimate, (2.0, 0.5), "2.00 ± 0.50"), (report.fmt_estimate, (3.14159, 0.0012), "3.1416 ± 0.0012"),
-    (report.fmt_estimate, (None, 0.1), "—"), (report.fmt_number, 12345, "12,345"),
+    (tables.fmt_p, 0.0004, "<0.001"), (tables.fmt_p, 7.092e-214, "<0.001"), (tables.fmt_p, 0.05, "0.05"),
+    (tables.fmt_p, 0.0042, "0.0042"), (tables.fmt_p, float("nan"), "—"),
+    (tables.fmt_estimate, (2.0, 0.5), "2.00±0.50"), (tables.fmt_estimate, (3.14159, None), "3.14"),
+    (tables.fmt_estimate, (None, 0.1), "—"), (tables.fmt_span, 1.818, "×1.8"), (tables.fmt_span, None, "—"),
+    (tables.fmt_density, 0.0784, "7.8%"), (tables.fmt_density, 0.0042, "0.42%"), (tables.fmt_density, 1.0, "100%"),
+    (report.fmt_number, 12345, "12,345"),
     (report.fmt_number, np.int64(7), "7"), (report.fmt_number, 0.123456, "0.1235"), (report.fmt_number, True, "yes"),
 ])
 def test_formatters(fn, value, expected):
