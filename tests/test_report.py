@@ -65,7 +65,7 @@ def table_cells(root):
     out = []
     for t in tables:
         heads = ["".join(th.itertext()) for th in t.findall("./thead/tr/th")]
-        out.append([dict(zip(heads, ["".join(td.itertext()) for td in tr.findall("td")]))
+        out.append([dict(zip(heads, ["".join(td.itertext()).replace("\u200b", "") for td in tr.findall("td")]))
                     for tr in t.findall("./tbody/tr")])
     return out
 
@@ -227,3 +227,55 @@ def test_empty_report_still_valid():
     root = parse(text)
     assert "No models were analysed." in text
     assert re.search(r"<h1>empty</h1>", text) and root.find(".//table") is None
+
+
+# ----------------------------------------------------------------------------- in a browser
+def _screenshot_module():
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
+    spec = importlib.util.spec_from_file_location("screenshot_report", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _long_rows(n=10):
+    """Rows with every column, long layer names and the longest verdict wordings."""
+    verdicts = ["no heavy tail: binomial like random pruning", "power law plausible over ×1.9 only",
+                "inconclusive: not distinguishable from random pruning (p=0.43, tail LR p=0.27)",
+                "too few units: 10 alive (need 20)", "stretched exponential preferred"]
+    rows = []
+    for i in range(n):
+        rows.append({"layer": f"encoder.layer.{i}.attention.output.dense", "kind": "in" if i % 2 else "out",
+                     "nodes": 1536 + i, "edges": 123456, "density": 0.0912, "weight_density": 0.0123,
+                     "dead": 12, "alpha": 5.4912, "sigma": 0.571, "xmin": 116, "xmax": 1234, "span": 1.818,
+                     "n_tail": 63, "ks_d": 0.0741, "gof_p": 0.22, "best_alt": "truncated_power_law",
+                     "best_alt_p": 0.31, "binom_p": 7.092e-214, "verdict": verdicts[i % len(verdicts)],
+                     "null_alpha": 12.3, "null_sigma": 0.9, "null_verdict": verdicts[(i + 2) % len(verdicts)],
+                     "heavier_p": 1.9e-10, "heavier_q": 2.0e-9, "var_ratio": 4.2})
+    return rows
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_report_verdict_visible_in_chromium(tmp_path, width, image_files):
+    """The report laid out by headless Chromium: no sideways scroll, every verdict cell inside the
+    window, for the compact tables and for the all-columns tables opened."""
+    shot = _screenshot_module()
+    if shot.find_chromium() is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    png, _ = image_files
+    page = report.write_report(tmp_path / "r.html", title="layout", models=[
+        {"name": "/a/very/long/path/to/some/checkpoints/pruned_model_with_a_long_name.safetensors",
+         "summary": "10 degree sequences", "table": _long_rows(), "figures": [png, png, png]}])
+    closed = shot.measure(page, width=width)
+    assert closed["viewport"] == width
+    compact = [t for t in closed["tables"] if not t["in_closed_details"]]
+    assert len(compact) == 1 and compact[0]["headers"][-1] == "verdict"
+    assert len(compact[0]["verdict_cells"]) == 10
+    assert shot.problems(closed) == []
+    opened = shot.measure(page, width=width, open_details=True)
+    assert all(not t["in_closed_details"] for t in opened["tables"]) and len(opened["tables"]) == 2
+    assert shot.problems(opened) == []
+    # and the check can fail: the same page squeezed into a narrow window scrolls sideways
+    assert shot.problems(shot.measure(page, width=600)) != []

@@ -114,8 +114,9 @@ def _cell(col, row: Mapping[str, Any]) -> str:
     if col.key in ("verdict", "null_verdict"):
         cls = " ".join(c for c in ("verdict", _verdict_css(row, col.key)) if c)
     else:
-        cls = "num" if col.numeric else ""
-    return (f'<td class="{cls}">' if cls else "<td>") + html.escape(text) + "</td>"
+        cls = f"c-{col.key}" + (" num" if col.numeric else "")
+    # "5.49±0.57" may wrap after the ± in a narrow column (a zero-width space, no visible change)
+    return f'<td class="{cls}">' + html.escape(text).replace("±", "±\u200b") + "</td>"
 
 
 def _one_table(rows: list[Mapping[str, Any]], cols, extras: Sequence[str], cls: str) -> str:
@@ -170,12 +171,14 @@ h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; 
 table.fit { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; width: 100%; }
 table.fit th, table.fit td { border-bottom: 1px solid #e4e4e4; padding: 0.3rem 0.45rem;
        text-align: left; vertical-align: top; }
-table.compact th, table.compact td { white-space: nowrap; }
-table.compact td.verdict, table.compact th.c-verdict { white-space: normal; min-width: 16rem; width: 100%; }
-table.wide { table-layout: fixed; font-size: 0.75rem; }
-table.wide th, table.wide td { white-space: normal; overflow-wrap: anywhere; padding: 0.25rem 0.3rem; }
-table.wide th.c-verdict, table.wide th.c-null_verdict { width: 11%; }
-table.wide th.c-best_alt { width: 8%; }
+table.compact td { white-space: nowrap; }
+table.compact th { white-space: normal; vertical-align: bottom; }
+table.compact td.verdict, table.compact th.c-verdict { white-space: normal; min-width: 14rem; }
+table.wide { font-size: 0.68rem; }
+table.wide th, table.wide td { white-space: normal; padding: 0.2rem 0.22rem; hyphens: auto; }
+table.wide td.verdict { min-width: 5.5rem; }
+table.fit td.c-layer { white-space: normal; overflow-wrap: anywhere; min-width: 3.5rem; }
+table.compact td.c-layer { min-width: 7rem; }
 th { background: #f5f5f5; font-weight: 600; cursor: help; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.v-yes { color: #0b6e4f; }
