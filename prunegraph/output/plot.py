@@ -787,7 +787,8 @@ def plot_strategy_comparison(strategies: Sequence[str], summary: Mapping[str, Ma
 
 # ----------------------------------------------------------------------------- fit results
 def _stem(source: str) -> str:
-    return Path(source).stem if source else "model"
+    # "connectome:cook2019-herm:both" -> "connectome_cook2019-herm_both" (no ':' in folder names)
+    return Path(source).stem.replace(":", "_") if source else "model"
 
 
 #: figure formats ``write_figures`` can write

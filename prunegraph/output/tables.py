@@ -351,6 +351,26 @@ def columns_help(*, compact_only: bool = False) -> str:
     return "\n".join(out)
 
 
+def format_range(values, spec: str = ".2f") -> str:
+    """The range of ``values`` in words, for summaries: ``"lo to hi"``, one value when both
+    ends print alike, ``"n/a"`` when nothing is left after dropping None and NaN.
+
+    Examples
+    --------
+    >>> format_range([0.331, None, 0.69, float("nan"), 0.35])
+    '0.33 to 0.69'
+    >>> format_range([2, 2.0001], "g"), format_range([])
+    ('2 to 2.0001', 'n/a')
+    >>> format_range([1.0, 1.001], ".1f")
+    '1.0'
+    """
+    kept = [float(v) for v in values if v is not None and float(v) == float(v)]
+    if not kept:
+        return "n/a"
+    lo, hi = format(min(kept), spec), format(max(kept), spec)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
 # ----------------------------------------------------------------------------- machine formats
 def to_json(results) -> dict[str, Any]:
     """The documented, versioned JSON document (JSON Schema: prunegraph/fit_schema.json).
@@ -381,4 +401,4 @@ def to_csv(results) -> str:
 
 __all__ = ["COLUMNS", "Column", "ALTERNATIVE_LABELS", "alternative_label", "columns_for", "row_cells",
            "format_rows", "format_table", "columns_help", "fmt_number", "fmt_p", "fmt_estimate", "fmt_int",
-           "fmt_density", "fmt_span", "fmt_plain", "to_json", "to_csv"]
+           "fmt_density", "fmt_span", "fmt_plain", "to_json", "to_csv", "format_range"]
