@@ -311,7 +311,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
-    for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
+    short = str(net.source).replace("\\", "/").rsplit("/", 1)[-1]  # the file name, not its path
+    for name, build in _progress(builders, desc=f"fit {short} (layers)", enabled=progress):
         fit_layer = per_layer and name in selected
         if not (fit_layer or whole):
             continue  # a streamed layer that nobody asked for is never built
