@@ -210,6 +210,10 @@ COLUMNS: tuple[Column, ...] = (
            lambda r: _text(r.get("layer")), compact=True, numeric=False),
     Column("kind", "kind", "degree", "which degree: in (edges into a unit), out (edges out of it), "
            "total, or strength (sum of |w|)", lambda r: _text(r.get("kind")), compact=True, numeric=False),
+    Column("wiring", "wiring", "wiring", "how the layer's place in the network is known: traced from the "
+           "model, config from a Hugging Face config.json, names? or shapes? guessed from a bare state_dict "
+           "(shown in the compact view only when a layer was guessed)",
+           lambda r: _text(r.get("wiring")), numeric=False),
     Column("nodes", "nodes", "units", "units (nodes) on both sides of the layer",
            lambda r: fmt_int(r.get("nodes"))),
     Column("edges", "edges", "edges", "edges of the unit graph: connections between two units with at "
@@ -290,6 +294,10 @@ def columns_for(rows: Sequence[Mapping[str, Any]], *, wide: bool = False) -> lis
 
     if all(same(r) for r in rows):
         cols = [c for c in cols if c.key != "weight_density"]
+    if not wide and any(str(r.get("wiring") or "").endswith("?") for r in rows):
+        # a guessed place in the network is worth the compact view's room
+        at = next(i for i, c in enumerate(cols) if c.key == "kind") + 1
+        cols.insert(at, next(c for c in COLUMNS if c.key == "wiring"))
     return cols
 
 
@@ -371,6 +379,23 @@ def format_range(values, spec: str = ".2f") -> str:
     return lo if lo == hi else f"{lo} to {hi}"
 
 
+def format_blocks(res) -> str:
+    """Transformer blocks against depth: attention vs MLP, median alpha and verdict counts
+    (:func:`prunegraph.analysis.block_summary`); empty text for a model without blocks."""
+    from ..analysis import block_summary
+
+    rows = block_summary(res)
+    if not rows:
+        return ""
+    lines = [f"== {res.source}: per block (median alpha over fitted sequences; verdicts)",
+             "depth  block                          group      kind  alpha  verdicts"]
+    for b in rows:
+        verdicts = ", ".join(f"{n} {v}" for v, n in sorted(b.verdicts.items(), key=lambda kv: -kv[1]))
+        lines.append(f"{b.depth:<5}  {b.block:<30} {b.group:<10} {b.degree_kind:<5} "
+                     f"{fmt_plain(b.alpha_median, '.2f'):<5}  {verdicts}")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- machine formats
 def to_json(results) -> dict[str, Any]:
     """The documented, versioned JSON document (JSON Schema: prunegraph/fit_schema.json).
@@ -401,4 +426,4 @@ def to_csv(results) -> str:
 
 __all__ = ["COLUMNS", "Column", "ALTERNATIVE_LABELS", "alternative_label", "columns_for", "row_cells",
            "format_rows", "format_table", "columns_help", "fmt_number", "fmt_p", "fmt_estimate", "fmt_int",
-           "fmt_density", "fmt_span", "fmt_plain", "to_json", "to_csv", "format_range"]
+           "fmt_density", "fmt_span", "fmt_plain", "to_json", "to_csv", "format_range", "format_blocks"]
