@@ -403,7 +403,7 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
     ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
     ``in_units * out_units``)."""
-    if not hasattr(lg, "multiplicity"):  # e.g. a connectome layer: one edge is one synapse set
+    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
         return int(lg.n_edges), None
     nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):

@@ -39,9 +39,9 @@ COMMANDS: dict[str, str] = {
 EPILOG = """\
 exit status:
   0    success
-  1    input error: a checkpoint that is missing, a directory, unreadable, corrupt or of the
-       wrong kind (e.g. a .json manifest instead of its .safetensors), or data that cannot be
-       analysed
+  1    input error: a checkpoint that is missing, unreadable, corrupt or of the wrong kind
+       (e.g. a .json manifest instead of its .safetensors, a folder without one checkpoint),
+       or data that cannot be analysed
   2    usage error: an unknown flag or value, a missing argument, a bad combination of flags
   130  interrupted (Ctrl-C)
 every error is one line on stderr naming the file or flag and the fix.
