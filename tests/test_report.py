@@ -279,3 +279,20 @@ def test_report_verdict_visible_in_chromium(tmp_path, width, image_files):
     assert shot.problems(opened) == []
     # and the check can fail: the same page squeezed into a narrow window scrolls sideways
     assert shot.problems(shot.measure(page, width=600)) != []
+
+
+def test_compact_columns_follow_the_data():
+    """The compact view adds the weight density only where a layer folds weights into edges,
+    and the wiring only where a layer's place was guessed; order stays that of COLUMNS."""
+    base = {"layer": "fc1", "kind": "in", "density": 0.08, "weight_density": 0.08, "wiring": "traced",
+            "alpha": 5.0, "sigma": 0.5, "verdict": "inconclusive"}
+    keys = [c.key for c in tables.columns_for([base])]
+    assert keys == ["layer", "kind", "density", "alpha", "verdict"]
+    conv = dict(base, layer="conv1", density=1.0, weight_density=0.66)
+    guessed = dict(base, wiring="names?")
+    keys = [c.key for c in tables.columns_for([base, conv, guessed])]
+    assert keys == ["layer", "kind", "wiring", "density", "weight_density", "alpha", "verdict"]
+    order = [c.key for c in tables.COLUMNS]
+    assert keys == sorted(keys, key=order.index)
+    wide = [c.key for c in tables.columns_for([base], wide=True)]
+    assert "wiring" in wide and wide[-1] == "verdict"
