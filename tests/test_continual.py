@@ -23,7 +23,7 @@ from prunegraph.continual import (ContinualConfig, Ownership, accuracy_metrics,
 from prunegraph.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ContinualConfig(benchmark="split-digits", n_tasks=3, epochs=2, eval_every=2,
+SMALL = ContinualConfig(benchmark="split-digits", n_tasks=5, epochs=2, eval_every=2,
                         attachment_bootstrap=10, density=0.1, growth="pa", batch_size=32)
 
 
@@ -177,13 +177,26 @@ def test_other_strategies_run(growth):
     assert res.tasks[0]["growth_strategy"] == growth
 
 
-def test_permuted_task_heads_and_class_scenario():
+def test_permuted_task_heads_and_domain_scenario():
     cfg = replace(SMALL, benchmark="permuted-digits", n_tasks=2, epochs=1)
     res = run_continual(cfg, device="cpu")
     assert res.tasks[1]["head_units"] == list(range(10, 20))
     assert res.metrics["BWT"] == 0.0
-    cls = run_continual(replace(SMALL, scenario="class", n_tasks=2, epochs=1), device="cpu")
-    assert len(cls.R) == 3 and cls.metrics["BWT"] <= 0.0
+    dom = run_continual(replace(cfg, scenario="domain"), device="cpu")
+    assert dom.tasks[0]["head_units"] == dom.tasks[1]["head_units"] == list(range(10))
+    assert len(dom.R) == 3
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(benchmark="split-digits", n_tasks=3), "--tasks 3.*dropped"),
+    (dict(benchmark="split-fmnist", n_tasks=10), "--tasks 10.*1 class"),
+    (dict(benchmark="split-digits", scenario="class"), "--scenario class is refused"),
+    (dict(benchmark="permuted-digits", scenario="class"), "--scenario domain"),
+    (dict(benchmark="split-digits", scenario="domain"), "permuted benchmark"),
+])
+def test_refused_streams_and_scenarios(kw, match):
+    with pytest.raises(UsageError, match=match):
+        ContinualConfig(**kw)
 
 
 def test_share_budget():
@@ -234,7 +247,7 @@ def test_resume_after_kill(tmp_path, small_run):
     ck = tmp_path / "k.safetensors"
     out = tmp_path / "k.json"
     args = [sys.executable, "-m", "prunegraph", "continual", "--benchmark", "split-digits",
-            "--tasks", "3", "--epochs", "2", "--eval-every", "2", "--attachment-bootstrap", "10",
+            "--tasks", "5", "--epochs", "2", "--eval-every", "2", "--attachment-bootstrap", "10",
             "--density", "0.1", "--growth", "pa", "--batch-size", "32", "--checkpoint", str(ck), "--quiet", "--device", "cpu"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

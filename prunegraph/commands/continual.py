@@ -46,6 +46,8 @@ _FLAGS = {
     "lr": ("lr", float, "learning rate (default 0.05 for sgd, 0.01 for adam)"),
     "optimizer": ("optimizer", str, "auto (default: adam for conv models, else sgd) | sgd (Nesterov 0.9) | adam"),
     "batch_size": ("batch_size", int, "mini-batch size (128)"),
+    "min_steps": ("min_steps", int, "a task trains max(epochs*batches, min_steps) steps (300)"),
+    "retrain_min_steps": ("retrain_min_steps", int, "each retraining phase trains at least this many steps (100)"),
     "prune_iterations": ("prune_iterations", int, "magnitude-pruning rounds (1)"),
     "retrain_epochs": ("retrain_epochs", int, "retraining epochs after each pruning round (1)"),
     "eval_every": ("eval_every", int, "steps between learning-curve points (10)"),
