@@ -25,6 +25,15 @@ used, whether it fell back to its default kernel, and the kernel shift A.
 A --config JSON file holds any ContinualConfig keys; flags given on the command line win.
 """
 
+def _yes_no(text: str) -> bool:
+    v = text.strip().lower()
+    if v in ("yes", "true", "1", "on"):
+        return True
+    if v in ("no", "false", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+
+
 # flag -> ContinualConfig field (None default = "not given", so the config file can fill it)
 _FLAGS = {
     "benchmark": ("benchmark", str, "split-fmnist | permuted-fmnist | split-digits | permuted-digits"),
@@ -50,7 +59,12 @@ _FLAGS = {
     "retrain_min_steps": ("retrain_min_steps", int, "each retraining phase trains at least this many steps (100)"),
     "prune_iterations": ("prune_iterations", int, "magnitude-pruning rounds (1)"),
     "retrain_epochs": ("retrain_epochs", int, "retraining epochs after each pruning round (1)"),
-    "eval_every": ("eval_every", int, "steps between learning-curve points (10)"),
+    "eval_every": ("eval_every", int, "steps between learning-curve points after --eval-dense (10)"),
+    "eval_dense": ("eval_dense", int, "every step is a learning-curve point up to this step of a phase (20)"),
+    "eval_samples": ("eval_samples", int, "test images per learning-curve point (all)"),
+    "target_accuracy": ("target_accuracy", float, "absolute accuracy target of steps_to_target (0.9)"),
+    "scratch_reference": ("scratch_reference", _yes_no, "also train each task alone from scratch at the "
+                                                       "same budget (FWT_scratch, independent baseline): yes|no (yes)"),
     "n_train": ("n_train", int, "per-task training subsample (all)"),
     "n_test": ("n_test", int, "per-task test subsample (all)"),
     "seed": ("seed", int, "seed (0)"),
@@ -76,7 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategies", nargs="+", default=None, metavar="S",
                         help="compare: strategies (default pa uniform gradient packnet)")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="N",
-                        help="compare: seeds (default 0 1 2)")
+                        help="compare: seeds (default 0 1 2 3 4)")
+    parser.add_argument("--reference", default=None, metavar="S",
+                        help="compare: strategy for the paired differences (default uniform)")
     parser.add_argument("--plot", metavar="STEM", help="compare: write STEM.png and STEM.svg")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -119,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
             kw["strategies"] = args.strategies
         if args.seeds:
             kw["seeds"] = args.seeds
+        if args.reference:
+            kw["reference"] = args.reference
         res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
         print(format_comparison(res))
         fb = res.summary.get("pa", {}).get("pa_fallback_share", {}).get("mean")
@@ -133,8 +151,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from ..continual import run_continual
 
-    res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
-                        stop_after=args.stop_after, device=args.device, progress=not args.quiet)
+    import warnings
+
+    from ..continual.driver import NearChanceWarning
+
+    with warnings.catch_warnings():  # printed below, once per task, from the results
+        warnings.simplefilter("ignore", NearChanceWarning)
+        res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
+                            stop_after=args.stop_after, device=args.device, progress=not args.quiet)
     d = res.to_dict()
     import torch.distributed as dist
 
@@ -142,17 +166,59 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         write_json(args.json, d)
-    m = d["metrics"]
-    print(f"{cfg.benchmark} {cfg.model} growth={cfg.growth} seed={cfg.seed}: "
-          f"{d['completed_tasks']}/{cfg.n_tasks} tasks, edges {d['edges_total']}, "
-          f"{d['wall_time_s']:.1f} s")
-    if m:
-        fmt = {k: (f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in m.items()}
-        print("ACC {ACC}  BWT {BWT}  FWT {FWT}  forgetting {forgetting}".format(**fmt))
-    print("steps to 95%:", d["steps_to_95"], " beta (in):",
-          [None if b is None else round(b, 3) for b in d["beta_per_task"]])
+    for line in format_run(d):
+        print(line)
+    for rec in d["tasks"]:
+        if rec.get("near_chance"):
+            print(f"warning: task {rec['task']} ended near chance: accuracy "
+                  f"{d['R'][rec['task'] + 1][rec['task']]:.3f} with chance {rec['chance']:.3f}; it did "
+                  f"not learn (raise --min-steps, now {cfg.min_steps}, or change --lr/--optimizer)",
+                  file=sys.stderr)
     _warn_fallback(d)
     return 0
+
+
+def _f(v, spec: str = ".4f", none: str = "n/a") -> str:
+    """A number formatted, or ``none`` (never Python's None)."""
+    return none if v is None else format(v, spec)
+
+
+def format_run(d: dict) -> list[str]:
+    """The plain-text summary of one results dict (no Python None; units on steps)."""
+    cfg = d["config"]
+    m = d["metrics"]
+    lines = [f"{cfg['benchmark']} {cfg['model']} growth={cfg['growth']} seed={cfg['seed']} "
+             f"({cfg['scenario']}-incremental): {d['completed_tasks']}/{cfg['n_tasks']} tasks, "
+             f"{d['edges_total']} edges, {d['wall_time_s']:.1f} s"]
+    if m:
+        lines.append(f"ACC {_f(m['ACC'])}   independent sparse networks (same budget) "
+                     f"{_f(m.get('ACC_independent'), '.4f', 'not run')}   FWT vs scratch "
+                     f"{_f(m.get('FWT_scratch'), '+.4f', 'not run')}")
+        notes = m.get("notes", {})
+        if "BWT" in notes:
+            lines.append(f"BWT {_f(m['BWT'])}, forgetting {_f(m['forgetting'])}: 0 by construction "
+                         "(task-incremental: frozen weights, own head rows)")
+        else:
+            lines.append(f"BWT {_f(m['BWT'], '+.4f')}   forgetting {_f(m['forgetting'])}   "
+                         f"FWT (zero-shot) {_f(m['FWT'], '+.4f')}")
+        n_later = d["completed_tasks"] - 1
+        reached = m.get("steps_to_target_reached", 0)
+        mean = m.get("steps_to_target_mean")
+        speed = (f"{mean:.1f} steps (mean)" if mean is not None
+                 else f"not reached by {n_later - reached} of {n_later} tasks")
+        t0 = m["task0"]["steps_to_target"]
+        lines.append(
+            f"learning speed, tasks 1-{n_later}: steps to accuracy {m['target_accuracy']:g}: {speed}; "
+            f"learning-curve area {_f(m.get('curve_area_mean'))}; task 0: "
+            + ("not reached" if t0 is None else f"{t0} steps"))
+        lines.append(f"compute: {_f(m.get('weight_updates_mean'), '.3g')} weight-updates per task "
+                     f"(trainable weights x steps, tasks 1-{n_later}); task 0 "
+                     f"{_f(m['task0']['weight_updates'], '.3g')}")
+    lines.append("steps to 95% of own final accuracy [steps]: "
+                 + " ".join(_f(v, "d", "-") for v in d["steps_to_95"]))
+    lines.append("beta (in, pooled over layers): "
+                 + " ".join(_f(b, ".3f", "-") for b in d["beta_per_task"]))
+    return lines
 
 
 def _warn_fallback(d: dict) -> None:

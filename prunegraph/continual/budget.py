@@ -3,7 +3,10 @@
 The kept budget :math:`K_l` of task t in layer l is ``density·out·in`` (``fixed``),
 ``share·free`` (``share``) or the fixed budget scaled by :func:`fit_budget_scale` (``fit``);
 every hidden layer keeps at least ``ceil(min_fanin·out)`` edges (capped at the free positions);
-the head layer keeps ``head_density`` of the task's rows.
+the head layer keeps ``head_density`` of the task's rows (task-incremental: rows of its own), or
+in the domain-incremental scenario, where every task shares the same rows, ``head_density`` of
+the head positions still free (so the shared head's capacity shrinks geometrically; the driver
+refuses a task left with fewer head edges than output units).
 
 **Budget floor.** Ownership is per *edge*, i.e. per unit pair; for a convolution that is an
 input-output *channel pair*. Convolutions have few channel pairs (LeNet-5's conv1 has 1·6 = 6,
@@ -100,7 +103,9 @@ def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
     for layer in own.layers:
         free = int(own.free_edges(layer, t).sum())
         rec: dict[str, Any] = {"mode": "head" if layer.is_head else cfg.budget, "free": free}
-        if layer.is_head:
+        if layer.is_head and cfg.scenario == "domain":
+            k = round(cfg.head_density * free)   # one shared head: a share of what is left
+        elif layer.is_head:
             k = round(cfg.head_density * int(own.region(layer, t).sum()))
         elif cfg.budget == "share":
             k = round(cfg.share * free)

@@ -1,4 +1,9 @@
-"""Compare growth strategies over seeds: mean ± sd of ACC, BWT, total edges, steps to 95 %.
+"""Compare strategies over seeds on one stream and budget: mean, 95 % interval, paired differences.
+
+Every strategy runs with every seed (same config otherwise, so the same stream, initialisation
+and budgets per seed). Per quantity: mean, sample sd and the Student-t 95 % interval of the
+mean over seeds; against a reference strategy, the per-seed (paired) differences with their
+mean, 95 % interval and the number of seeds on which the strategy is ahead.
 
 :func:`plot_comparison` draws with :func:`prunegraph.plot.plot_strategy_comparison` (saved with
 :func:`prunegraph.plot.save_figure`).
@@ -9,66 +14,86 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-import numpy as np
-
 from .._progress import progress as _progress
 from ..errors import UsageError
-from .driver import ContinualConfig, pa_fallback_share, run_continual
+from .config import ContinualConfig
+from .driver import pa_fallback_share, run_continual
 from .growth import STRATEGIES
+from .metrics import mean_ci, paired_differences
 
-__all__ = ["ComparisonResult", "run_comparison", "format_comparison", "plot_comparison", "QUANTITIES"]
+__all__ = ["ComparisonResult", "run_comparison", "format_comparison", "plot_comparison",
+           "QUANTITIES", "UNITS", "HIGHER_IS_BETTER"]
 
-#: quantity -> how it is read from one run's results dict
-QUANTITIES = ("ACC", "BWT", "edges_total", "steps_to_95", "wall_time_s")
+#: per-run quantities summarised over seeds
+QUANTITIES = ("ACC", "ACC_independent", "FWT_scratch", "BWT", "steps_to_target",
+              "curve_area", "task0_steps_to_target", "weight_updates", "edges_total",
+              "steps_to_95", "beta_in", "wall_time_s", "pa_fallback_share")
+UNITS = {"steps_to_target": "steps", "task0_steps_to_target": "steps", "steps_to_95": "steps",
+         "weight_updates": "weight-updates per task", "edges_total": "edges", "wall_time_s": "s"}
+#: direction of "better" for the paired differences
+HIGHER_IS_BETTER = {"ACC": True, "FWT_scratch": True, "curve_area": True, "steps_to_target": False,
+                    "weight_updates": False, "edges_total": False}
+
+
+def _mean(values) -> float | None:
+    v = [float(x) for x in values if x is not None]
+    return sum(v) / len(v) if v else None
 
 
 def _summarise(d: dict) -> dict[str, float | None]:
-    steps = [s for s in d["steps_to_95"] if s is not None]
-    betas = [b for b in d["beta_per_task"] if b is not None]
+    m = d["metrics"]
     fell, total = pa_fallback_share(d)
-    return {"ACC": d["metrics"].get("ACC"), "BWT": d["metrics"].get("BWT"),
-            "FWT": d["metrics"].get("FWT"), "forgetting": d["metrics"].get("forgetting"),
+    return {"ACC": m.get("ACC"), "ACC_independent": m.get("ACC_independent"),
+            "FWT_scratch": m.get("FWT_scratch"), "BWT": m.get("BWT"),
+            "steps_to_target": m.get("steps_to_target_mean"),
+            "curve_area": m.get("curve_area_mean"),
+            "task0_steps_to_target": (m.get("task0") or {}).get("steps_to_target"),
+            "weight_updates": m.get("weight_updates_mean"),
             "edges_total": float(d["edges_total"]),
-            "steps_to_95": float(np.mean(steps)) if steps else None,
-            "beta_in": float(np.mean(betas)) if betas else None,
+            "steps_to_95": _mean(d["steps_to_95"][1:]),
+            "beta_in": _mean(d["beta_per_task"]),
             "wall_time_s": float(d["wall_time_s"]),
             "pa_fallback_share": fell / total if total else None}
 
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """Per strategy: the per-seed summaries and their mean and sample sd (ddof=1)."""
+    """Per strategy: the per-seed summaries, their mean/sd/95 % interval, paired differences."""
 
     config: ContinualConfig
     strategies: tuple
     seeds: tuple
     runs: dict            # strategy -> list of per-seed summary dicts
-    summary: dict         # strategy -> {quantity: {"mean": m, "sd": s, "n": n}}
+    summary: dict         # strategy -> {quantity: {"mean", "sd", "ci", "n"}}
+    reference: str
+    paired: dict          # strategy -> {quantity: paired difference vs reference}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
-        return {"format": "prunegraph-continual-compare/1", "config": self.config.to_dict(),
+        return {"format": "prunegraph-continual-compare/2", "config": self.config.to_dict(),
                 "strategies": list(self.strategies), "seeds": list(self.seeds),
-                "runs": self.runs, "summary": self.summary,
-                "note": "mean ± sample sd (ddof=1) over seeds; steps_to_95 averaged over tasks"}
-
-
-def _mean_sd(values: list) -> dict:
-    v = np.asarray([x for x in values if x is not None], dtype=float)
-    if v.size == 0:
-        return {"mean": None, "sd": None, "n": 0}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else None,
-            "n": int(v.size)}
+                "runs": self.runs, "summary": self.summary, "reference": self.reference,
+                "paired": self.paired, "units": UNITS,
+                "note": ("mean, sample sd (ddof=1) and Student-t 95 % interval over seeds; "
+                         "steps_to_target, curve_area and weight_updates are means over tasks "
+                         "1..T-1 (task 0 apart); paired = per-seed strategy minus reference")}
 
 
 def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = STRATEGIES,
-                   seeds: Sequence[int] = (0, 1, 2), device: str | None = None,
-                   progress: bool = False) -> ComparisonResult:
+                   seeds: Sequence[int] = (0, 1, 2, 3, 4), reference: str | None = None,
+                   device: str | None = None, progress: bool = False) -> ComparisonResult:
     """Run every strategy with every seed (same config otherwise) and summarise.
+
+    Parameters
+    ----------
+    reference : str, optional
+        Strategy the paired differences are taken against (default ``uniform`` when compared,
+        else the first strategy).
 
     Examples
     --------
-    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1)
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
+    ...                       retrain_min_steps=0, scratch_reference=False)
     >>> res = run_comparison(cfg, strategies=["uniform"], seeds=[0, 1], device="cpu")
     >>> res.summary["uniform"]["BWT"]["mean"]
     0.0
@@ -77,51 +102,79 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = STRAT
     if bad or not strategies:
         raise UsageError(f"strategies {bad or list(strategies)}: choose from {', '.join(STRATEGIES)}")
     if not seeds:
-        raise UsageError("seeds: give at least one seed (three or more for a spread)")
+        raise UsageError("seeds: give at least one seed (five or more for an interval that means something)")
+    if reference is None:
+        reference = "uniform" if "uniform" in strategies else strategies[0]
+    if reference not in strategies:
+        raise UsageError(f"reference {reference!r} is not among the strategies {list(strategies)}")
     runs: dict[str, list] = {s: [] for s in strategies}
-    jobs = [(s, int(seed)) for s in strategies for seed in seeds]
+    jobs = [(s, int(seed)) for seed in seeds for s in strategies]
     for s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
         res = run_continual(replace(config, growth=s, seed=seed), device=device)
         row = _summarise(res.to_dict())
         row["seed"] = seed
         runs[s].append(row)
-    summary = {s: {q: _mean_sd([r[q] for r in runs[s]])
-                   for q in ("ACC", "BWT", "FWT", "forgetting", "edges_total", "steps_to_95",
-                             "beta_in", "wall_time_s", "pa_fallback_share")} for s in strategies}
-    return ComparisonResult(config, tuple(strategies), tuple(int(s) for s in seeds), runs, summary)
+    summary = {s: {q: mean_ci([r[q] for r in runs[s]]) for q in QUANTITIES} for s in strategies}
+    paired = {s: {q: paired_differences([r[q] for r in runs[s]], [r[q] for r in runs[reference]])
+                  for q in HIGHER_IS_BETTER}
+              for s in strategies if s != reference}
+    return ComparisonResult(config, tuple(strategies), tuple(int(s) for s in seeds), runs, summary,
+                            reference, paired)
+
+
+def _cell(ms: dict, spec: str = ".4g") -> str:
+    if ms["mean"] is None:
+        return "n/a"
+    if ms["ci"] is None:
+        return format(ms["mean"], spec)
+    return f"{ms['mean']:{spec}} [{ms['ci'][0]:{spec}}, {ms['ci'][1]:{spec}}]"
 
 
 def format_comparison(result: ComparisonResult) -> str:
-    """A plain-text table of mean ± sd per strategy.
+    """Plain-text tables: mean [95 % interval] per strategy, then paired differences.
 
     Examples
     --------
-    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1)
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
+    ...                       retrain_min_steps=0, scratch_reference=False)
     >>> print(format_comparison(run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))  # doctest: +ELLIPSIS
     strategy ...
     """
-    cols = ("ACC", "BWT", "edges_total", "steps_to_95", "beta_in", "wall_time_s")
-    lines = ["strategy  " + "  ".join(f"{c:>20}" for c in cols)]
+    cols = ("ACC", "FWT_scratch", "steps_to_target", "curve_area", "weight_updates", "edges_total")
+    head = [c + (f" [{UNITS[c]}]" if c in UNITS else "") for c in cols]
+    width = 30
+    lines = [f"{len(result.seeds)} seeds; mean [95 % interval]; learning speed over tasks 1..T-1 "
+             f"(target accuracy {result.config.target_accuracy:g}); n/a: not defined or not reached",
+             "strategy  " + "  ".join(f"{h:>{width}}" for h in head)]
     for s in result.strategies:
-        cells = []
-        for c in cols:
-            ms = result.summary[s][c]
-            if ms["mean"] is None:
-                cells.append(f"{'-':>20}")
-            else:
-                sd = "" if ms["sd"] is None else f" ± {ms['sd']:.3g}"
-                cells.append(f"{ms['mean']:.4g}{sd}".rjust(20))
-        lines.append(f"{s:<8}  " + "  ".join(cells))
+        lines.append(f"{s:<8}  " + "  ".join(f"{_cell(result.summary[s][c]):>{width}}" for c in cols))
+    ind = result.summary[result.strategies[0]]["ACC_independent"]
+    if ind["mean"] is not None:
+        lines.append(f"independent sparse networks per task (same budgets, from scratch): ACC {_cell(ind)}")
+    t0 = result.summary[result.strategies[0]]["task0_steps_to_target"]
+    lines.append(f"task 0 (dense start, the same for every strategy): steps to target {_cell(t0)} steps")
+    if result.paired:
+        lines.append(f"paired differences vs {result.reference} (strategy - reference; "
+                     "wins = seeds where the strategy is better):")
+        for s, per in result.paired.items():
+            cells = []
+            for q, d in per.items():
+                if d["mean"] is None:
+                    continue
+                better = d["wins"] if HIGHER_IS_BETTER[q] else d["n"] - d["wins"] - d["ties"]
+                cells.append(f"{q} {_cell(d, '+.4g')} ({better}/{d['n']})")
+            lines.append(f"  {s}: " + "; ".join(cells))
     return "\n".join(lines)
 
 
-def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = ("ACC", "BWT",
-                    "edges_total", "steps_to_95")):
+def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = (
+        "ACC", "FWT_scratch", "steps_to_target", "curve_area")):
     """Bar chart (mean ± sd, seeds as dots) per quantity; returns a matplotlib Figure.
 
     Examples
     --------
-    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1)
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
+    ...                       retrain_min_steps=0, scratch_reference=False)
     >>> fig = plot_comparison(run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu"))
     >>> len(fig.axes)
     4

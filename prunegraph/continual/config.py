@@ -80,8 +80,11 @@ class ContinualConfig:
     retrain_min_steps: int = 100    # each retraining phase: max(retrain_epochs * batches, this)
     prune_iterations: int = 1
     retrain_epochs: int = 1
-    eval_every: int = 10            # steps between learning-curve points
-    eval_samples: int = 1000        # test images per learning-curve point
+    eval_every: int = 10            # steps between learning-curve points (after eval_dense)
+    eval_dense: int = 20            # every step is a curve point up to this step of a phase
+    eval_samples: int | None = None  # test images per curve point (None: the full test set)
+    target_accuracy: float = 0.9    # absolute target of steps_to_target
+    scratch_reference: bool = True  # train each task alone from scratch (FWT_scratch, "independent")
     n_train: int | None = None      # per-task training subsample
     n_test: int | None = None
     seed: int = 0
@@ -133,12 +136,15 @@ class ContinualConfig:
                 bad(f"{name}={v}: must lie in (0, 1]")
         if self.grow_factor < 1:
             bad(f"grow_factor={self.grow_factor}: must be >= 1 (grow at least the kept budget)")
-        for name in ("n_tasks", "batch_size", "prune_iterations", "eval_every", "eval_samples",
-                     "gradient_batches"):
+        if self.eval_samples is not None and self.eval_samples < 1:
+            bad(f"eval_samples={self.eval_samples}: must be >= 1 (or None for the full test set)")
+        if not 0 < self.target_accuracy <= 1:
+            bad(f"target_accuracy={self.target_accuracy}: must lie in (0, 1]")
+        for name in ("n_tasks", "batch_size", "prune_iterations", "eval_every", "gradient_batches"):
             if getattr(self, name) < 1:
                 bad(f"{name}={getattr(self, name)}: must be >= 1")
         for name in ("epochs", "retrain_epochs", "attachment_bootstrap", "pa_bootstrap",
-                     "min_steps", "retrain_min_steps"):
+                     "min_steps", "retrain_min_steps", "eval_dense"):
             if getattr(self, name) < 0:
                 bad(f"{name}={getattr(self, name)}: must be >= 0")
         if self.lr is not None and not self.lr > 0:

@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -51,7 +52,8 @@ from .config import (
     torch_seed,
 )
 from .distributed import Dist, select_device, set_deterministic
-from .metrics import DEFINITIONS, accuracy_metrics, steps_to_fraction
+from .metrics import (DEFINITIONS, accuracy_metrics, curve_area, steps_to_fraction, steps_to_target,
+                      transfer_vs_scratch)
 from .ownership import Ownership
 from .scheduler import gradient_scores, grow_task, growth_strategy, prune_task
 
@@ -117,6 +119,7 @@ class _Stream:
     num_classes: int
     head_units: list           # per task: output units of the task's head
     n_labels: int
+    offsets: list              # per task: added to its labels to give its head units
 
 
 def _build_stream(cfg: ContinualConfig) -> _Stream:
@@ -130,17 +133,16 @@ def _build_stream(cfg: ContinualConfig) -> _Stream:
     if kind == "permuted" and cfg.scenario == "task":
         heads = [[t * n_labels + c for c in range(n_labels)] for t in range(cfg.n_tasks)]
         num_classes = n_labels * cfg.n_tasks
+        offsets = [t * n_labels for t in range(cfg.n_tasks)]
     else:
         heads = [list(t.classes) for t in tasks]
         num_classes = n_labels
-    return _Stream(tasks, input_shape, num_classes, heads, n_labels)
+        offsets = [0] * cfg.n_tasks
+    return _Stream(tasks, input_shape, num_classes, heads, n_labels, offsets)
 
 
 def _unit_labels(stream: _Stream, task: int, y: torch.Tensor, cfg: ContinualConfig) -> torch.Tensor:
-    kind = BENCHMARKS[cfg.benchmark][1]
-    if kind == "permuted" and cfg.scenario == "task":
-        return y + task * stream.n_labels
-    return y
+    return y + stream.offsets[task] if stream.offsets[task] else y
 
 
 def _logit_units(stream: _Stream, cfg: ContinualConfig, task: int, upto: int) -> list[int]:
@@ -167,7 +169,8 @@ def _accuracy(model, X, y_units, units, device) -> float:
 
 # ============================================================================ the runner
 class _Runner:
-    def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False):
+    def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False,
+                 stream: _Stream | None = None):
         from ..zoo import get_model
 
         self.cfg = cfg
@@ -175,7 +178,7 @@ class _Runner:
         self.deterministic = set_deterministic(self.device)
         self.dist = Dist(self.device)
         self.progress = progress
-        self.stream = _build_stream(cfg)
+        self.stream = _build_stream(cfg) if stream is None else stream
         self.model = get_model(cfg.model, num_classes=self.stream.num_classes,
                                input_shape=self.stream.input_shape, rng=cfg.seed).to(self.device)
         self.init = {n: p.detach().clone() for n, p in self.model.named_parameters()}
@@ -183,7 +186,7 @@ class _Runner:
         self.own = Ownership(self.model, self.stream.head_units)
         self.own.apply_visibility(0)
         self.layers = self.own.layers
-        T = cfg.n_tasks
+        T = len(self.stream.tasks)
         self.R = [[float("nan")] * T for _ in range(T + 1)]
         self.records: list[dict] = []
         self.completed = 0
@@ -218,18 +221,30 @@ class _Runner:
         return decisions
 
     # ---------------------------------------------------------------- training
-    def train_phase(self, t: int, epochs: int, stage: int, *, curve: bool, min_steps: int = 0) -> dict:
+    def train_phase(self, t: int, epochs: int, stage: int, *, curve: dict | None,
+                    min_steps: int = 0) -> dict:
         """Train task t's own entries; the global torch RNG (dropout) is seeded per phase and restored."""
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(torch_seed(stage_rng(self.cfg, t, 100 + stage)))
             return self._train_phase(t, epochs, stage, curve=curve, min_steps=min_steps)
 
-    def _train_phase(self, t: int, epochs: int, stage: int, *, curve: bool, min_steps: int = 0) -> dict:
+    def curve_point(self, t: int, curve: dict, step: int) -> None:
+        """Append (step, accuracy on task t's test set) to ``curve``; time it."""
+        t0 = time.perf_counter()
+        _, _, Xte, yte = self.data(t)
+        ne = yte.shape[0] if self.cfg.eval_samples is None else min(self.cfg.eval_samples, yte.shape[0])
+        units = _logit_units(self.stream, self.cfg, t, t)
+        curve["steps"].append(int(step))
+        curve["accuracy"].append(_accuracy(self.model, Xte[:ne], yte[:ne], units, self.device))
+        curve["eval_seconds"] += time.perf_counter() - t0
+
+    def _train_phase(self, t: int, epochs: int, stage: int, *, curve: dict | None,
+                     min_steps: int = 0) -> dict:
         from ..train import train
 
         cfg, model = self.cfg, self.model
-        Xtr, ytr, Xte, yte = self.data(t)
+        Xtr, ytr, _, _ = self.data(t)
         units = _logit_units(self.stream, cfg, t, t)
         self.own.apply_visibility(t)
         tr = self.own.trainable(t)
@@ -237,22 +252,17 @@ class _Runner:
         frozen = {n: p.detach().clone() for n, p in params.items()}
         masks = {n: m.to(params[n].dtype) for n, m in tr.items()}
         named = dict(model.named_parameters())
-        ne = min(cfg.eval_samples, yte.shape[0])
-        steps_log, acc_log = [], []
-
-        def point(step):
-            steps_log.append(step)
-            acc_log.append(_accuracy(model, Xte[:ne], yte[:ne], units, self.device))
+        offset = curve["offset"] if curve is not None else 0
 
         def after_step(step):
             with torch.no_grad():
                 for name, p in params.items():
                     p.copy_(torch.where(tr[name], p, frozen[name]))
-            if curve and step % cfg.eval_every == 0:
-                point(step)
+            if curve is not None and (step <= cfg.eval_dense or step % cfg.eval_every == 0):
+                self.curve_point(t, curve, offset + step)
 
-        if curve:
-            point(0)
+        if curve is not None:  # phase start (after pruning: the pruned network, same step)
+            self.curve_point(t, curve, offset)
         # the model's parameters not owned edge by edge (none in the zoo's models) stay frozen
         grad_mask = {n: masks.get(n, torch.zeros((), dtype=p.dtype)) for n, p in named.items()}
         res = train(model, Xtr, ytr, epochs=epochs, min_steps=min_steps, lr=self.lr,
@@ -261,19 +271,37 @@ class _Runner:
                     shard=(self.dist.rank, self.dist.world), on_gradients=self.dist.all_reduce_grads,
                     after_step=after_step, set_mode=lambda m: _set_modes(m, t))
         step = res.steps
-        if curve and (not steps_log or steps_log[-1] != step):
-            point(step)
+        if curve is not None:
+            if curve["steps"][-1] != offset + step:
+                self.curve_point(t, curve, offset + step)
+            curve["offset"] = offset + step
         if not all(math.isfinite(float(p.detach().abs().sum())) for p in params.values()):
             raise UsageError(f"training diverged on task {t}; lower lr (now {self.lr})")
-        return {"steps": step, "curve_steps": steps_log, "curve_accuracy": acc_log}
+        trainable = int(sum(int(m.sum()) for m in tr.values()))
+        return {"steps": step, "trainable_weights": trainable, "weight_updates": trainable * step}
 
-    # ---------------------------------------------------------------- pruning
-    def prune(self, t: int, budgets: dict[str, int]) -> list[dict]:
+    # ---------------------------------------------------------------- one task's grow/train/prune
+    def fit_task(self, t: int, budgets: dict[str, int]) -> dict:
+        """Grow, train (learning curve), prune with retraining (curve continued): task t."""
         cfg = self.cfg
-        return prune_task(cfg, self.own, t, budgets, retrain=(
-            (lambda it: self.train_phase(t, cfg.retrain_epochs, stage=10 + it, curve=False,
-                                         min_steps=cfg.retrain_min_steps))
-            if cfg.retrain_epochs else None))
+        decisions = self.grow(t, budgets)
+        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
+        curve = {"steps": [], "accuracy": [], "offset": 0, "eval_seconds": 0.0}
+        main = self.train_phase(t, cfg.epochs, stage=2, curve=curve, min_steps=cfg.min_steps)
+        phases = [main]
+        main_curve = (list(curve["steps"]), list(curve["accuracy"]))
+
+        def retrain(it):
+            ph = self.train_phase(t, cfg.retrain_epochs, stage=10 + it, curve=curve,
+                                  min_steps=cfg.retrain_min_steps)
+            phases.append(ph)
+            return ph
+
+        rounds = prune_task(cfg, self.own, t, budgets, retrain=retrain if cfg.retrain_epochs else None)
+        if not cfg.retrain_epochs:  # the pruned network's accuracy closes the curve
+            self.curve_point(t, curve, curve["offset"])
+        return {"decisions": decisions, "grown": grown, "main": main, "main_curve": main_curve,
+                "curve": curve, "phases": phases, "rounds": rounds}
 
     # ---------------------------------------------------------------- evaluation
     def eval_row(self, upto: int | None) -> list[float]:
@@ -324,41 +352,85 @@ class _Runner:
         return out
 
     # ---------------------------------------------------------------- one task
+    def check_head_capacity(self, t: int, details: dict) -> None:
+        """Domain-incremental: refuse a task whose shared head has too few free edges left."""
+        if self.cfg.scenario != "domain":
+            return
+        head = self.own.head
+        need = len(self.stream.head_units[t])
+        got = details[head.param]["budget"]
+        if got < need:
+            raise UsageError(
+                f"task {t}: the shared head {head.name} has {details[head.param]['free']} free "
+                f"edges and a budget of {got}, fewer than its {need} output units (capacity "
+                f"exhausted after {t} tasks); use fewer --tasks or a lower --head-density "
+                f"(now {self.cfg.head_density}, each task keeps that share of the free head edges)")
+
+    def capacity(self, t: int) -> dict[str, dict]:
+        """Free edge positions per layer after task t (head: over all its rows)."""
+        out = {}
+        for layer in self.layers:
+            eo = self.own.edge_owner(layer.param)
+            total = int(eo.numel())
+            free = int((eo == -1).sum())
+            out[layer.param] = {"free": free, "total": total, "free_share": free / total}
+        return out
+
     def run_task(self, t: int) -> None:
         cfg = self.cfg
         t0 = time.perf_counter()
         if t == 0:
             self.R[0] = self.eval_row(None)
         details = budget_details(cfg, self.own, t)
+        self.check_head_capacity(t, details)
         budgets = {k: v["budget"] for k, v in details.items()}
-        decisions = self.grow(t, budgets)
-        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
-        train = self.train_phase(t, cfg.epochs, stage=2, curve=True, min_steps=cfg.min_steps)
-        rounds = self.prune(t, budgets)
+        fit = self.fit_task(t, budgets)
         strategy = growth_strategy(cfg, t)
         self.own.claim_trained(t)
         self.own.apply_visibility(t)
         self.R[t + 1] = self.eval_row(t)
-        att = self.attachment(t, grown)
+        att = self.attachment(t, fit["grown"])
+        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device) \
+            if cfg.scratch_reference else None
         seconds = time.perf_counter() - t0
         beta = None
         beta_layers = {}
         if att.get("kept"):
             beta = att["kept"]["in"]["beta"]  # pooled over hidden layers: biased when widths differ
             beta_layers = {k: v["in"]["beta"] for k, v in att["kept_per_layer"].items()}
+        units = self.stream.head_units[t]
+        chance = 1.0 / len(units)
+        final = self.R[t + 1][t]
+        near = bool(final < chance + NEAR_CHANCE_MARGIN)
+        if near:
+            msg = (f"task {t} ended near chance: accuracy {final:.3f} with {len(units)} classes "
+                   f"(chance {chance:.3f}); it did not learn. Give it more updates (--min-steps, "
+                   f"now {cfg.min_steps}) or another --lr / --optimizer")
+            warnings.warn(msg, NearChanceWarning, stacklevel=2)
+        curve = fit["curve"]
         self.records.append({
             "task": t, "classes": list(self.stream.tasks[t].classes),
-            "head_units": list(self.stream.head_units[t]),
+            "head_units": list(units),
             "optimizer": self.optimizer, "lr": self.lr,
             "budgets": budgets, "budget_mode": cfg.budget, "budget_details": details,
             "growth_strategy": strategy,
-            "growth": [d.to_dict() for d in decisions],
-            "layers": _layer_summary(self.layers, details, decisions, strategy),
+            "growth": [d.to_dict() for d in fit["decisions"]],
+            "layers": _layer_summary(self.layers, details, fit["decisions"], strategy),
             "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers},
-            "train_steps": train["steps"], "curve_steps": train["curve_steps"],
-            "curve_accuracy": train["curve_accuracy"],
-            "steps_to_95": steps_to_fraction(train["curve_steps"], train["curve_accuracy"]),
-            "prune_rounds": rounds, "attachment": att, "beta_in": beta,
+            "train_steps": fit["main"]["steps"],
+            "retrain_steps": int(sum(p["steps"] for p in fit["phases"][1:])),
+            "curve_steps": curve["steps"], "curve_accuracy": curve["accuracy"],
+            "curve_eval_seconds": curve["eval_seconds"],
+            "steps_to_95": steps_to_fraction(*fit["main_curve"]),
+            "steps_to_target": steps_to_target(curve["steps"], curve["accuracy"], cfg.target_accuracy),
+            "curve_area": curve_area(curve["steps"], curve["accuracy"]),
+            "compute": {"trainable_weights": fit["main"]["trainable_weights"],
+                        "steps": int(sum(p["steps"] for p in fit["phases"])),
+                        "weight_updates": int(sum(p["weight_updates"] for p in fit["phases"]))},
+            "scratch_accuracy": scratch,
+            "near_chance": near, "chance": chance,
+            "capacity": self.capacity(t),
+            "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,
         })
@@ -369,7 +441,7 @@ class _Runner:
     def result(self) -> ContinualResult:
         done = self.completed
         T = self.cfg.n_tasks
-        metrics = accuracy_metrics(self.R).to_dict() if done == T else {}
+        metrics = _run_metrics(self.cfg, self.R, self.records) if done == T else {}
         ept = self.own.edge_counts(done)
         return ContinualResult(
             config=self.cfg, R=tuple(tuple(r) for r in self.R[:done + 1]), metrics=metrics,
@@ -415,6 +487,40 @@ class _Runner:
         self.elapsed = float(man.get("elapsed_s", 0.0))
 
 
+def _mean(values) -> float | None:
+    v = [float(x) for x in values if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def _run_metrics(cfg: ContinualConfig, R, records: list[dict]) -> dict:
+    """ACC, BWT, FWT, forgetting, FWT_scratch, learning speed (task 0 apart), compute."""
+    m = accuracy_metrics(R).to_dict()
+    notes = {}
+    if cfg.scenario == "task":
+        why = ("0 by construction in the task-incremental scenario: earlier tasks' weights are "
+               "frozen and each task reads its own head rows")
+        notes["BWT"] = notes["forgetting"] = why
+        notes["FWT"] = ("zero-shot transfer: R[j,j] before training minus R[0,j]; the task's head "
+                        "rows are still zero then, so it reads the share of one class (an "
+                        "artefact); use FWT_scratch")
+    scratch = [r.get("scratch_accuracy") for r in records]
+    m["FWT_scratch"] = transfer_vs_scratch(R, scratch) if cfg.scratch_reference else None
+    m["ACC_independent"] = _mean(scratch) if cfg.scratch_reference else None
+    later = records[1:]
+    tgt = [r["steps_to_target"] for r in later]
+    m["target_accuracy"] = cfg.target_accuracy
+    m["steps_to_target_mean"] = _mean(tgt) if all(v is not None for v in tgt) else None
+    m["steps_to_target_reached"] = int(sum(v is not None for v in tgt))
+    m["curve_area_mean"] = _mean(r["curve_area"] for r in later)
+    m["task0"] = {"steps_to_target": records[0]["steps_to_target"],
+                  "curve_area": records[0]["curve_area"],
+                  "weight_updates": records[0]["compute"]["weight_updates"]}
+    m["weight_updates_mean"] = _mean(r["compute"]["weight_updates"] for r in later)
+    m["near_chance_tasks"] = [r["task"] for r in records if r["near_chance"]]
+    m["notes"] = notes
+    return m
+
+
 def _layer_summary(layers, details: dict, decisions, strategy: str) -> dict[str, dict]:
     """Per layer: budget mode and used, and what pa used (alpha in/out, fallback, shift A)."""
     by_name = {d.layer: d for d in decisions}
@@ -445,6 +551,37 @@ def pa_fallback_share(results: dict) -> tuple[int, int]:
                 total += 1
                 fell += bool(lay["pa_fell_back"])
     return fell, total
+
+
+_SCRATCH_CACHE: dict[str, float] = {}
+
+
+def _scratch_accuracy(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
+                      device) -> float:
+    """Accuracy of a fresh network trained on task t alone with the same edge budgets.
+
+    Uniform growth of ``grow_factor`` × budget edges from the same seeded initialisation, the
+    same optimiser, steps and pruning (task t is the only task, so it grows into an empty
+    network and trains its own biases). Cached per (config without the strategy, task,
+    budgets): within one process, every strategy of a comparison shares the reference.
+    """
+    import json
+    from dataclasses import replace
+
+    solo_cfg = replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
+                       attachment_bootstrap=0)
+    key = json.dumps([replace(solo_cfg, growth="uniform").to_dict(), t, budgets], sort_keys=True)
+    if key not in _SCRATCH_CACHE:
+        solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
+                       [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
+        sub = _Runner(solo_cfg, device=device, stream=solo)
+        sub.fit_task(0, budgets)
+        sub.own.claim_trained(0)
+        sub.own.apply_visibility(0)
+        _, _, Xte, yte = sub.data(0)
+        with sub.own.view(0):
+            _SCRATCH_CACHE[key] = _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
+    return _SCRATCH_CACHE[key]
 
 
 def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | None = None,
