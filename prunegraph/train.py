@@ -231,7 +231,8 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
     grad_mask : mapping of str to Tensor, optional
         ``{name in model.named_parameters(): mask}``; the gradient is multiplied by the mask
         (broadcastable to the parameter) before each step. Parameters not named train freely;
-        a mask of zeros freezes a parameter.
+        a mask of zeros freezes a parameter. A mask already on the device in the parameter's
+        dtype is used as given (not copied), so a hook may change it in place.
     head : sequence of int or callable, optional
         Task-head selector (module notes).
     optimizer : {"sgd", "adam"}

@@ -14,8 +14,13 @@ from prunegraph.cli import main
 from prunegraph.continual import ContinualConfig, run_continual
 from prunegraph.continual.distributed import select_backend, select_device
 from prunegraph.continual.driver import NearChanceWarning
-from prunegraph.continual.metrics import (curve_area, mean_ci, paired_differences, steps_to_target,
-                                          transfer_vs_scratch)
+from prunegraph.continual.metrics import (
+    curve_area,
+    mean_ci,
+    paired_differences,
+    steps_to_target,
+    transfer_vs_scratch,
+)
 from prunegraph.errors import UsageError
 from prunegraph.train import train
 

@@ -74,8 +74,9 @@ _FLAGS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", default="run", choices=("run", "compare"),
-                        help="run one configuration (default) or compare strategies over seeds")
+    parser.add_argument("action", nargs="?", default="run", choices=("run", "compare", "sweep"),
+                        help="run one configuration (default), compare strategies over seeds, or "
+                             "sweep edge budgets (accuracy vs edges)")
     parser.add_argument("--config", metavar="FILE", help="JSON file of ContinualConfig keys")
     for flag, (_, typ, helptext) in _FLAGS.items():
         parser.add_argument("--" + flag.replace("_", "-"), dest=flag, type=typ, default=None,
@@ -93,6 +94,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="compare: seeds (default 0 1 2 3 4)")
     parser.add_argument("--reference", default=None, metavar="S",
                         help="compare: strategy for the paired differences (default uniform)")
+    parser.add_argument("--densities", nargs="+", type=float, default=None, metavar="D",
+                        help="sweep: per-task edge densities (default 0.005 0.01 0.02 0.05 0.1)")
+    parser.add_argument("--acc-target", type=float, default=0.9, metavar="A",
+                        help="sweep: ACC the smallest budget must reach (0.9)")
     parser.add_argument("--plot", metavar="STEM", help="compare: write STEM.png and STEM.svg")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -124,11 +129,52 @@ def _config(args):
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from ..continual.driver import NearChanceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NearChanceWarning)
+        code = _run(args)
+    near = [w for w in caught if issubclass(w.category, NearChanceWarning)]
+    if near and args.action != "run":
+        print(f"warning: {len(near)} task(s) over all runs ended near chance (they did not learn); "
+              f"first: {near[0].message}", file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, NearChanceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     from .._io import write_json
 
     cfg = _config(args)
+    if args.action == "sweep":
+        from ..continual.compare import format_sweep, run_sweep
+
+        kw = {}
+        if args.strategies:
+            kw["strategies"] = args.strategies
+        if args.seeds:
+            kw["seeds"] = args.seeds
+        res = run_sweep(cfg, densities=args.densities or [0.005, 0.01, 0.02, 0.05, 0.1],
+                        target=args.acc_target, device=args.device, progress=not args.quiet, **kw)
+        print(format_sweep(res))
+        if args.json:
+            write_json(args.json, res.to_dict())
+        if args.plot:
+            from ..plot import plot_accuracy_vs_edges, save_figure
+
+            for p in save_figure(plot_accuracy_vs_edges(res.to_dict()), args.plot):
+                print(f"wrote {p}", file=sys.stderr)
+        return 0
     if args.action == "compare":
-        from ..continual.compare import format_comparison, plot_comparison, run_comparison
+        from ..continual.compare import (
+            format_comparison,
+            plot_comparison,
+            run_comparison,
+        )
 
         kw = {}
         if args.strategies:
@@ -149,10 +195,9 @@ def run(args: argparse.Namespace) -> int:
             for p in save_figure(plot_comparison(res), args.plot):
                 print(f"wrote {p}", file=sys.stderr)
         return 0
-    from ..continual import run_continual
-
     import warnings
 
+    from ..continual import run_continual
     from ..continual.driver import NearChanceWarning
 
     with warnings.catch_warnings():  # printed below, once per task, from the results

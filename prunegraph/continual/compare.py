@@ -16,12 +16,12 @@ from typing import Any, Sequence
 
 from .._progress import progress as _progress
 from ..errors import UsageError
-from .config import ContinualConfig
+from .config import ALL_STRATEGIES, ContinualConfig
 from .driver import pa_fallback_share, run_continual
-from .growth import STRATEGIES
 from .metrics import mean_ci, paired_differences
 
 __all__ = ["ComparisonResult", "run_comparison", "format_comparison", "plot_comparison",
+           "SweepResult", "run_sweep", "format_sweep",
            "QUANTITIES", "UNITS", "HIGHER_IS_BETTER"]
 
 #: per-run quantities summarised over seeds
@@ -79,7 +79,7 @@ class ComparisonResult:
                          "1..T-1 (task 0 apart); paired = per-seed strategy minus reference")}
 
 
-def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = STRATEGIES,
+def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_STRATEGIES,
                    seeds: Sequence[int] = (0, 1, 2, 3, 4), reference: str | None = None,
                    device: str | None = None, progress: bool = False) -> ComparisonResult:
     """Run every strategy with every seed (same config otherwise) and summarise.
@@ -98,9 +98,9 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = STRAT
     >>> res.summary["uniform"]["BWT"]["mean"]
     0.0
     """
-    bad = [s for s in strategies if s not in STRATEGIES]
+    bad = [s for s in strategies if s not in ALL_STRATEGIES]
     if bad or not strategies:
-        raise UsageError(f"strategies {bad or list(strategies)}: choose from {', '.join(STRATEGIES)}")
+        raise UsageError(f"strategies {bad or list(strategies)}: choose from {', '.join(ALL_STRATEGIES)}")
     if not seeds:
         raise UsageError("seeds: give at least one seed (five or more for an interval that means something)")
     if reference is None:
@@ -185,3 +185,94 @@ def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = (
         result.strategies, result.summary, result.runs, quantities=quantities,
         title=(f"{result.config.benchmark}, {result.config.model}, {result.config.n_tasks} tasks, "
                f"seeds {list(result.seeds)} (mean ± sd)"))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Accuracy against edges: every strategy at every density (edge budget) and seed."""
+
+    config: ContinualConfig
+    strategies: tuple
+    densities: tuple
+    seeds: tuple
+    target: float
+    points: dict          # strategy -> [{"density", "edges": mean_ci, "ACC": mean_ci, "runs": [...]}]
+    smallest: dict        # strategy -> {"density", "edges"} or None: smallest budget reaching target
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {"format": "prunegraph-continual-sweep/1", "config": self.config.to_dict(),
+                "strategies": list(self.strategies), "densities": list(self.densities),
+                "seeds": list(self.seeds), "target_ACC": self.target, "points": self.points,
+                "smallest_budget_reaching_target": self.smallest,
+                "note": "edges = total edges of the final network (all tasks); ACC mean and "
+                        "Student-t 95 % interval over seeds; smallest = lowest density whose "
+                        "mean ACC reaches the target"}
+
+
+def run_sweep(config: ContinualConfig, *, densities: Sequence[float],
+              strategies: Sequence[str] = ("pa", "uniform", "gradient", "packnet"),
+              seeds: Sequence[int] = (0, 1, 2), target: float = 0.9, device: str | None = None,
+              progress: bool = False) -> SweepResult:
+    """Run every strategy over a grid of per-task edge densities (``budget="fixed"``).
+
+    Examples
+    --------
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
+    ...                       retrain_min_steps=0, scratch_reference=False, attachment_bootstrap=0)
+    >>> sw = run_sweep(cfg, densities=[0.02, 0.1], strategies=["uniform"], seeds=[0], target=0.5,
+    ...                device="cpu")
+    >>> [p["density"] for p in sw.points["uniform"]]
+    [0.02, 0.1]
+    """
+    bad = [s for s in strategies if s not in ALL_STRATEGIES]
+    if bad or not strategies:
+        raise UsageError(f"strategies {bad or list(strategies)}: choose from {', '.join(ALL_STRATEGIES)}")
+    if not densities or any(not 0 < d <= 1 for d in densities):
+        raise UsageError(f"--densities {list(densities)}: give one or more values in (0, 1]")
+    if config.budget != "fixed":
+        raise UsageError(f"sweep varies the fixed per-task density; --budget {config.budget} "
+                         "would ignore it (use --budget fixed)")
+    densities = tuple(sorted(float(d) for d in densities))
+    jobs = [(d, s, int(seed)) for d in densities for seed in seeds for s in strategies]
+    raw: dict = {(s, d): [] for s in strategies for d in densities}
+    for d, s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
+        res = run_continual(replace(config, density=d, growth=s, seed=seed), device=device).to_dict()
+        raw[(s, d)].append({"seed": seed, "ACC": res["metrics"]["ACC"],
+                            "edges": int(res["edges_total"])})
+    points, smallest = {}, {}
+    for s in strategies:
+        points[s] = [{"density": d, "edges": mean_ci([r["edges"] for r in raw[(s, d)]]),
+                      "ACC": mean_ci([r["ACC"] for r in raw[(s, d)]]), "runs": raw[(s, d)]}
+                     for d in densities]
+        ok = [p for p in points[s] if p["ACC"]["mean"] is not None and p["ACC"]["mean"] >= target]
+        smallest[s] = ({"density": ok[0]["density"], "edges": ok[0]["edges"]["mean"]} if ok else None)
+    return SweepResult(config, tuple(strategies), densities, tuple(int(s) for s in seeds),
+                       float(target), points, smallest)
+
+
+def format_sweep(result: SweepResult) -> str:
+    """Plain-text accuracy-vs-edges table and the smallest budget reaching the target.
+
+    Examples
+    --------
+    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
+    ...                       retrain_min_steps=0, scratch_reference=False, attachment_bootstrap=0)
+    >>> print(format_sweep(run_sweep(cfg, densities=[0.05], strategies=["uniform"], seeds=[0],
+    ...                              device="cpu")))  # doctest: +ELLIPSIS
+    density ...
+    """
+    lines = ["density  " + "  ".join(f"{s + ' ACC [95 %] (edges)':>38}" for s in result.strategies)]
+    for i, d in enumerate(result.densities):
+        cells = []
+        for s in result.strategies:
+            p = result.points[s][i]
+            cells.append(f"{_cell(p['ACC'])} ({p['edges']['mean']:.0f})".rjust(38))
+        lines.append(f"{d:<7g}  " + "  ".join(cells))
+    lines.append(f"smallest budget reaching mean ACC {result.target:g} "
+                 f"({len(result.seeds)} seeds):")
+    for s in result.strategies:
+        sm = result.smallest[s]
+        lines.append(f"  {s}: " + ("not reached at any density" if sm is None else
+                                   f"density {sm['density']:g}, {sm['edges']:.0f} edges"))
+    return "\n".join(lines)

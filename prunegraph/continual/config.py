@@ -22,9 +22,13 @@ from typing import Any
 from torch import nn
 
 from ..errors import UsageError
+from .dst import DST_STRATEGIES
 from .growth import STRATEGIES
 
-__all__ = ["BENCHMARKS", "BUDGET_MODES", "SCENARIOS", "N_CLASSES", "ContinualConfig",
+#: every strategy a run accepts: growth before the task, or dynamic sparse training in it
+ALL_STRATEGIES = STRATEGIES + DST_STRATEGIES
+
+__all__ = ["ALL_STRATEGIES", "BENCHMARKS", "BUDGET_MODES", "SCENARIOS", "N_CLASSES", "ContinualConfig",
            "resolve_optimizer", "stage_rng", "torch_seed"]
 
 #: benchmark name -> (data set, stream kind)
@@ -100,8 +104,8 @@ class ContinualConfig:
             raise UsageError(msg)
         if self.benchmark not in BENCHMARKS:
             bad(f"benchmark {self.benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
-        if self.growth not in STRATEGIES:
-            bad(f"growth {self.growth!r}: choose one of {', '.join(STRATEGIES)}")
+        if self.growth not in ALL_STRATEGIES:
+            bad(f"growth {self.growth!r}: choose one of {', '.join(ALL_STRATEGIES)}")
         if self.scenario not in SCENARIOS:
             bad(f"scenario {self.scenario!r}: use one of {', '.join(SCENARIOS)}")
         kind = BENCHMARKS[self.benchmark][1]

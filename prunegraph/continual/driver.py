@@ -52,8 +52,15 @@ from .config import (
     torch_seed,
 )
 from .distributed import Dist, select_device, set_deterministic
-from .metrics import (DEFINITIONS, accuracy_metrics, curve_area, steps_to_fraction, steps_to_target,
-                      transfer_vs_scratch)
+from .dst import DST_STRATEGIES, DynamicSparse
+from .metrics import (
+    DEFINITIONS,
+    accuracy_metrics,
+    curve_area,
+    steps_to_fraction,
+    steps_to_target,
+    transfer_vs_scratch,
+)
 from .ownership import Ownership
 from .scheduler import gradient_scores, grow_task, growth_strategy, prune_task
 
@@ -253,11 +260,27 @@ class _Runner:
         masks = {n: m.to(params[n].dtype) for n, m in tr.items()}
         named = dict(model.named_parameters())
         offset = curve["offset"] if curve is not None else 0
+        dst = None
+        if stage == 2 and growth_strategy(cfg, t) in DST_STRATEGIES:
+            n_batches = math.ceil(ytr.shape[0] / cfg.batch_size)
+            total = max(epochs * n_batches, min_steps) if epochs else 0
+            dst = DynamicSparse(growth_strategy(cfg, t), self.own, t, total, trainable=tr,
+                                frozen=frozen, grad_masks=masks, init=self.init, cfg=cfg,
+                                rng=stage_rng(cfg, t, 4))
+        done = [0]
+
+        def on_gradients(plist):
+            self.dist.all_reduce_grads(plist)
+            if dst is not None:
+                dst.on_gradients(done[0] + 1)
 
         def after_step(step):
+            done[0] = step
             with torch.no_grad():
                 for name, p in params.items():
                     p.copy_(torch.where(tr[name], p, frozen[name]))
+            if dst is not None and dst.due(step):
+                dst.update(step)
             if curve is not None and (step <= cfg.eval_dense or step % cfg.eval_every == 0):
                 self.curve_point(t, curve, offset + step)
 
@@ -268,7 +291,7 @@ class _Runner:
         res = train(model, Xtr, ytr, epochs=epochs, min_steps=min_steps, lr=self.lr,
                     batch_size=cfg.batch_size, rng=torch_seed(stage_rng(cfg, t, stage)),
                     device=self.device, grad_mask=grad_mask, head=units, optimizer=self.optimizer,
-                    shard=(self.dist.rank, self.dist.world), on_gradients=self.dist.all_reduce_grads,
+                    shard=(self.dist.rank, self.dist.world), on_gradients=on_gradients,
                     after_step=after_step, set_mode=lambda m: _set_modes(m, t))
         step = res.steps
         if curve is not None:
@@ -278,7 +301,8 @@ class _Runner:
         if not all(math.isfinite(float(p.detach().abs().sum())) for p in params.values()):
             raise UsageError(f"training diverged on task {t}; lower lr (now {self.lr})")
         trainable = int(sum(int(m.sum()) for m in tr.values()))
-        return {"steps": step, "trainable_weights": trainable, "weight_updates": trainable * step}
+        return {"steps": step, "trainable_weights": trainable, "weight_updates": trainable * step,
+                "dst_updates": [] if dst is None else dst.updates}
 
     # ---------------------------------------------------------------- one task's grow/train/prune
     def fit_task(self, t: int, budgets: dict[str, int]) -> dict:
@@ -430,6 +454,7 @@ class _Runner:
             "scratch_accuracy": scratch,
             "near_chance": near, "chance": chance,
             "capacity": self.capacity(t),
+            "dst_updates": fit["main"]["dst_updates"],
             "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,

@@ -6,7 +6,8 @@
   values (``gradient`` growth; a one-shot top-k before training, not RigL).
 * :func:`grow_task` — per prunable layer, ``ceil(grow_factor · K_l)`` new edges chosen by
   :func:`prunegraph.continual.growth.grow_layer` (kernel code lives there), assigned to task t
-  and reset to the model's initial (seeded) weights.
+  and reset to the model's initial (seeded) weights; dynamic sparse strategies
+  (:mod:`prunegraph.continual.dst`) start from ``K_l`` uniformly drawn edges instead.
 * :func:`prune_task` — task t's edges cut to their budget by magnitude (|w|, kernels by L1
   norm) with :func:`prunegraph.prune.top_k_mask` (ties to the lower flat index, the one rule of
   the project), in ``prune_iterations`` geometric rounds, each followed by retraining.
@@ -22,6 +23,7 @@ from torch import nn
 
 from .budget import pa_options
 from .config import ContinualConfig, stage_rng, torch_seed
+from .dst import DST_STRATEGIES
 from .growth import GrowthDecision, grow_layer
 
 __all__ = ["growth_strategy", "gradient_scores", "grow_task", "prune_task", "expand_edges"]
@@ -98,8 +100,11 @@ def grow_task(cfg: ContinualConfig, own, init: dict, t: int, budgets: dict[str, 
         current = own.edge_owner(layer.param)
         current = (current >= 0) & (current < t)
         n = math.ceil(cfg.grow_factor * budgets[layer.param])
+        kind = strategy
+        if strategy in DST_STRATEGIES:   # SET/RigL start: the budget, drawn uniformly
+            kind, n = "uniform", budgets[layer.param]
         picked, dec = grow_layer(
-            strategy, own.free_edges(layer, t), n,
+            kind, own.free_edges(layer, t), n,
             in_degree=current.sum(1).cpu().numpy(), out_degree=current.sum(0).cpu().numpy(),
             grad=(grads or {}).get(layer.param), layer=layer.name, pa_options=opts, rng=gen)
         own.assign_edges(layer, picked, t)
