@@ -170,3 +170,21 @@ def test_train_min_steps_and_shards_sum_to_full_batch_gradient():
         grads[shard] = seen["g"]
     for full, a, b in zip(grads[None], grads[(0, 2)], grads[(1, 2)]):
         assert torch.allclose(full, a + b, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::prunegraph.continual.driver.NearChanceWarning")
+def test_long_permuted_sequence_fills_capacity_and_writes_valid_json(tmp_path):
+    """20 permuted tasks at density 0.05 fill the hidden layers exactly; the JSON stays valid
+    (strict writer: no inf/NaN) even when degree fits return an infinite sigma."""
+    import json
+
+    cfg = replace(TINY, benchmark="permuted-digits", n_tasks=20, density=0.05, min_steps=3,
+                  retrain_min_steps=0, epochs=1, growth="pa")
+    d = run_continual(cfg, device="cpu").to_dict()
+    free = [r["capacity"]["fc1.weight"]["free_share"] for r in d["tasks"]]
+    assert free == pytest.approx([1 - 0.05 * (t + 1) for t in range(20)], abs=1e-9)
+    out = tmp_path / "r.json"
+    from prunegraph._io import write_json
+
+    write_json(out, d)
+    assert json.loads(out.read_text())["completed_tasks"] == 20

@@ -98,7 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sweep: per-task edge densities (default 0.005 0.01 0.02 0.05 0.1)")
     parser.add_argument("--acc-target", type=float, default=0.9, metavar="A",
                         help="sweep: ACC the smallest budget must reach (0.9)")
-    parser.add_argument("--plot", metavar="STEM", help="compare: write STEM.png and STEM.svg")
+    parser.add_argument("--plot", metavar="STEM",
+                        help="figures as STEM*.png/.svg: run: R heatmap, capacity, learning "
+                             "curves; compare: strategies and learning curves; sweep: ACC vs edges")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -190,10 +192,14 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
-            from ..plot import save_figure
+            from ..plot import plot_learning_curves, save_figure
 
-            for p in save_figure(plot_comparison(res), args.plot):
-                print(f"wrote {p}", file=sys.stderr)
+            figs = [(plot_comparison(res), args.plot)]
+            if res.config.n_tasks > 1:
+                figs.append((plot_learning_curves(res.curves, task=1), f"{args.plot}_curves"))
+            for fig, stem in figs:
+                for p in save_figure(fig, stem):
+                    print(f"wrote {p}", file=sys.stderr)
         return 0
     import warnings
 
@@ -211,6 +217,20 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         write_json(args.json, d)
+    if args.plot:
+        from ..plot import (
+            plot_accuracy_matrix,
+            plot_capacity,
+            plot_learning_curves,
+            save_figure,
+        )
+
+        figs = [(plot_accuracy_matrix(d), f"{args.plot}_R"), (plot_capacity(d), f"{args.plot}_capacity")]
+        if d["completed_tasks"] > 1:
+            figs.append((plot_learning_curves({cfg.growth: d}, task=1), f"{args.plot}_curves"))
+        for fig, stem in figs:
+            for p in save_figure(fig, stem):
+                print(f"wrote {p}", file=sys.stderr)
     for line in format_run(d):
         print(line)
     for rec in d["tasks"]:

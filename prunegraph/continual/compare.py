@@ -67,13 +67,14 @@ class ComparisonResult:
     summary: dict         # strategy -> {quantity: {"mean", "sd", "ci", "n"}}
     reference: str
     paired: dict          # strategy -> {quantity: paired difference vs reference}
+    curves: dict = None   # strategy -> first seed's per-task learning curves (figures)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return {"format": "prunegraph-continual-compare/2", "config": self.config.to_dict(),
                 "strategies": list(self.strategies), "seeds": list(self.seeds),
                 "runs": self.runs, "summary": self.summary, "reference": self.reference,
-                "paired": self.paired, "units": UNITS,
+                "paired": self.paired, "units": UNITS, "curves": self.curves,
                 "note": ("mean, sample sd (ddof=1) and Student-t 95 % interval over seeds; "
                          "steps_to_target, curve_area and weight_updates are means over tasks "
                          "1..T-1 (task 0 apart); paired = per-seed strategy minus reference")}
@@ -108,10 +109,15 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
     if reference not in strategies:
         raise UsageError(f"reference {reference!r} is not among the strategies {list(strategies)}")
     runs: dict[str, list] = {s: [] for s in strategies}
+    curves: dict[str, dict] = {}
     jobs = [(s, int(seed)) for seed in seeds for s in strategies]
     for s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
         res = run_continual(replace(config, growth=s, seed=seed), device=device)
-        row = _summarise(res.to_dict())
+        d = res.to_dict()
+        if s not in curves:
+            curves[s] = {"seed": seed, "tasks": [
+                {k: r[k] for k in ("curve_steps", "curve_accuracy", "train_steps")} for r in d["tasks"]]}
+        row = _summarise(d)
         row["seed"] = seed
         runs[s].append(row)
     summary = {s: {q: mean_ci([r[q] for r in runs[s]]) for q in QUANTITIES} for s in strategies}
@@ -119,7 +125,7 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
                   for q in HIGHER_IS_BETTER}
               for s in strategies if s != reference}
     return ComparisonResult(config, tuple(strategies), tuple(int(s) for s in seeds), runs, summary,
-                            reference, paired)
+                            reference, paired, curves)
 
 
 def _cell(ms: dict, spec: str = ".4g") -> str:

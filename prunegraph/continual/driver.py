@@ -432,7 +432,7 @@ class _Runner:
                    f"now {cfg.min_steps}) or another --lr / --optimizer")
             warnings.warn(msg, NearChanceWarning, stacklevel=2)
         curve = fit["curve"]
-        self.records.append({
+        self.records.append(_finite_or_none({
             "task": t, "classes": list(self.stream.tasks[t].classes),
             "head_units": list(units),
             "optimizer": self.optimizer, "lr": self.lr,
@@ -458,7 +458,7 @@ class _Runner:
             "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,
-        })
+        }))
         self.completed = t + 1
         self.elapsed += seconds
 
@@ -510,6 +510,17 @@ class _Runner:
         self.R = [[float("nan") if v is None else float(v) for v in r] for r in man["R"]]
         self.records = list(man["records"])
         self.elapsed = float(man.get("elapsed_s", 0.0))
+
+
+def _finite_or_none(x):
+    """Replace non-finite floats (e.g. a fit's infinite sigma) by None, so the JSON is valid."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_or_none(v) for v in x]
+    return x
 
 
 def _mean(values) -> float | None:
