@@ -411,7 +411,7 @@ a bootstrap confidence interval over nodes.
   this run are uniformly random by construction, so their β is the null of the measurement."""),
     ("code", PARAM_HEAD + '''
 P = {
-    "small": dict(benchmark="split-digits", n_tasks=3, epochs=2, n_train=None, n_test=None,
+    "small": dict(benchmark="split-digits", n_tasks=5, epochs=2, n_train=None, n_test=None,
                   attachment_bootstrap=50),
     "full": dict(benchmark="split-fmnist", n_tasks=5, epochs=3, n_train=1000, n_test=1000,
                  attachment_bootstrap=200),
