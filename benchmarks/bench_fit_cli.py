@@ -57,7 +57,7 @@ def main() -> None:
     from safetensors.torch import save_file
 
     from prunegraph.analysis import analyze
-    from prunegraph.commands.fit import write_figures
+    from prunegraph.output.plot import write_figures
     from prunegraph.loading import load
 
     sd = build(widths, 0.10)

@@ -56,13 +56,15 @@ import dataclasses
 import fnmatch
 import logging
 import math
+import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from .errors import InputError, UsageError
+from .fit import ALTERNATIVES
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,6 @@ KIND_MAP = {
     "total": (None, "total"),
     "strength": ("in_strength", "strength"),
 }
-DEFAULT_ALTERNATIVES = ("lognormal", "exponential", "stretched_exponential",
-                        "truncated_power_law", "poisson", "binomial")
 NULL_LIKE = {"binomial", "poisson"}
 
 
@@ -231,7 +231,7 @@ class ModelAnalysis:
 
 def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = 0,
-            alternatives: Sequence[str] = DEFAULT_ALTERNATIVES, truncated: bool = False,
+            alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
             null: bool = True, rng: int = 0, n_jobs: int = 1,
             progress: bool = False) -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
@@ -587,3 +587,52 @@ def _clean(obj):
 def _fmt(v) -> str:
     v = float(v)
     return str(int(v)) if v.is_integer() else f"{v:.4g}"
+
+
+# --------------------------------------------------------------------------- many checkpoints
+def analyze_checkpoint(path: str, options: dict[str, Any]):
+    """Load one checkpoint and analyse it; returns (ModelAnalysis, seconds by stage)."""
+    from .loading import stream_layers
+
+    t0 = time.perf_counter()
+    # layers are built one at a time while analysing: memory near the largest layer
+    net = stream_layers(path, task=options.pop("task", None))
+    t1 = time.perf_counter()
+    result = analyze(net, **options)
+    t2 = time.perf_counter()
+    return result, {"load": t1 - t0, "fit": t2 - t1}
+
+
+def analyze_many(sources: Sequence[str], options: Mapping[str, Any], *, jobs: int = 1,
+                 progress: bool = False) -> tuple[list[ModelAnalysis], list[dict[str, Any]]]:
+    """:func:`analyze_checkpoint` for every source: in ``jobs`` processes when there are several
+    sources, else in this process with ``n_jobs=jobs`` for the bootstrap (same result either way).
+
+    Returns the analyses in the order of ``sources`` and per source the seconds by stage
+    (``load``, ``fit``) with its ``source``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> from safetensors.torch import save_file
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.safetensors"
+    >>> g = torch.Generator().manual_seed(0)
+    >>> save_file({"fc.weight": (torch.rand(30, 40, generator=g) < 0.3).float()}, str(p))
+    >>> res, t = analyze_many([str(p)], {"kinds": ["in"], "bootstrap": 0, "null": False})
+    >>> res[0].source == str(p), sorted(t[0])
+    (True, ['fit', 'load', 'source'])
+    """
+    if jobs == 1 or len(sources) == 1:
+        # one checkpoint: the processes go to the bootstrap instead (same result for any n_jobs)
+        out = []
+        for s in sources:
+            res, t = analyze_checkpoint(s, dict(options, progress=progress, n_jobs=jobs))
+            out.append((res, t))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(sources)), mp_context=ctx) as pool:
+            out = list(pool.map(analyze_checkpoint, sources, [dict(options) for _ in sources]))
+    return [r for r, _ in out], [dict(t, source=s) for (_, t), s in zip(out, sources)]

@@ -1,6 +1,6 @@
 """Read any checkpoint into a :class:`~prunegraph.graph.NetworkGraph`.
 
-The only module that knows checkpoint formats:
+Files are read by :mod:`prunegraph.checkpoint` (the only reader); the sources understood:
 
 * an ``nn.Module`` (pruned with ``torch.nn.utils.prune`` or not);
 * a state_dict file ``.pt``/``.pth`` read with ``torch.load(weights_only=True)`` (never runs
@@ -19,27 +19,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
-import re
-import warnings
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from ._device import default_device
+from .checkpoint import (META_INPUT_SHAPE, META_MODEL, META_NUM_CLASSES, TensorSource, from_mapping,
+                         memory_source, read_checkpoint, safetensors_source)
 from .errors import InputError, UsageError
 from .graph import (LayerGraph, LazyWeight, NetworkGraph, StreamPlan, graph_from_module,
                     graph_from_state_dict, stream_plan)
 
 log = logging.getLogger(__name__)
-
-_STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
-_META_KEYS = ("prunegraph_model", "prunegraph_input_shape", "prunegraph_num_classes")
-
 
 # --------------------------------------------------------------------------- effective weights
 def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
@@ -138,119 +132,6 @@ def _apply(weight: torch.Tensor, mask: torch.Tensor, base: str, what: str, sourc
     return torch.where(keep, weight, torch.zeros((), dtype=weight.dtype, device=weight.device))
 
 
-# --------------------------------------------------------------------------- file reading
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a checkpoint file into ``(state_dict, metadata)`` without running pickled code.
-
-    ``.safetensors`` files are read with safetensors (metadata = its header metadata);
-    anything else with ``torch.load(weights_only=True)``; a checkpoint dict's ``state_dict`` /
-    ``model_state_dict`` / ``model`` entry is taken, and a ``module.`` prefix (DataParallel) is
-    removed.
-
-    Raises
-    ------
-    InputError
-        Missing, truncated or unknown file; a fully pickled model; no tensors inside.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file; give a .pt/.pth state_dict or a .safetensors file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory; give a .pt/.pth state_dict or a .safetensors file")
-    with open(p, "rb") as fh:
-        head = fh.read(16)
-    if p.suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{" and p.suffix not in (".pt", ".pth")):
-        return _read_safetensors(p)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            obj = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        msg = str(exc)
-        found = re.search(r"GLOBAL ([\w.]+)", msg)
-        if not found and head[:1] == b"\x80":  # a plain pickle stream: name its imports, run nothing
-            globs = _pickle_globals(p)
-            found = re.search(r"(.+)", globs[0]) if globs else None
-        if found:
-            raise InputError(f"{p}: holds pickled Python objects ({found.group(1)}), e.g. a fully pickled "
-                             f"model, which are never unpickled (that could run code); save the weights "
-                             f"instead: torch.save(model.state_dict(), path)") from None
-        detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", msg)
-        raise InputError(f"{p}: not a readable torch checkpoint "
-                         f"({_first_sentence(detail.group(1) if detail else msg)}); "
-                         f"re-save it with torch.save(model.state_dict(), path)") from None
-    except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, OSError, IndexError,
-            AttributeError, TypeError) as exc:
-        raise InputError(f"{p}: not a readable torch checkpoint, truncated or of an unknown format "
-                         f"({type(exc).__name__}: {_first_sentence(str(exc))}); "
-                         f"re-save it with torch.save(model.state_dict(), path)") from None
-    return _unwrap(obj, str(p))
-
-
-def _pickle_globals(path: Path, limit: int = 1 << 20) -> list[str]:
-    """Module.name of every class/function a plain pickle stream would import, found by reading
-    its opcodes with :mod:`pickletools` (nothing is executed)."""
-    import io
-    import pickletools
-
-    with open(path, "rb") as fh:
-        data = fh.read(limit)
-    found: list[str] = []
-    strings: list[str] = []
-    try:
-        for op, arg, _ in pickletools.genops(io.BytesIO(data)):
-            if op.name in ("GLOBAL", "INST") and isinstance(arg, str):
-                found.append(arg.replace(" ", "."))
-            elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-                strings.append(str(arg))
-            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
-                found.append(f"{strings[-2]}.{strings[-1]}")
-    except Exception:  # truncated or not a pickle: report what was seen so far
-        pass
-    return found
-
-
-def _first_sentence(text: str) -> str:
-    line = (text.strip().splitlines() or [""])[0]
-    return line.split(". ")[0][:120]
-
-
-def _read_safetensors(p: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(p), framework="pt", device="cpu") as f:
-            meta = dict(f.metadata() or {})
-            sd = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # SafetensorError and friends
-        raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
-                         f"({_first_sentence(str(exc)) or type(exc).__name__}); "
-                         f"re-save it with safetensors.torch.save_file") from None
-    return sd, meta
-
-
-def _unwrap(obj: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    meta: dict[str, Any] = {}
-    if isinstance(obj, Mapping):
-        meta = {k: obj[k] for k in _META_KEYS if k in obj}
-        for key in _STATE_KEYS:
-            inner = obj.get(key)
-            if isinstance(inner, Mapping) and any(isinstance(v, torch.Tensor) for v in inner.values()):
-                obj = inner
-                break
-        sd = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
-    else:
-        sd = {}
-    if not sd:
-        kind = type(obj).__name__
-        keys = ", ".join(list(map(str, obj.keys()))[:6]) if isinstance(obj, Mapping) else kind
-        raise InputError(f"{source}: no tensors found (top level: {keys}); save a state_dict, or a dict "
-                         f"with it under 'state_dict' or 'model_state_dict'")
-    if all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
-    return sd, meta
-
-
 # --------------------------------------------------------------------------- entry point
 def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
          model: str | nn.Module | None = None, num_classes: int | None = None,
@@ -269,7 +150,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
         Per-sample input shape for tracing (default: the model's ``input_shape`` attribute or
         the file's ``prunegraph_input_shape`` metadata).
     model : str or nn.Module, optional
-        A zoo name (:func:`prunegraph.zoo.get_model`) or a module whose structure is traced
+        A zoo name (:func:`prunegraph.models.zoo.get_model`) or a module whose structure is traced
         while the weights come from ``source``.  Without it (and without metadata naming a
         zoo model) a bare state_dict is joined by chaining shapes (see NetworkGraph.notes).
     num_classes : int, optional
@@ -306,20 +187,21 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
                                  source=type(source).__name__)
     if isinstance(source, (str, os.PathLike)):
         name = str(source)
-        sd, meta = read_checkpoint(source)
+        ck = read_checkpoint(source)
     elif isinstance(source, Mapping):
         name = "state_dict"
-        sd, meta = _unwrap(source, name)
+        ck = from_mapping(source, name)
     else:
         raise UsageError(f"load: source must be an nn.Module, a checkpoint path or a state_dict, "
                          f"got {type(source).__name__}")
+    sd, meta = ck.tensors, ck.metadata
     weights = _to(effective_weights(sd, task=task, source=name), dev)
-    if model is None and meta.get("prunegraph_model"):
-        model = str(meta["prunegraph_model"])
-    if input_shape is None and meta.get("prunegraph_input_shape"):
-        input_shape = _parse_shape(meta["prunegraph_input_shape"], name)
-    if num_classes is None and meta.get("prunegraph_num_classes") not in (None, ""):
-        num_classes = _parse_int(meta["prunegraph_num_classes"], "prunegraph_num_classes", name)
+    if model is None and meta.get(META_MODEL):
+        model = str(meta[META_MODEL])
+    if input_shape is None and meta.get(META_INPUT_SHAPE):
+        input_shape = _parse_shape(meta[META_INPUT_SHAPE], name)
+    if num_classes is None and meta.get(META_NUM_CLASSES) not in (None, ""):
+        num_classes = _parse_int(meta[META_NUM_CLASSES], META_NUM_CLASSES, name)
     if model is None:
         return _nonempty(graph_from_state_dict(weights, source=name))
     module = _build_model(model, weights, input_shape=input_shape, num_classes=num_classes, source=name)
@@ -363,7 +245,7 @@ def _parse_shape(raw: Any, source: str) -> tuple[int, ...]:
 def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Module:
     if isinstance(model, nn.Module):
         return model
-    from . import zoo
+    from .models import zoo
 
     if num_classes is None:  # the last 2-d weight's rows
         last = [w for k, w in weights.items() if k.endswith(".weight") and w.ndim == 2]
@@ -387,61 +269,7 @@ def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: 
 
 
 # --------------------------------------------------------------------------- streaming
-_ST_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-              "U8": torch.uint8, "BOOL": torch.bool}
-
-
-class _TensorSource:
-    """Shapes, dtypes and row slices of a checkpoint's tensors, read on demand."""
-
-    def __init__(self, name: str, shapes: dict, dtypes: dict, rows: Callable[[str, int, int], torch.Tensor],
-                 meta: dict):
-        self.name, self.shapes, self.dtypes, self._rows, self.meta = name, shapes, dtypes, rows, meta
-
-    def rows(self, key: str, r0: int, r1: int) -> torch.Tensor:
-        return self._rows(key, r0, r1)
-
-
-def _safetensors_source(p: Path) -> _TensorSource:
-    from safetensors import safe_open
-
-    def opened():
-        return safe_open(str(p), framework="pt", device="cpu")
-
-    try:
-        with opened() as f:
-            meta = dict(f.metadata() or {})
-            shapes, dtypes = {}, {}
-            for k in f.keys():
-                sl = f.get_slice(k)
-                shapes[k] = tuple(int(s) for s in sl.get_shape())
-                dtypes[k] = _ST_DTYPES.get(sl.get_dtype(), torch.uint8)
-    except Exception as exc:  # SafetensorError and friends
-        raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
-                         f"({_first_sentence(str(exc)) or type(exc).__name__}); "
-                         f"re-save it with safetensors.torch.save_file") from None
-
-    def rows(key: str, r0: int, r1: int) -> torch.Tensor:
-        # open per block: the file mapping (and its resident pages) is released after each read
-        try:
-            with opened() as f:
-                if not shapes[key]:
-                    return f.get_tensor(key)
-                return f.get_slice(key)[r0:r1]
-        except Exception as exc:
-            raise InputError(f"{p}: tensor {key} could not be read ({_first_sentence(str(exc))}); "
-                             f"the file is truncated or corrupt, re-save it") from None
-
-    return _TensorSource(str(p), shapes, dtypes, rows, meta)
-
-
-def _memory_source(sd: Mapping[str, torch.Tensor], meta: dict, name: str) -> _TensorSource:
-    return _TensorSource(name, {k: tuple(v.shape) for k, v in sd.items()}, {k: v.dtype for k, v in sd.items()},
-                         lambda k, a, b: sd[k] if sd[k].ndim == 0 else sd[k][a:b], meta)
-
-
-def _lazy_effective(src: _TensorSource, *, task: int | None) -> dict[str, Any]:
+def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
     """:func:`effective_weights` with every value a :class:`LazyWeight` (checked from shapes)."""
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
         raise UsageError(f"task must be an integer >= 0, got {task!r}")
@@ -531,34 +359,24 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     """
     if isinstance(source, nn.Module) or model is not None:
         net = load(source, task=task, input_shape=input_shape, model=model, num_classes=num_classes)
-        return _plan_of(net)
+        return StreamPlan.from_network(net)
     if isinstance(source, (str, os.PathLike)):
         p = Path(source)
         if p.suffix == ".safetensors" and p.is_file():
-            src = _safetensors_source(p)
+            src = safetensors_source(p)
         else:
-            sd, meta = read_checkpoint(p)
-            src = _memory_source(sd, meta, str(p))
+            src = memory_source(read_checkpoint(p))
     elif isinstance(source, Mapping):
-        sd, meta = _unwrap(source, "state_dict")
-        src = _memory_source(sd, meta, "state_dict")
+        src = memory_source(from_mapping(source, "state_dict"))
     else:
         raise UsageError(f"stream_layers: source must be an nn.Module, a checkpoint path or a state_dict, "
                          f"got {type(source).__name__}")
-    if src.meta.get("prunegraph_model"):
+    if src.meta.get(META_MODEL):
         net = load(source, task=task, input_shape=input_shape, num_classes=num_classes)
-        return _plan_of(net)
+        return StreamPlan.from_network(net)
     if not src.shapes:
         raise InputError(f"{src.name}: no tensors found; save a state_dict with safetensors.torch.save_file")
     return stream_plan(_lazy_effective(src, task=task), source=src.name)
-
-
-def _plan_of(net: NetworkGraph) -> StreamPlan:
-    from .graph import _LayerSpec
-
-    specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
-                             lg.in_offset, lg.out_offset, lg.param, lg.binary) for lg in net.layers)
-    return StreamPlan(specs, dict(net.spaces), net.source, net.notes)
 
 
 def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:
@@ -574,4 +392,4 @@ def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:
     return iter(stream_layers(source, **kwargs))
 
 
-__all__ = ["load", "effective_weights", "read_checkpoint", "stream_layers", "iter_layers"]
+__all__ = ["load", "effective_weights", "stream_layers", "iter_layers"]

@@ -10,7 +10,7 @@ Two nulls, both seeded and exact:
   ``HG(N=in·out, K=m, n=in)`` ≈ ``Binomial(in_units, density)``: no heavy tail. The surviving
   edge weights are kept and shuffled over the new positions, so strengths stay comparable.
   (For convolutions the null acts on channel-level edges; to prune raw kernel entries at
-  random use :func:`prunegraph.prune.random_prune_like` on the model.)
+  random use :func:`prunegraph.training.prune.random_prune_like` on the model.)
 * :func:`rewire_layer` — degree-preserving rewiring by double-edge swaps
   (Maslov & Sneppen, Science 296, 2002): every unit keeps its in- and out-degree while the
   wiring between them is randomised. It separates "the degree sequence is heavy-tailed" from

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate the reference checkpoints shipped in ``data/`` (and ``data/README.md``).
+"""Regenerate the reference checkpoints shipped as package data in ``prunegraph/_data/reference/``
+(and ``data/README.md``, which describes them).
 
 For each reference network:
 
@@ -16,9 +17,9 @@ For each reference network:
 
 Usage::
 
-    python scripts/make_reference_checkpoints.py              # all, into data/
+    python scripts/make_reference_checkpoints.py              # all, into prunegraph/_data/reference/
     python scripts/make_reference_checkpoints.py --only lenet300_digits --out /tmp/ref
-    python scripts/make_reference_checkpoints.py --readme-only    # README.md from the manifests
+    python scripts/make_reference_checkpoints.py --readme-only    # data/README.md from the manifests
 
 Uses one CPU thread by default (more threads thrash on a shared 2-core machine); the compute
 time of each model is recorded in its manifests and summed in data/README.md.
@@ -39,13 +40,17 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+#: where the reference checkpoints are shipped (package data)
+SHIPPED = ROOT / "prunegraph" / "_data" / "reference"
 sys.path.insert(0, str(ROOT))
 
-from prunegraph import prune as P  # noqa: E402
+from prunegraph import checkpoint as C  # noqa: E402
+from prunegraph.training import prune as P  # noqa: E402
 from prunegraph._io import write_text  # noqa: E402
-from prunegraph.data import load_dataset  # noqa: E402
-from prunegraph.train import evaluate, train  # noqa: E402
-from prunegraph.zoo import get_model  # noqa: E402
+from prunegraph.models.data import load_dataset  # noqa: E402
+from prunegraph.training.recipes import pruning_manifest, random_twin, round_summaries  # noqa: E402
+from prunegraph.training.train import evaluate, train  # noqa: E402
+from prunegraph.models.zoo import get_model  # noqa: E402
 
 log = logging.getLogger("make_reference_checkpoints")
 
@@ -95,38 +100,28 @@ def make(name: str, recipe: dict, out: Path) -> None:
     common = {"script": "scripts/make_reference_checkpoints.py", "recipe": name, "dataset": recipe["dataset"],
               "seed": seed, "dense_training": {**recipe["dense"], "optimizer": "sgd", "momentum": 0.9,
                                                "final_train_loss": dense_res.losses[-1]},
-              "accuracy_dense": acc_dense, "dense_seconds": dense_seconds, "versions": P.package_versions(),
-              "torch_threads": torch.get_num_threads()}
+              "dense_seconds": dense_seconds, "torch_threads": torch.get_num_threads()}
     imp_path = out / f"{name}_imp.safetensors"
-    P.save_checkpoint(model, imp_path, manifest={
-        **common, "method": "iterative_magnitude_pruning",
-        "reference": "Han, Pool, Tran & Dally 2015, Learning both weights and connections",
-        "target_densities": recipe["targets"], "imp": {**IMP, "retrain": recipe["retrain"]},
-        "rounds": [{k: r[k] for k in ("round", "overall_density", "accuracy")} for r in imp.rounds],
-        "retrain_epochs_total": retrain_epochs, "accuracy": acc_imp, "accuracy_pruned": acc_imp,
-        "prune_seconds": imp.seconds})
+    C.save_checkpoint(model, imp_path, manifest=pruning_manifest(
+        **common, accuracy_dense=acc_dense, accuracy=acc_imp, method="iterative_magnitude_pruning",
+        reference="Han, Pool, Tran & Dally 2015, Learning both weights and connections",
+        target_densities=recipe["targets"], imp={**IMP, "retrain": recipe["retrain"]},
+        rounds=round_summaries(imp), retrain_epochs_total=retrain_epochs, prune_seconds=imp.seconds))
     log.info("%s: IMP density %.4f accuracy %.4f (%.0f s)", name, imp.report.overall_density, acc_imp, imp.seconds)
 
     # --- random twin at identical per-layer kept counts, same retraining budget
-    twin = get_model(recipe["model"], input_shape=recipe["input_shape"])
-    twin.load_state_dict(dense_state)
-    rep = P.random_prune_like(twin, model, rng=seed + 2)
-    assert rep.kept == imp.report.kept
-    t1 = time.perf_counter()
-    acc_random_before = evaluate(twin, Xt, yt, device="cpu")
-    train(twin, X, y, epochs=retrain_epochs, rng=seed + 3, device="cpu", **recipe["retrain"])
-    acc_random = evaluate(twin, Xt, yt, device="cpu")
+    twin = random_twin(model, dense_state, X, y, epochs=retrain_epochs, rng=seed + 2, eval_data=(Xt, yt),
+                       device="cpu", **recipe["retrain"])
+    assert twin.report.kept == imp.report.kept
     rnd_path = out / f"{name}_random.safetensors"
-    imp_sha = P.file_sha256(imp_path)
-    P.save_checkpoint(twin, rnd_path, manifest={
-        **common, "method": "random_prune_like",
-        "like": {"file": imp_path.name, "sha256": imp_sha},
-        "note": "dense trained weights, uniformly random masks with the IMP model's per-layer kept counts, "
-                "retrained for as many epochs as the IMP model",
-        "retrain": recipe["retrain"], "retrain_epochs_total": retrain_epochs,
-        "accuracy_before_retraining": acc_random_before, "accuracy": acc_random, "accuracy_pruned": acc_random,
-        "prune_seconds": time.perf_counter() - t1})
-    log.info("%s: random twin accuracy %.4f", name, acc_random)
+    C.save_checkpoint(twin.model, rnd_path, manifest=pruning_manifest(
+        **common, accuracy_dense=acc_dense, accuracy=twin.accuracy, method="random_prune_like",
+        like={"file": imp_path.name, "sha256": C.file_sha256(imp_path)},
+        note="dense trained weights, uniformly random masks with the IMP model's per-layer kept counts, "
+             "retrained for as many epochs as the IMP model",
+        retrain=recipe["retrain"], retrain_epochs_total=retrain_epochs,
+        accuracy_before_retraining=twin.accuracy_before_retraining, prune_seconds=twin.seconds))
+    log.info("%s: random twin accuracy %.4f", name, twin.accuracy)
     log.info("%s: done in %.0f s", name, time.perf_counter() - t0)
 
 
@@ -136,11 +131,15 @@ README_HEAD = """\
 Pruned networks shipped with prunegraph; `prunegraph fit` analyses them when given no argument.
 All are regenerated by `python scripts/make_reference_checkpoints.py` (this README included).
 
-**Format.** safetensors, written by `prunegraph.prune.save_checkpoint`: every pruned weight is
+**Where.** The files live in [`prunegraph/_data/reference/`](../prunegraph/_data/reference/), as
+package data, so every install (not only an editable one) has them;
+`prunegraph.checkpoint.reference_checkpoints()` lists them. This folder holds only this README.
+
+**Format.** safetensors, written by `prunegraph.checkpoint.save_checkpoint`: every pruned weight is
 stored in the `torch.nn.utils.prune` format as `<layer>.weight_orig` (float32, already zero where
 pruned) and `<layer>.weight_mask` (float32 0/1); biases are kept and unpruned. Metadata:
 `prunegraph_model`, `prunegraph_input_shape`, `prunegraph_num_classes`, `prunegraph_manifest`.
-Load with `prunegraph.prune.load_checkpoint(path)` or `prunegraph.load(path)`. Beside each file,
+Load with `prunegraph.checkpoint.load_checkpoint(path)` or `prunegraph.load(path)`. Beside each file,
 `<stem>.json` is its manifest: how it was made, test accuracy dense and pruned, per-layer
 densities, seed, package versions, and the file's sha256.
 
@@ -157,8 +156,8 @@ images) or the held-out quarter of scikit-learn's digits (450 images, stratified
 """
 
 
-def write_readme(out: Path) -> None:
-    """Write ``README.md`` from the manifests found in ``out`` (so it always matches the files)."""
+def write_readme(out: Path, readme: Path) -> None:
+    """Write ``readme`` from the manifests found in ``out`` (so it always matches the files)."""
     lines = [README_HEAD]
     total = 0.0
     for name in RECIPES:
@@ -175,12 +174,13 @@ def write_readme(out: Path) -> None:
     lines.append("\nPer-layer densities and the accuracy after every IMP round are in each manifest. "
                  f"Compute time of the whole set: {total:.0f} s ({total / 60:.1f} min) on {threads} CPU thread(s) "
                  f"(shared 2-core machine), torch {version}.\n")
-    write_text(out / "README.md", "".join(lines))
+    write_text(readme, "".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "data"), help="output directory (default data/)")
+    ap.add_argument("--out", default=str(SHIPPED), help="output directory (default prunegraph/_data/reference/; "
+                    "its README goes to data/README.md, elsewhere into the directory)")
     ap.add_argument("--only", choices=sorted(RECIPES), action="append", help="make only this recipe (repeatable)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: on shared cores more threads thrash)")
     ap.add_argument("--readme-only", action="store_true", help="only rewrite README.md from the manifests")
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.readme_only:
         for name in args.only or list(RECIPES):
             make(name, RECIPES[name], out)
-    write_readme(out)
+    write_readme(out, ROOT / "data" / "README.md" if out.resolve() == SHIPPED.resolve() else out / "README.md")
     log.info("all done in %.0f s", time.perf_counter() - t0)
     return 0
 

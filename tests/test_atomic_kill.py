@@ -1,7 +1,7 @@
 """Outputs survive a writer killed mid-write: the previous file stays intact and parseable.
 
 A child process writes through prunegraph's own writers in a loop (JSON via ``_io.write_json``,
-safetensors checkpoints via ``prune.save_checkpoint``) and is SIGKILLed at seeded random
+safetensors checkpoints via ``checkpoint.save_checkpoint``) and is SIGKILLed at seeded random
 moments, or exactly in the middle of a write (a hook that writes half, signals and sleeps).
 """
 
@@ -51,8 +51,8 @@ CHILD = textwrap.dedent(r'''
             write_json(target, {"version": i, "payload": list(range(N)), "end": i})
             pathlib.Path(flag).touch()
     if kind == "safetensors":
-        from prunegraph.zoo import get_model
-        from prunegraph.prune import save_checkpoint
+        from prunegraph.models.zoo import get_model
+        from prunegraph.checkpoint import save_checkpoint
         model = get_model("lenet300", rng=0)
         i = 0
         while True:

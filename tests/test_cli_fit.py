@@ -115,7 +115,7 @@ def test_bad_options_exit_2(pruned_checkpoint, capsys, argv, needle):
 
 
 def test_fit_default_reference_checkpoints(tmp_path, capsys):
-    from prunegraph.commands.fit import reference_checkpoints
+    from prunegraph.checkpoint import reference_checkpoints
 
     try:
         refs = reference_checkpoints()

@@ -328,7 +328,7 @@ def test_cli_attachment_on_continual_checkpoint(small_run, tmp_path, capsys):
 
 def test_cli_attachment_two_state_dicts(tmp_path, capsys):
     from prunegraph.attachment import attachment_kernel
-    from prunegraph.zoo import get_model
+    from prunegraph.models.zoo import get_model
 
     m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
     g = torch.Generator().manual_seed(0)

@@ -15,7 +15,7 @@ from prunegraph.continual import (ContinualConfig, fit_budget_scale, fit_kernel,
 from prunegraph.continual.driver import resolve_optimizer
 from prunegraph.errors import UsageError
 from prunegraph.fit import fit_power_law
-from prunegraph.zoo import get_model
+from prunegraph.models.zoo import get_model
 
 QUICK = ContinualConfig(benchmark="split-digits", n_tasks=5, epochs=1, eval_every=5, scratch_reference=False,
                         min_steps=60, retrain_min_steps=20,

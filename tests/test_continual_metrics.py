@@ -22,7 +22,7 @@ from prunegraph.continual.metrics import (
     transfer_vs_scratch,
 )
 from prunegraph.errors import UsageError
-from prunegraph.train import train
+from prunegraph.training.train import train
 
 TINY = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=40,
                        retrain_min_steps=10, attachment_bootstrap=0, growth="uniform",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from prunegraph import data as D
+from prunegraph.models import data as D
 from prunegraph.errors import InputError, UsageError
 
 REAL_FMNIST = Path(D.FMNIST_DEFAULT_DIR)

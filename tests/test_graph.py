@@ -14,7 +14,7 @@ from prunegraph import cli
 from prunegraph.graph import (LayerGraph, conv_matrices, graph_from_module,
                               graph_from_state_dict)
 from prunegraph.loading import load
-from prunegraph import zoo
+from prunegraph.models import zoo
 
 
 def _degree_map(seq):

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 
 import numpy as np
+
 import pytest
 import torch
 from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils import prune
 
-from prunegraph import zoo
+from prunegraph.models import zoo
 from prunegraph.errors import InputError, UsageError
-from prunegraph.loading import effective_weights, load, read_checkpoint
+from prunegraph.checkpoint import META_MODEL, Checkpoint, read_checkpoint
+from prunegraph.loading import effective_weights, load
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +249,17 @@ def test_error_weights_do_not_fit_model(tmp_path, mlp342):
 def test_read_checkpoint_returns_metadata(tmp_path, mlp342):
     save_file({k: v.contiguous() for k, v in mlp342.state_dict().items()}, str(tmp_path / "a.safetensors"),
               metadata={"prunegraph_model": "x"})
-    sd, meta = read_checkpoint(tmp_path / "a.safetensors")
-    assert set(sd) == set(mlp342.state_dict()) and meta == {"prunegraph_model": "x"}
+    ck = read_checkpoint(tmp_path / "a.safetensors")
+    assert isinstance(ck, Checkpoint) and ck.format == "safetensors"
+    assert ck.source == str(tmp_path / "a.safetensors")
+    assert set(ck.tensors) == set(mlp342.state_dict()) and ck.metadata == {META_MODEL: "x"}
+    torch.save({"model_state_dict": {f"module.{k}": v for k, v in mlp342.state_dict().items()},
+                META_MODEL: "y", "epoch": 3}, tmp_path / "b.pt")
+    ck = read_checkpoint(tmp_path / "b.pt")
+    assert ck.format == "torch" and ck.metadata == {META_MODEL: "y"}
+    assert set(ck.tensors) == set(mlp342.state_dict())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ck.format = "x"
     with pytest.raises(UsageError):
         load(12345)
 

@@ -1,4 +1,4 @@
-"""Tests of prunegraph.plot: CCDF figures, exponent summaries, atomic figure files."""
+"""Tests of prunegraph.output.plot: CCDF figures, exponent summaries, atomic figure files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from prunegraph import plot
+from prunegraph.output import plot
 from prunegraph.errors import InputError, UsageError
 
 
@@ -362,7 +362,7 @@ def test_import_is_lazy():
     import subprocess
     import sys
 
-    code = ("import sys, prunegraph.plot, prunegraph.report; "
+    code = ("import sys, prunegraph.output.plot, prunegraph.output.report; "
             "print(any(m in sys.modules for m in ('matplotlib', 'seaborn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

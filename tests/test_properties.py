@@ -128,13 +128,14 @@ def test_fit_random_degree_sequences_only_documented_errors(values, discrete):
 @given(degree_lists)
 def test_analysis_side_never_crashes(values):
     from prunegraph import fit as fitmod
-    from prunegraph.analysis import DEFAULT_ALTERNATIVES, _side
+    from prunegraph.analysis import _side
+    from prunegraph.fit import ALTERNATIVES
     from prunegraph.degrees import DegreeSequence
 
     v = np.asarray(values, dtype=np.int64)
     seq = DegreeSequence(v, np.full(len(v), "l").astype(str), np.arange(len(v)), "in")
     n = int(v.max()) if len(v) else 1
-    side = _side(fitmod, seq, discrete=True, bootstrap=0, alternatives=list(DEFAULT_ALTERNATIVES),
+    side = _side(fitmod, seq, discrete=True, bootstrap=0, alternatives=list(ALTERNATIVES),
                  binom_n=max(n, 1), truncated=False, seed=0, n_jobs=1)
     assert side.n_units == len(v) and side.n_dead == int((v == 0).sum())
     assert side.verdict
@@ -170,7 +171,7 @@ def _stream_cases():
 @pytest.mark.parametrize("as_file", [True, False])
 def test_streamed_layers_equal_loaded_layers(case, as_file, tmp_path, monkeypatch):
     """Block-by-block building (tiny blocks: many per layer) gives exactly load()'s graph."""
-    import prunegraph.graph as G
+    import prunegraph.graph.matrices as G
     from safetensors.torch import save_file
 
     monkeypatch.setattr(G, "CHUNK_BYTES", 40)

@@ -1,5 +1,5 @@
 """Pruning: exact densities, agreement with torch.nn.utils.prune, IMP, structured, random null,
-checkpoints, the CLI, and the shipped reference checkpoints in data/."""
+checkpoints, the CLI, and the shipped reference checkpoints (package data)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from scipy import stats
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from prunegraph import prune as P
+from prunegraph import checkpoint as C
+from prunegraph.checkpoint import reference_checkpoints
+from prunegraph.training import prune as P
 from prunegraph.cli import main
-from prunegraph.data import load_digits
+from prunegraph.models.data import load_digits
 from prunegraph.errors import InputError, UsageError
-from prunegraph.train import evaluate, train
-from prunegraph.zoo import get_model
+from prunegraph.training.train import evaluate, train
+from prunegraph.models.zoo import get_model
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = reference_checkpoints()[0].parent  # package data: prunegraph/_data/reference
+README = Path(__file__).resolve().parent.parent / "data" / "README.md"
 SMALL = (1, 8, 8)
 
 
@@ -280,7 +283,7 @@ def test_checkpoint_roundtrip(tmp_path, name):
     P.magnitude_prune(m, density=0.2)
     m.eval()
     path = tmp_path / f"{name}.safetensors"
-    man_path = P.save_checkpoint(m, path, manifest={"method": "magnitude", "seed": 0})
+    man_path = C.save_checkpoint(m, path, manifest={"method": "magnitude", "seed": 0})
     with safe_open(str(path), framework="pt") as fh:
         meta = fh.metadata()
         keys = set(fh.keys())
@@ -291,8 +294,8 @@ def test_checkpoint_roundtrip(tmp_path, name):
     for k, w in orig.items():  # stored zeroed where pruned
         assert (w[masks[k[:-5] + "_mask"] == 0] == 0).all()
     man = json.loads(man_path.read_text())
-    assert man["sha256"] == P.file_sha256(path) and man["file"] == path.name
-    m2, man2 = P.load_checkpoint(path)
+    assert man["sha256"] == C.file_sha256(path) and man["file"] == path.name
+    m2, man2 = C.load_checkpoint(path)
     assert man2 == man and P.layer_counts(m2) == P.layer_counts(m)
     x = torch.randn(3, *SMALL)
     torch.testing.assert_close(m2(x), m(x))
@@ -303,28 +306,28 @@ def test_load_checkpoint_errors(tmp_path):
 
     m = get_model("lenet300", input_shape=SMALL, rng=0)
     path = tmp_path / "m.safetensors"
-    P.save_checkpoint(m, path)
+    C.save_checkpoint(m, path)
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="sha256"):
-        P.load_checkpoint(path)
+        C.load_checkpoint(path)
     bare = tmp_path / "bare.safetensors"
     save_file({"fc1.weight": torch.zeros(2, 2)}, str(bare))
     with pytest.raises(InputError, match="no prunegraph_model metadata"):
-        P.load_checkpoint(bare)
+        C.load_checkpoint(bare)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a safetensors file")
     with pytest.raises(InputError, match="not a readable safetensors"):
-        P.load_checkpoint(junk)
+        C.load_checkpoint(junk)
     wrong = tmp_path / "wrong.safetensors"
     save_file({"fc1.weight": torch.zeros(2, 2)}, str(wrong),
               metadata={"prunegraph_model": "lenet300", "prunegraph_input_shape": "[1, 8, 8]",
                         "prunegraph_num_classes": "10"})
     with pytest.raises(InputError, match="do not fit"):
-        P.load_checkpoint(wrong)
+        C.load_checkpoint(wrong)
     with pytest.raises(UsageError, match="zoo"):
-        P.save_checkpoint(nn.Linear(2, 2), tmp_path / "x.safetensors")
+        C.save_checkpoint(nn.Linear(2, 2), tmp_path / "x.safetensors")
 
 
 def test_cli_prune_imp_then_random(tmp_path, capsys):
@@ -337,13 +340,13 @@ def test_cli_prune_imp_then_random(tmp_path, capsys):
                  "--prune-fraction", "0.5", "--batch-size", "32", "-q", "-o", str(imp)]) == 0
     assert main(["prune", "--checkpoint", str(dense), "--dataset", "digits", "--method", "random", "--like", str(imp),
                  "-q", "-o", str(rnd)]) == 0
-    mi, mani = P.load_checkpoint(imp)
-    mr, manr = P.load_checkpoint(rnd)
+    mi, mani = C.load_checkpoint(imp)
+    mr, manr = C.load_checkpoint(rnd)
     assert mani["densities"] == {"fc1.weight": 0.2, "fc2.weight": 0.2, "fc3.weight": 0.2}
     assert P.layer_counts(mr) == P.layer_counts(mi)
     assert mani["accuracy_dense"] == json.loads(dense.with_suffix(".json").read_text())["accuracy_dense"]
     assert 0 <= mani["accuracy_pruned"] <= 1 and len(mani["details"]["rounds"]) == 3
-    assert manr["details"]["like"]["sha256"] == P.file_sha256(imp)
+    assert manr["details"]["like"]["sha256"] == C.file_sha256(imp)
     assert "imp to density 0.2000" in capsys.readouterr().out
 
 
@@ -371,7 +374,7 @@ def test_cli_prune_errors(tmp_path, monkeypatch, argv, code):
     assert main(argv) == code
 
 
-# ----------------------------------------------------------------------------- shipped data/
+# ----------------------------------------------------------------------------- shipped reference checkpoints
 SHIPPED = sorted(DATA.glob("*.safetensors"))
 
 
@@ -380,7 +383,7 @@ def test_reference_checkpoints_exist():
     assert {"lenet300_fmnist_imp.safetensors", "lenet300_fmnist_random.safetensors",
             "lenet5_fmnist_imp.safetensors", "lenet5_fmnist_random.safetensors",
             "lenet300_digits_imp.safetensors"} <= names
-    readme = (DATA / "README.md").read_text()
+    readme = README.read_text()
     assert all(n in readme for n in names)
 
 
@@ -390,7 +393,7 @@ def test_reference_manifest_matches_file(path):
 
     man = json.loads(path.with_suffix(".json").read_text())
     assert path.stat().st_size < 5_000_000
-    assert man["sha256"] == P.file_sha256(path) and man["file"] == path.name
+    assert man["sha256"] == C.file_sha256(path) and man["file"] == path.name
     # densities recomputed from the raw tensors, without prunegraph's loader
     with safe_open(str(path), framework="pt") as fh:
         masks = {k[:-5]: fh.get_tensor(k) for k in fh.keys() if k.endswith("_mask")}
@@ -412,13 +415,61 @@ def test_reference_imp_quality_and_twins(stem):
         assert man["accuracy_pruned"] >= man["accuracy_dense"] - 0.01  # within 1 point of dense
     twin = DATA / f"{stem}_random.safetensors"
     if twin.exists():
-        mi, _ = P.load_checkpoint(imp)
-        mr, manr = P.load_checkpoint(twin)
+        mi, _ = C.load_checkpoint(imp)
+        mr, manr = C.load_checkpoint(twin)
         assert P.layer_counts(mr) == P.layer_counts(mi)
         assert manr["like"]["sha256"] == man["sha256"]
 
 
 def test_reference_digits_accuracy_reproduces():
     Xt, yt = load_digits(split="test", rng=0)
-    model, man = P.load_checkpoint(DATA / "lenet300_digits_imp.safetensors")
+    model, man = C.load_checkpoint(DATA / "lenet300_digits_imp.safetensors")
     assert evaluate(model, Xt, yt, device="cpu") == pytest.approx(man["accuracy"])
+
+
+# ----------------------------------------------------------------------------- recipes
+def test_random_twin_equals_its_literal_recipe():
+    """random_twin = the dense weights, random_prune_like(seed), then train(seed + 1), done by hand."""
+    import copy
+
+    from prunegraph.training.recipes import random_twin
+
+    X, y = load_digits(split="train", rng=0)
+    Xt, yt = load_digits(split="test", rng=0)
+    m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    dense = copy.deepcopy(m.state_dict())
+    P.magnitude_prune(m, density=0.2)
+    tw = random_twin(m, dense, X, y, epochs=1, rng=5, eval_data=(Xt, yt), device="cpu", lr=0.05, batch_size=64)
+    ref = get_model("lenet300", input_shape=(1, 8, 8), rng=9)
+    ref.load_state_dict(dense)
+    P.random_prune_like(ref, m, rng=5)
+    before = evaluate(ref, Xt, yt, device="cpu")
+    train(ref, X, y, epochs=1, rng=6, device="cpu", lr=0.05, batch_size=64)
+    assert P.layer_counts(tw.model) == P.layer_counts(m)
+    assert tw.accuracy_before_retraining == before and tw.accuracy == evaluate(ref, Xt, yt, device="cpu")
+    for k, v in ref.state_dict().items():
+        assert torch.equal(tw.model.state_dict()[k], v), k
+
+
+@pytest.mark.parametrize("method", ["magnitude", "global", "structured", "random"])
+def test_prune_and_retrain_matches_the_method_then_retraining(method):
+    """One-shot methods: the named pruning function, then train(rng + 1) — compared with doing it by hand."""
+    from prunegraph.training.recipes import prune_and_retrain
+
+    X, y = load_digits(split="train", rng=0)
+    a = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    b = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
+    out = prune_and_retrain(a, X, y, method=method, density=0.3, rng=3, retrain_epochs=1, lr=0.01, batch_size=64,
+                            device="cpu")
+    if method in ("magnitude", "global"):
+        P.magnitude_prune(b, density=0.3, scope="layer" if method == "magnitude" else "global")
+    elif method == "structured":
+        P.structured_prune(b, density=0.3)
+    else:
+        P.random_prune_like(b, {k: 0.3 for k in P.layer_densities(b)}, rng=3)
+    train(b, X, y, epochs=1, rng=4, lr=0.01, batch_size=64, device="cpu")
+    assert out.report.kept == {k: v[0] for k, v in P.layer_counts(b).items()}
+    for k, v in b.state_dict().items():
+        assert torch.equal(a.state_dict()[k], v), k
+    with pytest.raises(UsageError, match="method"):
+        prune_and_retrain(a, X, y, method="bogus", density=0.3)

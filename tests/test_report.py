@@ -1,4 +1,4 @@
-"""Tests of prunegraph.report: a self-contained, escaped, atomically written HTML report."""
+"""Tests of prunegraph.output.report: a self-contained, escaped, atomically written HTML report."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from prunegraph import plot, report
+from prunegraph.output import plot, report
 from prunegraph.errors import InputError, UsageError
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}

@@ -7,7 +7,7 @@ import torch
 import torch.fx
 
 from prunegraph.errors import UsageError
-from prunegraph.zoo import get_model, list_models
+from prunegraph.models.zoo import get_model, list_models
 
 SHAPES = [(1, 28, 28), (1, 8, 8)]
 

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", NearChanceWarning)
         code = _run(args)
     near = [w for w in caught if issubclass(w.category, NearChanceWarning)]
-    if near and args.action != "run":
+    if near and args.action != "run":  # a single run prints one line per task from its results
         print(f"warning: {len(near)} task(s) over all runs ended near chance (they did not learn); "
               f"first: {near[0].message}", file=sys.stderr)
     for w in caught:
@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
-            from ..plot import plot_accuracy_vs_edges, save_figure
+            from ..output.plot import plot_accuracy_vs_edges, save_figure
 
             for p in save_figure(plot_accuracy_vs_edges(res.to_dict()), args.plot):
                 print(f"wrote {p}", file=sys.stderr)
@@ -192,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             write_json(args.json, res.to_dict())
         if args.plot:
-            from ..plot import plot_learning_curves, save_figure
+            from ..output.plot import plot_learning_curves, save_figure
 
             figs = [(plot_comparison(res), args.plot)]
             if res.config.n_tasks > 1:
@@ -201,15 +201,10 @@ def _run(args: argparse.Namespace) -> int:
                 for p in save_figure(fig, stem):
                     print(f"wrote {p}", file=sys.stderr)
         return 0
-    import warnings
-
     from ..continual import run_continual
-    from ..continual.driver import NearChanceWarning
 
-    with warnings.catch_warnings():  # printed below, once per task, from the results
-        warnings.simplefilter("ignore", NearChanceWarning)
-        res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
-                            stop_after=args.stop_after, device=args.device, progress=not args.quiet)
+    res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
+                        stop_after=args.stop_after, device=args.device, progress=not args.quiet)
     d = res.to_dict()
     import torch.distributed as dist
 
@@ -218,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, d)
     if args.plot:
-        from ..plot import (
+        from ..output.plot import (
             plot_accuracy_matrix,
             plot_capacity,
             plot_learning_curves,

@@ -45,7 +45,7 @@ def example_model():
     import torch
     from torch.nn.utils import prune
 
-    from ..zoo import get_model
+    from ..models.zoo import get_model
 
     model = get_model("lenet300", rng=EXAMPLE_SEED)
     params = [(m, "weight") for m in model.modules() if isinstance(m, torch.nn.Linear)]

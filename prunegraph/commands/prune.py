@@ -33,7 +33,7 @@ METHODS = ("magnitude", "global", "imp", "structured", "random")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..zoo import list_models
+    from ..models.zoo import list_models
 
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="trained model (.safetensors from `prunegraph train`)")
@@ -67,9 +67,10 @@ def _target_density(args) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import prune as P
-    from ..train import evaluate, train
-    from ..zoo import get_model
+    from .. import checkpoint as C
+    from ..models.zoo import get_model
+    from ..training.recipes import prune_and_retrain, pruning_manifest
+    from ..training.train import evaluate, train
 
     out = check_output(args.output)
     density = _target_density(args)
@@ -84,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
     kw = train_kwargs(args)
     seconds = 0.0
     if args.checkpoint:
-        model, src_manifest = P.load_checkpoint(args.checkpoint)
+        model, src_manifest = C.load_checkpoint(args.checkpoint)
         model.train()
         if tuple(model.input_shape) != INPUT_SHAPES[name]:
             raise UsageError(f"--checkpoint {args.checkpoint} takes inputs {tuple(model.input_shape)}, "
                              f"--dataset {name} has {INPUT_SHAPES[name]}; pick the matching data set")
-        source = {"checkpoint": str(args.checkpoint), "checkpoint_sha256": P.file_sha256(args.checkpoint)}
+        source = {"checkpoint": str(args.checkpoint), "checkpoint_sha256": C.file_sha256(args.checkpoint)}
     else:
         model = get_model(args.model, num_classes=10, input_shape=INPUT_SHAPES[name], rng=args.seed)
         res = train(model, X, y, epochs=args.epochs, rng=args.seed, progress=not args.quiet, **kw)
@@ -98,41 +99,26 @@ def run(args: argparse.Namespace) -> int:
     acc_dense = evaluate(model, Xt, yt, device=args.device)
     retrain_kw = dict(kw, lr=args.retrain_lr if args.retrain_lr is not None else args.lr / 5,
                       schedule="constant")
-    details: dict = {}
-    if args.method in ("magnitude", "global"):
-        rep = P.magnitude_prune(model, density=density, scope="layer" if args.method == "magnitude" else "global")
-    elif args.method == "structured":
-        rep = P.structured_prune(model, density=density)
-    elif args.method == "random":
-        if args.like:
-            ref, _ = P.load_checkpoint(args.like)
-            if ref.zoo_name != model.zoo_name or tuple(ref.input_shape) != tuple(model.input_shape):
-                raise UsageError(f"--like {args.like} is a {ref.zoo_name} {tuple(ref.input_shape)}, the model is a "
-                                 f"{model.zoo_name} {tuple(model.input_shape)}; use a reference of the same model")
-            rep = P.random_prune_like(model, ref, rng=args.seed)
-            details["like"] = {"checkpoint": str(args.like), "sha256": P.file_sha256(args.like)}
-        else:
-            rep = P.random_prune_like(model, {k: density for k in P.layer_densities(model)}, rng=args.seed)
-    else:  # imp
-        imp = P.iterative_magnitude_prune(
-            model, X, y, density=density, prune_fraction=args.prune_fraction,
-            epochs_per_round=args.epochs_per_round, final_epochs=args.retrain_epochs, rng=args.seed,
-            progress=not args.quiet, eval_data=(Xt, yt), **retrain_kw)
-        rep = imp.report
-        seconds += imp.seconds
-        details["rounds"] = [{k: r[k] for k in ("round", "overall_density", "accuracy")} for r in imp.rounds]
-        details["prune_fraction"] = args.prune_fraction
-        details["epochs_per_round"] = args.epochs_per_round
-    if args.method != "imp" and args.retrain_epochs > 0:
-        res = train(model, X, y, epochs=args.retrain_epochs, rng=args.seed + 1, progress=not args.quiet, **retrain_kw)
-        seconds += res.seconds
+    reference, like = None, {}
+    if args.method == "random" and args.like:
+        reference, _ = C.load_checkpoint(args.like)
+        if reference.zoo_name != model.zoo_name or tuple(reference.input_shape) != tuple(model.input_shape):
+            raise UsageError(f"--like {args.like} is a {reference.zoo_name} {tuple(reference.input_shape)}, the model "
+                             f"is a {model.zoo_name} {tuple(model.input_shape)}; use a reference of the same model")
+        like = {"like": {"checkpoint": str(args.like), "sha256": C.file_sha256(args.like)}}
+    done = prune_and_retrain(model, X, y, method=args.method, density=density, reference=reference, rng=args.seed,
+                             retrain_epochs=args.retrain_epochs, prune_fraction=args.prune_fraction,
+                             epochs_per_round=args.epochs_per_round, eval_data=(Xt, yt),
+                             progress=not args.quiet, **retrain_kw)
+    rep, details = done.report, {**done.details, **like}
+    seconds += done.seconds
     acc = evaluate(model, Xt, yt, device=args.device)
-    manifest = {"command": "prunegraph prune", "dataset": name, "seed": args.seed, "method": args.method,
-                "target_density": density, "source": source, "details": details,
-                "training": {k: v for k, v in kw.items() if k != "device"},
-                "retrain_epochs": args.retrain_epochs, "accuracy_dense": acc_dense, "accuracy": acc,
-                "accuracy_pruned": acc, "seconds": seconds, "versions": P.package_versions()}
-    man = P.save_checkpoint(model, out, manifest=manifest)
+    manifest = pruning_manifest(
+        accuracy_dense=acc_dense, accuracy=acc, command="prunegraph prune", dataset=name, seed=args.seed,
+        method=args.method, target_density=density, source=source, details=details,
+        training={k: v for k, v in kw.items() if k != "device"}, retrain_epochs=args.retrain_epochs,
+        seconds=seconds)
+    man = C.save_checkpoint(model, out, manifest=manifest)
     print(f"{out}: {model.zoo_name} on {name}, {args.method} to density {rep.overall_density:.4f}, "
           f"test accuracy {acc_dense:.4f} dense -> {acc:.4f} pruned; manifest {man}", file=sys.stdout)
     return 0

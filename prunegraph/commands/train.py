@@ -10,7 +10,7 @@ from ..errors import UsageError
 
 HELP = "train a zoo model on Fashion-MNIST or digits; write .safetensors + .json manifest"
 DESCRIPTION = """\
-Train a model from the zoo (prunegraph.zoo) with one plain, seeded loop and save it as
+Train a model from the zoo (prunegraph.models.zoo) with one plain, seeded loop and save it as
 safetensors with a JSON manifest beside it (<stem>.json: data set, seed, hyper-parameters,
 test accuracy, package versions, sha256).
 
@@ -42,7 +42,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..zoo import list_models
+    from ..models.zoo import list_models
 
     parser.add_argument("--model", required=True, choices=list_models(), help="zoo model")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_data(args: argparse.Namespace):
     """``(dataset_name, (X, y) train, (X, y) test)`` for the parsed arguments."""
-    from ..data import load_dataset
+    from ..models.data import load_dataset
 
     name = "fashion_mnist" if args.dataset == "fmnist" else args.dataset
     train = load_dataset(name, split="train", root=args.data_dir, rng=args.seed)
@@ -61,7 +61,7 @@ def load_data(args: argparse.Namespace):
 
 
 def train_kwargs(args: argparse.Namespace) -> dict:
-    """Keyword arguments of :func:`prunegraph.train.train` from the parsed arguments."""
+    """Keyword arguments of :func:`prunegraph.training.train.train` from the parsed arguments."""
     if args.batch_size < 1 or not args.lr > 0:
         raise UsageError(f"--lr must be > 0 and --batch-size >= 1, got {args.lr} and {args.batch_size}")
     return {"lr": args.lr, "batch_size": args.batch_size, "optimizer": args.optimizer,
@@ -76,9 +76,9 @@ def check_output(path: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..prune import package_versions, save_checkpoint
-    from ..train import evaluate, train
-    from ..zoo import get_model
+    from ..checkpoint import package_versions, save_checkpoint
+    from ..training.train import evaluate, train
+    from ..models.zoo import get_model
 
     out = check_output(args.output)
     if args.epochs < 0:

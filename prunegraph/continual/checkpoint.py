@@ -39,12 +39,14 @@ def save_run(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], manif
     """
     from safetensors.torch import save_file
 
+    from ..checkpoint import META_INPUT_SHAPE, META_MANIFEST, META_MODEL, META_NUM_CLASSES
+
     path = Path(path)
     data = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    meta = {"prunegraph_model": model,
-            "prunegraph_input_shape": dumps_json(list(input_shape)).strip(),
-            "prunegraph_num_classes": str(int(num_classes)),
-            "prunegraph_manifest": dumps_json(manifest)}
+    meta = {META_MODEL: model,
+            META_INPUT_SHAPE: dumps_json(list(input_shape)).strip(),
+            META_NUM_CLASSES: str(int(num_classes)),
+            META_MANIFEST: dumps_json(manifest)}
     with atomic_path(path) as tmp:
         save_file(data, str(tmp), metadata=meta)
     return path
@@ -60,14 +62,15 @@ def load_checkpoint_manifest(path: str | os.PathLike) -> tuple[dict, dict[str, t
     --------
     >>> load_checkpoint_manifest("missing.safetensors")  # doctest: +SKIP
     """
-    from ..loading import read_checkpoint
+    from ..checkpoint import META_MANIFEST, read_checkpoint
 
     path = Path(path)
-    tensors, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only
-    if "prunegraph_manifest" not in meta:
+    ck = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
+    tensors, meta = ck.tensors, ck.metadata
+    if META_MANIFEST not in meta:
         raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
                          "prunegraph continual")
-    man = json.loads(meta["prunegraph_manifest"])
+    man = json.loads(meta[META_MANIFEST])
     if man.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{path}: checkpoint format {man.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
     return man, tensors

@@ -5,8 +5,8 @@ and budgets per seed). Per quantity: mean, sample sd and the Student-t 95 % inte
 mean over seeds; against a reference strategy, the per-seed (paired) differences with their
 mean, 95 % interval and the number of seeds on which the strategy is ahead.
 
-:func:`plot_comparison` draws with :func:`prunegraph.plot.plot_strategy_comparison` (saved with
-:func:`prunegraph.plot.save_figure`).
+:func:`plot_comparison` draws with :func:`prunegraph.output.plot.plot_strategy_comparison` (saved with
+:func:`prunegraph.output.plot.save_figure`).
 """
 
 from __future__ import annotations
@@ -144,6 +144,7 @@ def format_comparison(result: ComparisonResult) -> str:
     >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
     ...                       retrain_min_steps=0, scratch_reference=False)
     >>> print(format_comparison(run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))  # doctest: +ELLIPSIS
+    1 seeds; mean [95 % interval]; ...
     strategy ...
     """
     cols = ("ACC", "FWT_scratch", "steps_to_target", "curve_area", "weight_updates", "edges_total")
@@ -185,7 +186,7 @@ def plot_comparison(result: ComparisonResult, *, quantities: Sequence[str] = (
     >>> len(fig.axes)
     4
     """
-    from ..plot import plot_strategy_comparison
+    from ..output.plot import plot_strategy_comparison
 
     return plot_strategy_comparison(
         result.strategies, result.summary, result.runs, quantities=quantities,

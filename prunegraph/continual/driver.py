@@ -7,13 +7,13 @@ Per task t (see ``DESIGN.md``, "Continual learning"):
    :math:`\\lceil` ``grow_factor`` :math:`\\cdot K_l \\rceil` edges, ``packnet`` all free ones,
    and so does task 0 when ``first="dense"``. Grown edges start from the model's initial
    (seeded) weights.
-2. **Train** only the task's own weights through :func:`prunegraph.train.train` with its hooks:
+2. **Train** only the task's own weights through :func:`prunegraph.training.train.train` with its hooks:
    a gradient mask, frozen entries restored after every step (so they stay bit-identical), the
    all-reduce of gradients under ``torchrun`` (:mod:`prunegraph.continual.distributed`), and
    normalisation layers in eval mode after task 0. The optimiser is rebuilt for every phase.
    A task trains ``max(epochs · batches, min_steps)`` steps (:mod:`prunegraph.continual.config`).
    Biases/normalisation: see :mod:`prunegraph.continual.ownership`.
-3. **Prune** the task's edges to :math:`K_l` by magnitude (:func:`prunegraph.prune.top_k_mask`),
+3. **Prune** the task's edges to :math:`K_l` by magnitude (:func:`prunegraph.training.prune.top_k_mask`),
    in ``prune_iterations`` rounds, each followed by retraining.
 4. **Freeze** (ownership is final) and evaluate every task as it sees the network
    (task-incremental: weights with ``0 <= owner <= j``, logits of task j's units;
@@ -130,7 +130,7 @@ class _Stream:
 
 
 def _build_stream(cfg: ContinualConfig) -> _Stream:
-    from ..data import task_stream
+    from ..models.data import task_stream
 
     dataset, kind = BENCHMARKS[cfg.benchmark]
     tasks = task_stream(dataset, kind=kind, n_tasks=cfg.n_tasks, rng=cfg.seed,
@@ -169,7 +169,7 @@ def _set_modes(model: nn.Module, task: int) -> None:
 
 
 def _accuracy(model, X, y_units, units, device) -> float:
-    from ..train import evaluate
+    from ..training.train import evaluate
 
     return float(evaluate(model, X, y_units, device=device, head=units))
 
@@ -178,7 +178,7 @@ def _accuracy(model, X, y_units, units, device) -> float:
 class _Runner:
     def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False,
                  stream: _Stream | None = None):
-        from ..zoo import get_model
+        from ..models.zoo import get_model
 
         self.cfg = cfg
         self.device = select_device(device)
@@ -248,7 +248,7 @@ class _Runner:
 
     def _train_phase(self, t: int, epochs: int, stage: int, *, curve: dict | None,
                      min_steps: int = 0) -> dict:
-        from ..train import train
+        from ..training.train import train
 
         cfg, model = self.cfg, self.model
         Xtr, ytr, _, _ = self.data(t)

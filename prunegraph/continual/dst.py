@@ -2,7 +2,7 @@
 
 During task t's main training phase, every ``ΔT`` steps (until ``end`` = 75 % of the phase),
 each layer drops the ``ζ_s · n`` smallest-magnitude edges among the ``n`` edges task t owns
-(|w|, kernels by L1 norm, ties to the lower flat index: :func:`prunegraph.prune.top_k_mask`)
+(|w|, kernels by L1 norm, ties to the lower flat index: :func:`prunegraph.training.prune.top_k_mask`)
 and regrows the same number among the free positions of the task's region (just-dropped ones
 excluded), so the task's edge count stays at its budget; no magnitude cut follows the phase.
 
@@ -67,7 +67,7 @@ class DynamicSparse:
     trainable, frozen : dict of Tensor
         The driver's trainable masks and frozen copies, updated in place.
     grad_masks : dict of Tensor
-        The gradient masks handed to :func:`prunegraph.train.train`, updated in place.
+        The gradient masks handed to :func:`prunegraph.training.train.train`, updated in place.
     init : dict of Tensor
         Initial weights (SET's regrowth values).
     cfg : ContinualConfig
@@ -101,7 +101,7 @@ class DynamicSparse:
     @torch.no_grad()
     def update(self, step: int) -> dict:
         """Drop and regrow in every layer after ``step``; returns what moved per layer."""
-        from ..prune import top_k_mask
+        from ..training.prune import top_k_mask
         from .budget import pa_options
         from .scheduler import expand_edges
 

@@ -9,7 +9,7 @@
   and reset to the model's initial (seeded) weights; dynamic sparse strategies
   (:mod:`prunegraph.continual.dst`) start from ``K_l`` uniformly drawn edges instead.
 * :func:`prune_task` — task t's edges cut to their budget by magnitude (|w|, kernels by L1
-  norm) with :func:`prunegraph.prune.top_k_mask` (ties to the lower flat index, the one rule of
+  norm) with :func:`prunegraph.training.prune.top_k_mask` (ties to the lower flat index, the one rule of
   the project), in ``prune_iterations`` geometric rounds, each followed by retraining.
 """
 
@@ -123,7 +123,7 @@ def prune_task(cfg: ContinualConfig, own, t: int, budgets: dict[str, int], *,
     Round r of R keeps :math:`c_0 (K/c_0)^{r/R}` edges (the last round exactly K).
     Returns per round the edges kept and the retraining steps.
     """
-    from ..prune import top_k_mask
+    from ..training.prune import top_k_mask
 
     owned0 = {l.param: int((own.edge_owner(l.param) == t).sum()) for l in own.layers}
     rounds = []

@@ -1,4 +1,4 @@
-"""Pruning methods that produce the networks prunegraph analyses, and their checkpoints.
+"""Pruning methods that produce the networks prunegraph analyses (files: :mod:`prunegraph.checkpoint`).
 
 Every method writes the :mod:`torch.nn.utils.prune` format — the parameter ``<p>`` becomes
 ``<p>_orig`` (a parameter) times ``<p>_mask`` (a buffer) — so any reader of that format, and
@@ -28,7 +28,7 @@ weights. Biases and normalisation parameters are never pruned.
 
 Examples
 --------
->>> from prunegraph.zoo import get_model
+>>> from prunegraph.models.zoo import get_model
 >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
 >>> rep = magnitude_prune(m, density=0.1)
 >>> rep.kept["fc1.weight"], m.fc1.weight_mask.shape
@@ -40,14 +40,10 @@ True
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -55,25 +51,18 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from ._io import atomic_path, write_json
-from .errors import InputError, UsageError
+from ..errors import UsageError
 
 __all__ = [
     "prunable_parameters", "top_k_mask", "layer_densities", "layer_counts", "get_masks", "apply_masks",
     "magnitude_prune", "iterative_magnitude_prune", "structured_prune", "random_prune_like",
-    "PruneReport", "IMPResult", "save_checkpoint", "load_checkpoint", "file_sha256",
-    "package_versions",
+    "PruneReport", "IMPResult",
 ]
 
 log = logging.getLogger(__name__)
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _RNN = (nn.RNN, nn.LSTM, nn.GRU)
-#: file format note written into every manifest
-CHECKPOINT_FORMAT = ("safetensors; pruned parameters stored in torch.nn.utils.prune format: "
-                     "<p>_orig (float32, already zero where pruned) and <p>_mask (float32 0/1)")
-
-
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class PruneReport:
@@ -145,7 +134,7 @@ def prunable_parameters(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
 
     Examples
     --------
-    >>> from prunegraph.zoo import get_model
+    >>> from prunegraph.models.zoo import get_model
     >>> [(n, p) for n, _, p in prunable_parameters(get_model("lstm", input_shape=(1, 8, 8)))]
     [('lstm', 'weight_ih_l0'), ('lstm', 'weight_hh_l0'), ('fc', 'weight')]
     """
@@ -399,7 +388,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     Starting from a *trained* model, round ``r = 1, 2, ...`` sets each layer's density to
     ``max(target_l, (1 - prune_fraction)^r)`` (global scope: the overall density), prunes by
     magnitude (:func:`magnitude_prune`) and retrains the survivors for ``epochs_per_round``
-    epochs with :func:`prunegraph.train.train`; the last round reaches the target exactly and is
+    epochs with :func:`prunegraph.training.train.train`; the last round reaches the target exactly and is
     followed by ``final_epochs`` more epochs of retraining.
 
     Parameters
@@ -421,7 +410,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
         Seeds the retraining batch order (round ``r`` uses a seed derived from it).
     progress : bool
     **train_kwargs
-        Passed to :func:`prunegraph.train.train` (``lr``, ``batch_size``, ``device``,
+        Passed to :func:`prunegraph.training.train.train` (``lr``, ``batch_size``, ``device``,
         ``optimizer``, ``schedule``, ``weight_decay``, ``grad_mask``, ``head``...).
 
     Returns
@@ -430,15 +419,15 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
 
     Examples
     --------
-    >>> from prunegraph.zoo import get_model
-    >>> from prunegraph.data import load_digits
+    >>> from prunegraph.models.zoo import get_model
+    >>> from prunegraph.models.data import load_digits
     >>> X, y = load_digits()
     >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
     >>> res = iterative_magnitude_prune(m, X, y, density=0.5, prune_fraction=0.3, lr=0.05, device="cpu")
     >>> len(res.rounds), res.report.overall_density == 0.5
     (2, True)
     """
-    from ._progress import progress as _progress
+    from .._progress import progress as _progress
     from .train import evaluate, seed_from, train
 
     import time
@@ -586,67 +575,15 @@ def structured_prune(model: nn.Module, *, density: float | Mapping[str, float], 
     return _report(model, f"structured_l{norm:g}_dim{dim}")
 
 
-_PASS_MODULES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Hardtanh,
-                 nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
-                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
-                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d,
-                 nn.Dropout, nn.Dropout2d, nn.Identity, nn.Flatten)
-_PASS_FUNCS = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "hardtanh",
-               "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-               "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout", "flatten",
-               "batch_norm"}
-
-
 def _consumers(model: nn.Module) -> dict[str, list[tuple[str, int]] | None]:
     """For each Linear/Conv weight: the layers reading its output units and the fold (columns
-    per unit), following unit-preserving operations only; None where that is not safe."""
-    import torch.fx
+    per unit), following unit-preserving operations only; None where that is not safe
+    (:func:`prunegraph.graph.trace.unit_consumers`)."""
+    from ..graph.trace import unit_consumers
 
-    try:
-        gm = torch.fx.symbolic_trace(model)
-    except Exception:  # noqa: BLE001 - any tracing failure means: do not propagate
-        return {}
-    modules = dict(model.named_modules())
     layers = {m: mod for m, mod, p in prunable_parameters(model)
               if p == "weight" and isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))}
-
-    def passes(node) -> bool:
-        if node.op == "call_module":
-            return isinstance(modules.get(node.target), _PASS_MODULES)
-        if node.op in ("call_function", "call_method"):
-            name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-            return name in _PASS_FUNCS
-        return False
-
-    out: dict[str, list[tuple[str, int]] | None] = {}
-    for node in gm.graph.nodes:
-        if node.op != "call_module" or node.target not in layers:
-            continue
-        prod = layers[node.target]
-        n_units = prod.out_features if isinstance(prod, nn.Linear) else prod.out_channels
-        found: list[tuple[str, int]] | None = []
-        frontier = [(u, node) for u in node.users]  # (user, the node whose output it reads)
-        seen = set()
-        while frontier and found is not None:
-            u, pred = frontier.pop()
-            if (u, pred) in seen:
-                continue
-            seen.add((u, pred))
-            if u.op == "call_module" and u.target in layers:
-                cons = layers[u.target]
-                if isinstance(cons, nn.Linear) and cons.in_features % n_units == 0:
-                    found.append((f"{u.target}.weight", cons.in_features // n_units))
-                elif not isinstance(cons, nn.Linear) and cons.in_channels == n_units and cons.groups == 1:
-                    found.append((f"{u.target}.weight", 1))
-                else:
-                    found = None
-            elif passes(u) and u.args and u.args[0] is pred:
-                frontier.extend((v, u) for v in u.users)
-            else:
-                found = None
-        out[f"{node.target}.weight"] = found
-    return out
-
+    return unit_consumers(model, layers)
 
 
 # ----------------------------------------------------------------------------- random null
@@ -709,161 +646,3 @@ def random_prune_like(model: nn.Module, reference: nn.Module | PruneReport | Map
         keep[torch.from_numpy(gen.permutation(numel)[:n_keep])] = True
         _set_mask(mod, p, keep.view(_raw(mod, p).shape))
     return _report(model, "random_like")
-
-
-# ----------------------------------------------------------------------------- checkpoints
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of prunegraph, Python, torch, numpy, safetensors (for manifests)."""
-    import platform
-
-    import safetensors
-
-    from . import __version__
-
-    return {"prunegraph": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "safetensors": safetensors.__version__}
-
-
-def _manifest_path(path: Path) -> Path:
-    return path.with_suffix(".json")
-
-
-def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapping[str, Any] | None = None) -> Path:
-    """Write a zoo model (pruned or not) as safetensors plus a JSON manifest beside it.
-
-    The ``.safetensors`` file holds the state dict — pruned parameters as ``<p>_orig`` (zeroed
-    where pruned) and ``<p>_mask`` (float32 0/1), i.e. the :mod:`torch.nn.utils.prune` format —
-    and metadata ``prunegraph_model``, ``prunegraph_input_shape`` (JSON list),
-    ``prunegraph_num_classes`` and ``prunegraph_manifest`` (JSON). The manifest file
-    ``<stem>.json`` repeats the manifest and adds ``file``, ``sha256``, ``format``, ``model``,
-    ``input_shape``, ``num_classes``, ``densities`` and ``overall_density`` computed from the
-    model. Both writes are atomic.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A model from :func:`prunegraph.zoo.get_model` (needs ``zoo_name``, ``input_shape``,
-        ``num_classes``).
-    path : path-like
-        Target ``.safetensors`` file.
-    manifest : mapping, optional
-        JSON-ready facts about how the model was made (method, accuracies, seed...).
-
-    Returns
-    -------
-    Path
-        The manifest path.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from prunegraph.zoo import get_model
-    >>> m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
-    >>> _ = magnitude_prune(m, density=0.2)
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.safetensors"
-    >>> _ = save_checkpoint(m, p, manifest={"method": "magnitude"})
-    >>> m2, man = load_checkpoint(p)
-    >>> layer_densities(m2) == layer_densities(m), man["method"]
-    (True, 'magnitude')
-    """
-    from safetensors.torch import save_file
-
-    for attr in ("zoo_name", "input_shape", "num_classes"):
-        if not hasattr(model, attr):
-            raise UsageError(f"save_checkpoint: model has no {attr!r}; build it with prunegraph.zoo.get_model")
-    path = Path(path)
-    if path.suffix != ".safetensors":
-        raise UsageError(f"save_checkpoint: {path} must end in .safetensors")
-    manifest = dict(manifest or {})
-    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    for k in list(state):
-        if k.endswith("_orig") and k[:-5] + "_mask" in state:
-            state[k] = state[k] * (state[k[:-5] + "_mask"] != 0)
-    rep = _report(model, "saved")
-    info = {"model": model.zoo_name, "input_shape": list(model.input_shape),
-            "num_classes": int(model.num_classes), "format": CHECKPOINT_FORMAT,
-            "densities": rep.densities, "overall_density": rep.overall_density}
-    full = {**manifest, **info}
-    meta = {"prunegraph_model": model.zoo_name,
-            "prunegraph_input_shape": json.dumps(list(model.input_shape)),
-            "prunegraph_num_classes": str(int(model.num_classes)),
-            "prunegraph_manifest": json.dumps(full, sort_keys=True)}
-    with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata=meta)
-    return write_json(_manifest_path(path), {**full, "file": path.name, "sha256": file_sha256(path)})
-
-
-def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn.Module, dict]:
-    """Rebuild a zoo model from a prunegraph ``.safetensors`` checkpoint (no pickle).
-
-    Parameters
-    ----------
-    path : path-like
-    verify : bool
-        If the manifest ``<stem>.json`` exists and records a sha256, check it (InputError on
-        mismatch).
-
-    Returns
-    -------
-    (nn.Module, dict)
-        The model in eval mode, pruned layers in :mod:`torch.nn.utils.prune` form, and the
-        manifest (the ``.json`` beside the file when present, else the embedded one).
-
-    Raises
-    ------
-    InputError
-        Not a readable safetensors file, no prunegraph metadata, or tensors that do not fit.
-    """
-    from .loading import read_checkpoint
-    from .zoo import get_model
-
-    path = Path(path)
-    state, meta = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
-    if "prunegraph_model" not in meta:
-        raise InputError(f"{path}: no prunegraph_model metadata; load it with prunegraph.load(..., model=NAME) instead")
-    try:
-        shape = tuple(json.loads(meta["prunegraph_input_shape"]))
-        num_classes = int(meta["prunegraph_num_classes"])
-        manifest = json.loads(meta.get("prunegraph_manifest", "{}"))
-    except (KeyError, ValueError) as exc:
-        raise InputError(f"{path}: bad prunegraph metadata ({exc}); re-save with save_checkpoint") from None
-    side = _manifest_path(path)
-    if side.is_file():
-        try:
-            side_manifest = json.loads(side.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(f"{side}: manifest is not valid JSON ({exc}); regenerate it") from None
-        if verify and side_manifest.get("sha256") and side_manifest["sha256"] != file_sha256(path):
-            raise InputError(f"{path}: sha256 differs from its manifest {side.name}; the file was changed "
-                             "or the manifest is stale")
-        manifest = side_manifest
-    model = get_model(meta["prunegraph_model"], num_classes=num_classes, input_shape=shape)
-    layers = _layers(model)
-    for k in state:
-        if k.endswith("_mask") and k[:-5] + "_orig" in state:
-            key = k[:-5]
-            if key not in layers:
-                raise InputError(f"{path}: pruned tensor {key} is not a prunable layer of "
-                                 f"{meta['prunegraph_model']}; the file does not match its metadata")
-            mod, p = layers[key]
-            tprune.identity(mod, p)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        raise InputError(f"{path}: tensors do not fit model {meta['prunegraph_model']} "
-                         f"({' '.join(first[:2])[:300]})") from None
-    for k, (mod, p) in layers.items():  # refresh the derived weight from the loaded orig * mask
-        if hasattr(mod, p + "_mask"):
-            setattr(mod, p, getattr(mod, p + "_orig") * getattr(mod, p + "_mask"))
-    model.eval()
-    return model, manifest

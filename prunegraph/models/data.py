@@ -13,7 +13,7 @@ Images are float32 ``[N, 1, H, W]`` scaled to ``[0, 1]``; labels are int64 ``[N]
 
 Examples
 --------
->>> from prunegraph.data import load_digits, task_stream
+>>> from prunegraph.models.data import load_digits, task_stream
 >>> X, y = load_digits(split="train")
 >>> X.shape[1:], X.dtype, y.dtype
 (torch.Size([1, 8, 8]), torch.float32, torch.int64)
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 __all__ = ["read_idx", "load_fashion_mnist", "load_digits", "load_dataset", "task_stream", "Task",
            "FMNIST_DEFAULT_DIR", "FMNIST_ENV", "DATASETS"]

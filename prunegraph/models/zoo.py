@@ -31,7 +31,7 @@ Models (module names are the layer names the graph sees):
 Examples
 --------
 >>> import torch
->>> from prunegraph.zoo import get_model, list_models
+>>> from prunegraph.models.zoo import get_model, list_models
 >>> list_models()
 ['lenet300', 'lenet5', 'lstm', 'resnet_small', 'vgg_small']
 >>> m = get_model("lenet5", input_shape=(1, 8, 8))
@@ -47,7 +47,7 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["get_model", "list_models", "LeNet300", "LeNet5", "VGGSmall", "ResNetSmall",
            "LSTMClassifier"]

@@ -27,8 +27,8 @@ train as they are: the mask zeroes the gradient of pruned weights through the ch
 Examples
 --------
 >>> import torch
->>> from prunegraph.zoo import get_model
->>> from prunegraph.data import load_digits
+>>> from prunegraph.models.zoo import get_model
+>>> from prunegraph.models.data import load_digits
 >>> X, y = load_digits(split="train")
 >>> model = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
 >>> res = train(model, X, y, epochs=2, lr=0.1, batch_size=64, rng=0)
@@ -48,9 +48,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._device import default_device
-from ._progress import progress as _progress
-from .errors import UsageError
+from .._device import default_device
+from .._progress import progress as _progress
+from ..errors import UsageError
 
 __all__ = ["train", "evaluate", "TrainResult", "seed_from"]
 

@@ -19,10 +19,10 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ._io import write_text
-from .errors import InputError, UsageError
+from .._io import write_text
+from ..errors import InputError, UsageError
 
-__all__ = ["write_report", "render_report", "COLUMNS"]
+__all__ = ["write_report", "render_report", "write_html_report", "COLUMNS"]
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -378,7 +378,7 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
                  "“Power-law distributions in empirical data”, SIAM Review 51 (2009) 661–703; "
                  "Vuong’s normalised likelihood-ratio test; truncated fits after Deluca &amp; "
                  "Corral, Acta Geophysica 61 (2013).</p></section>")
-    from . import __version__
+    from .. import __version__
 
     parts.append(f"<footer>Written by prunegraph {html.escape(__version__)}.</footer></body></html>")
     return "\n".join(parts) + "\n"
@@ -428,3 +428,18 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
     """
     text = render_report(title=title, models=models, intro=intro)
     return write_text(path, text)
+
+
+def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str | os.PathLike) -> Path:
+    """The fit report: per model its summary, notes, table and PNG figures (``figures`` by
+    source, e.g. from :func:`prunegraph.output.plot.write_figures`)."""
+    models = []
+    for res in results:
+        models.append({
+            "name": res.source,
+            "summary": res.summary(),
+            "notes": list(res.notes),
+            "table": res.rows(),
+            "figures": [p for p in figures.get(res.source, []) if p.suffix == ".png"],
+        })
+    return write_report(path, title="prunegraph fit report", models=models)

@@ -31,10 +31,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ._io import atomic_path
-from .errors import InputError, UsageError
+from .._io import atomic_path
+from ..errors import InputError, UsageError
 
 __all__ = [
+    "write_figures",
     "empirical_ccdf",
     "tail_ccdf",
     "alternative_tail_ccdf",
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 #: alternative name -> (display name, parameter names as read from ``LikelihoodRatio.parameters``)
-ALTERNATIVES: dict[str, tuple[str, tuple[str, ...]]] = {
+ALTERNATIVE_CURVES: dict[str, tuple[str, tuple[str, ...]]] = {
     "lognormal": ("lognormal", ("mu", "sigma")),
     "exponential": ("exponential", ("lambda",)),
     "stretched_exponential": ("stretched exp.", ("lambda", "beta")),
@@ -124,7 +125,7 @@ def _param(params: Mapping[str, Any], name: str, alt: str) -> float:
             break
     raise UsageError(
         f"alternative {alt!r}: parameter {name!r} missing or not a finite number in 'parameters'; "
-        f"pass {', '.join(ALTERNATIVES[alt][1])}"
+        f"pass {', '.join(ALTERNATIVE_CURVES[alt][1])}"
     )
 
 
@@ -162,7 +163,7 @@ def _log_survival(family: str, params: Mapping[str, Any], x: np.ndarray, *, disc
     if family == "truncated_power_law":
         alpha, lam = _param(params, "alpha", family), _param(params, "lambda", family)
         return _log_survival_tpl(alpha, lam, x, discrete=discrete)
-    raise UsageError(f"alternative {family!r}: unknown distribution; use one of {', '.join(ALTERNATIVES)}")
+    raise UsageError(f"alternative {family!r}: unknown distribution; use one of {', '.join(ALTERNATIVE_CURVES)}")
 
 
 def _log_survival_tpl(alpha: float, lam: float, x: np.ndarray, *, discrete: bool) -> np.ndarray:
@@ -262,8 +263,8 @@ def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any
     >>> alternative_tail_ccdf([2.0, 3.0], "exponential", {"Lambda": math.log(2)}, xmin=2.0).round(12).tolist()
     [1.0, 0.5]
     """
-    if alternative not in ALTERNATIVES:
-        raise UsageError(f"alternative {alternative!r}: unknown distribution; use one of {', '.join(ALTERNATIVES)}")
+    if alternative not in ALTERNATIVE_CURVES:
+        raise UsageError(f"alternative {alternative!r}: unknown distribution; use one of {', '.join(ALTERNATIVE_CURVES)}")
     x = np.atleast_1d(np.asarray(x, dtype=np.float64))
     return _conditional_ccdf(alternative, parameters, x, xmin=float(xmin),
                              xmax=None if xmax is None else float(xmax), discrete=discrete)
@@ -460,7 +461,7 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors)
     if best is None or not best.get("parameters"):
         return
     name = best.get("alternative")
-    if name not in ALTERNATIVES:
+    if name not in ALTERNATIVE_CURVES:
         return
     try:
         ya = share * alternative_tail_ccdf(grid, name, best["parameters"], xmin=xmin, xmax=xmax,
@@ -470,7 +471,7 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors)
         return
     ok = np.isfinite(ya) & (ya > 0)
     r = best.get("R")
-    alt_label = f"{ALTERNATIVES[name][0]}"
+    alt_label = f"{ALTERNATIVE_CURVES[name][0]}"
     if r is not None and math.isfinite(float(r)):
         p_text = _fmt_p(best.get("p_value"))
         alt_label += f" (R = {float(r):.2f}, p {p_text if p_text.startswith('<') else '= ' + p_text})"
@@ -813,3 +814,31 @@ def plot_capacity(results: Mapping[str, Any], *, title: str = ""):
     ax.legend(fontsize=7)
     ax.set_title(title or "free capacity per layer", fontsize=9)
     return fig
+
+
+# ----------------------------------------------------------------------------- fit results
+def _stem(source: str) -> str:
+    return Path(source).stem if source else "model"
+
+
+def write_figures(results, out: Path) -> dict[str, list[Path]]:
+    """Per layer and kind a CCDF figure, per model an alpha summary; PNG and SVG."""
+    figures: dict[str, list[Path]] = {}
+    for res in results:
+        stem = _stem(res.source)
+        paths: list[Path] = []
+        for r in res.results:
+            best = next((c for c in r.observed.comparisons if c.alternative == r.observed.best_alternative), None)
+            fig = plot_ccdf(
+                r.degrees,
+                fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
+                alternative=None if best is None else best.to_dict(),
+                null_degrees=r.null_degrees,
+                title=f"{stem} · {r.layer} · {r.degree_kind}-degree")
+            safe = r.layer.replace("/", "_").replace(".", "_")
+            paths += save_figure(fig, out / stem / f"ccdf_{safe}_{r.degree_kind}")
+        fig = plot_alpha_summary([dict(r.row(), layer_kind=r.layer_kind) for r in res.results],
+                                      title=f"{stem}: alpha per layer, pruned vs random null")
+        paths += save_figure(fig, out / stem / "alpha_summary")
+        figures[res.source] = paths
+    return figures

@@ -1,0 +1,222 @@
+"""Unit-level matrices of one layer: the ``(weight, multiplicity)`` pair of Linear, Conv,
+ConvTranspose, RNN/LSTM/GRU and Embedding weights, built at once from a tensor or block by block
+from a :class:`LazyWeight` (at most :data:`CHUNK_BYTES` of raw weight held at a time)."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+
+from ..errors import InputError, UsageError
+
+
+# =============================================================================== matrices
+def _finite(w: torch.Tensor, name: str, source: str) -> None:
+    if not w.is_floating_point():
+        return
+    total = w.sum() if w.dtype == torch.float64 else w.sum(dtype=torch.float32)  # no fp16 copy
+    if bool(torch.isfinite(total)):  # one fast reduction; NaN/Inf always propagate into the sum
+        return
+    if not bool(torch.isfinite(w).all()):  # the sum may also overflow: check entry by entry
+        n_bad = int((~torch.isfinite(w)).sum())
+        raise InputError(f"{source}: layer {name} has {n_bad} NaN/Inf weights; "
+                         f"replace them (e.g. torch.nan_to_num) or use an earlier checkpoint")
+
+
+def _group_scatter(r: torch.Tensor, groups: int, n_cols: int) -> torch.Tensor:
+    """Place ``r`` [rows, cols_per_group] into [rows, n_cols], row block g -> column block g."""
+    if groups == 1:
+        return r
+    rows, cpg = r.shape
+    rpg = rows // groups
+    idx = (torch.arange(rows, device=r.device) // rpg * cpg).unsqueeze(1) + torch.arange(cpg, device=r.device)
+    return torch.zeros(rows, n_cols, dtype=r.dtype, device=r.device).scatter_(1, idx, r)
+
+
+def linear_matrices(w: torch.Tensor, *, fold: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-level ``(weight, multiplicity)`` of a Linear weight ``[out, in]``.
+
+    With ``fold = S > 1`` the inputs are ``C`` channels of ``S`` positions each (a flattened
+    conv output, ``in = C*S``) and fold onto ``C`` channel nodes: weight = L1 sum,
+    multiplicity = nonzero count.
+    """
+    w = w.detach()
+    if fold > 1:
+        w3 = w.reshape(w.shape[0], w.shape[1] // fold, fold)
+        return w3.abs().sum(-1, dtype=torch.float32), (w3 != 0).sum(-1, dtype=torch.int32)
+    return w.abs().float(), (w != 0).to(torch.int32)
+
+
+def conv_matrices(w: torch.Tensor, *, groups: int = 1, transposed: bool = False
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-level ``(weight, multiplicity)`` ``[out_ch, in_ch]`` of a (grouped) convolution.
+
+    ``w``: ``[out, in/groups, *k]`` (Conv) or ``[in, out/groups, *k]`` (ConvTranspose).
+    """
+    w = w.detach()
+    flat = w.reshape(w.shape[0], w.shape[1], -1)
+    r = flat.abs().sum(-1, dtype=torch.float32)
+    m = (flat != 0).sum(-1, dtype=torch.int32)
+    n_cols = w.shape[1] * groups
+    r, m = _group_scatter(r, groups, n_cols), _group_scatter(m, groups, n_cols)
+    if transposed:  # rows were input channels
+        r, m = r.t().contiguous(), m.t().contiguous()
+    return r, m
+
+
+def rnn_matrices(w: torch.Tensor, *, gates: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold the ``gates`` row blocks of a recurrent ``W_ih``/``W_hh`` ``[G*H, in]`` onto ``H`` units."""
+    w = w.detach()
+    w3 = w.reshape(gates, w.shape[0] // gates, w.shape[1])
+    return w3.abs().sum(0, dtype=torch.float32), (w3 != 0).sum(0, dtype=torch.int32)
+
+
+def embedding_matrices(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Embedding ``[num_embeddings, dim]``: token ``i`` -> unit ``j`` with ``|E[i, j]|``."""
+    w = w.detach()
+    return w.abs().float().t().contiguous(), (w != 0).to(torch.int32).t().contiguous()
+
+
+class LazyWeight:
+    """A weight whose shape is known and whose values are read on demand, a block of rows at a time.
+
+    Used by :func:`prunegraph.loading.stream_layers` so that a layer's unit-level matrices are
+    built from one slice of the checkpoint at a time (peak memory: the two unit-level matrices
+    plus one block, never the raw tensor as a whole).
+
+    Parameters
+    ----------
+    name : str
+        State_dict name (for messages).
+    shape : tuple of int
+    dtype : torch.dtype
+    read_rows : callable ``(r0, r1) -> torch.Tensor``
+        The (effective, masked) rows ``r0:r1`` along the first dimension.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = torch.arange(6.).reshape(3, 2)
+    >>> lw = LazyWeight("fc.weight", tuple(w.shape), w.dtype, lambda a, b: w[a:b])
+    >>> lw.rows(1, 3).tolist(), lw.ndim
+    ([[2.0, 3.0], [4.0, 5.0]], 2)
+    """
+
+    def __init__(self, name: str, shape: Sequence[int], dtype: torch.dtype,
+                 read_rows: Callable[[int, int], torch.Tensor]):
+        self.name = name
+        self.shape = torch.Size(int(s) for s in shape)
+        self.dtype = dtype
+        self._read = read_rows
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def rows(self, r0: int, r1: int) -> torch.Tensor:
+        return self._read(int(r0), int(r1))
+
+    def load(self) -> torch.Tensor:
+        return self.rows(0, self.shape[0])
+
+    def __repr__(self) -> str:
+        return f"LazyWeight({self.name!r}, shape={tuple(self.shape)}, dtype={self.dtype})"
+
+
+#: bytes of raw weight read per block when building a layer from a LazyWeight
+CHUNK_BYTES = 32 << 20
+
+
+def _materialize(w):
+    return w.load() if isinstance(w, LazyWeight) else w
+
+
+def _check_dtype(w, name: str, source: str) -> None:
+    if w.dtype.is_floating_point:
+        return
+    raise InputError(f"{source}: layer {name} has weights of dtype {str(w.dtype).replace('torch.', '')}, "
+                     f"not floating point; dequantize/convert them (e.g. w.float()) and re-save")
+
+
+def _place(dst: torch.Tensor, src: torch.Tensor, r0: int, groups: int, rows_total: int) -> None:
+    """Write block ``src`` [rows, cols_per_group] of rows ``r0:`` into ``dst`` [rows_total, n_cols],
+    row ``r`` landing in column block ``r // (rows_total / groups)`` (see :func:`_group_scatter`)."""
+    rows, cpg = src.shape
+    if groups == 1:
+        dst[r0:r0 + rows] = src
+        return
+    rpg = rows_total // groups
+    g_rows = torch.arange(r0, r0 + rows, device=src.device)
+    idx = (g_rows // rpg * cpg).unsqueeze(1) + torch.arange(cpg, device=src.device)
+    block = dst[r0:r0 + rows]
+    block.zero_()
+    block.scatter_(1, idx, src)
+
+
+def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-level ``(weight, multiplicity)`` of a layer built block by block from ``w``.
+
+    The same matrices as :func:`linear_matrices` / :func:`conv_matrices` /
+    :func:`embedding_matrices`; only :data:`CHUNK_BYTES` of raw weight are held at a time.
+    """
+    _check_dtype(w, w.name, source)
+    n0 = int(w.shape[0])
+    per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
+    step = max(1, CHUNK_BYTES // per_row)
+    if kind == "linear":
+        shape = (n0, int(w.shape[1]) // fold)
+    elif kind == "conv":
+        shape = (n0, int(w.shape[1]) * groups)
+    elif kind == "conv_transpose":
+        shape = (int(w.shape[1]) * groups, n0)
+    elif kind == "embedding":
+        shape = (int(w.shape[1]), n0)
+    else:  # pragma: no cover - guarded by the callers
+        raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")
+    weight = torch.empty(shape, dtype=torch.float32)
+    mult = torch.empty(shape, dtype=torch.int32)
+    # transposed layouts: the raw rows are the unit matrix's columns
+    tw, tm = (weight.t(), mult.t()) if kind in ("conv_transpose", "embedding") else (weight, mult)
+    for r0 in range(0, n0, step):
+        r1 = min(n0, r0 + step)
+        block = w.rows(r0, r1)
+        _finite(block, w.name.removesuffix(".weight"), source)
+        if kind == "linear" and fold == 1:  # fast path: write straight into the destination rows
+            block = block.detach()
+            if block.dtype == torch.float32:
+                torch.abs(block, out=weight[r0:r1])
+            else:
+                weight[r0:r1].copy_(block.abs())
+            mult[r0:r1].copy_(block != 0)
+            del block
+            continue
+        if kind == "linear":
+            a, m = linear_matrices(block, fold=fold)
+        elif kind == "embedding":
+            a, m = block.detach().abs().float(), (block != 0).to(torch.int32)
+        else:
+            flat = block.detach().reshape(block.shape[0], block.shape[1], -1)
+            a = flat.abs().sum(-1, dtype=torch.float32)
+            m = (flat != 0).sum(-1, dtype=torch.int32)
+        g = groups if kind in ("conv", "conv_transpose") else 1
+        _place(tw, a, r0, g, n0)
+        _place(tm, m, r0, g, n0)
+        del block, a, m
+    return weight, mult
+
+
+def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""):
+    """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight)."""
+    if isinstance(w, LazyWeight):
+        return lambda: _lazy_matrices(w, kind, fold=fold, groups=groups, source=source)
+    if kind == "linear":
+        return linear_matrices(w, fold=fold)
+    if kind == "embedding":
+        return embedding_matrices(w)
+    return conv_matrices(w, groups=groups, transposed=kind == "conv_transpose")

@@ -1,0 +1,90 @@
+"""Layer-at-a-time building: :class:`StreamPlan` holds the joined layout and builds each layer only
+when iterated (:func:`stream_plan`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+from .model import LayerGraph, NetworkGraph
+
+
+@dataclass(frozen=True)
+class _LayerSpec:
+    name: str
+    kind: str
+    mats: Any
+    in_space: str
+    out_space: str
+    in_offset: int
+    out_offset: int
+    param: str
+    binary: bool
+
+    def build(self) -> LayerGraph:
+        w, m = self.mats() if callable(self.mats) else self.mats
+        return LayerGraph(self.name, self.kind, w, m, self.in_space, self.out_space,
+                          self.in_offset, self.out_offset, self.param, self.binary)
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """The joined layout of a network whose layers are built one at a time.
+
+    Iterating yields each :class:`LayerGraph` in dataflow order, built only when reached; a
+    layer is not kept by the plan, so at most one layer's unit-level matrices are alive at
+    once (plus whatever the caller keeps).  ``spaces``, ``source`` and ``notes`` are those the
+    same source gives in :class:`NetworkGraph`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> sd = {"a.weight": torch.ones(4, 3), "b.weight": torch.ones(2, 4)}
+    >>> plan = stream_plan(sd)
+    >>> [lg.n_edges for lg in plan], plan.spaces
+    ([12, 8], {'input': 3, 'a': 4, 'b': 2})
+    """
+
+    specs: tuple
+    spaces: dict
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def __iter__(self):
+        for spec in self.specs:
+            yield spec.build()
+
+    @classmethod
+    def from_network(cls, net: NetworkGraph) -> "StreamPlan":
+        """The plan of an already built network: its layers handed out from memory, in order."""
+        specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
+                                 lg.in_offset, lg.out_offset, lg.param, lg.binary) for lg in net.layers)
+        return cls(specs, dict(net.spaces), net.source, net.notes)
+
+    def to_network(self) -> NetworkGraph:
+        """Build every layer and return the whole :class:`NetworkGraph` (holds all matrices)."""
+        return NetworkGraph(tuple(self), dict(self.spaces), self.source, self.notes)
+
+
+def stream_plan(state_dict: Mapping[str, Any], *, source: str = "state_dict") -> StreamPlan:
+    """Plan a bare state_dict's layers (as :func:`graph_from_state_dict`) without building them.
+
+    Values may be tensors or :class:`LazyWeight` (read a block of rows at a time when the
+    layer is built).  Joins and notes are decided from shapes only.
+    """
+    from .chain import _chain, _state_dict_entries  # chain -> trace -> stream: import on call
+    from .trace import _Builder
+
+    b = _Builder(source, lazy=True)
+    b.notes.append("joined layers by chaining shapes in state_dict order (no model to trace); "
+                   "pass model= or save with prunegraph metadata for an exact graph")
+    _chain(_state_dict_entries(state_dict, b.source), b)
+    return b.plan()

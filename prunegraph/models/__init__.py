@@ -1,0 +1,1 @@
+"""Model zoo (:mod:`.zoo`) and data sets (:mod:`.data`) the experiments train on."""

@@ -1,0 +1,1 @@
+"""Training (:mod:`.train`), pruning (:mod:`.prune`) and reusable experiment recipes (:mod:`.recipes`)."""
