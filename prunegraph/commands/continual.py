@@ -92,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="compare: strategies (default pa uniform gradient packnet)")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="N",
                         help="compare: seeds (default 0 1 2 3 4)")
+    parser.add_argument("--baselines", nargs="*", default=None, metavar="B",
+                        help="compare: also run finetune (lower bound) and/or joint (upper bound) "
+                             "on the same stream and total edge budget")
     parser.add_argument("--reference", default=None, metavar="S",
                         help="compare: strategy for the paired differences (default uniform)")
     parser.add_argument("--densities", nargs="+", type=float, default=None, metavar="D",
@@ -185,6 +188,8 @@ def _run(args: argparse.Namespace) -> int:
             kw["seeds"] = args.seeds
         if args.reference:
             kw["reference"] = args.reference
+        if args.baselines:
+            kw["baselines"] = args.baselines
         res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
         print(format_comparison(res))
         fb = res.summary.get("pa", {}).get("pa_fallback_share", {}).get("mean")

@@ -68,12 +68,13 @@ class ComparisonResult:
     reference: str
     paired: dict          # strategy -> {quantity: paired difference vs reference}
     curves: dict = None   # strategy -> first seed's per-task learning curves (figures)
+    baselines: tuple = ()  # finetune / joint rows in runs, summary and paired
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return {"format": "prunegraph-continual-compare/2", "config": self.config.to_dict(),
-                "strategies": list(self.strategies), "seeds": list(self.seeds),
-                "runs": self.runs, "summary": self.summary, "reference": self.reference,
+                "strategies": list(self.strategies), "baselines": list(self.baselines),
+                "seeds": list(self.seeds), "runs": self.runs, "summary": self.summary, "reference": self.reference,
                 "paired": self.paired, "units": UNITS, "curves": self.curves,
                 "note": ("mean, sample sd (ddof=1) and Student-t 95 % interval over seeds; "
                          "steps_to_target, curve_area and weight_updates are means over tasks "
@@ -82,7 +83,8 @@ class ComparisonResult:
 
 def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_STRATEGIES,
                    seeds: Sequence[int] = (0, 1, 2, 3, 4), reference: str | None = None,
-                   device: str | None = None, progress: bool = False) -> ComparisonResult:
+                   baselines: Sequence[str] = (), device: str | None = None,
+                   progress: bool = False) -> ComparisonResult:
     """Run every strategy with every seed (same config otherwise) and summarise.
 
     Parameters
@@ -90,6 +92,10 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
     reference : str, optional
         Strategy the paired differences are taken against (default ``uniform`` when compared,
         else the first strategy).
+    baselines : sequence of {"finetune", "joint"}
+        Bounds on the same stream and total edge budget
+        (:func:`prunegraph.continual.baselines.run_baseline`), run per seed and summarised
+        like the strategies (ACC, BWT, edges; paired ACC differences against ``reference``).
 
     Examples
     --------
@@ -120,12 +126,25 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
         row = _summarise(d)
         row["seed"] = seed
         runs[s].append(row)
-    summary = {s: {q: mean_ci([r[q] for r in runs[s]]) for q in QUANTITIES} for s in strategies}
+    from .baselines import BASELINES, run_baseline
+
+    bad = [b for b in baselines if b not in BASELINES]
+    if bad:
+        raise UsageError(f"baselines {bad}: choose from {', '.join(BASELINES)}")
+    for b in baselines:
+        runs[b] = []
+        for seed in seeds:
+            r = run_baseline(replace(config, seed=int(seed)), b, device=device)
+            row = {q: None for q in QUANTITIES}
+            row.update(ACC=r["ACC"], BWT=r["BWT"], edges_total=float(r["edges_total"]), seed=int(seed))
+            runs[b].append(row)
+    names = list(strategies) + list(baselines)
+    summary = {s: {q: mean_ci([r[q] for r in runs[s]]) for q in QUANTITIES} for s in names}
     paired = {s: {q: paired_differences([r[q] for r in runs[s]], [r[q] for r in runs[reference]])
                   for q in HIGHER_IS_BETTER}
-              for s in strategies if s != reference}
+              for s in names if s != reference}
     return ComparisonResult(config, tuple(strategies), tuple(int(s) for s in seeds), runs, summary,
-                            reference, paired, curves)
+                            reference, paired, curves, tuple(baselines))
 
 
 def _cell(ms: dict, spec: str = ".4g") -> str:
@@ -155,6 +174,11 @@ def format_comparison(result: ComparisonResult) -> str:
              "strategy  " + "  ".join(f"{h:>{width}}" for h in head)]
     for s in result.strategies:
         lines.append(f"{s:<8}  " + "  ".join(f"{_cell(result.summary[s][c]):>{width}}" for c in cols))
+    for b in result.baselines:
+        sm = result.summary[b]
+        what = "lower bound, nothing frozen" if b == "finetune" else "upper bound, all tasks at once"
+        lines.append(f"{b} ({what}, same total edges {_cell(sm['edges_total'], '.0f')}): "
+                     f"ACC {_cell(sm['ACC'])}, BWT {_cell(sm['BWT'], '+.4g')}")
     ind = result.summary[result.strategies[0]]["ACC_independent"]
     if ind["mean"] is not None:
         lines.append(f"independent sparse networks per task (same budgets, from scratch): ACC {_cell(ind)}")
