@@ -188,3 +188,16 @@ def test_long_permuted_sequence_fills_capacity_and_writes_valid_json(tmp_path):
 
     write_json(out, d)
     assert json.loads(out.read_text())["completed_tasks"] == 20
+
+
+@pytest.mark.filterwarnings("ignore::prunegraph.continual.driver.NearChanceWarning")
+def test_capacity_exhausted_is_recorded_and_warned():
+    from prunegraph.continual.driver import CapacityWarning
+
+    cfg = replace(TINY, benchmark="permuted-digits", n_tasks=3, density=0.5, min_steps=3,
+                  retrain_min_steps=0)
+    with pytest.warns(CapacityWarning, match="task 2: capacity exhausted"):
+        d = run_continual(cfg, device="cpu").to_dict()
+    assert d["tasks"][1]["exhausted_layers"] == []
+    assert d["tasks"][2]["exhausted_layers"] == ["fc1.weight", "fc2.weight"]
+    assert d["tasks"][2]["edges"]["fc1.weight"] == 0 and d["tasks"][2]["edges"]["fc3.weight"] > 0

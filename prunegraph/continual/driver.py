@@ -66,7 +66,7 @@ from .scheduler import gradient_scores, grow_task, growth_strategy, prune_task
 
 __all__ = ["BENCHMARKS", "BUDGET_MODES", "resolve_optimizer", "fit_budget_scale", "pa_fallback_share",
            "ContinualConfig", "ContinualResult", "run_continual", "load_checkpoint_manifest",
-           "CHECKPOINT_FORMAT", "NearChanceWarning"]
+           "CHECKPOINT_FORMAT", "NearChanceWarning", "CapacityWarning"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,10 @@ NEAR_CHANCE_MARGIN = 0.1
 
 class NearChanceWarning(UserWarning):
     """A task ended with accuracy near chance (it did not learn)."""
+
+
+class CapacityWarning(UserWarning):
+    """A task found a hidden layer with no free edge positions left."""
 
 
 @dataclass(frozen=True)
@@ -408,6 +412,11 @@ class _Runner:
         details = budget_details(cfg, self.own, t)
         self.check_head_capacity(t, details)
         budgets = {k: v["budget"] for k, v in details.items()}
+        full = [l.param for l in self.layers if not l.is_head and details[l.param]["free"] == 0]
+        if full:
+            warnings.warn(f"task {t}: capacity exhausted in {', '.join(full)} (no free edge "
+                          "positions); the task grows no edges there and trains on the frozen "
+                          "features of earlier tasks", CapacityWarning, stacklevel=2)
         fit = self.fit_task(t, budgets)
         strategy = growth_strategy(cfg, t)
         self.own.claim_trained(t)
@@ -452,7 +461,7 @@ class _Runner:
                         "steps": int(sum(p["steps"] for p in fit["phases"])),
                         "weight_updates": int(sum(p["weight_updates"] for p in fit["phases"]))},
             "scratch_accuracy": scratch,
-            "near_chance": near, "chance": chance,
+            "near_chance": near, "chance": chance, "exhausted_layers": full,
             "capacity": self.capacity(t),
             "dst_updates": fit["main"]["dst_updates"],
             "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
