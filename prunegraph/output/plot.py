@@ -715,7 +715,7 @@ def plot_accuracy_matrix(results: Mapping[str, Any], *, title: str = ""):
     2
     """
     R = np.asarray(results["R"], dtype=float)
-    fig, (ax,) = _figure(width=1.0 + 0.9 * R.shape[1], height=0.9 + 0.6 * R.shape[0])
+    fig, (ax,) = _figure(width=min(1.0 + 0.9 * R.shape[1], 10.0), height=min(0.9 + 0.6 * R.shape[0], 8.0))
     im = ax.imshow(R, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     if R.size <= 400:
         for (i, j), v in np.ndenumerate(R):
