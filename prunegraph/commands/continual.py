@@ -1,4 +1,4 @@
-"""``prunegraph continual``: grow → train → prune → freeze over a task stream; ``compare`` strategies."""
+"""``prunegraph continual``: grow → train → prune → freeze over a task stream; ``compare``, ``sweep``."""
 
 from __future__ import annotations
 
@@ -7,23 +7,27 @@ import json
 import sys
 from pathlib import Path
 
-HELP = "continual learning with preferential-attachment growth (run, or compare strategies)"
+HELP = "continual learning on a sparse network (run, compare strategies, sweep edge budgets)"
 DESCRIPTION = """\
 Continual learning on a pruned network: for each task grow new free connections (pa, uniform,
-gradient, packnet), train only them, prune to the task's budget by magnitude, freeze.
+gradient, packnet) or train with dynamic sparse training inside the task (set, rigl, pa-dst),
+train only the task's own weights, cut to the task's budget by magnitude, freeze.
 
-  prunegraph continual --benchmark split-fmnist --model lenet300 --tasks 5 --epochs 3 \\
-      --growth pa --seed 0 --json results.json --checkpoint run.safetensors
+  prunegraph continual --benchmark split-fmnist                        (defaults that learn)
+  prunegraph continual --benchmark permuted-fmnist --density 0.01 --growth rigl --json r.json --plot r
   prunegraph continual --checkpoint run.safetensors --resume ...     (continue a killed run)
-  prunegraph continual compare --benchmark split-digits --seeds 0 1 2 --plot cmp --json cmp.json
-  torchrun --nproc_per_node 2 -m prunegraph continual ...              (data-parallel, gloo)
+  prunegraph continual compare --benchmark permuted-digits --density 0.01 --baselines finetune joint
+  prunegraph continual sweep --benchmark permuted-digits --densities 0.005 0.01 0.02 --acc-target 0.9
+  torchrun --nproc_per_node 2 -m prunegraph continual ...              (data-parallel; nccl on CUDA)
 
-Results JSON: accuracy matrix R (row 0 before training), ACC, BWT, FWT, forgetting (definitions
-included), edges per task and total, steps to 95 % of final accuracy, wall time, beta per task;
-per task and layer (tasks[].layers): budget mode and budget used, the fitted alpha in/out pa
-used, whether it fell back to its default kernel, and the kernel shift A.
+Results JSON: accuracy matrix R (row 0 before training), ACC, BWT, FWT, forgetting, FWT against
+a from-scratch model at the same budget and the independent-networks ACC, steps to an absolute
+accuracy target and learning-curve area (full test set, retraining included, task 0 apart),
+compute per task (trainable weights x steps), edges and free capacity per layer and task
+(definitions included); per task and layer the budget used and what pa used.
 A --config JSON file holds any ContinualConfig keys; flags given on the command line win.
 """
+
 
 def _yes_no(text: str) -> bool:
     v = text.strip().lower()
@@ -40,8 +44,9 @@ _FLAGS = {
     "model": ("model", str, "zoo model (default lenet300)"),
     "tasks": ("n_tasks", int, "number of tasks (default 5)"),
     "epochs": ("epochs", int, "training epochs per task (default 3)"),
-    "growth": ("growth", str, "pa | uniform | gradient | packnet (default pa)"),
-    "scenario": ("scenario", str, "task (per-task heads, default) | class"),
+    "growth": ("growth", str, "pa | uniform | gradient | packnet | set | rigl | pa-dst (default pa)"),
+    "scenario": ("scenario", str, "task (per-task heads, default) | domain (permuted, shared head) | "
+                                  "class (refused: no replay)"),
     "first": ("first", str, "task 0 starts dense (default) or sparse"),
     "budget": ("budget", str, "fixed (density*out*in per task, default) | share (of free positions) "
                               "| fit (fixed scaled by (alpha*-1)/(alpha_fit-1) per layer)"),
