@@ -19,6 +19,8 @@ _EXPORTS = {
     # input side
     "load": "prunegraph.loading",  # module is not `load.py`: a submodule import would shadow the function
     "stream_layers": "prunegraph.loading",
+    # prunegraph.connectome is the module, so its loader is exported under another name
+    "load_connectome": "prunegraph.connectome",
     "LayerGraph": "prunegraph.graph",
     "NetworkGraph": "prunegraph.graph",
     "DegreeSequence": "prunegraph.degrees",

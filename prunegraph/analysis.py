@@ -328,7 +328,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 results.append(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal,
                     deg=obs.degrees(internal), null_deg=None if null_d is None else null_d.degrees(internal),
-                    nodes=obs.in_units + obs.out_units, edges=obs.n_edges, density=obs.density,
+                    nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, bootstrap=bootstrap, alternatives=alternatives, truncated=truncated,
                     rng=rng, n_jobs=n_jobs))
         if whole:
@@ -355,6 +355,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "schema_version": SCHEMA_VERSION}
     return ModelAnalysis(source=str(net.source), results=tuple(results), settings=settings,
                          notes=tuple(net.notes))
+
+
+def _layer_nodes(d) -> int:
+    """Units a layer touches: in + out, or one node set for a layer from a space onto itself."""
+    same = d.in_space == d.out_space and d.in_offset == d.out_offset and d.in_units == d.out_units
+    return int(d.in_units if same else d.in_units + d.out_units)
 
 
 def _layer_builders(net) -> list[tuple[str, Any]]:
@@ -595,8 +601,13 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
     from .loading import stream_layers
 
     t0 = time.perf_counter()
-    # layers are built one at a time while analysing: memory near the largest layer
-    net = stream_layers(path, task=options.pop("task", None))
+    task = options.pop("task", None)
+    if str(path).startswith("connectome:"):  # a nervous system (prunegraph.connectome): small, loaded whole
+        from .connectome import load_source
+
+        net = load_source(str(path))
+    else:  # layers are built one at a time while analysing: memory near the largest layer
+        net = stream_layers(path, task=task)
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()

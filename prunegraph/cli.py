@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "prune": "prune",
     "continual": "continual",
     "attachment": "attachment",
+    "connectome": "connectome",
 }
 
 

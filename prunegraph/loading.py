@@ -143,6 +143,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     source : nn.Module, path or mapping
         A module; a ``.pt``/``.pth`` state_dict or checkpoint dict (``state_dict`` /
         ``model_state_dict``); a ``.safetensors`` file; or an in-memory state_dict.
+        A string ``connectome:NAME`` loads a connectome instead (:mod:`prunegraph.connectome`).
     task : int, optional
         With ownership buffers ``<p>_owner``: keep the weights visible to this task
         (``0 <= owner <= task``).
@@ -178,6 +179,10 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     >>> [lg.name for lg in net.layers], net.spaces["input"]
     (['0', '2'], 3)
     """
+    if isinstance(source, str) and source.startswith("connectome:"):  # prunegraph.connectome's scheme
+        from .connectome import load_source
+
+        return load_source(source)
     dev = default_device(device) if device is not None else None
     if isinstance(source, nn.Module):
         weights = _to(effective_weights(source.state_dict(), task=task, source=type(source).__name__), dev)
@@ -357,6 +362,9 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     >>> plan.layer_names, [lg.n_edges for lg in plan]
     (['fc1', 'fc2'], [3, 1])
     """
+    if isinstance(source, str) and source.startswith("connectome:"):
+        raise UsageError(f"{source}: a connectome is not streamed layer by layer; load it whole "
+                         "with prunegraph.load (analysis.analyze accepts the graph)")
     if isinstance(source, nn.Module) or model is not None:
         net = load(source, task=task, input_shape=input_shape, model=model, num_classes=num_classes)
         return StreamPlan.from_network(net)

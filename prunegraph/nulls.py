@@ -15,6 +15,11 @@ Two nulls, both seeded and exact:
   (Maslov & Sneppen, Science 296, 2002): every unit keeps its in- and out-degree while the
   wiring between them is randomised. It separates "the degree sequence is heavy-tailed" from
   "who connects to whom".
+
+A layer that maps an activation space onto itself (``in_space == out_space``, same offsets
+and size: a recurrent matrix, a connectome) is a directed graph on one node set; there both
+nulls place no self-loop ``i -> i`` unless the observed layer has one (directed G(n, m) over
+the ``n (n - 1)`` off-diagonal positions; swaps that would create a loop are rejected).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeMultiset", "edge_multiset", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
+__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
 
 
 def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.Tensor):
@@ -52,6 +57,24 @@ class EdgeMultiset(LayerInfo):
 
     weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
     multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
+    loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
+
+
+def self_mapping(layer) -> bool:
+    """True when ``layer`` maps one activation space onto itself (a directed graph on one
+    node set: recurrent ``W_hh``, a connectome), so ``i -> i`` is a self-loop."""
+    return (layer.in_space == layer.out_space and layer.in_offset == layer.out_offset
+            and layer.in_units == layer.out_units)
+
+
+def has_self_loops(layer) -> bool:
+    """Whether a layer may hold self-loops in its nulls: any non-self-mapping layer (its
+    diagonal is not a loop), or a self-mapping one with a nonzero diagonal entry."""
+    if not self_mapping(layer):
+        return True
+    if isinstance(layer, EdgeMultiset):
+        return layer.loops
+    return bool(torch.diagonal(layer.multiplicity).ne(0).any())
 
 
 def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
@@ -71,7 +94,8 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
         ms.append(mult[start:start + rows][keep].cpu())
     w = torch.cat(ws) if ws else torch.empty(0, dtype=weight.dtype)
     m = torch.cat(ms) if ms else torch.empty(0, dtype=mult.dtype)
-    return EdgeMultiset(**LayerInfo.fields_of(layer), weights=w, multiplicity=m)
+    return EdgeMultiset(**LayerInfo.fields_of(layer), weights=w, multiplicity=m,
+                        loops=has_self_loops(layer))
 
 
 def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
@@ -150,22 +174,38 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     columns without replacement."""
     gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
-    slots = _random_slots(ms.out_units, ms.in_units, m, gen)
+    slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
     order = torch.from_numpy(gen.permutation(m).astype(np.int64))
     return slots, ms.weights[order], ms.multiplicity[order]
 
 
-def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator) -> np.ndarray:
-    """m distinct slots of an ``n_out × n_in`` matrix, uniformly (G(n, m)), sorted row-major."""
+def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
+                  loops: bool = True) -> np.ndarray:
+    """m distinct slots of an ``n_out × n_in`` matrix, uniformly (G(n, m)), sorted row-major.
+    ``loops=False`` (square matrices): the diagonal is never drawn (directed G(n, m))."""
     if m == 0:
         return np.empty(0, dtype=np.int64)
-    counts = gen.multivariate_hypergeometric(np.full(n_out, n_in, dtype=np.int64), m,
+    skip = not loops and n_out == n_in
+    per_row = n_in - 1 if skip else n_in
+    if m > n_out * per_row:
+        raise UsageError(f"cannot place {m} edges in {n_out * per_row} free positions")
+    total = n_out * per_row
+    if total >= 10**9:  # beyond numpy's "marginals" limit (a fly-sized graph): draw flat slots
+        flat = np.sort(gen.choice(total, size=m, replace=False).astype(np.int64))
+        if not skip:
+            return flat
+        rows, cols = flat // per_row, flat % per_row
+        cols[cols >= rows] += 1
+        return rows * n_in + cols
+    counts = gen.multivariate_hypergeometric(np.full(n_out, per_row, dtype=np.int64), m,
                                              method="marginals")
     out = np.empty(m, dtype=np.int64)
     pos = 0
     for j in np.flatnonzero(counts):
         k = int(counts[j])
-        cols = gen.choice(n_in, size=k, replace=False)
+        cols = gen.choice(per_row, size=k, replace=False)
+        if skip:
+            cols[cols >= j] += 1  # off-diagonal column index: uniform over the n - 1 others
         cols.sort()
         out[pos:pos + k] = j * n_in + cols
         pos += k
@@ -194,7 +234,10 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     Each accepted swap replaces edges ``(j, i), (l, k)`` by ``(j, k), (l, i)`` when neither new
     edge exists yet, so every in- and out-degree is unchanged (Maslov & Sneppen 2002).
     Swaps are proposed in vectorised batches of disjoint edge pairs; a proposal that would
-    create a duplicate edge is rejected. Edge weights travel with their output end.
+    create a duplicate edge is rejected. Edge weights travel with their output end. On a
+    self-mapping layer without self-loops (see the module notes) a swap that would create one
+    is rejected too. (Directed double swaps cannot reverse a directed 3-cycle; networkx's
+    ``directed_edge_swap`` uses triple swaps for that. The test suite compares the two ensembles.)
 
     Parameters
     ----------
@@ -231,6 +274,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     if m < 2:
         return layer
     target = int(swaps_per_edge * m)
+    no_loops = not has_self_loops(layer)
     done = proposed = 0
     keys = np.sort(rows * n_in + cols)
     while proposed < target:
@@ -241,6 +285,8 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
         new_a = rows[a] * n_in + cols[b]
         new_b = rows[b] * n_in + cols[a]
         ok = (cols[a] != cols[b]) & (rows[a] != rows[b])
+        if no_loops:  # a directed graph without self-loops keeps none
+            ok &= (rows[a] != cols[b]) & (rows[b] != cols[a])
         ok &= ~_isin_sorted(new_a, keys) & ~_isin_sorted(new_b, keys)
         # two proposals of one batch must not create the same new edge
         cand = np.concatenate([new_a[ok], new_b[ok]])

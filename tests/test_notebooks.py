@@ -1,17 +1,17 @@
-"""The analysis notebooks: committed state, and a top-to-bottom run in the small setting.
+"""The analysis notebooks: source/output pairs in sync, committed outputs, and a run in the
+small setting.
 
-The notebooks are authored in ``notebooks/_build.py`` and committed with the outputs of the
-full setting. These tests check that the committed files are what the builder writes (plus
-outputs), that the outputs are clean (every code cell ran, no errors, no machine paths, a
-written summary), and — marked slow, one per notebook — that each notebook runs top to bottom
-with ``PRUNEGRAPH_NOTEBOOK_SIZE=small`` under nbclient with the ``python3`` kernel.
+Each notebook is a jupytext pair (``notebooks/jupytext.toml``): ``NN_name.py`` in percent format
+is the source, ``NN_name.ipynb`` holds the executed outputs of the full setting. These tests
+check that the two hold the same cells, that the committed outputs are clean (every code cell
+ran, no errors, no machine paths, a figure, a computed summary with no hand-typed numbers in
+its prose), that the papermill ``parameters`` cell works, and — marked slow, one per notebook —
+that each runs top to bottom with ``SIZE="small"`` injected by papermill.
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.util
-import os
 import re
 import sys
 import time
@@ -20,28 +20,31 @@ from pathlib import Path
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
+jupytext = pytest.importorskip("jupytext")
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
+SOURCES = sorted(NB_DIR.glob("[0-9][0-9]_*.py"))
+NAMES = [p.stem for p in SOURCES]
+#: strings that must never appear in committed outputs (absolute paths of a build machine)
+MACHINE_PATHS = re.compile(r"(/work/|/root/|/home/\w+/|/tmp/|site-packages)")
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("prunegraph_notebook_build", NB_DIR / "_build.py")
+def _runner():
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-builder = _load_builder()
-NAMES = list(builder.NOTEBOOKS)
-#: strings that must never appear in committed outputs (absolute paths of a build machine)
-MACHINE_PATHS = re.compile(r"(/work/|/root/|/home/\w+/|/tmp/|site-packages)")
+def _source(name: str):
+    return jupytext.read(NB_DIR / f"{name}.py")
 
 
 def _committed(name: str):
     path = NB_DIR / f"{name}.ipynb"
     if not path.exists():
-        pytest.fail(f"{path.name} is missing; run `python notebooks/_build.py --execute` (full setting)")
+        pytest.fail(f"{path.name} is missing; run `python scripts/run_notebooks.py {name[:2]}` (full setting)")
     return nbformat.read(path, as_version=4)
 
 
@@ -59,86 +62,115 @@ def _text_outputs(cell) -> str:
     return "\n".join(parts)
 
 
-def test_four_notebooks_as_the_issue_lists():
-    assert NAMES == ["01_pruned_degree_distributions", "02_fitting_done_right",
-                     "03_attachment_in_continual_learning", "04_growth_strategies"]
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _has_size_parameter(nb) -> bool:
+    params = [c for c in _code(nb) if "parameters" in c.metadata.get("tags", [])]
+    return bool(params) and re.search(r"^SIZE\s*=", params[0].source, re.MULTILINE) is not None
+
+
+def test_the_four_study_notebooks_are_there():
+    assert {"01_pruned_degree_distributions", "02_fitting_done_right",
+            "03_attachment_in_continual_learning", "04_growth_strategies"} <= set(NAMES)
+    assert not (NB_DIR / "_build.py").exists(), "the generator is gone: the .py sources are the truth"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_committed_sources_match_builder(name):
-    built = builder.build(name)
-    committed = _committed(name)
-    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in built.cells]
-    for i, (a, b) in enumerate(zip(committed.cells, built.cells)):
-        assert a.source == b.source, f"{name} cell {i} differs from notebooks/_build.py; rebuild"
-    assert committed.metadata["kernelspec"]["name"] == "python3"
+def test_pair_in_sync(name):
+    """The .ipynb holds exactly the cells of the .py source (`jupytext --sync` fixes a drift)."""
+    src, nb = _source(name), _committed(name)
+    assert [c.cell_type for c in nb.cells] == [c.cell_type for c in src.cells], \
+        f"{name}: cell layout differs between .py and .ipynb; run `jupytext --sync notebooks/{name}.py`"
+    for i, (a, b) in enumerate(zip(nb.cells, src.cells)):
+        assert a.source.strip() == b.source.strip(), \
+            f"{name} cell {i} differs between .py and .ipynb; edit the .py, then re-run or `jupytext --sync`"
+        assert a.metadata.get("tags", []) == b.metadata.get("tags", []), f"{name} cell {i}: tags differ"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_committed_outputs_are_full_setting_clean_and_summarised(name):
+def test_committed_outputs_are_clean_and_summarised(name):
     nb = _committed(name)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = _code(nb)
     assert code, "a notebook without code"
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells), \
+        f"{name}: committed outputs come from a run with injected parameters, not the defaults"
     for i, c in enumerate(code):
         assert c.execution_count is not None, f"{name}: code cell {i} was not executed"
         assert all(o.get("output_type") != "error" for o in c.outputs), f"{name}: code cell {i} errored"
         text = _text_outputs(c)
-        assert not MACHINE_PATHS.search(text), f"{name}: code cell {i} shows a machine path: " \
-                                               f"{MACHINE_PATHS.search(text).group(0)}"
-    assert "setting: full" in _text_outputs(code[0]), f"{name}: committed outputs are not the full setting"
-    n_png = sum(1 for c in code for o in c.outputs if "data" in o and "image/png" in o["data"])
+        hit = MACHINE_PATHS.search(text)
+        assert not hit, f"{name}: code cell {i} shows a machine path: {hit and hit.group(0)}"
+    if _has_size_parameter(nb):
+        assert "setting: full" in "\n".join(_text_outputs(c) for c in code[:3]), \
+            f"{name}: committed outputs are not the full setting"
+    n_png = sum(1 for c in code for o in c.outputs if "image/png" in o.get("data", {}))
     assert n_png >= 1, f"{name}: no inline PNG figure"
-    last = nb.cells[-1]
-    assert last.cell_type == "markdown" and last.source.startswith("## Summary")
-    assert "Not yet written" not in last.source and len(last.source) > 300
+    # the summary: a heading, then a code cell whose Markdown output is computed from the results
+    heads = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Summary")]
+    assert heads, f"{name}: no '## Summary' section"
+    after = nb.cells[heads[-1] + 1:]
+    prose = " ".join(c.source for c in after if c.cell_type == "markdown") + nb.cells[heads[-1]].source
+    assert not re.search(r"\d", prose), f"{name}: hand-typed numbers in the summary prose; compute them"
+    md = [o["data"]["text/markdown"] for c in after if c.cell_type == "code" for o in c.outputs
+          if "text/markdown" in o.get("data", {})]
+    assert md and len(md[-1]) > 300, f"{name}: the summary cell displayed no computed Markdown"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_parameter_cell_rejects_unknown_size(name, monkeypatch):
-    src = builder.build(name).cells[1].source
-    assert "PRUNEGRAPH_NOTEBOOK_SIZE" in src
-    monkeypatch.setenv("PRUNEGRAPH_NOTEBOOK_SIZE", "huge")
-    with pytest.raises(ValueError, match="PRUNEGRAPH_NOTEBOOK_SIZE='huge'"):
-        exec(compile(src, f"{name}[params]", "exec"), {})
-    for size in ("small", "full", " FULL "):
-        monkeypatch.setenv("PRUNEGRAPH_NOTEBOOK_SIZE", size)
-        ns: dict = {}
-        exec(compile(src, f"{name}[params]", "exec"), ns)
-        assert ns["SIZE"] == size.strip().lower() and isinstance(ns["P"], dict)
+@pytest.mark.parametrize("name", [n for n in NAMES if _has_size_parameter(_source(n))])
+def test_parameters_cell_is_papermills_and_rejects_unknown_size(name):
+    nb = _source(name)
+    code = _code(nb)
+    assert "parameters" in code[0].metadata.get("tags", []), f"{name}: first code cell must be tagged 'parameters'"
+    defaults: dict = {}
+    exec(compile(code[0].source, f"{name}[parameters]", "exec"), defaults)  # noqa: S102 (the cell under test)
+    assert defaults["SIZE"] == "full", "the default (committed) setting is the full one"
+    for size in ("small", "full"):
+        ns = dict(defaults, SIZE=size)  # what papermill's injected cell does: override after the defaults
+        exec(compile(code[1].source, f"{name}[settings]", "exec"), ns)  # noqa: S102
+        assert isinstance(ns["P"], dict)
+    with pytest.raises(ValueError, match="SIZE='huge'"):
+        exec(compile(code[1].source, f"{name}[settings]", "exec"), dict(defaults, SIZE="huge"))  # noqa: S102
+
+
+def test_runner_refuses_to_overwrite_the_committed_pair_with_other_parameters(capsys):
+    runner = _runner()
+    with pytest.raises(SystemExit):
+        runner.main(["01", "-p", "SIZE", "small"])
+    assert "--output-dir" in capsys.readouterr().err
+    assert [p.stem for p in runner.sources()] == NAMES
 
 
 # ------------------------------------------------------------------------- execution (slow)
 #: a cell output (plain text) that each notebook must produce in the small setting
 EXPECT = {
-    "01_pruned_degree_distributions": ["setting: small", "lenet300", "lenet5", "heavier tail than the random-pruning null"],
-    "02_fitting_done_right": ["setting: small", "checkpoint: lenet300_digits_imp.safetensors", "least squares", "GoF p"],
-    "03_attachment_in_continual_learning": ["setting: small", "packnet", "uniform", "ci low"],
+    "01_pruned_degree_distributions": ["setting: small", "lenet300", "lenet5", "heavier tail than their null"],
+    "02_fitting_done_right": ["setting: small", "checkpoint: lenet300_digits_imp.safetensors", "Least squares",
+                              "GoF p"],
+    "03_attachment_in_continual_learning": ["setting: small", "packnet", "uniform", "p vs null"],
     "04_growth_strategies": ["setting: small", "pa", "uniform", "gradient", "packnet", "ACC"],
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom_small(name, monkeypatch, tmp_path):
-    pytest.importorskip("nbclient")
+@pytest.mark.parametrize("name", [n for n in NAMES if n in EXPECT])  # 05 runs in tests/test_connectome.py
+def test_notebook_runs_top_to_bottom_small(name, monkeypatch):
+    pytest.importorskip("papermill")
     pytest.importorskip("ipykernel")
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PRUNEGRAPH_NOTEBOOK_SIZE", "small")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout's prunegraph
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = copy.deepcopy(_committed(name))
-    for c in nb.cells:
-        if c.cell_type == "code":
-            c.outputs, c.execution_count = [], None
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(NB_DIR)}}).execute()
+    nb = _runner().execute(NB_DIR / f"{name}.py", parameters={"SIZE": "small"}, timeout=600)
     seconds = time.perf_counter() - t0
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = _code(nb)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in code), "papermill injected nothing"
     assert all(c.execution_count is not None for c in code)
     text = "\n".join(_text_outputs(c) for c in code)
     for needle in EXPECT[name]:
         assert needle in text, f"{name}: expected {needle!r} in the outputs"
+    assert "Setting **small**" in text, f"{name}: the computed summary did not run in the small setting"
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs), "no figure drawn"
     sys.stderr.write(f"{name}: small setting ran in {seconds:.0f} s\n")

@@ -14,6 +14,9 @@ linear in the product, 1: none). Bootstrap confidence intervals over nodes.
 
   prunegraph attachment BEFORE.pt AFTER.pt [--model lenet300]   two checkpoints of one network
   prunegraph attachment run.safetensors --task 2                 task 2's edges of a continual run
+  prunegraph attachment connectome:witvliet2021-1 connectome:witvliet2021-8
+                        worm development: new connections between neurons present at both
+                        stages, with the exact random control (--draws uniform placements)
 """
 
 
@@ -32,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kmin", type=float, default=1.0, help="smallest class in the fit (1)")
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--draws", type=int, default=500,
+                        help="connectome snapshots: random-control draws (500)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
 
 
@@ -75,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from ..attachment import measure_attachment
     from ..errors import UsageError
 
+    if args.before.startswith("connectome:") or (args.after or "").startswith("connectome:"):
+        return _run_connectome(args)
     if args.task is not None:
         if args.after is not None:
             raise UsageError("give either BEFORE AFTER or one continual checkpoint with --task, not both")
@@ -101,4 +108,28 @@ def run(args: argparse.Namespace) -> int:
         beta = "n/a (fewer than 3 degree classes)" if k.beta is None else f"{k.beta:.3f}"
         slope = "" if k.slope is None else f"  (slope of log kappa {k.slope:.3f})"
         print(f"{label:<8} beta = {beta}{ci}{slope}", file=sys.stdout)
+    return 0
+
+
+def _run_connectome(args: argparse.Namespace) -> int:
+    from .._io import write_json
+    from ..connectome import development_attachment
+    from ..errors import UsageError
+
+    if args.after is None or args.task is not None:
+        raise UsageError("connectome snapshots: give two sources, e.g. "
+                         "connectome:witvliet2021-1 connectome:witvliet2021-8")
+    step = development_attachment(args.before, args.after, bootstrap=args.bootstrap,
+                                  draws=args.draws, kmin=args.kmin, confidence=args.confidence,
+                                  rng=args.seed)
+    if args.json:
+        write_json(args.json, step.to_dict())
+    print(f"{step.before} -> {step.after}: {step.n_common} neurons in both; new edges "
+          f"{step.n_new}, removed {step.n_removed}")
+    for r in step.rows():
+        beta = "n/a" if r["beta"] is None else f"{r['beta']:.3f}"
+        ci = "" if r["ci_low"] is None else f"  CI{int(args.confidence * 100)} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        p = "" if r["p_vs_random"] is None else f"  p = {r['p_vs_random']:.3g}"
+        print(f"{r['side']:<8} beta = {beta}{ci}   random {r['random_beta']:.3f} "
+              f"[{r['random_low']:.3f}, {r['random_high']:.3f}]{p}")
     return 0

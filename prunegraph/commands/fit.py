@@ -23,6 +23,7 @@ examples:
   prunegraph fit
   prunegraph fit model.safetensors --json fit.json --bootstrap 0
   prunegraph fit a.pt b.pt --jobs 2 --kinds in,out,total --scope both --report
+  prunegraph fit connectome:cook2019-herm        (a nervous system; see prunegraph connectome list)
 """
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def run(args) -> int:
     _check(args)
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
     for s in sources:
-        if not Path(s).exists():
+        if not Path(s).exists() and not s.startswith("connectome:"):
             raise UsageError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, truncated=args.truncated, null=args.null,

@@ -9,6 +9,8 @@ Public API:
   binomial (random-pruning null).
 - :func:`fit_truncated_power_law`, :func:`find_truncated_range` — doubly truncated law and the
   Deluca–Corral widest-plausible-range search.
+- :func:`least_squares_alpha` — least squares on a log-log histogram, the biased estimator
+  kept only for comparisons.
 - :func:`powerlaw_crosscheck` — the same fit with the ``powerlaw`` package, α range opened.
 """
 
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 from ._alternatives import ALTERNATIVES, LikelihoodRatio, compare_distributions
 from ._crosscheck import powerlaw_crosscheck
+from ._leastsquares import least_squares_alpha
 from ._powerlaw import PowerLawFit, find_truncated_range, fit_power_law, fit_truncated_power_law
 
 __all__ = ["ALTERNATIVES", "LikelihoodRatio", "PowerLawFit", "compare_distributions",
            "find_truncated_range", "fit_power_law", "fit_truncated_power_law", "powerlaw_crosscheck"]
+__all__ += ["least_squares_alpha"]  # the counter-example estimator (notebook 02)

@@ -818,7 +818,8 @@ def plot_capacity(results: Mapping[str, Any], *, title: str = ""):
 
 # ----------------------------------------------------------------------------- fit results
 def _stem(source: str) -> str:
-    return Path(source).stem if source else "model"
+    # "connectome:cook2019-herm:both" -> "connectome_cook2019-herm_both" (no ':' in folder names)
+    return Path(source).stem.replace(":", "_") if source else "model"
 
 
 def write_figures(results, out: Path) -> dict[str, list[Path]]:

@@ -27,6 +27,26 @@ def _f(v, spec: str = ".3g") -> str:
     return str(v)
 
 
+def format_range(values, spec: str = ".2f") -> str:
+    """The range of ``values`` in words, for summaries: ``"lo to hi"``, one value when both
+    ends print alike, ``"n/a"`` when nothing is left after dropping None and NaN.
+
+    Examples
+    --------
+    >>> format_range([0.331, None, 0.69, float("nan"), 0.35])
+    '0.33 to 0.69'
+    >>> format_range([2, 2.0001], "g"), format_range([])
+    ('2 to 2.0001', 'n/a')
+    >>> format_range([1.0, 1.001], ".1f")
+    '1.0'
+    """
+    kept = [float(v) for v in values if v is not None and float(v) == float(v)]
+    if not kept:
+        return "n/a"
+    lo, hi = format(min(kept), spec), format(max(kept), spec)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
 def row_cells(row: dict[str, Any]) -> list[str]:
     """Format one analysis row as the table's text cells."""
     alpha = "-" if row["alpha"] is None else f"{row['alpha']:.2f}±{row['sigma']:.2f}"
@@ -82,4 +102,4 @@ def to_csv(results) -> str:
     return buf.getvalue()
 
 
-__all__ = ["COLUMNS", "row_cells", "format_table", "to_json", "to_csv"]
+__all__ = ["COLUMNS", "row_cells", "format_table", "to_json", "to_csv", "format_range"]
