@@ -21,9 +21,11 @@ def finetune():
     return run_baseline(CFG, "finetune", device="cpu")
 
 
-def test_same_total_edges_as_the_continual_run(finetune):
-    cont = run_continual(replace(CFG, growth="uniform"), device="cpu").to_dict()
-    assert finetune["edges_total"] == cont["edges_total"]
+@pytest.mark.parametrize("density", [0.05, 0.005])   # 0.005: the min_fanin floor decides
+def test_same_total_edges_as_the_continual_run(density):
+    cfg = replace(CFG, density=density, min_steps=5, retrain_min_steps=0)
+    cont = run_continual(replace(cfg, growth="uniform"), device="cpu").to_dict()
+    assert run_baseline(cfg, "finetune", device="cpu")["edges_total"] == cont["edges_total"]
 
 
 def test_finetune_matrix_and_metrics(finetune):

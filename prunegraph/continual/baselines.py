@@ -1,8 +1,8 @@
 """Reference bounds on the same stream and edge budget: fine-tuning and joint training.
 
 Both train one fixed sparse network whose per-layer edge count is what the continual run may
-use over all tasks: hidden layers ``min(T · round(density · out · in), out · in)`` edges (the
-``fixed`` budget of every task together), the head layer ``head_density`` of every task's rows;
+use over all tasks: hidden layers ``min(T · max(round(density · out · in), ceil(min_fanin · out)),
+out · in)`` edges (the ``fixed`` budget of every task with its floor, together), the head layer ``head_density`` of every task's rows;
 the positions are drawn uniformly with the run's seed, from the same initialisation.
 
 * ``finetune`` (lower bound): tasks one after another, every edge trainable all the time, each
@@ -48,8 +48,9 @@ def _masks(cfg: ContinualConfig, model, stream) -> dict[str, torch.Tensor]:
                 free = np.flatnonzero(rows & ~edge)
                 k = min(round(cfg.head_density * len(units) * n_in), free.size)
                 edge.flat[gen.choice(free, size=k, replace=False)] = True
-        else:
-            k = min(T * round(cfg.density * n_out * n_in), n_out * n_in)
+        else:  # every task's fixed budget with the driver's per-layer floor
+            k = min(T * max(round(cfg.density * n_out * n_in), math.ceil(cfg.min_fanin * n_out)),
+                    n_out * n_in)
             edge.flat[gen.choice(n_out * n_in, size=k, replace=False)] = True
         w = layer.module.weight
         out[layer.param] = expand_edges(torch.as_tensor(edge, device=w.device), w).to(w.dtype)
