@@ -22,6 +22,7 @@ paired differences against ``uniform``; writes the per-run summaries as JSON.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -34,8 +35,10 @@ from prunegraph.continual.metrics import mean_ci, paired_differences
 
 FIXED = {"(k+1)^0": 0.0, "(k+1)^0.5": 0.5, "(k+1)^1": 1.0, "(k+1)^1.5": 1.5}
 STRATS = ("uniform", "gradient", "set", "rigl", "pa-dst", "packnet")
-ORDER = ("uniform", "pa own", *FIXED, "(k+1)^beta", "gradient", "set", "rigl", "pa-dst",
-         "packnet")
+ORDER = ("packnet", "(k+1)^beta", "uniform", "pa own", "(k+1)^0", "(k+1)^1", "(k+1)^1.5",
+         "(k+1)^0.5", "gradient", "rigl", "set", "pa-dst")
+TABLE_ORDER = ("uniform", "pa own", "(k+1)^0", "(k+1)^0.5", "(k+1)^1", "(k+1)^1.5", "(k+1)^beta",
+               "gradient", "set", "rigl", "pa-dst", "packnet")
 QUANT = ("ACC", "curve_area", "steps_to_target")
 
 
@@ -62,66 +65,150 @@ def _one(job):
     from prunegraph.continual import run_continual
 
     torch.set_num_threads(1)
-    name, cfg = job
+    name, cfg, log = job
     t0 = time.perf_counter()
     d = run_continual(cfg, device="cpu").to_dict()
     row = _summarise(d)
-    row.update(seed=cfg.seed, variant=name, pa_gamma=cfg.pa_gamma if cfg.growth == "pa" else None,
+    row.update(seed=cfg.seed, variant=name,
+               pa_gamma=cfg.pa_gamma if cfg.growth == "pa" and cfg.pa_target == "fixed" else None,
                seconds=time.perf_counter() - t0)
+    later = d["tasks"][1:]
+    row["steps_to_target_per_task"] = [r["steps_to_target"] for r in later]
+    row["target_reached"] = int(sum(r["steps_to_target"] is not None for r in later))
     if name == "packnet":
         row["beta_task1"] = packnet_beta(d)
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:      # partial results survive a kill
+            fh.write(json.dumps(row) + "\n")
     return row
+
+
+def _ci(ms: dict, spec: str) -> str:
+    if ms.get("mean") is None:
+        return "n/a"
+    lo, hi = ms.get("ci") or (None, None)
+    if lo is None or hi is None or lo != lo:
+        return f"{ms['mean']:{spec}}"
+    return f"{ms['mean']:{spec}} [{lo:{spec}}, {hi:{spec}}]"
+
+
+def markdown_table(d: dict) -> str:
+    """The README table from the JSON this script writes."""
+    head = ("| variant | γ | ACC | ΔACC vs uniform (wins) | curve area | Δ area (wins) | "
+            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) |")
+    lines = [head, "|" + "---|" * 8]
+    for v in [v for v in TABLE_ORDER if v in d["variants"]]:
+        s, p = d["summary"][v], d["paired_vs_uniform"].get(v)
+        g = [r["pa_gamma"] for r in d["runs"][v] if r.get("pa_gamma") is not None]
+        gam = ("own MLE" if v == "pa own" else "–" if not g else
+               f"{np.mean(g):.2f} ({min(g):.2f}–{max(g):.2f})" if v == "(k+1)^beta" else f"{g[0]:g}")
+        n_reach = sum(r["steps_to_target"] is not None for r in d["runs"][v])
+        tasks = sum(r["target_reached"] for r in d["runs"][v])
+        n_task = sum(len(r["steps_to_target_per_task"]) for r in d["runs"][v])
+        steps = _ci(s["steps_to_target"], ".0f") + ("" if n_reach == len(d["runs"][v]) else
+                                                    f" ({n_reach}/{len(d['runs'][v])} seeds; "
+                                                    f"{tasks}/{n_task} tasks reached)")
+        if p is None:
+            cells = ["reference", "reference", "reference"]
+        else:
+            cells = [f"{_ci(p['ACC'], '+.4f')} ({p['ACC']['wins']}/{p['ACC']['n']})",
+                     f"{_ci(p['curve_area'], '+.4f')} ({p['curve_area']['wins']}/{p['curve_area']['n']})",
+                     (f"{_ci(p['steps_to_target'], '+.0f')} ({p['steps_to_target']['n'] - p['steps_to_target']['wins'] - p['steps_to_target'].get('ties', 0)}/"
+                      f"{p['steps_to_target']['n']})") if p["steps_to_target"].get("n") else "n/a"]
+        lines.append(f"| {v} | {gam} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
+                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} |")
+    return "\n".join(lines)
+
+
+def summarise(rows: list[dict], base: ContinualConfig) -> dict:
+    """Mean and 95 % interval per variant; per-seed paired differences against uniform."""
+    count = {v: sum(r["variant"] == v for r in rows) for v in ORDER}
+    full = max(count.values(), default=0)
+    incomplete = {v: n for v, n in count.items() if 0 < n < full}   # a run stopped early
+    names = [v for v in ORDER if count[v] == full and full]
+    for r in rows:
+        if r["variant"] == "pa own":
+            r["pa_gamma"] = None        # the own-law rule fits γ per layer and side
+    by = {v: sorted((r for r in rows if r["variant"] == v), key=lambda r: r["seed"]) for v in names}
+    summary = {v: {q: mean_ci([r[q] for r in by[v]]) for q in QUANT} for v in names}
+    ref = {r["seed"]: r for r in by.get("uniform", [])}
+    paired = {}
+    for v in names:
+        if v == "uniform" or not ref:
+            continue
+        common = [r for r in by[v] if r["seed"] in ref]
+        paired[v] = {q: paired_differences([r[q] for r in common], [ref[r["seed"]][q] for r in common])
+                     for q in QUANT}
+    return {"config": base.to_dict(), "seeds": sorted({r["seed"] for r in rows}), "variants": names,
+            "runs": by, "summary": summary, "paired_vs_uniform": paired,
+            "incomplete_variants_seeds": incomplete,
+            "note": "grow_factor 1, scratch reference off; steps_to_target and curve_area: means "
+                    "over tasks 1..T-1 (None for a seed where a task never reached the target); "
+                    "paired = variant minus uniform, same seed"}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--table", metavar="JSON", help="print the markdown table of a results JSON")
     ap.add_argument("--benchmark", default="permuted-digits")
     ap.add_argument("--density", type=float, default=0.01)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--variants", nargs="+", default=list(ORDER))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--target", type=float, default=0.85,
+                    help="absolute accuracy target of steps_to_target (harness default 0.9)")
+    ap.add_argument("--log", default=None, help="append every run's summary here (JSON lines)")
+    ap.add_argument("--from-log", metavar="JSONL", help="summarise the runs of a --log file instead")
     args = ap.parse_args()
+    if args.table:
+        with open(args.table, encoding="utf-8") as fh:
+            print(markdown_table(json.load(fh)))
+        return
     base = ContinualConfig(benchmark=args.benchmark, density=args.density, grow_factor=1.0,
-                           scratch_reference=False, attachment_bootstrap=0)
-    first = [v for v in args.variants if v != "(k+1)^beta"]
-    if "(k+1)^beta" in args.variants and "packnet" in first:   # packnet first: it sets β
-        first = ["packnet"] + [v for v in first if v != "packnet"]
+                           scratch_reference=False, attachment_bootstrap=0,
+                           target_accuracy=args.target)
+    if args.from_log:          # summarise the runs a --log holds (e.g. of a run stopped early)
+        from prunegraph._io import write_json
+
+        with open(args.from_log, encoding="utf-8") as fh:
+            results = summarise([json.loads(line) for line in fh if line.strip()], base)
+        if args.json:
+            write_json(args.json, results)
+        print(markdown_table(results))
+        return
+    # PackNet first (it sets β), then the variants in the order given (the most wanted first,
+    # so a run stopped early loses the least wanted): every run is appended to --log at once.
     rows: list[dict] = []
+
+    def show(row):
+        rows.append(row)
+        g = "" if row["pa_gamma"] is None else f" (gamma {row['pa_gamma']:.3f})"
+        print(f"{row['variant']:>11} seed {row['seed']}{g}: ACC {row['ACC']:.4f} "
+              f"({row['seconds']:.0f} s)", flush=True)
+
     with ProcessPoolExecutor(args.jobs) as pool:
-        jobs = [(v, replace(variant_config(base, v), seed=s)) for v in first for s in args.seeds]
+        if "packnet" in args.variants:
+            for row in pool.map(_one, [("packnet", replace(variant_config(base, "packnet"), seed=s),
+                                        args.log) for s in args.seeds]):
+                show(row)
+        beta = {r["seed"]: r["beta_task1"] for r in rows}
+        jobs = []
+        for v in args.variants:
+            if v == "packnet":
+                continue
+            if v == "(k+1)^beta" and not beta:
+                raise SystemExit("(k+1)^beta needs the packnet variant (its β sets γ)")
+            jobs += [(v, replace(variant_config(base, v, beta.get(s)), seed=s), args.log)
+                     for s in args.seeds]
         for row in pool.map(_one, jobs):
-            rows.append(row)
-            print(f"{row['variant']:>11} seed {row['seed']}: ACC {row['ACC']:.4f} "
-                  f"({row['seconds']:.0f} s)", flush=True)
-        if "(k+1)^beta" in args.variants:
-            beta = {r["seed"]: r["beta_task1"] for r in rows if r["variant"] == "packnet"}
-            jobs = [("(k+1)^beta", replace(variant_config(base, "(k+1)^beta", beta[s]), seed=s))
-                    for s in args.seeds]
-            for row in pool.map(_one, jobs):
-                rows.append(row)
-                print(f"(k+1)^beta seed {row['seed']} (gamma {row['pa_gamma']:.3f}): ACC "
-                      f"{row['ACC']:.4f} ({row['seconds']:.0f} s)", flush=True)
-    by = {v: sorted((r for r in rows if r["variant"] == v), key=lambda r: r["seed"])
-          for v in args.variants}
-    summary = {v: {q: mean_ci([r[q] for r in by[v]]) for q in QUANT} for v in args.variants}
-    paired = {v: {q: paired_differences([r[q] for r in by[v]], [r[q] for r in by["uniform"]])
-                  for q in QUANT} for v in args.variants if v != "uniform" and "uniform" in by}
-    for v in args.variants:
-        s = summary[v]
-        line = f"{v:>11}: " + "  ".join(f"{q} {s[q]['mean']}" for q in QUANT)
-        if v in paired:
-            line += "   dACC " + str(paired[v]["ACC"])
-        print(line)
+            show(row)
+    results = summarise(rows, base)
     if args.json:
         from prunegraph._io import write_json
 
-        write_json(args.json, (
-            {"config": base.to_dict(), "seeds": args.seeds, "variants": args.variants,
-             "runs": by, "summary": summary, "paired_vs_uniform": paired,
-             "note": "grow_factor 1, scratch reference off; steps_to_target and curve_area: "
-                     "means over tasks 1..T-1; paired = variant minus uniform per seed"}))
-
+        write_json(args.json, results)
+    print(markdown_table(results))
 
 if __name__ == "__main__":
     main()
