@@ -297,7 +297,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    builders = _layer_builders(net)
+    # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
+    degrees_only = not any("strength" in (v or "") for k in kinds for v in KIND_MAP[k])
+    builders = _layer_builders(net, degrees_only=degrees_only)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
     whole = scope in ("network", "both")
@@ -374,11 +376,12 @@ def _layer_nodes(d) -> int:
     return int(d.in_units if same else d.in_units + d.out_units)
 
 
-def _layer_builders(net) -> list[tuple[str, Any]]:
-    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily)."""
+def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily;
+    ``degrees_only``: counted block by block, see ``StreamPlan.iter_degrees``)."""
     if hasattr(net, "layers"):
         return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
-    return [(spec.name, spec.build) for spec in net.specs]
+    return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
 
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
