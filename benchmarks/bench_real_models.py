@@ -18,7 +18,8 @@ The synthetic Llama checkpoint (``--llama small|medium|3b``) is written as a Hug
 ``config.json``, bf16 shards and ``model.safetensors.index.json``, at each ``--sparsity``
 (unstructured magnitude pruning of Gaussian weights: ``|w| > z`` with ``z`` the normal quantile).
 It is streamed (``stream_layers``) and its peak RSS is printed against its largest tensor.
-``--llama 3b`` is Llama-3.2-3B's shape (3.2 B parameters, 6.4 GB per sparsity on disk).
+``--llama 3b`` is Llama-3.2-3B's shape with an untied head (3.6 B parameters, 7.2 GB per sparsity on disk;
+deleted after its run unless --keep-llama).
 
     python benchmarks/bench_real_models.py                       # real wheels + small Llama
     python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
