@@ -232,7 +232,7 @@ class ModelAnalysis:
 def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = 0,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
-            null: bool = True, rng: int = 0, n_jobs: int = 1,
+            null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
             progress: bool = False) -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
@@ -259,8 +259,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         Also analyse the random-pruning null of each layer at identical density: one random
         graph per layer (:func:`prunegraph.nulls.random_layer_degrees`), used for every degree
         kind and, joined, as the whole network's null.
-    rng : int
-        Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
+    rng : Generator, int or None
+        Seed (a Generator or None draws one int seed, recorded in ``settings["seed"]``). Each
+        (layer, kind) gets its own stream derived from the seed and its name, so
         results do not depend on which other layers were selected or on ``n_jobs``.
 
     Returns
@@ -280,7 +281,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     ['0', '2']
     """
     from . import fit as fitmod
+    from ._rng import as_seed
 
+    rng = as_seed(rng)  # an int stays itself; a Generator or None draws one seed
     unknown = [k for k in kinds if k not in KIND_MAP]
     if unknown:
         raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")

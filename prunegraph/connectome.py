@@ -57,6 +57,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
+from ._rng import as_generator, child
 from .degrees import layer_sequence
 from .errors import InputError, UsageError
 from .graph import LayerGraph, NetworkGraph
@@ -787,7 +788,7 @@ def structure_vs_rewired(graph, *, draws: int = 100, swaps_per_edge: float = 10.
         raise UsageError("structure_vs_rewired needs a dense layer (a shipped connectome or a "
                          "LayerGraph); large sparse graphs are not supported here")
     obs = structure_stats(layer.mask.cpu().numpy())
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     null = {k: [] for k in obs}
     for _ in range(draws):
         r = rewire_layer(layer, swaps_per_edge=swaps_per_edge, rng=gen)
@@ -937,7 +938,7 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     obs = {"in": attachment_kernel(b, a, side="in", kmin=kmin, bootstrap=0).beta,
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     betas = {k: [] for k in obs}
     for _ in range(draws):
         r = b.copy()
@@ -1016,7 +1017,7 @@ def snapshot_attachment(before: np.ndarray, after: np.ndarray, *, before_label: 
 
     b = np.asarray(before) != 0
     a = np.asarray(after) != 0
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     rep = measure_attachment(b, a, kmin=kmin, bootstrap=bootstrap, confidence=confidence, rng=gen)
     ctrl = random_control(b, a, draws=draws, kmin=kmin, recurrent=recurrent, rng=gen)
     loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
@@ -1028,7 +1029,7 @@ def snapshot_attachment(before: np.ndarray, after: np.ndarray, *, before_label: 
 
 def witvliet_development(*, synapses: str = "chemical", bootstrap: int = 200, draws: int = 500,
                          kmin: float = 1, stages: Sequence[str] = WITVLIET_SERIES,
-                         rng: int = 0) -> tuple[DevelopmentStep, ...]:
+                         rng: np.random.Generator | int | None = 0) -> tuple[DevelopmentStep, ...]:
     """:func:`development_attachment` for every consecutive pair of stages and first -> last.
 
     Each pair gets its own seed (derived from ``rng`` and its position), so one pair's
@@ -1040,11 +1041,10 @@ def witvliet_development(*, synapses: str = "chemical", bootstrap: int = 200, dr
     if len(stages) > 2:
         pairs.append((stages[0], stages[-1]))
     graphs = {s: connectome(s, synapses=synapses) for s in stages}
-    seeds = np.random.SeedSequence(int(rng)).spawn(len(pairs))
     return tuple(development_attachment(graphs[x], graphs[y], synapses=synapses,
                                         bootstrap=bootstrap, draws=draws, kmin=kmin,
-                                        rng=np.random.default_rng(s))
-                 for (x, y), s in zip(pairs, seeds))
+                                        rng=child(rng, i))  # i-th SeedSequence(rng).spawn
+                 for i, (x, y) in enumerate(pairs))
 
 
 # =============================================================================== comparison

@@ -51,6 +51,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
+from .._rng import as_generator
 from ..errors import UsageError
 
 __all__ = [
@@ -606,7 +607,7 @@ def random_prune_like(model: nn.Module, reference: nn.Module | PruneReport | Map
     >>> random_prune_like(m, {"0": 0.3}, rng=0).kept
     {'0.weight': 30}
     """
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     all_layers = _layers(model)
     if isinstance(reference, PruneReport):
         counts = {k: reference.kept[k] for k in reference.kept}
