@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numbers
 import zlib
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from .errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-RNG = Union[np.random.Generator, int, None]
+RNG = np.random.Generator | int | None
 """The type every ``rng`` argument accepts."""
 
 _SEED_BOUND = 2**62  # seeds handed on as plain ints stay below this (fits int64 and torch)

@@ -50,9 +50,10 @@ import json
 import logging
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -987,7 +988,9 @@ def development_attachment(before, after, *, synapses: str = "chemical", bootstr
     DevelopmentStep
     """
     common, b, a = common_masks(before, after, synapses=synapses)
-    name = (lambda x: (x if isinstance(x, str) else x.source).removeprefix(PREFIX))
+    def name(x) -> str:
+        return (x if isinstance(x, str) else x.source).removeprefix(PREFIX)
+
     return snapshot_attachment(b, a, before_label=name(before), after_label=name(after), synapses=synapses,
                                recurrent=True, bootstrap=bootstrap, draws=draws, kmin=kmin,
                                confidence=confidence, rng=rng)

@@ -36,7 +36,8 @@ from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
+__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like",
+           "random_layer_degrees", "random_network_like", "rewire_layer"]
 
 
 def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.Tensor):

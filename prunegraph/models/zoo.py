@@ -42,7 +42,7 @@ torch.Size([2, 10])
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch

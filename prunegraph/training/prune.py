@@ -43,8 +43,9 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -416,10 +417,10 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     >>> len(res.rounds), res.report.overall_density == 0.5
     (2, True)
     """
+    import time
+
     from .._progress import progress as _progress
     from .train import evaluate, seed_from, train
-
-    import time
 
     if not 0.0 < float(prune_fraction) < 1.0:
         raise UsageError(f"prune_fraction must lie strictly between 0 and 1, got {prune_fraction}")

@@ -15,8 +15,9 @@ and ``scripts/make_reference_checkpoints.py``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -141,8 +142,8 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
 
 
 def random_twin(pruned: nn.Module, dense_state: Mapping[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor,
-                *, epochs: int, rng: np.random.Generator | int, eval_data=None, device: str | torch.device | None = None,
-                **train_kw) -> TwinResult:
+                *, epochs: int, rng: np.random.Generator | int, eval_data=None,
+                device: str | torch.device | None = None, **train_kw) -> TwinResult:
     """The random-pruning twin of ``pruned``: ``dense_state`` masked uniformly at random with
     exactly ``pruned``'s per-layer kept counts (seed ``rng``), retrained ``epochs`` epochs (seed
     ``rng + 1``) — the null model a pruned network's degrees are read against.
