@@ -1,4 +1,4 @@
-"""Every docstring example of every prunegraph module runs as a test.
+"""Every docstring example of every prunegraph module, and of docs/*.md, runs as a test.
 
 One test per docstring that has examples (``doctest.DocTestFinder`` over all modules of the
 package), with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE`` on. Examples that need training runs,
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pathlib
 import pkgutil
+import re
 
 import pytest
 
@@ -68,6 +70,20 @@ def test_docstring_examples(test, monkeypatch, tmp_path):
 def test_every_known_failure_still_exists():
     names = {t.name for t in _TESTS}
     assert not set(KNOWN_FAILING) - names, "KNOWN_FAILING names a docstring that is gone"
+
+
+DOCS = sorted((pathlib.Path(__file__).resolve().parents[1] / "docs").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])
+def test_docs_examples(path, monkeypatch, tmp_path):
+    """The ``>>>`` examples of docs/*.md, run in one namespace per page (fence lines dropped)."""
+    monkeypatch.chdir(tmp_path)
+    text = re.sub(r"(?m)^```.*$", "", path.read_text(encoding="utf-8"))
+    test = doctest.DocTestParser().get_doctest(text, {}, path.name, str(path), 0)
+    out: list[str] = []
+    result = doctest.DocTestRunner(optionflags=FLAGS).run(test, out=out.append)
+    assert result.failed == 0, "".join(out)
 
 
 def test_the_finder_sees_every_module():

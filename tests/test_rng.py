@@ -84,9 +84,10 @@ def test_analyze_and_get_model_accept_a_generator():
     m = get_model("lenet300", input_shape=(1, 8, 8), rng=np.random.default_rng(1))
     ref = get_model("lenet300", input_shape=(1, 8, 8), rng=seed_int(1))
     assert torch.equal(m.fc1.weight, ref.fc1.weight)
-    net = prunegraph.load(torch.nn.Sequential(torch.nn.Linear(40, 30)).requires_grad_(False)
-                          .apply(lambda l: l.weight.mul_(torch.rand(l.weight.shape, generator=torch_generator(0)) < 0.3)
-                                 if isinstance(l, torch.nn.Linear) else None))
+    lin = torch.nn.Linear(40, 30)
+    with torch.no_grad():
+        lin.weight.mul_(torch.rand(lin.weight.shape, generator=torch_generator(0)) < 0.3)
+    net = prunegraph.load(torch.nn.Sequential(lin))
     kw = dict(kinds=["in"], alternatives=["exponential"])
     a = analyze(net, rng=np.random.default_rng(2), **kw)
     b = analyze(net, rng=seed_int(2), **kw)
