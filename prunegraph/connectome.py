@@ -486,7 +486,7 @@ def load_source(source: str) -> NetworkGraph:
 
 # =============================================================================== large files
 def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = None, *,
-               n: int | None = None, nodes: Sequence[str] = (), name: str = "edges",
+               n: int | None = None, nodes: Sequence[str] | np.ndarray = (), name: str = "edges",
                source: str = "edges") -> NetworkGraph:
     """A sparse directed graph from integer edge arrays (``pre -> post``); duplicate pairs
     are summed (one row per synapse becomes a synapse count).
@@ -790,7 +790,7 @@ def structure_vs_rewired(graph, *, draws: int = 100, swaps_per_edge: float = 10.
                          "LayerGraph); large sparse graphs are not supported here")
     obs = structure_stats(layer.mask.cpu().numpy())
     gen = as_generator(rng)
-    null = {k: [] for k in obs}
+    null: dict[str, list[float]] = {k: [] for k in obs}
     for _ in range(draws):
         r = rewire_layer(layer, swaps_per_edge=swaps_per_edge, rng=gen)
         for k, v in structure_stats(r.mask.cpu().numpy()).items():
@@ -940,7 +940,7 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
     gen = as_generator(rng)
-    betas = {k: [] for k in obs}
+    betas: dict[str, list[float | None]] = {k: [] for k in obs}
     for _ in range(draws):
         r = b.copy()
         r.flat[gen.choice(slots, size=n_new, replace=False)] = True

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -163,8 +163,12 @@ def sum_in_out(weight: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return s_in.cpu().double().numpy(), s_out.cpu().double().numpy()
 
 
-def layer_sequence(layer: LayerGraph, kind: str) -> DegreeSequence:
-    """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`)."""
+def layer_sequence(layer: Any, kind: str) -> DegreeSequence:
+    """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`).
+
+    ``layer`` is any record with ``name``, ``in_degree``, ``out_degree``, ``in_strength`` and
+    ``out_strength``: a :class:`~prunegraph.graph.LayerGraph`, a :class:`LayerDegrees`, a
+    connectome's sparse layer."""
     if kind not in LAYER_KINDS:
         raise UsageError(f"layer degree kind {kind!r} is unknown; choose one of {', '.join(LAYER_KINDS)}")
     values = {"in": layer.in_degree, "out": layer.out_degree,

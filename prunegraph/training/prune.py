@@ -140,7 +140,7 @@ def prunable_parameters(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
     >>> [(n, p) for n, _, p in prunable_parameters(get_model("lstm", input_shape=(1, 8, 8)))]
     [('lstm', 'weight_ih_l0'), ('lstm', 'weight_hh_l0'), ('fc', 'weight')]
     """
-    out = []
+    out: list[tuple[str, nn.Module, str]] = []
     for name, mod in model.named_modules():
         if isinstance(mod, (nn.Linear,) + _CONV):
             out.append((name, mod, "weight"))
