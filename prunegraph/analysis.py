@@ -152,11 +152,18 @@ class KindAnalysis:
     tail: TailComparison | None
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
+    wiring: str = "traced"    # how the layer was placed (LayerGraph.wiring): "names"/"shapes" = guessed
+
+    @property
+    def guessed(self) -> bool:
+        return self.wiring in ("names", "shapes")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "layer": self.layer,
             "layer_kind": self.layer_kind,
+            "wiring": self.wiring,
+            "guessed": self.guessed,
             "degree_kind": self.degree_kind,
             "nodes": self.nodes,
             "edges": self.edges,
@@ -172,6 +179,7 @@ class KindAnalysis:
         return {
             "layer": self.layer,
             "kind": self.degree_kind,
+            "wiring": self.wiring + ("?" if self.guessed else ""),
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
@@ -396,6 +404,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        # connectome layers (SparseLayer) have neither: their wiring is the measured one
+        wiring = getattr(lg, "wiring", "traced")
+        regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
         built += 1
         edges_seen += obs.n_edges
         edges_only = edge_multiset(lg) if null else None
@@ -415,7 +426,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                     deg=obs.degrees(internal), null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, bootstrap=bootstrap, alternatives=alternatives, truncated=truncated,
-                    rng=rng, n_jobs=n_jobs))
+                    rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring))
         if whole:
             kept_obs.append(obs)
             if null_d is not None:
@@ -456,23 +467,30 @@ def _layer_builders(net) -> list[tuple[str, Any]]:
 
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
-                      density, binom_n, bootstrap, alternatives, truncated, rng, n_jobs) -> KindAnalysis:
-    """Fit one observed degree sequence and its null, and compare their tails."""
+                      density, binom_n, bootstrap, alternatives, truncated, rng, n_jobs,
+                      regular=None, wiring="traced") -> KindAnalysis:
+    """Fit one observed degree sequence and its null, and compare their tails.
+
+    ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
+    then nothing is fitted (a near-dense layer's null is near-dense too; an N:M layer's null is not).
+    """
     seed = _stream_seed(rng, name, kind)
     discrete = "strength" not in internal
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                     binom_n=binom_n, truncated=truncated, seed=seed, n_jobs=n_jobs)
+                     binom_n=binom_n, truncated=truncated, seed=seed, n_jobs=n_jobs, regular=regular)
     null_side = tail = None
     if null_deg is not None:
+        null_regular = regular if (regular or "").startswith("near-dense") else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
-                          binom_n=binom_n, truncated=truncated, seed=seed + 2, n_jobs=n_jobs)
+                          binom_n=binom_n, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
+                          regular=null_regular)
         tail = compare_tails(deg.alive, null_deg.alive)
     return KindAnalysis(
         layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
         density=float(density), observed=observed, null=null_side, tail=tail,
         degrees=np.asarray(deg.values),
-        null_degrees=None if null_deg is None else np.asarray(null_deg.values))
+        null_degrees=None if null_deg is None else np.asarray(null_deg.values), wiring=wiring)
 
 
 def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> list[str]:
@@ -487,13 +505,18 @@ def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> l
 
 
 def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
-          binom_n: int | None, truncated: bool, seed: int, n_jobs: int) -> SideAnalysis:
+          binom_n: int | None, truncated: bool, seed: int, n_jobs: int, regular: str | None = None
+          ) -> SideAnalysis:
     values = np.asarray(deg.values)
     alive = values[values > 0]
     n_units, n_dead = int(values.size), int(values.size - alive.size)
     if alive.size < MIN_UNITS:
         return SideAnalysis(n_units, n_dead, None, verdict=(
             f"too few units: {alive.size} alive (need {MIN_UNITS})"))
+    # N:M patterns fix the degrees (even all-equal ones); a fully dense layer stays "degenerate"
+    if regular and not (regular.startswith("near-dense") and np.all(alive == alive[0])):
+        return SideAnalysis(n_units, n_dead, None, verdict=(
+            f"regular by construction: {regular}; no distribution to fit"))
     if np.all(alive == alive[0]):
         return SideAnalysis(n_units, n_dead, None, verdict=(
             f"degenerate: all degrees equal ({_fmt(alive[0])}), e.g. a dense or regular layer; "
@@ -518,6 +541,61 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
                         tail_span=span)
 
 
+@dataclass(frozen=True)
+class BlockSummary:
+    """One transformer block's projections of one group and degree kind (:func:`block_summary`)."""
+
+    block: str               # "encoder.layer.3"
+    depth: int               # 0-based position among the model's blocks
+    group: str               # "attention" (q, k, v, o) or "mlp" (gate, up, down)
+    degree_kind: str
+    layers: tuple[str, ...]
+    alpha_median: float | None   # median fitted alpha over the group's fitted sequences
+    verdicts: dict           # verdict class -> count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
+                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
+
+
+def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
+    """Per transformer block: attention vs MLP projections, median alpha and verdicts against depth.
+
+    Blocks and roles come from the layer names (:func:`prunegraph.graph.roles.block_of`,
+    :func:`~prunegraph.graph.roles.role_of`); layers outside a numbered block with a known role
+    (embeddings, heads) are left out.  Empty for a model without transformer blocks.
+
+    Examples
+    --------
+    >>> block_summary(ModelAnalysis("m", (), {}))
+    []
+    """
+    from .graph.roles import block_of, role_of
+
+    groups: dict[tuple[str, str, str], list[KindAnalysis]] = {}
+    order: list[str] = []
+    for r in res.results:
+        blk, role = block_of(r.layer), role_of(r.layer)
+        if blk is None or role is None:
+            continue
+        group = "attention" if role in ("q", "k", "v", "qkv", "o") else "mlp" if role in ("gate", "up", "down") else None
+        if group is None:
+            continue
+        if blk not in order:
+            order.append(blk)
+        groups.setdefault((blk, group, r.degree_kind), []).append(r)
+    out = []
+    for (blk, group, kind), rows in groups.items():
+        alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None]
+        counts: dict[str, int] = {}
+        for r in rows:
+            key = verdict_class(r.observed.verdict)
+            counts[key] = counts.get(key, 0) + 1
+        out.append(BlockSummary(blk, order.index(blk), group, kind, tuple(r.layer for r in rows),
+                                float(np.median(alphas)) if alphas else None, counts))
+    return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
+
+
 def verdict_class(verdict: str) -> str:
     """The verdict without its numbers, for counting: ``"power law plausible (narrow)"`` etc."""
     import re
@@ -525,7 +603,7 @@ def verdict_class(verdict: str) -> str:
     key = re.sub(r" over ×\S+ only", " (narrow)", verdict)
     key = key.replace(" (no GoF test)", "")
     key = re.sub(r" \(GoF p=.*\)$", "", key)
-    for prefix in ("inconclusive", "degenerate", "too few units", "not fitted"):
+    for prefix in ("inconclusive", "degenerate", "too few units", "not fitted", "regular by construction"):
         if key.startswith(prefix):
             return prefix
     return key
@@ -687,12 +765,13 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
 
     t0 = time.perf_counter()
     task = options.pop("task", None)
+    how = {k: options.pop(k, None) for k in ("model", "arch", "input_shape")}
     if str(path).startswith("connectome:"):  # a nervous system (prunegraph.connectome): small, loaded whole
         from .connectome import load_source
 
         net = load_source(str(path))
     else:  # layers are built one at a time while analysing: memory near the largest layer
-        net = stream_layers(path, task=task)
+        net = stream_layers(path, task=task, **how)
     t1 = time.perf_counter()
     result = analyze(net, **options)
     t2 = time.perf_counter()

@@ -1,10 +1,14 @@
 """Checkpoint files: the only module that reads or writes them.
 
-* :func:`read_checkpoint` — any checkpoint file as a :class:`Checkpoint` (tensors, metadata,
-  source, format): ``.safetensors`` read with safetensors; ``.pt``/``.pth`` state_dicts and
-  checkpoint dicts (``state_dict`` / ``model_state_dict`` / ``model``) read with
-  ``torch.load(weights_only=True)``, which never runs pickled code (a fully pickled model is
-  refused, naming the classes it would import and saying how to save a state_dict).
+* :func:`read_checkpoint` — any checkpoint as a :class:`Checkpoint` (tensors, metadata,
+  source, format): ``.safetensors`` read with safetensors; ``.pt``/``.pth``/``.bin`` state_dicts
+  and checkpoint dicts (the state_dict under any key, e.g. ``state_dict``, ``model_state``,
+  ``ema``, nested) read with ``torch.load(weights_only=True)``, which never runs pickled code (a
+  fully pickled model is refused, naming the classes it would import and saying how to save a
+  state_dict; a TorchScript archive is refused with the same advice); Hugging Face sharded
+  checkpoints (an index file or their folder; :func:`checkpoint_files`), with the
+  ``config.json`` beside them read as JSON; wrapper prefixes (``module.``, ``_orig_mod.``,
+  ``model.``) removed in every format.
   :func:`from_mapping` gives the same record for a state_dict already in memory.
 * :func:`safetensors_source` / :func:`memory_source` — a :class:`TensorSource`: shapes and
   dtypes now, row slices on demand (layer-at-a-time building, :func:`prunegraph.stream_layers`).
@@ -28,7 +32,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -47,8 +51,18 @@ META_NUM_CLASSES = "prunegraph_num_classes"
 META_MANIFEST = "prunegraph_manifest"
 #: metadata naming a zoo model to trace (also read from the top level of a checkpoint dict)
 MODEL_META_KEYS = (META_MODEL, META_INPUT_SHAPE, META_NUM_CLASSES)
-#: entries of a checkpoint dict that may hold the state_dict, tried in order
+#: entries of a checkpoint dict that may hold the state_dict, tried in order (then any key)
 STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
+#: metadata: the key (dotted path) of a checkpoint dict the state_dict was read from
+META_STATE_KEY = "prunegraph_state_key"
+#: metadata: wrapper prefixes removed from every key (``module.``, ``_orig_mod.``, ``model.``)
+META_PREFIX = "prunegraph_stripped_prefix"
+#: metadata: the parsed Hugging Face ``config.json`` found beside the weights
+META_HF_CONFIG = "hf_config"
+#: metadata: number of shards read (Hugging Face sharded checkpoints)
+META_SHARDS = "prunegraph_shards"
+#: wrapper prefixes removed when every key has them (DataParallel/DDP, torch.compile, Lightning ...)
+WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.")
 #: file format note written into every manifest
 PRUNED_CHECKPOINT_FORMAT = ("safetensors; pruned parameters stored in torch.nn.utils.prune format: "
                      "<p>_orig (float32, already zero where pruned) and <p>_mask (float32 0/1)")
@@ -61,9 +75,12 @@ class Checkpoint:
     Attributes
     ----------
     tensors : dict of str to torch.Tensor
-        The state_dict (non-tensor entries dropped, a DataParallel ``module.`` prefix removed).
+        The state_dict (non-tensor entries dropped, wrapper prefixes removed).
     metadata : dict
-        safetensors header metadata, or the :data:`MODEL_META_KEYS` of a checkpoint dict.
+        safetensors header metadata, or the :data:`MODEL_META_KEYS` of a checkpoint dict; plus
+        :data:`META_STATE_KEY` (where in a checkpoint dict the state_dict was found),
+        :data:`META_PREFIX` (prefixes removed), :data:`META_HF_CONFIG` (a ``config.json`` beside
+        the weights) and :data:`META_SHARDS` (number of shards read).
     source : str
         The path read (or ``"state_dict"`` for one in memory).
     format : str
@@ -78,12 +95,14 @@ class Checkpoint:
 
 # --------------------------------------------------------------------------- reading
 def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint file into a :class:`Checkpoint` without running pickled code.
+    """Read a checkpoint into a :class:`Checkpoint` without running pickled code.
 
-    ``.safetensors`` files are read with safetensors (metadata = its header metadata);
-    anything else with ``torch.load(weights_only=True)``; a checkpoint dict's ``state_dict`` /
-    ``model_state_dict`` / ``model`` entry is taken, and a ``module.`` prefix (DataParallel) is
-    removed.
+    ``path`` may be a weight file, a Hugging Face index (``*.index.json``) or a folder
+    (:func:`checkpoint_files`).  ``.safetensors`` files are read with safetensors (metadata = its
+    header metadata); anything else with ``torch.load(weights_only=True)``; in a checkpoint dict
+    the state_dict is found under ``state_dict`` / ``model_state_dict`` / ``model`` ... or else
+    under whichever key (at any depth, optimizer states skipped) holds the most tensors, and
+    :data:`META_STATE_KEY` says which; wrapper prefixes every key shares are removed.
 
     Examples
     --------
@@ -98,18 +117,110 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     Raises
     ------
     InputError
-        Missing, truncated or unknown file; a fully pickled model; no tensors inside.
+        Missing, truncated or unknown file; a fully pickled model; a TorchScript archive; one
+        shard of a sharded checkpoint; no tensors inside.
     """
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p}: no such file; give a .pt/.pth state_dict or a .safetensors file")
+        raise InputError(f"{p}: no such file; give a .pt/.pth state_dict, a .safetensors file, a Hugging "
+                         f"Face index (model.safetensors.index.json) or a checkpoint folder")
+    files, meta = checkpoint_files(p)
+    if len(files) == 1 and not p.name.endswith(".index.json"):
+        ck = _read_file(files[0])
+        sd, stripped = strip_prefixes(ck.tensors)
+        return Checkpoint(sd, {**meta, **ck.metadata, **stripped}, str(p), ck.format)
+    sd: dict[str, torch.Tensor] = {}
+    fmt = "safetensors"
+    for f in files:
+        part = _read_file(f)
+        sd.update(part.tensors)
+        fmt = part.format
+    sd, stripped = strip_prefixes(sd)
+    return Checkpoint(sd, {**meta, **stripped}, str(p), fmt)
+
+
+_SHARD = re.compile(r"^(.*)-(\d{5})-of-(\d{5})\.(safetensors|bin|pt)$")
+
+
+def checkpoint_files(path: str | os.PathLike) -> tuple[list[Path], dict[str, Any]]:
+    """The weight files a checkpoint path stands for, and metadata found beside them.
+
+    A folder resolves to its Hugging Face index (``model.safetensors.index.json`` /
+    ``pytorch_model.bin.index.json``), its ``model.safetensors`` / ``pytorch_model.bin``, or its
+    one weight file; an index to its shards, in order.  A ``config.json`` beside the weights is
+    read as JSON (nothing imported) into ``meta[META_HF_CONFIG]``.
+
+    Raises
+    ------
+    InputError
+        One shard of a sharded checkpoint (read alone it would give part of the layers); a
+        folder without exactly one checkpoint; an index naming missing shards.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> torch.save({"w": torch.ones(1)}, d / "pytorch_model.bin")
+    >>> [f.name for f in checkpoint_files(d)[0]]
+    ['pytorch_model.bin']
+    """
+    p = Path(path)
     if p.is_dir():
-        raise InputError(f"{p}: is a directory; give a .pt/.pth state_dict or a .safetensors file")
+        names = ("model.safetensors.index.json", "pytorch_model.bin.index.json", "model.safetensors",
+                 "pytorch_model.bin")
+        found = next((p / n for n in names if (p / n).is_file()), None)
+        if found is None:
+            cands = sorted(f for f in p.iterdir() if f.suffix in (".safetensors", ".pt", ".pth", ".bin")
+                           or f.name.endswith(".index.json"))
+            idx = [f for f in cands if f.name.endswith(".index.json")]
+            if len(idx) == 1 or len(cands) == 1:
+                found = (idx or cands)[0]
+            else:
+                listing = ", ".join(f.name for f in cands[:6]) or "none"
+                raise InputError(f"{p}: a folder without one checkpoint to read (weight files: {listing}); "
+                                 f"name the file or the index file")
+        p = found
+    meta: dict[str, Any] = {}
+    cfg = p.parent / "config.json"
+    if cfg.is_file():
+        try:
+            conf = json.loads(cfg.read_text())
+            if isinstance(conf, dict) and conf.get("model_type"):
+                meta[META_HF_CONFIG] = conf
+        except (OSError, ValueError):
+            warnings.warn(f"{cfg}: not readable JSON; ignored", stacklevel=2)
+    if p.name.endswith(".index.json"):
+        try:
+            shards = list(dict.fromkeys(json.loads(p.read_text())["weight_map"].values()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise InputError(f"{p}: not a Hugging Face index (a JSON object with a 'weight_map' of "
+                             f"tensor name -> shard file); give the shards' folder or a weight file") from None
+        files = [p.parent / s for s in shards]
+        missing = [f.name for f in files if not f.is_file()]
+        if missing:
+            raise InputError(f"{p}: shard(s) {', '.join(missing[:3])} missing beside the index; "
+                             f"download every shard the index names")
+        meta[META_SHARDS] = len(files)
+        return files, meta
+    m = _SHARD.match(p.name)
+    if m and int(m.group(3)) > 1:
+        index = sorted(f.name for f in p.parent.glob("*.index.json"))
+        hint = f"give the index ({index[0]}) or the folder" if index else "give the folder holding every shard"
+        raise InputError(f"{p}: shard {int(m.group(2))} of {int(m.group(3))} of a sharded checkpoint; read "
+                         f"alone it would give part of the layers; {hint}")
+    return [p], meta
+
+
+def _read_file(p: Path) -> Checkpoint:
+    """One weight file (safetensors, or torch.load(weights_only=True))."""
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory inside a checkpoint; give a weight file")
     with open(p, "rb") as fh:
         head = fh.read(16)
     if p.suffix == ".safetensors" or (len(head) >= 9 and head[8:9] == b"{" and p.suffix not in (".pt", ".pth")):
         sd, meta = _read_safetensors(p)
         return Checkpoint(sd, meta, str(p), "safetensors")
+    _refuse_torchscript(p)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
@@ -134,6 +245,58 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
                          f"({type(exc).__name__}: {_first_sentence(str(exc))}); "
                          f"re-save it with torch.save(model.state_dict(), path)") from None
     return from_mapping(obj, str(p), format="torch")
+
+
+def _refuse_torchscript(p: Path) -> None:
+    """A TorchScript archive holds code (``code/``, ``constants.pkl``); it is never loaded here."""
+    if not zipfile.is_zipfile(p):
+        return
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    if any(n.endswith("/constants.pkl") or "/code/__torch__" in n for n in names):
+        raise InputError(f"{p}: a TorchScript archive (torch.jit.save): it holds code, which prunegraph "
+                         f"never runs; in an environment you trust, save its weights with "
+                         f"torch.save(torch.jit.load(path).state_dict(), 'weights.pt') and pass that file "
+                         f"(with --model for the architecture)")
+
+
+def strip_prefixes(sd: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Remove the wrapper prefixes every key shares (:data:`WRAPPER_PREFIXES`, in any nesting).
+
+    Returns the renamed mapping and ``{META_PREFIX: "<removed>"}`` (empty when none was).
+
+    Examples
+    --------
+    >>> strip_prefixes({"_orig_mod.module.fc.weight": 1})
+    ({'fc.weight': 1}, {'prunegraph_stripped_prefix': '_orig_mod.module.'})
+    """
+    sd = dict(sd)
+    removed = []
+    while sd:
+        pre = next((p for p in WRAPPER_PREFIXES if all(k.startswith(p) for k in sd)), None)
+        if pre is None:
+            break
+        sd = {k[len(pre):]: v for k, v in sd.items()}
+        removed.append(pre)
+    return sd, ({META_PREFIX: "".join(removed)} if removed else {})
+
+
+def _find_state(obj: Any, path: str = "", depth: int = 0) -> tuple[Mapping | None, str, int]:
+    """The mapping holding the most tensors anywhere in a checkpoint dict (optimizer states skipped)."""
+    if not isinstance(obj, Mapping) or depth > 4:
+        return None, path, 0
+    n = sum(1 for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor))
+    best: tuple[Mapping | None, str, int] = (obj, path, n) if n else (None, path, 0)
+    for k, v in obj.items():
+        if not isinstance(k, str) or not isinstance(v, Mapping) or "optim" in k.lower() or k == "scheduler":
+            continue
+        sub = _find_state(v, f"{path}.{k}" if path else k, depth + 1)
+        if sub[2] > best[2]:
+            best = sub
+    return best
 
 
 def _pickle_globals(path: Path, limit: int = 1 << 20) -> list[str]:
@@ -180,8 +343,9 @@ def _read_safetensors(p: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]
 
 def from_mapping(obj: Any, source: str = "state_dict", *, format: str = "state_dict") -> Checkpoint:
     """A state_dict, or a checkpoint dict holding one (``state_dict`` / ``model_state_dict`` /
-    ``model`` ...), as a :class:`Checkpoint`: non-tensor entries dropped, a ``module.`` prefix
-    (DataParallel) removed, the prunegraph metadata keys (:data:`MODEL_META_KEYS`) kept.
+    ``model`` ..., else under any key, :data:`META_STATE_KEY`), as a :class:`Checkpoint`:
+    non-tensor entries dropped, wrapper prefixes removed (:func:`strip_prefixes`), the
+    prunegraph metadata keys (:data:`MODEL_META_KEYS`) kept.
 
     Examples
     --------
@@ -193,11 +357,17 @@ def from_mapping(obj: Any, source: str = "state_dict", *, format: str = "state_d
     meta: dict[str, Any] = {}
     if isinstance(obj, Mapping):
         meta = {k: obj[k] for k in MODEL_META_KEYS if k in obj}
-        for key in STATE_KEYS:
-            inner = obj.get(key)
-            if isinstance(inner, Mapping) and any(isinstance(v, torch.Tensor) for v in inner.values()):
-                obj = inner
+        inner, where = None, ""
+        for key in STATE_KEYS:  # the usual names first
+            cand = obj.get(key)
+            if isinstance(cand, Mapping) and any(isinstance(v, torch.Tensor) for v in cand.values()):
+                inner, where = cand, key
                 break
+        if inner is None:  # else the largest dict of tensors under any key (ema, model_state, ...)
+            inner, where, _ = _find_state(obj)
+        if inner is not None and inner is not obj:
+            meta[META_STATE_KEY] = where
+            obj = inner
         sd = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
     else:
         sd = {}
@@ -206,9 +376,8 @@ def from_mapping(obj: Any, source: str = "state_dict", *, format: str = "state_d
         keys = ", ".join(list(map(str, obj.keys()))[:6]) if isinstance(obj, Mapping) else kind
         raise InputError(f"{source}: no tensors found (top level: {keys}); save a state_dict, or a dict "
                          f"with it under 'state_dict' or 'model_state_dict'")
-    if all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
-    return Checkpoint(sd, meta, source, format)
+    sd, stripped = strip_prefixes(sd)
+    return Checkpoint(sd, {**meta, **stripped}, source, format)
 
 
 # --------------------------------------------------------------------------- reading by slices
@@ -228,38 +397,46 @@ class TensorSource:
         return self._rows(key, r0, r1)
 
 
-def safetensors_source(p: Path) -> TensorSource:
-    """A :class:`TensorSource` reading a ``.safetensors`` file slice by slice (header read now)."""
+def safetensors_source(files: Path | Sequence[Path], name: str | None = None,
+                       meta: Mapping[str, Any] | None = None) -> TensorSource:
+    """A :class:`TensorSource` reading one ``.safetensors`` file, or the shards of one checkpoint,
+    slice by slice (headers read now; wrapper prefixes removed as in :func:`read_checkpoint`)."""
     from safetensors import safe_open
 
-    def opened():
-        return safe_open(str(p), framework="pt", device="cpu")
-
-    try:
-        with opened() as f:
-            meta = dict(f.metadata() or {})
-            shapes, dtypes = {}, {}
-            for k in f.keys():
-                sl = f.get_slice(k)
-                shapes[k] = tuple(int(s) for s in sl.get_shape())
-                dtypes[k] = _ST_DTYPES.get(sl.get_dtype(), torch.uint8)
-    except Exception as exc:  # SafetensorError and friends
-        raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
-                         f"({_first_sentence(str(exc)) or type(exc).__name__}); "
-                         f"re-save it with safetensors.torch.save_file") from None
+    files = [Path(files)] if isinstance(files, (str, os.PathLike)) else [Path(f) for f in files]
+    shapes, dtypes, where = {}, {}, {}
+    file_meta: dict[str, Any] = {}
+    for p in files:
+        try:
+            with safe_open(str(p), framework="pt", device="cpu") as f:
+                file_meta.update(dict(f.metadata() or {}))
+                for k in f.keys():
+                    sl = f.get_slice(k)
+                    shapes[k] = tuple(int(s) for s in sl.get_shape())
+                    dtypes[k] = _ST_DTYPES.get(sl.get_dtype(), torch.uint8)
+                    where[k] = p
+        except Exception as exc:  # SafetensorError and friends
+            raise InputError(f"{p}: not a readable safetensors file, truncated or corrupt "
+                             f"({_first_sentence(str(exc)) or type(exc).__name__}); "
+                             f"re-save it with safetensors.torch.save_file") from None
+    original, stripped = strip_prefixes({k: k for k in shapes})  # new name -> key in the file
+    shapes = {k: shapes[v] for k, v in original.items()}
+    dtypes = {k: dtypes[v] for k, v in original.items()}
 
     def rows(key: str, r0: int, r1: int) -> torch.Tensor:
         # open per block: the file mapping (and its resident pages) is released after each read
+        fk = original[key]
+        p = where[fk]
         try:
-            with opened() as f:
+            with safe_open(str(p), framework="pt", device="cpu") as f:
                 if not shapes[key]:
-                    return f.get_tensor(key)
-                return f.get_slice(key)[r0:r1]
+                    return f.get_tensor(fk)
+                return f.get_slice(fk)[r0:r1]
         except Exception as exc:
-            raise InputError(f"{p}: tensor {key} could not be read ({_first_sentence(str(exc))}); "
+            raise InputError(f"{p}: tensor {fk} could not be read ({_first_sentence(str(exc))}); "
                              f"the file is truncated or corrupt, re-save it") from None
 
-    return TensorSource(str(p), shapes, dtypes, rows, meta)
+    return TensorSource(name or str(files[0]), shapes, dtypes, rows, {**file_meta, **(meta or {}), **stripped})
 
 
 def memory_source(ck: Checkpoint) -> TensorSource:
@@ -465,4 +642,5 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
 __all__ = ["Checkpoint", "read_checkpoint", "from_mapping", "TensorSource", "safetensors_source",
            "memory_source", "save_checkpoint", "load_checkpoint", "manifest_path", "file_sha256",
            "package_versions", "reference_checkpoints", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES", "META_MANIFEST",
-           "MODEL_META_KEYS", "STATE_KEYS", "PRUNED_CHECKPOINT_FORMAT"]
+           "MODEL_META_KEYS", "STATE_KEYS", "PRUNED_CHECKPOINT_FORMAT", "checkpoint_files", "strip_prefixes",
+           "META_STATE_KEY", "META_PREFIX", "META_HF_CONFIG", "META_SHARDS", "WRAPPER_PREFIXES"]

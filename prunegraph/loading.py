@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -27,8 +29,8 @@ import torch
 from torch import nn
 
 from ._device import default_device
-from .checkpoint import (META_INPUT_SHAPE, META_MODEL, META_NUM_CLASSES, TensorSource, from_mapping,
-                         memory_source, read_checkpoint, safetensors_source)
+from .checkpoint import (META_HF_CONFIG, META_INPUT_SHAPE, META_MODEL, META_NUM_CLASSES, TensorSource,
+                         checkpoint_files, from_mapping, memory_source, read_checkpoint, safetensors_source)
 from .errors import InputError, UsageError
 from .graph import (LayerGraph, LazyWeight, NetworkGraph, StreamPlan, graph_from_module,
                     graph_from_state_dict, stream_plan)
@@ -78,6 +80,8 @@ def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
         raise UsageError(f"task must be an integer >= 0, got {task!r}")
     sd = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
+    sd = _resolve_parametrizations(sd, source)
+    order = {k: i for i, k in enumerate(sd)}
     out: dict[str, torch.Tensor] = {}
     consumed: set[str] = set()
     for key, val in sd.items():
@@ -116,7 +120,79 @@ def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
         visible = own >= 0 if task is None else (own >= 0) & (own <= task)
         out[base] = torch.where(visible.to(out[base].device), out[base], torch.zeros((), dtype=out[base].dtype,
                                                                                      device=out[base].device))
+    # keep the input's order (a pruned layer's `_orig` must not move it to the front)
+    def first(k):
+        return min((order[c] for c in (k, k + "_orig", k + "_mask") if c in order), default=len(order))
+
+    return dict(sorted(out.items(), key=lambda kv: first(kv[0])))
+
+
+_PARAM = re.compile(r"^(.*?)(?:^|\.)parametrizations\.([^.]+)\.(original\d?|\d+\.[^.]+)$")
+
+
+def _resolve_parametrizations(sd: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
+    """Effective weights of ``torch.nn.utils.parametrize`` entries and of the old ``weight_norm``.
+
+    * ``P.parametrizations.W.original0`` / ``original1`` (``parametrizations.weight_norm``) and
+      ``P.W_g`` / ``P.W_v`` (``nn.utils.weight_norm``): ``W = g * v / ||v||`` (norm over every
+      dim but the one ``g`` keeps; Salimans & Kingma 2016);
+    * ``P.parametrizations.W.original`` with ``P.parametrizations.W.<i>.mask`` buffers
+      (``torch.ao.pruning`` before ``squash_mask``, or any masking parametrization):
+      ``W = original * [mask != 0]``;
+    * another parametrization cannot be computed from a state_dict: its ``original`` is used
+      and a warning names it (pass the module itself to have it applied).
+    """
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for k in sd:
+        m = _PARAM.match(k)
+        if m:
+            groups.setdefault((m.group(1), m.group(2)), {})[m.group(3)] = k
+    gv = {k[: -len("_g")] for k in sd if k.endswith("_g") and k[: -len("_g")] + "_v" in sd}
+    if not groups and not gv:
+        return sd
+    out: dict[str, torch.Tensor] = {}
+    done: set[str] = set()
+    for k, v in sd.items():
+        m = _PARAM.match(k)
+        if m and (m.group(1), m.group(2)) in groups:
+            key = (m.group(1), m.group(2))
+            parts = groups.pop(key)
+            done.update(parts.values())
+            base = f"{key[0]}.{key[1]}" if key[0] else key[1]
+            if "original0" in parts and "original1" in parts:
+                out[base] = _weight_norm(sd[parts["original1"]], sd[parts["original0"]])
+            elif "original" in parts:
+                w = sd[parts["original"]]
+                masks = [sd[n] for p, n in sorted(parts.items()) if p.endswith(".mask")]
+                others = [p for p in parts if p != "original" and not p.endswith(".mask")]
+                for mask in masks:
+                    w = _apply(w, mask, base, "parametrization mask", source)
+                if others:
+                    warnings.warn(f"{source}: {base} has a parametrization ({', '.join(others)}) that a "
+                                  f"state_dict cannot apply; its stored original is used (pass the module "
+                                  f"itself to have the parametrization computed)", stacklevel=3)
+                out[base] = w
+            continue
+        if k in done:
+            continue
+        if k.endswith("_g") and k[: -len("_g")] in gv:
+            base = k[: -len("_g")]
+            out[base] = _weight_norm(sd[base + "_v"], v)
+            done.update({k, base + "_v"})
+            continue
+        if k.endswith("_v") and k[: -len("_v")] in gv:
+            continue
+        out[k] = v
     return out
+
+
+def _weight_norm(v: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``g * v / ||v||`` with the norm over every dim except the one ``g`` keeps (size > 1)."""
+    keep = [i for i, n in enumerate(g.shape) if n != 1]
+    dim = keep[0] if len(keep) == 1 and g.ndim == v.ndim else (0 if g.numel() == v.shape[0] else -1)
+    return torch._weight_norm(v, g, dim)
+
+
 
 
 def _apply(weight: torch.Tensor, mask: torch.Tensor, base: str, what: str, source: str) -> torch.Tensor:
@@ -135,7 +211,7 @@ def _apply(weight: torch.Tensor, mask: torch.Tensor, base: str, what: str, sourc
 # --------------------------------------------------------------------------- entry point
 def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
          model: str | nn.Module | None = None, num_classes: int | None = None,
-         device: str | torch.device | None = None) -> NetworkGraph:
+         device: str | torch.device | None = None, arch: str | Mapping | None = None) -> NetworkGraph:
     """Load a pruned network from any supported source into a :class:`NetworkGraph`.
 
     Parameters
@@ -151,9 +227,11 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
         Per-sample input shape for tracing (default: the model's ``input_shape`` attribute or
         the file's ``prunegraph_input_shape`` metadata).
     model : str or nn.Module, optional
-        A zoo name (:func:`prunegraph.models.zoo.get_model`) or a module whose structure is traced
-        while the weights come from ``source``.  Without it (and without metadata naming a
-        zoo model) a bare state_dict is joined by chaining shapes (see NetworkGraph.notes).
+        A zoo name (:func:`prunegraph.models.zoo.get_model`), ``"pkg.module:factory"`` (a callable
+        returning the module, imported and called with no arguments, :func:`model_from_factory`),
+        or a module whose structure is traced while the weights come from ``source``.  Without
+        it (and without metadata naming a zoo model) a bare state_dict is joined from its key
+        names and shapes (see :attr:`NetworkGraph.notes` and each layer's ``wiring``).
     num_classes : int, optional
         For zoo models (default: metadata ``prunegraph_num_classes``, else the state_dict).
     device : str or torch.device, optional
@@ -161,6 +239,10 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
         weights already are (CPU for files, the module's device for a module), so that
         downstream numpy code never meets a CUDA tensor by surprise; pass
         ``prunegraph._device.default_device()`` to use CUDA when present.
+    arch : str or dict, optional
+        The model family of a state_dict without a module: ``"bert"``, ``"gpt2"``, ``"llama"``,
+        ``"mistral"``, or a Hugging Face config dict (default: the ``config.json`` beside the
+        weights, if any).  Its block structure wires the layers (wiring ``"config"``).
 
     Returns
     -------
@@ -201,6 +283,8 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
                          f"got {type(source).__name__}")
     sd, meta = ck.tensors, ck.metadata
     weights = _to(effective_weights(sd, task=task, source=name), dev)
+    if arch is None and model is None:
+        arch = meta.get(META_HF_CONFIG)
     if model is None and meta.get(META_MODEL):
         model = str(meta[META_MODEL])
     if input_shape is None and meta.get(META_INPUT_SHAPE):
@@ -208,7 +292,7 @@ def load(source: Any, *, task: int | None = None, input_shape: Sequence[int] | N
     if num_classes is None and meta.get(META_NUM_CLASSES) not in (None, ""):
         num_classes = _parse_int(meta[META_NUM_CLASSES], META_NUM_CLASSES, name)
     if model is None:
-        return _nonempty(graph_from_state_dict(weights, source=name))
+        return _nonempty(graph_from_state_dict(weights, source=name, arch=arch))
     module = _build_model(model, weights, input_shape=input_shape, num_classes=num_classes, source=name)
     _check_fits(module, weights, name)
     return _nonempty(graph_from_module(module, weights=weights, input_shape=input_shape, source=name))
@@ -250,6 +334,8 @@ def _parse_shape(raw: Any, source: str) -> tuple[int, ...]:
 def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Module:
     if isinstance(model, nn.Module):
         return model
+    if ":" in str(model):
+        return model_from_factory(str(model))
     from .models import zoo
 
     if num_classes is None:  # the last 2-d weight's rows
@@ -259,6 +345,42 @@ def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Modu
     if input_shape is not None:
         kw["input_shape"] = tuple(input_shape)
     return zoo.get_model(str(model), **kw)
+
+
+def model_from_factory(spec: str) -> nn.Module:
+    """Import ``"pkg.module:factory"`` and call ``factory()`` for the module to trace.
+
+    This runs the user's own code (named on purpose, like any import); weights are never
+    unpickled.
+
+    Raises
+    ------
+    UsageError
+        Malformed spec, import failure, missing attribute, or a factory that returns no module.
+
+    Examples
+    --------
+    >>> type(model_from_factory("torch.nn:Identity")).__name__
+    'Identity'
+    """
+    import importlib
+
+    mod_name, _, attr = spec.partition(":")
+    if not mod_name or not attr:
+        raise UsageError(f"model {spec!r}: give 'package.module:factory' (a callable returning the nn.Module)")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise UsageError(f"model {spec!r}: cannot import {mod_name} ({exc}); put it on PYTHONPATH") from None
+    fn = mod
+    for part in attr.split("."):
+        fn = getattr(fn, part, None)
+        if fn is None:
+            raise UsageError(f"model {spec!r}: {mod_name} has no {attr}")
+    obj = fn() if callable(fn) and not isinstance(fn, nn.Module) else fn
+    if not isinstance(obj, nn.Module):
+        raise UsageError(f"model {spec!r}: {attr}() returned {type(obj).__name__}, not an nn.Module")
+    return obj
 
 
 def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: str) -> None:
@@ -326,7 +448,8 @@ def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
 
 
 def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
-                  model: str | nn.Module | None = None, num_classes: int | None = None) -> StreamPlan:
+                  model: str | nn.Module | None = None, num_classes: int | None = None,
+                  arch: str | Mapping | None = None) -> StreamPlan:
     """Plan a checkpoint's layers from its header, to build them one at a time.
 
     The layout (layers, activation spaces, joins, notes) is the one :func:`load` gives, but no
@@ -340,8 +463,9 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
 
     Parameters
     ----------
-    source, task, input_shape, model, num_classes
-        As for :func:`load`.
+    source, task, input_shape, model, num_classes, arch
+        As for :func:`load`.  A Hugging Face sharded checkpoint (index or folder) is streamed
+        shard by shard.
 
     Returns
     -------
@@ -370,8 +494,11 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
         return StreamPlan.from_network(net)
     if isinstance(source, (str, os.PathLike)):
         p = Path(source)
-        if p.suffix == ".safetensors" and p.is_file():
-            src = safetensors_source(p)
+        if not p.exists():
+            read_checkpoint(p)  # raises the one "no such file" error
+        files, fmeta = checkpoint_files(p)
+        if all(f.suffix == ".safetensors" for f in files):
+            src = safetensors_source(files, str(p), fmeta)
         else:
             src = memory_source(read_checkpoint(p))
     elif isinstance(source, Mapping):
@@ -384,7 +511,9 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
         return StreamPlan.from_network(net)
     if not src.shapes:
         raise InputError(f"{src.name}: no tensors found; save a state_dict with safetensors.torch.save_file")
-    return stream_plan(_lazy_effective(src, task=task), source=src.name)
+    if arch is None:
+        arch = src.meta.get(META_HF_CONFIG)
+    return stream_plan(_lazy_effective(src, task=task), source=src.name, arch=arch)
 
 
 def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:
@@ -400,4 +529,4 @@ def iter_layers(source: Any, **kwargs) -> Iterator[LayerGraph]:
     return iter(stream_layers(source, **kwargs))
 
 
-__all__ = ["load", "effective_weights", "stream_layers", "iter_layers"]
+__all__ = ["load", "effective_weights", "stream_layers", "iter_layers", "model_from_factory"]

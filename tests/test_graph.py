@@ -63,12 +63,16 @@ class ResBlock(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(z, 1), 1))
 
 
-def test_residual_block_unifies_spaces_by_hand():
+def test_residual_block_versions_the_stream_by_hand():
+    # z = x + conv_b(conv_a(x)): conv_b's output is the new stream version; x reaches it through
+    # an identity (residuals), not by merging the two spaces (which made conv0 -> conv_a -> conv0 a cycle)
     net = load(ResBlock())
-    assert net.spaces == {"input": 1, "conv0": 2, "conv_a": 2, "fc": 3}
-    assert net.layer("conv_b").out_space == "conv0"
-    assert net.layer("fc").in_space == "conv0"
-    assert net.degrees("total").values.tolist() == [2, 4, 4, 2, 1, 2, 1, 0]
+    assert net.spaces == {"input": 1, "conv0": 2, "conv_a": 2, "conv_b": 2, "fc": 3}
+    assert net.layer("conv_b").out_space == "conv_b"
+    assert net.layer("fc").in_space == "conv_b"
+    assert net.residuals == (("conv0", "conv_b"),)
+    # input 2 | conv0 1+1, 1+0 | conv_a 1+1, 0+1 | conv_b 1+1, 1+2 | fc 2, 1, 0
+    assert net.degrees("total").values.tolist() == [2, 2, 1, 2, 1, 2, 3, 2, 1, 0]
     assert net.degrees("total").n_dead == 1
     assert net.notes == ()
 
@@ -290,8 +294,10 @@ def test_zoo_models_trace_without_notes(name, random_prune):
 
 def test_resnet_small_spaces():
     net = load(zoo.get_model("resnet_small", rng=0))
-    assert net.layer("layer1.conv2").out_space == "conv1"           # identity shortcut
-    assert net.layer("layer2.shortcut.0").in_space == "conv1"
+    # identity shortcut: the stem's units are added to layer1's output, a new stream version
+    assert net.layer("layer1.conv2").out_space == "layer1.conv2"
+    assert ("conv1", "layer1.conv2") in net.residuals
+    assert net.layer("layer2.shortcut.0").in_space == "layer1.conv2"
     assert net.layer("layer2.shortcut.0").out_space == net.layer("layer2.conv2").out_space
     assert net.layer("fc").in_space == net.layer("layer2.conv2").out_space
 
@@ -309,14 +315,16 @@ def test_state_dict_chain_equals_trace_for_lenet5(random_prune):
 
 
 def test_state_dict_chain_skip_and_groups_notes():
-    sd = {"c1.weight": torch.ones(4, 2, 3, 3), "dw.weight": torch.ones(4, 1, 3, 3),
-          "c2.weight": torch.ones(8, 4, 1, 1), "skip.weight": torch.ones(8, 2, 1, 1)}
+    # layer order comes from the names (numbered stages, then the shortcut), not the file order
+    sd = {"shortcut.weight": torch.ones(8, 2, 1, 1), "features.2.weight": torch.ones(8, 4, 1, 1),
+          "features.0.weight": torch.ones(4, 2, 3, 3), "features.1.weight": torch.ones(4, 1, 3, 3)}
     net = graph_from_state_dict(sd)
     notes = " ".join(net.notes)
+    assert [lg.name for lg in net.layers] == ["features.0", "features.1", "features.2", "shortcut"]
     assert "groups=4 inferred" in notes
     assert "skip connection assumed" in notes
-    assert net.layer("dw").multiplicity.tolist() == (torch.eye(4, dtype=torch.int32) * 9).tolist()
-    assert net.layer("skip").in_space == "input"
+    assert net.layer("features.1").multiplicity.tolist() == (torch.eye(4, dtype=torch.int32) * 9).tolist()
+    assert net.layer("shortcut").in_space == "input"
 
 
 class Untraceable(nn.Module):

@@ -16,7 +16,7 @@ from torch.nn.utils import prune
 
 from prunegraph.models import zoo
 from prunegraph.errors import InputError, UsageError
-from prunegraph.checkpoint import META_MODEL, Checkpoint, read_checkpoint
+from prunegraph.checkpoint import META_MODEL, META_PREFIX, META_STATE_KEY, Checkpoint, read_checkpoint
 from prunegraph.loading import effective_weights, load
 
 
@@ -256,7 +256,8 @@ def test_read_checkpoint_returns_metadata(tmp_path, mlp342):
     torch.save({"model_state_dict": {f"module.{k}": v for k, v in mlp342.state_dict().items()},
                 META_MODEL: "y", "epoch": 3}, tmp_path / "b.pt")
     ck = read_checkpoint(tmp_path / "b.pt")
-    assert ck.format == "torch" and ck.metadata == {META_MODEL: "y"}
+    assert ck.format == "torch"
+    assert ck.metadata == {META_MODEL: "y", META_STATE_KEY: "model_state_dict", META_PREFIX: "module."}
     assert set(ck.tensors) == set(mlp342.state_dict())
     with pytest.raises(dataclasses.FrozenInstanceError):
         ck.format = "x"

@@ -51,6 +51,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--null", action=argparse.BooleanOptionalAction, default=True,
                    help="analyse each layer's random-pruning null too (default on)")
     p.add_argument("--task", type=int, default=None, help="task id, for checkpoints with ownership buffers")
+    p.add_argument("--model", default=None, metavar="NAME|PKG.MODULE:FACTORY",
+                   help="the architecture to trace: a zoo model name or package.module:factory (a callable "
+                        "returning the nn.Module); default: the checkpoint's metadata, else key names and shapes")
+    p.add_argument("--arch", default=None, metavar="FAMILY",
+                   help="model family of a state_dict without a module: bert, gpt2, llama, mistral, or a zoo "
+                        "name (default: the config.json beside the weights, if any)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run the bootstrap refits on a Dask cluster: a scheduler address (tcp://host:8786) "
+                        "or 'local' (a LocalCluster, one worker per core); results are identical to --jobs 1")
+    p.add_argument("--input-shape", default=None, metavar="C,H,W",
+                   help="per-sample input shape for --model (default: the model's input_shape attribute)")
     p.add_argument("--seed", type=int, default=0, help="seed for bootstrap and nulls (default 0)")
     p.add_argument("--out", type=Path, default=Path("prunegraph-out"), metavar="DIR",
                    help="directory for figures and the report (default ./prunegraph-out)")
@@ -80,13 +91,27 @@ def _check(args) -> None:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     if args.json == "-" and args.csv == "-":
         raise UsageError("--json - and --csv - cannot both write to stdout; give one a file path")
+    if args.arch is not None:
+        from ..graph.roles import ARCH_NAMES
+        from ..models.zoo import list_models
+
+        if args.arch in list_models():
+            if args.model is not None:
+                raise UsageError("give --model or a zoo name in --arch, not both")
+            args.model, args.arch = args.arch, None
+        elif args.arch not in ARCH_NAMES:
+            raise UsageError(f"--arch {args.arch!r}: choose a model family ({', '.join(ARCH_NAMES)}) or a zoo "
+                             f"model ({', '.join(list_models())}); for your own module use --model pkg.module:factory")
+    from .graph import _parse_shape
+
+    args.input_shape = _parse_shape(args.input_shape)  # the one --input-shape parser
 
 
 def run(args) -> int:
     from ..analysis import analyze_many
     from ..checkpoint import reference_checkpoints
     from ..output.report import write_html_report
-    from ..output.tables import format_table, to_csv, to_json
+    from ..output.tables import format_blocks, format_table, to_csv, to_json
 
     _check(args)
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
@@ -95,15 +120,25 @@ def run(args) -> int:
             raise UsageError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, truncated=args.truncated, null=args.null,
-                   rng=args.seed, task=args.task)
+                   rng=args.seed, task=args.task, model=args.model, arch=args.arch,
+                   input_shape=args.input_shape)
     stdout_used = "-" in (args.json, args.csv)
     say = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if stdout_used else print
     progress = not args.quiet and sys.stderr.isatty()
-    results, timings = analyze_many(sources, options, jobs=args.jobs, progress=progress)
+    if args.scheduler is not None:
+        from ..distributed import scheduler
+
+        with scheduler(args.scheduler):
+            results, timings = analyze_many(sources, options, jobs=1, progress=progress)
+    else:
+        results, timings = analyze_many(sources, options, jobs=args.jobs, progress=progress)
 
     for res in results:
         if not args.quiet:
             say(format_table(res))
+            blocks = format_blocks(res)
+            if blocks:
+                say(blocks)
         say(res.summary())
 
     written: list[Path] = []

@@ -30,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", default=None,
                         help="checkpoint file (.pt/.pth/.safetensors); default: built-in example")
     parser.add_argument("--model", default=None,
-                        help="zoo model name to trace the state_dict with (e.g. lenet5)")
+                        help="zoo model name (e.g. lenet5) or package.module:factory to trace the state_dict with")
+    parser.add_argument("--arch", default=None, metavar="FAMILY",
+                        help="model family of a bare state_dict: bert, gpt2, llama, mistral "
+                             "(default: a config.json beside the weights)")
     parser.add_argument("--input-shape", default=None, metavar="C,H,W",
                         help="per-sample input shape for tracing, comma-separated (e.g. 1,28,28)")
     parser.add_argument("--task", type=int, default=None,
@@ -68,13 +71,14 @@ def _parse_shape(text: str | None):
 def format_table(net) -> str:
     """The per-layer table and totals as text."""
     rows = [lg.to_dict() for lg in net.layers]
-    head = ("layer", "kind", "in_units", "out_units", "edges", "density", "dead_in", "dead_out")
-    body = [(r["name"], r["kind"], str(r["in_units"]), str(r["out_units"]), str(r["edges"]),
-             f"{r['density']:.4f}", str(r["dead_in"]), str(r["dead_out"])) for r in rows]
+    head = ("layer", "kind", "wiring", "in_units", "out_units", "edges", "density", "dead_in", "dead_out")
+    body = [(r["name"], r["kind"], r["wiring"] + ("?" if r["guessed"] else ""), str(r["in_units"]),
+             str(r["out_units"]), str(r["edges"]), f"{r['density']:.4f}", str(r["dead_in"]), str(r["dead_out"]))
+            for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
 
     def line(cells):
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     out = [line(head), line(["-" * w for w in widths])]
     out += [line(b) for b in body]
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         title = (f"built-in example: lenet300 (seed {EXAMPLE_SEED}) magnitude-pruned to "
                  f"{EXAMPLE_DENSITY:.0%} density")
     else:
-        net = load(args.source, task=args.task, model=args.model, input_shape=shape)
+        net = load(args.source, task=args.task, model=args.model, input_shape=shape, arch=args.arch)
         title = f"source: {net.source}"
     print(title)
     print(format_table(net))

@@ -6,7 +6,7 @@ as histograms (binomial split, multinomial counts over the body's unique values 
 integer grid above xmin) so that a refit costs O(unique values), not O(n).  Each synthetic set
 is refitted with its own xmin (or the fixed xmin when the user fixed it) and its KS distance
 recorded.  Replicate i uses its own generator spawned from one SeedSequence, so the result is
-the same for any n_jobs.
+the same for any n_jobs, and on a Dask cluster (:mod:`prunegraph.distributed`).
 """
 
 from __future__ import annotations
@@ -127,13 +127,19 @@ def synthetic_ks(spec: BootSpec, n_reps: int, rng: np.random.Generator, *, n_job
                  n_tail: int | None = None, progress: bool = False) -> np.ndarray:
     """KS distances of ``n_reps`` synthetic refits (same values for every n_jobs)."""
     from .._progress import progress as _prog
+    from ..distributed import active_client, map_ordered, n_threads
 
+    client = active_client()  # inside prunegraph.distributed.scheduler: the cluster's workers
+    if client is not None:
+        n_jobs = n_threads(client)
     root = np.random.SeedSequence(int(rng.integers(2**63)))
     seeds = root.spawn(n_reps)
     n_chunks = max(1, min(n_reps, max(n_jobs, 1) * 4, -(-n_reps // 100)))
     bounds = np.linspace(0, n_reps, n_chunks + 1).astype(int)
     jobs = [(spec, seeds[a:b], n_tail) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    if n_jobs == 1:
+    if client is not None:
+        res = map_ordered(_chunk, jobs, client)
+    elif n_jobs == 1:
         res = [_chunk(j) for j in _prog(jobs, desc="bootstrap", enabled=progress)]
     else:
         workers = n_jobs if n_jobs > 0 else None

@@ -14,18 +14,22 @@ A node is one unit of an activation space (a neuron, a channel, a hidden unit); 
   (weight = L1 sum over the channel's positions, multiplicity = their nonzero count).
 
 Layers are joined through shared activation spaces.  From an ``nn.Module`` the dataflow is
-traced with :mod:`torch.fx` (plus shape propagation when an input shape is known): residual
-additions unify their two spaces, a concatenation's space is made of its inputs' units (a layer
-reading it has ``in_offset`` into the joint space), flatten-into-Linear folds.  From a bare
-state_dict, layers whose shapes chain in order are joined and :attr:`NetworkGraph.notes` says so.
+traced with :mod:`torch.fx` (plus shape propagation when an input shape is known): a residual
+addition writes a new version of the stream (the skipped operand reaches it through an identity,
+:attr:`NetworkGraph.residuals`, so the graph stays acyclic; parallel branches unify), a
+concatenation's space is made of its inputs' units (a layer reading it has ``in_offset`` into the
+joint space), flatten-into-Linear folds (after a ``permute`` too).  From a bare state_dict,
+layers are ordered and joined by what their key names mean and by a model family's block
+structure (:mod:`.roles`, a Hugging Face ``config.json``), else by chaining shapes; each layer's
+:attr:`LayerGraph.wiring` says which, and :attr:`NetworkGraph.notes` records every guess.
 
 Degrees are tensor reductions (:mod:`prunegraph.degrees`); networkx is imported only by the
 export functions.
 
 Modules: :mod:`.model` (the two records and their exports), :mod:`.matrices` (unit-level
 matrices, :class:`LazyWeight`, block-by-block builders), :mod:`.trace` (activation-space
-union-find and the :mod:`torch.fx` tracer), :mod:`.chain` (state_dict entries and shape
-chaining), :mod:`.stream` (:class:`StreamPlan`).
+union-find and the :mod:`torch.fx` tracer), :mod:`.chain` (state_dict entries, role and shape
+chaining), :mod:`.roles` (key-name semantics and model families), :mod:`.stream` (:class:`StreamPlan`).
 """
 
 from .chain import graph_from_state_dict

@@ -35,14 +35,32 @@ def _group_scatter(r: torch.Tensor, groups: int, n_cols: int) -> torch.Tensor:
     return torch.zeros(rows, n_cols, dtype=r.dtype, device=r.device).scatter_(1, idx, r)
 
 
-def linear_matrices(w: torch.Tensor, *, fold: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def linear_matrices(w: torch.Tensor, *, fold: int = 1, columns: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit-level ``(weight, multiplicity)`` of a Linear weight ``[out, in]``.
 
     With ``fold = S > 1`` the inputs are ``C`` channels of ``S`` positions each (a flattened
-    conv output, ``in = C*S``) and fold onto ``C`` channel nodes: weight = L1 sum,
-    multiplicity = nonzero count.
+    conv output, ``in = C*S``, channel-major) and fold onto ``C`` channel nodes: weight = L1
+    sum, multiplicity = nonzero count.  ``columns`` (int64 ``[in]``) gives any other fold: input
+    column ``i`` belongs to unit ``columns[i]`` (e.g. ``i % C`` after ``permute(0, 3, 2, 1)``,
+    or a query head's value unit under grouped-query attention).
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = torch.tensor([[1., 0., 2., 0.]])
+    >>> linear_matrices(w, columns=torch.tensor([0, 1, 0, 1]))[1].tolist()
+    [[2, 0]]
     """
     w = w.detach()
+    if columns is not None:
+        n = int(columns.max()) + 1 if columns.numel() else 0
+        idx = columns.to(w.device)
+        a = torch.zeros(w.shape[0], n, dtype=torch.float32, device=w.device)
+        m = torch.zeros(w.shape[0], n, dtype=torch.int32, device=w.device)
+        a.index_add_(1, idx, w.abs().float())
+        m.index_add_(1, idx, (w != 0).to(torch.int32))
+        return a, m
     if fold > 1:
         w3 = w.reshape(w.shape[0], w.shape[1] // fold, fold)
         return w3.abs().sum(-1, dtype=torch.float32), (w3 != 0).sum(-1, dtype=torch.int32)
@@ -132,6 +150,22 @@ class LazyWeight:
 CHUNK_BYTES = 32 << 20
 
 
+def _slice(w, *, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None):
+    """Rows ``r0:r1`` and/or columns ``c0:c1`` of a tensor or a :class:`LazyWeight` (stays lazy)."""
+    if not isinstance(w, LazyWeight):
+        out = w if rows is None else w[rows[0]:rows[1]]
+        return out if cols is None else out[:, cols[0]:cols[1]]
+    r0, r1 = rows if rows is not None else (0, int(w.shape[0]))
+    c0, c1 = cols if cols is not None else (0, int(w.shape[1]))
+    shape = (r1 - r0, c1 - c0, *w.shape[2:])
+
+    def read(a, b, w=w, r0=r0, c0=c0, c1=c1):
+        block = w.rows(r0 + a, r0 + b)
+        return block if (c0, c1) == (0, int(w.shape[1])) else block[:, c0:c1]
+
+    return LazyWeight(w.name, shape, w.dtype, read)
+
+
 def _materialize(w):
     return w.load() if isinstance(w, LazyWeight) else w
 
@@ -158,8 +192,8 @@ def _place(dst: torch.Tensor, src: torch.Tensor, r0: int, groups: int, rows_tota
     block.scatter_(1, idx, src)
 
 
-def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+                   columns: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit-level ``(weight, multiplicity)`` of a layer built block by block from ``w``.
 
     The same matrices as :func:`linear_matrices` / :func:`conv_matrices` /
@@ -170,24 +204,24 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
     per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
     step = max(1, CHUNK_BYTES // per_row)
     if kind == "linear":
-        shape = (n0, int(w.shape[1]) // fold)
+        shape = (n0, int(columns.max()) + 1 if columns is not None else int(w.shape[1]) // fold)
     elif kind == "conv":
         shape = (n0, int(w.shape[1]) * groups)
     elif kind == "conv_transpose":
         shape = (int(w.shape[1]) * groups, n0)
-    elif kind == "embedding":
+    elif kind in ("embedding", "linear_t"):
         shape = (int(w.shape[1]), n0)
     else:  # pragma: no cover - guarded by the callers
         raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")
     weight = torch.empty(shape, dtype=torch.float32)
     mult = torch.empty(shape, dtype=torch.int32)
     # transposed layouts: the raw rows are the unit matrix's columns
-    tw, tm = (weight.t(), mult.t()) if kind in ("conv_transpose", "embedding") else (weight, mult)
+    tw, tm = (weight.t(), mult.t()) if kind in ("conv_transpose", "embedding", "linear_t") else (weight, mult)
     for r0 in range(0, n0, step):
         r1 = min(n0, r0 + step)
         block = w.rows(r0, r1)
         _finite(block, w.name.removesuffix(".weight"), source)
-        if kind == "linear" and fold == 1:  # fast path: write straight into the destination rows
+        if kind == "linear" and fold == 1 and columns is None:  # fast path: write straight into the destination rows
             block = block.detach()
             if block.dtype == torch.float32:
                 torch.abs(block, out=weight[r0:r1])
@@ -197,8 +231,8 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
             del block
             continue
         if kind == "linear":
-            a, m = linear_matrices(block, fold=fold)
-        elif kind == "embedding":
+            a, m = linear_matrices(block, fold=fold, columns=columns)
+        elif kind in ("embedding", "linear_t"):
             a, m = block.detach().abs().float(), (block != 0).to(torch.int32)
         else:
             flat = block.detach().reshape(block.shape[0], block.shape[1], -1)
@@ -211,12 +245,15 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
     return weight, mult
 
 
-def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = ""):
-    """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight)."""
+def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+          columns: torch.Tensor | None = None):
+    """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight).
+
+    ``kind="linear_t"``: a Linear stored ``[in, out]`` (GPT-2 ``Conv1D``)."""
     if isinstance(w, LazyWeight):
-        return lambda: _lazy_matrices(w, kind, fold=fold, groups=groups, source=source)
+        return lambda: _lazy_matrices(w, kind, fold=fold, groups=groups, source=source, columns=columns)
     if kind == "linear":
-        return linear_matrices(w, fold=fold)
-    if kind == "embedding":
+        return linear_matrices(w, fold=fold, columns=columns)
+    if kind in ("embedding", "linear_t"):  # both transpose: rows of the stored tensor are inputs
         return embedding_matrices(w)
     return conv_matrices(w, groups=groups, transposed=kind == "conv_transpose")

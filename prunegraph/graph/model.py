@@ -16,6 +16,8 @@ from ..errors import UsageError
 
 
 LAYER_KINDS = ("linear", "conv", "conv_transpose", "rnn", "lstm", "gru", "embedding")
+#: how a layer's wiring is known (:attr:`LayerGraph.wiring`); the last two are guesses
+WIRINGS = ("traced", "config", "names", "shapes")
 
 
 # =============================================================================== LayerGraph
@@ -43,6 +45,11 @@ class LayerGraph:
         Name of the weight in the state_dict (``"fc1.weight"``).
     binary : bool
         ``multiplicity`` holds only 0/1 (nothing folded): degrees sum it directly (fast path).
+    wiring : str
+        How the layer's place in the network is known: ``"traced"`` (from the module's dataflow),
+        ``"config"`` (a model family's block structure, e.g. a Hugging Face ``config.json``),
+        ``"names"`` (guessed from the state_dict key's role name) or ``"shapes"`` (guessed by
+        chaining shapes).  :attr:`guessed` is true for the last two.
 
     Examples
     --------
@@ -62,9 +69,12 @@ class LayerGraph:
     out_offset: int = 0
     param: str = ""
     binary: bool = False
+    wiring: str = "traced"
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if self.wiring not in WIRINGS:
+            raise UsageError(f"LayerGraph {self.name}: wiring must be one of {', '.join(WIRINGS)}, got {self.wiring!r}")
         if self.weight.ndim != 2 or self.weight.shape != self.multiplicity.shape:
             raise UsageError(f"LayerGraph {self.name}: weight {tuple(self.weight.shape)} and "
                              f"multiplicity {tuple(self.multiplicity.shape)} must be equal 2-d shapes")
@@ -90,6 +100,11 @@ class LayerGraph:
             kw.setdefault("binary", multiplicity.numel() == 0 or int(multiplicity.max()) <= 1)
         return cls(name, kind, w.abs().float(), multiplicity, in_space,
                    out_space if out_space is not None else name, **kw)
+
+    @property
+    def guessed(self) -> bool:
+        """True when the layer's wiring was guessed from names or shapes, not traced or configured."""
+        return self.wiring in ("names", "shapes")
 
     # ---------------------------------------------------------------- sizes
     @property
@@ -153,6 +168,41 @@ class LayerGraph:
         """
         return _deg.layer_sequence(self, kind)
 
+    def regular_structure(self) -> str | None:
+        """Why this layer's degrees are regular by construction, or ``None``.
+
+        * ``"near-dense (density 0.999)"``: at least 99 % of the possible edges exist, so every
+          degree sits at (or one or two below) its bound — a dense layer with a few exact zeros,
+          nothing a degree law can describe;
+        * ``"N:M semi-structured (2:4)"``: in every group of ``M`` consecutive inputs of every
+          output at most ``N`` weights survive and at least 90 % of the groups keep exactly ``N``
+          (NVIDIA's 2:4 sparsity and its kin), so in-degrees are fixed by the pattern.
+
+        Examples
+        --------
+        >>> import torch
+        >>> w = torch.tensor([[1., 1., 0., 0., 0., 1., 1., 0.], [1., 0., 0., 1., 0., 0., 1., 1.]])
+        >>> LayerGraph.from_matrix("a", w).regular_structure()
+        'N:M semi-structured (2:4)'
+        """
+        n = self.in_units * self.out_units
+        if n == 0:
+            return None
+        dens = self.density
+        if dens >= 0.99:
+            return f"near-dense (density {dens:.3f})"
+        if not self.binary or self.kind != "linear":
+            return None
+        m = self.mask
+        for mm in (2, 4, 8):
+            if self.in_units % mm or self.in_units < 2 * mm:
+                continue
+            counts = m.reshape(self.out_units, self.in_units // mm, mm).sum(-1)
+            nn_ = int(counts.max())
+            if 0 < nn_ <= mm // 2 and float((counts == nn_).float().mean()) >= 0.9:
+                return f"N:M semi-structured ({nn_}:{mm})"
+        return None
+
     def to_dict(self) -> dict:
         """JSON-ready summary (no matrices)."""
         return {
@@ -164,6 +214,7 @@ class LayerGraph:
             "dead_in": int(np.count_nonzero(self.out_degree == 0)),
             "dead_out": int(np.count_nonzero(self.in_degree == 0)),
             "weight_entries": int(self.multiplicity.sum()),
+            "wiring": self.wiring, "guessed": self.guessed,
         }
 
 
@@ -182,6 +233,12 @@ class NetworkGraph:
         Where the graph came from (a path or a class name).
     notes : tuple of str
         How layers were joined where it was not a plain trace.
+    residuals : tuple of (str, str)
+        Identity (skip) connections ``(from_space, to_space)`` of residual additions: unit ``i``
+        of the first space is added to unit ``i`` of the second.  They carry no weight, so they
+        are not edges of any layer and not counted in degrees; each residual addition writes a
+        new version of the stream, so the graph stays acyclic.  ``to_networkx(residuals=True)``
+        exports them as edges of ``layer="residual"``.
 
     Examples
     --------
@@ -197,9 +254,14 @@ class NetworkGraph:
     spaces: dict
     source: str = ""
     notes: tuple[str, ...] = ()
+    residuals: tuple[tuple[str, str], ...] = ()
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        for a, b in self.residuals:
+            if a not in self.spaces or b not in self.spaces or self.spaces[a] != self.spaces[b]:
+                raise UsageError(f"residual {a!r} -> {b!r}: both must be spaces of equal size "
+                                 f"(sizes {self.spaces.get(a)}, {self.spaces.get(b)})")
         for lg in self.layers:
             for sp, off, n, side in ((lg.in_space, lg.in_offset, lg.in_units, "input"),
                                      (lg.out_space, lg.out_offset, lg.out_units, "output")):
@@ -249,11 +311,13 @@ class NetworkGraph:
         return (i.numpy() + lg.in_offset, j.numpy() + lg.out_offset, w, k)
 
     # ---------------------------------------------------------------- exports
-    def to_networkx(self):
+    def to_networkx(self, *, residuals: bool = False):
         """networkx ``DiGraph``: nodes ``(space, index)`` (attributes ``space``, ``index``),
-        edges with ``weight``, ``multiplicity``, ``layer``.  Where two layers connect the same
-        two units (rare: parallel branches between the same spaces) the edge holds the sum of
-        weights and multiplicities and ``layer`` lists both, joined by ``+``.
+        edges with ``weight``, ``multiplicity``, ``layer``; with ``residuals=True`` also the
+        identity edges of :attr:`residuals` (weight 1, multiplicity 0, ``layer="residual"``).
+        Where two layers connect the same two units (rare: parallel branches between the same
+        spaces) the edge holds the sum of weights and multiplicities and ``layer`` lists both,
+        joined by ``+``.
         """
         import networkx as nx
 
@@ -271,6 +335,10 @@ class NetworkGraph:
                     d["weight"] += ww
                     d["multiplicity"] += kk
                     d["layer"] += "+" + lg.name
+        if residuals:
+            for a, b in self.residuals:
+                g.add_edges_from((((a, i), (b, i), {"weight": 1.0, "multiplicity": 0, "layer": "residual"})
+                                  for i in range(int(self.spaces[a]))))
         return g
 
     def to_scipy(self):
@@ -317,6 +385,7 @@ class NetworkGraph:
         return {
             "source": self.source,
             "notes": list(self.notes),
+            "residuals": [list(r) for r in self.residuals],
             "spaces": {k: int(v) for k, v in self.spaces.items()},
             "layers": [lg.to_dict() for lg in self.layers],
             "totals": {"units": self.n_units, "edges": self.n_edges,

@@ -21,11 +21,12 @@ class _LayerSpec:
     out_offset: int
     param: str
     binary: bool
+    wiring: str = "traced"
 
     def build(self) -> LayerGraph:
         w, m = self.mats() if callable(self.mats) else self.mats
         return LayerGraph(self.name, self.kind, w, m, self.in_space, self.out_space,
-                          self.in_offset, self.out_offset, self.param, self.binary)
+                          self.in_offset, self.out_offset, self.param, self.binary, self.wiring)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class StreamPlan:
     spaces: dict
     source: str = ""
     notes: tuple[str, ...] = ()
+    residuals: tuple[tuple[str, str], ...] = ()
 
     @property
     def layer_names(self) -> list[str]:
@@ -66,25 +68,24 @@ class StreamPlan:
     def from_network(cls, net: NetworkGraph) -> "StreamPlan":
         """The plan of an already built network: its layers handed out from memory, in order."""
         specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
-                                 lg.in_offset, lg.out_offset, lg.param, lg.binary) for lg in net.layers)
-        return cls(specs, dict(net.spaces), net.source, net.notes)
+                                 lg.in_offset, lg.out_offset, lg.param, lg.binary, lg.wiring)
+                      for lg in net.layers)
+        return cls(specs, dict(net.spaces), net.source, net.notes, net.residuals)
 
     def to_network(self) -> NetworkGraph:
         """Build every layer and return the whole :class:`NetworkGraph` (holds all matrices)."""
-        return NetworkGraph(tuple(self), dict(self.spaces), self.source, self.notes)
+        return NetworkGraph(tuple(self), dict(self.spaces), self.source, self.notes, self.residuals)
 
 
-def stream_plan(state_dict: Mapping[str, Any], *, source: str = "state_dict") -> StreamPlan:
+def stream_plan(state_dict: Mapping[str, Any], *, source: str = "state_dict", arch: Any = None) -> StreamPlan:
     """Plan a bare state_dict's layers (as :func:`graph_from_state_dict`) without building them.
 
     Values may be tensors or :class:`LazyWeight` (read a block of rows at a time when the
-    layer is built).  Joins and notes are decided from shapes only.
+    layer is built).  Joins and notes are decided from names and shapes only.
     """
-    from .chain import _chain, _state_dict_entries  # chain -> trace -> stream: import on call
+    from .chain import _plan_state_dict  # chain -> trace -> stream: import on call
     from .trace import _Builder
 
     b = _Builder(source, lazy=True)
-    b.notes.append("joined layers by chaining shapes in state_dict order (no model to trace); "
-                   "pass model= or save with prunegraph metadata for an exact graph")
-    _chain(_state_dict_entries(state_dict, b.source), b)
+    _plan_state_dict(state_dict, b, arch=arch)
     return b.plan()

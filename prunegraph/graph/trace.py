@@ -102,8 +102,10 @@ class _Act:
     """What the tracer knows about a tensor: its space and where the units are."""
 
     space: str
-    layout: str  # "raw" (graph input), "channel" (dim 1), "feature" (last dim), "flat" (C*S last)
+    layout: str  # "raw" (graph input), "channel" (dim `axis`), "feature" (last dim), "flat" (C*S last)
     spatial: int | None = None  # for "flat": positions per channel (None: unknown)
+    axis: int = 1               # for "channel": the dim holding the units (moved by permute)
+    inner: int | None = None    # for "flat": stride of the channel index (= spatial: channel-major)
 
 
 @dataclass
@@ -115,6 +117,7 @@ class _Pending:
     out_sid: str
     param: str
     binary: bool = False
+    wiring: str = "traced"
 
 
 class _Builder:
@@ -126,11 +129,41 @@ class _Builder:
         self.source = source
         self.notes: list[str] = []
         self.lazy = lazy  # keep matrix builders as callables (stream_plan) instead of running them
+        self.skips: list[tuple[str, str]] = []  # residual identity connections (from, to)
 
-    def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False):
+    def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False, wiring=None):
         if callable(mats) and not self.lazy:
             mats = mats()
-        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary))
+        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary, wiring or "traced"))
+
+    def skip(self, src: str, dst: str) -> None:
+        """Record a residual identity connection from space ``src`` to space ``dst`` (same size)."""
+        if self.sp.size.get(src) is not None and self.sp.size.get(src) == self.sp.size.get(dst):
+            self.skips.append((src, dst))
+
+    def ancestors(self, sid: str) -> set[str]:
+        """Root spaces from which ``sid`` is reached through layers and residuals (``sid`` included)."""
+        preds: dict[str, set[str]] = {}
+        for p in self.pending:
+            preds.setdefault(self.sp.find(p.out_sid)[0], set()).add(self.sp.find(p.in_sid)[0])
+        for a, b in self.skips:
+            preds.setdefault(self.sp.find(b)[0], set()).add(self.sp.find(a)[0])
+        seen, todo = set(), [self.sp.find(sid)[0]]
+        while todo:
+            s = todo.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            todo.extend(preds.get(s, ()))
+        return seen
+
+    def _residuals(self) -> tuple[tuple[str, str], ...]:
+        out = []
+        for a, b in self.skips:
+            (ra, oa), (rb, ob) = self.sp.find(a), self.sp.find(b)
+            if ra != rb and oa == ob == 0 and self.sp.size[ra] == self.sp.size[rb]:
+                out.append((ra, rb))
+        return tuple(dict.fromkeys(out))
 
     def _resolved(self):
         if not self.pending:
@@ -152,29 +185,35 @@ class _Builder:
         layers = []
         for p, ri, ro, oi, oo in rows:
             w, m = p.mats() if callable(p.mats) else p.mats
-            layers.append(LayerGraph(p.name, p.kind, w, m, ri, ro, oi, oo, p.param, p.binary))
-        return NetworkGraph(tuple(layers), spaces, self.source, notes)
+            layers.append(LayerGraph(p.name, p.kind, w, m, ri, ro, oi, oo, p.param, p.binary, p.wiring))
+        return NetworkGraph(tuple(layers), spaces, self.source, notes, self._residuals_in(spaces))
+
+    def _residuals_in(self, spaces) -> tuple[tuple[str, str], ...]:
+        return tuple(r for r in self._residuals() if r[0] in spaces and r[1] in spaces)
 
     def plan(self) -> "StreamPlan":
         rows, spaces, notes = self._resolved()
-        specs = tuple(_LayerSpec(p.name, p.kind, p.mats, ri, ro, oi, oo, p.param, p.binary)
+        specs = tuple(_LayerSpec(p.name, p.kind, p.mats, ri, ro, oi, oo, p.param, p.binary, p.wiring)
                       for p, ri, ro, oi, oo in rows)
-        return StreamPlan(specs, spaces, self.source, notes)
+        return StreamPlan(specs, spaces, self.source, notes, self._residuals_in(spaces))
 
     def fresh_input(self, name: str, n_in: int, why: str) -> str:
         self.notes.append(f"layer {name}: {why}; its {n_in} inputs are a separate space")
         return self.sp.new(f"{name}:in", n_in)
 
     def add_rnn(self, name: str, mode: str, get: Callable[[str], torch.Tensor | None],
-                in_sid: str, *, num_layers: int, bidirectional: bool, hidden: int) -> str:
+                in_sid: str, *, num_layers: int, bidirectional: bool, hidden: int, cell: bool = False,
+                wiring: str | None = None) -> str:
+        """Add a recurrent layer (``cell=True``: an ``LSTMCell``/``GRUCell``/``RNNCell``, whose
+        weights are ``weight_ih``/``weight_hh`` and whose hidden space is named ``name``)."""
         gates, kind = _GATES[mode], _RNN_KIND[mode]
         prev = in_sid
         for l in range(num_layers):
             outs = []
             for suffix in (("", "_reverse") if bidirectional else ("",)):
-                out = self.sp.new(f"{name}.l{l}{suffix}", hidden)
+                out = self.sp.new(name if cell else f"{name}.l{l}{suffix}", hidden)
                 for mat, src in (("ih", prev), ("hh", out)):
-                    pname = f"{name}.weight_{mat}_l{l}{suffix}"
+                    pname = f"{name}.weight_{mat}" if cell else f"{name}.weight_{mat}_l{l}{suffix}"
                     w = get(pname)
                     if w is None:
                         raise InputError(f"{self.source}: layer {name} has no {pname}; "
@@ -193,7 +232,7 @@ class _Builder:
                         _finite(w, pname, self.source)
                         return rnn_matrices(w, gates=gates)
 
-                    self.add(f"{name}.weight_{mat}_l{l}{suffix}", kind, mats, src, out, pname)
+                    self.add(pname, kind, mats, src, out, pname, wiring=wiring)
                 outs.append(out)
             prev = outs[0] if len(outs) == 1 else self.sp.concat(outs, f"{name}.l{l}:cat")
         return prev
@@ -216,7 +255,19 @@ def _weights_getter(module: nn.Module, weights: Mapping[str, torch.Tensor] | Non
             return weights[pname]
         if pname in params:
             return params[pname].detach()
-        return bufs.get(pname)
+        if pname in bufs:
+            return bufs[pname]
+        # a parametrized weight (weight_norm, torch.ao.pruning before squash_mask, ...): not a
+        # parameter of its own, computed by the module from its parametrization
+        owner, _, attr = pname.rpartition(".")
+        try:
+            val = getattr(module.get_submodule(owner) if owner else module, attr)
+        except AttributeError:
+            return None
+        if isinstance(val, torch.Tensor):
+            with torch.no_grad():
+                return val.detach()
+        return None
 
     return get
 
@@ -225,6 +276,27 @@ _ADD_OPS = {operator.add, operator.iadd, operator.sub, operator.isub, torch.add,
             "add", "add_", "sub", "sub_", "__add__", "__radd__", "__iadd__"}
 _CAT_OPS = {torch.cat, torch.concat, "cat"}
 _FLATTEN_OPS = {torch.flatten, "flatten", "view", "reshape", torch.reshape}
+_PERMUTE_OPS = {"permute", torch.permute, "transpose", torch.transpose, "swapaxes", "swapdims"}
+
+
+def _is_conv1d(mod: nn.Module) -> bool:
+    """Hugging Face's GPT-2 ``Conv1D`` (a Linear stored ``[in, out]``), recognised without importing it."""
+    w = mod._parameters.get("weight")  # not getattr: torch.fx turns parameters into proxies while tracing
+    return (type(mod).__name__ == "Conv1D" and isinstance(w, torch.Tensor) and w.ndim == 2
+            and int(getattr(mod, "nf", -1)) == int(w.shape[1]))
+
+
+class _LeafTracer(torch.fx.Tracer):
+    """torch.fx tracer that keeps GPT-2 ``Conv1D`` modules whole (a layer, not an ``addmm``)."""
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return _is_conv1d(m) or super().is_leaf_module(m, qualname)
+
+
+def _symbolic_trace(module: nn.Module) -> torch.fx.GraphModule:
+    tracer = _LeafTracer()
+    graph = tracer.trace(module)
+    return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
 
 
 #: operations that keep units in place (a producer's unit j is still unit j after them)
@@ -266,10 +338,9 @@ class _Tracer:
             return a
         n = self.b.sp.units(a.space)
         if a.layout == "channel":
-            if len(out) >= 3 and out[1] == n:
-                return a
-            if len(out) == 2 and out[1] == n:
-                return _Act(a.space, "feature")
+            ax = a.axis
+            if len(out) > ax and out[ax] == n:
+                return _Act(a.space, "feature") if ax == len(out) - 1 else a
             return None
         if a.layout == "feature":
             return a if out and out[-1] == n else None
@@ -278,7 +349,8 @@ class _Tracer:
         return None
 
     def consume(self, a, n_in: int, name: str, *, linear: bool) -> tuple[str, int]:
-        """Space id read by layer ``name`` with ``n_in`` inputs, and the fold (positions per unit)."""
+        """Space id read by layer ``name`` with ``n_in`` inputs, and the fold: positions per unit
+        (an int, channel-major) or the unit of every input column (a tensor, any other layout)."""
         if not isinstance(a, _Act):
             return self.b.fresh_input(name, n_in, "its input could not be traced to a known activation"), 1
         n = self.b.sp.units(a.space)
@@ -293,6 +365,8 @@ class _Tracer:
         if a.layout == "flat" and linear:
             s = a.spatial if a.spatial is not None else (n_in // n if n and n_in % n == 0 else None)
             if s is not None and n * s == n_in:
+                if a.inner is not None and a.inner != s:  # permuted before flattening
+                    return a.space, (torch.arange(n_in) // a.inner) % n
                 return a.space, s
         elif n == n_in:
             return a.space, 1
@@ -303,13 +377,33 @@ class _Tracer:
     def layer_module(self, node, mod, a):
         name = node.target
         src = self.b.source
-        if isinstance(mod, nn.Linear):
+        if isinstance(mod, nn.Linear) or _is_conv1d(mod):
             w = self.weight(name)
-            sid, fold = self.consume(a, mod.in_features, name, linear=True)
-            out = self.b.sp.new(name, mod.out_features)
-            self.b.add(name, "linear", linear_matrices(w, fold=fold), sid, out, f"{name}.weight",
-                       binary=fold == 1)
+            n_in, n_out = (int(w.shape[0]), int(w.shape[1])) if _is_conv1d(mod) else (mod.in_features,
+                                                                                       mod.out_features)
+            if _is_conv1d(mod):
+                w = w.t()
+            sid, fold = self.consume(a, n_in, name, linear=True)
+            out = self.b.sp.new(name, n_out)
+            cols = fold if isinstance(fold, torch.Tensor) else None
+            self.b.add(name, "linear", linear_matrices(w, fold=1 if cols is not None else fold, columns=cols),
+                       sid, out, f"{name}.weight", binary=cols is None and fold == 1)
             return _Act(out, "feature")
+        if isinstance(mod, nn.MultiheadAttention):
+            return (self.attention(node, mod, name, a), None)
+        if isinstance(mod, nn.TransformerEncoderLayer):
+            return self.encoder_layer(mod, name, a)
+        if isinstance(mod, nn.TransformerEncoder):
+            for i, layer in enumerate(mod.layers):
+                a = self.encoder_layer(layer, f"{name}.layers.{i}", a)
+            return a
+        if isinstance(mod, nn.RNNCellBase):
+            sid, _ = self.consume(a, mod.input_size, name, linear=False)
+            mode = {nn.LSTMCell: "LSTM", nn.GRUCell: "GRU"}.get(type(mod), "RNN_TANH")
+            last = self.b.add_rnn(name, mode, self.get, sid, num_layers=1, bidirectional=False,
+                                  hidden=mod.hidden_size, cell=True)
+            h = _Act(last, "feature")
+            return (h, h) if mode == "LSTM" else h
         if isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
                             nn.ConvTranspose3d)):
             w = self.weight(name)
@@ -339,6 +433,82 @@ class _Tracer:
             hidden = (h, h) if mod.mode == "LSTM" else h
             return (_Act(last, "feature"), hidden)
         return None
+
+    def proj(self, name: str, w: torch.Tensor, a, *, reads: str | None = None) -> str:
+        """One Linear projection ``w`` [out, in] of an attention layer; returns its output space."""
+        _check_dtype(w, name, self.b.source)
+        _finite(w, name, self.b.source)
+        if reads is not None:
+            sid = reads
+        else:
+            sid, _ = self.consume(a, int(w.shape[1]), name, linear=False)
+        out = self.b.sp.new(name, int(w.shape[0]))
+        self.b.add(name, "linear", linear_matrices(w), sid, out, name, binary=True)
+        return out
+
+    def attention(self, node, mod: nn.MultiheadAttention, name: str, a, acts=None) -> _Act:
+        """q, k, v projections (packed ``in_proj_weight`` split, or separate), then ``out_proj``
+        reading v's units (attention mixes positions, not units); returns out_proj's activation."""
+        if acts is None:
+            acts = [self.arg_act(x) for x in (list(node.args) + [None, None, None])[:3]]
+            acts = [x if x is not None else a for x in acts]
+        e = mod.embed_dim
+        if mod.in_proj_weight is not None or self.get(f"{name}.in_proj_weight") is not None:
+            w = self.get(f"{name}.in_proj_weight")
+            ws = {r: w[i * e:(i + 1) * e] for i, r in enumerate("qkv")}
+            names = {r: f"{name}.in_proj.{r}" for r in "qkv"}
+        else:
+            ws = {r: self.get(f"{name}.{r}_proj_weight") for r in "qkv"}
+            names = {r: f"{name}.{r}_proj" for r in "qkv"}
+        outs = {}
+        for r, act in zip("qkv", acts):
+            outs[r] = self.proj(names[r], ws[r], act)
+        o = self.weight(f"{name}.out_proj")
+        out = self.proj(f"{name}.out_proj", o, None, reads=outs["v"])
+        return _Act(out, "feature")
+
+    def encoder_layer(self, mod: nn.TransformerEncoderLayer, name: str, a) -> _Act:
+        """``nn.TransformerEncoderLayer`` (a leaf to torch.fx): self-attention and the two
+        Linear layers, each added back to the residual stream (pre- or post-norm alike)."""
+        x = a
+        if isinstance(x, _Act) and x.layout == "raw" and self.b.sp.size[x.space] is None:
+            self.b.sp.size[x.space] = mod.self_attn.embed_dim
+        attn = self.attention(None, mod.self_attn, f"{name}.self_attn", x, acts=[x, x, x])
+        x = self.residual([x, attn]) or attn
+        sid, _ = self.consume(x, mod.linear1.in_features, f"{name}.linear1", linear=False)
+        h = self.b.sp.new(f"{name}.linear1", mod.linear1.out_features)
+        self.b.add(f"{name}.linear1", "linear", linear_matrices(self.weight(f"{name}.linear1")), sid, h,
+                   f"{name}.linear1.weight", binary=True)
+        y = self.b.sp.new(f"{name}.linear2", mod.linear2.out_features)
+        self.b.add(f"{name}.linear2", "linear", linear_matrices(self.weight(f"{name}.linear2")), h, y,
+                   f"{name}.linear2.weight", binary=True)
+        return self.residual([x, _Act(y, "feature")]) or _Act(y, "feature")
+
+    def residual(self, acts: list) -> _Act | None:
+        """A residual addition: an operand that is an ancestor of another is its skip (an identity
+        into the other's space, :attr:`NetworkGraph.residuals`), so the stream gets a new version
+        and no cycle appears; operands from parallel branches write one space (unified)."""
+        acts = [x for x in acts if isinstance(x, _Act) and x.layout != "raw"]
+        if not acts:
+            return None
+        roots = []
+        for x in acts:
+            r = self.b.sp.find(x.space)[0]
+            if r not in [y[0] for y in roots]:
+                roots.append((r, x))
+        if len(roots) == 1:
+            return roots[0][1]
+        anc = {r: self.b.ancestors(r) for r, _ in roots}
+        heads = [(r, x) for r, x in roots if not any(r != o and r in anc[o] for o, _ in roots)]
+        res = heads[-1][1]
+        for r, x in heads[:-1]:
+            if not self.b.sp.unify(res.space, x.space):
+                self.b.notes.append(f"addition: spaces {res.space!r} and {x.space!r} could not be "
+                                    f"unified (sizes differ)")
+        for r, x in roots:
+            if (r, x) not in heads:
+                self.b.skip(r, res.space)
+        return res
 
     def weight(self, name: str) -> torch.Tensor:
         w = self.get(f"{name}.weight")
@@ -388,14 +558,13 @@ class _Tracer:
             if target in _ADD_OPS:
                 acts = [self.materialize(self.env[x], x) for x in node.args if isinstance(x, torch.fx.Node)
                         and isinstance(self.env.get(x), _Act)]
-                res = acts[0] if acts else None
-                for other in acts[1:]:
-                    if res.layout == "raw" or other.layout == "raw":
-                        continue
-                    if not self.b.sp.unify(res.space, other.space):
-                        self.b.notes.append(f"addition {node.name}: spaces {res.space!r} and "
-                                            f"{other.space!r} could not be unified (sizes differ)")
+                res = self.residual(acts) if acts else None
+                if res is None and acts:
+                    res = acts[0]
                 self.env[node] = self.passthrough(res, node)
+                continue
+            if target in _PERMUTE_OPS:
+                self.env[node] = self.permute(first, node)
                 continue
             if target in _CAT_OPS:
                 self.env[node] = self.cat(node)
@@ -430,13 +599,52 @@ class _Tracer:
         ins = _meta_shape(src) if isinstance(src, torch.fx.Node) else None
         out = _meta_shape(node)
         n = self.b.sp.units(a.space)
+        if (a.layout == "feature" and ins is not None and out is not None and len(ins) > 2 and len(out) == 2
+                and ins[-1] == n and out[1] == math.prod(ins[1:])):  # units last, e.g. after a permute
+            return _Act(a.space, "flat", math.prod(ins[1:]) // n, inner=1)
         if a.layout == "channel":
+            ax = a.axis
             if ins is not None and out is not None:
-                if len(out) == 2 and len(ins) >= 2 and ins[1] == n and out[1] == math.prod(ins[1:]):
-                    return _Act(a.space, "flat", math.prod(ins[2:]))
+                if len(out) == 2 and len(ins) > ax and ins[ax] == n and out[1] == math.prod(ins[1:]):
+                    return _Act(a.space, "flat", math.prod(ins[1:]) // n, inner=math.prod(ins[ax + 1:]))
                 return self.passthrough(a, node)
+            if ax != 1:
+                self.b.notes.append(f"{node.name}: a permuted conv output is flattened without known "
+                                    f"shapes; pass input_shape for the exact fold")
+                return None
             return _Act(a.space, "flat", None)
         return self.passthrough(a, node)
+
+    def permute(self, a, node):
+        """``permute`` / ``transpose`` move the unit axis of a channel (or feature) activation."""
+        if not isinstance(a, _Act) or a.layout not in ("channel", "feature"):
+            return self.passthrough(a, node)
+        src = node.args[0] if node.args else None
+        ins = _meta_shape(src) if isinstance(src, torch.fx.Node) else None
+        if ins is None:
+            return None
+        nd = len(ins)
+        ax = a.axis if a.layout == "channel" else nd - 1
+        args = [x for x in node.args[1:]]
+        if len(args) == 1 and isinstance(args[0], (tuple, list)):
+            args = list(args[0])
+        if not args and "dims" in node.kwargs:
+            args = list(node.kwargs["dims"])
+        if not all(isinstance(d, int) for d in args):
+            return None
+        args = [d % nd for d in args]
+        if node.target in ("transpose", torch.transpose, "swapaxes", "swapdims"):
+            if len(args) != 2:
+                return None
+            d0, d1 = args
+            new = d1 if ax == d0 else d0 if ax == d1 else ax
+        else:
+            if sorted(args) != list(range(nd)):
+                return None
+            new = args.index(ax)
+        if new == nd - 1:
+            return _Act(a.space, "feature")
+        return _Act(a.space, "channel", axis=new)
 
     def cat(self, node):
         tensors = node.args[0] if node.args else node.kwargs.get("tensors", ())
@@ -496,7 +704,7 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
     get = _weights_getter(module, weights)
     shape = input_shape if input_shape is not None else getattr(module, "input_shape", None)
     try:
-        gm = torch.fx.symbolic_trace(module)
+        gm = _symbolic_trace(module)
     except Exception as exc:  # not fx-traceable: registration order
         log.info("%s: torch.fx could not trace (%s); using module registration order", source, exc)
         b.notes.append(f"not traceable by torch.fx ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 COLUMNS = [
-    ("layer", "layer"), ("kind", "kind"), ("nodes", "nodes"), ("edges", "edges"),
+    ("layer", "layer"), ("kind", "kind"), ("wiring", "wiring"), ("nodes", "nodes"), ("edges", "edges"),
     ("density", "dens"), ("dead", "dead"), ("alpha", "alpha±sigma"), ("xmin", "xmin"),
     ("xmax", "xmax"), ("span", "span"), ("n_tail", "n_tail"), ("ks_d", "KS D"), ("gof_p", "GoF p"),
     ("best_alt", "best alt (LR p)"), ("binom_p", "binom p"), ("verdict", "verdict"), ("null_alpha", "null alpha"),
@@ -102,4 +102,21 @@ def to_csv(results) -> str:
     return buf.getvalue()
 
 
-__all__ = ["COLUMNS", "row_cells", "format_table", "to_json", "to_csv", "format_range"]
+def format_blocks(res) -> str:
+    """Transformer blocks against depth: attention vs MLP, median alpha and verdict counts
+    (:func:`prunegraph.analysis.block_summary`); empty text for a model without blocks."""
+    from ..analysis import block_summary
+
+    rows = block_summary(res)
+    if not rows:
+        return ""
+    lines = [f"== {res.source}: per block (median alpha over fitted sequences; verdicts)",
+             "depth  block                          group      kind  alpha  verdicts"]
+    for b in rows:
+        verdicts = ", ".join(f"{n} {v}" for v, n in sorted(b.verdicts.items(), key=lambda kv: -kv[1]))
+        lines.append(f"{b.depth:<5}  {b.block:<30} {b.group:<10} {b.degree_kind:<5} "
+                     f"{_f(b.alpha_median, '.2f'):<5}  {verdicts}")
+    return "\n".join(lines)
+
+
+__all__ = ["COLUMNS", "row_cells", "format_table", "format_blocks", "to_json", "to_csv", "format_range"]

