@@ -1105,7 +1105,7 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
                 "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
                 "span": row["span"],
-                "verdict": str(row["verdict"]), "verdict_class": verdict_class(str(row["verdict"])),
+                "verdict": str(row["verdict"]), "verdict_class": verdict_class(row["verdict_code"]),
                 "null_verdict": None if row["null_verdict"] is None
                 else str(row["null_verdict"]),
                 "heavier_p": row["heavier_p"], "var_ratio": row["var_ratio"]})

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from prunegraph._io import dumps_json
-from prunegraph.analysis import (analyze, binomial_gof, compare_tails, verdict_class, verdict_of,
-                                 _stream_seed)
+from prunegraph.analysis import (analyze, benjamini_hochberg, binomial_gof, compare_tails,
+                                 random_pruning_test, _stream_seed)
+from prunegraph.fit import RandomPruningTest, Verdict, VerdictRules, classify, verdict_text
 from prunegraph.graph import LayerGraph, NetworkGraph
 
 
@@ -47,15 +48,18 @@ def test_verdicts_on_constructed_layers(planted_and_binomial):
     heavy, binom = planted_and_binomial
     rh = analyze(heavy, kinds=["in"], bootstrap=50, rng=0).results[0]
     rb = analyze(binom, kinds=["in"], bootstrap=50, rng=0).results[0]
-    assert rh.observed.verdict == "power law plausible", rh.observed
+    assert rh.observed.verdict is Verdict.PLAUSIBLE, rh.observed
+    assert rh.observed.verdict_text == "power law plausible"
     assert rh.observed.tail_span >= 10
     assert abs(rh.observed.fit.alpha - 2.3) < 0.25
-    assert rb.observed.verdict.startswith("no heavy tail") or "rejected" in rb.observed.verdict, rb.observed
+    # issue 12: random pruning is called so ("consistent with random pruning"), not "no heavy tail"
+    assert rb.observed.verdict is Verdict.RANDOM_LIKE, rb.observed
+    assert rb.observed.verdict_text.startswith("consistent with random pruning")
     # the planted layer is heavier than its null, the binomial one is not
     assert rh.tail.heavier_p < 0.01 and rh.tail.tail_share_ratio > 1.3
     assert rb.tail.heavier_p > 0.01
     # the null of the planted layer looks like random pruning
-    assert rh.null.verdict.startswith("no heavy tail") or "rejected" in rh.null.verdict, rh.null
+    assert rh.null.verdict is Verdict.RANDOM_LIKE, rh.null
 
 
 def test_dead_units_counted_not_fitted():
@@ -74,12 +78,14 @@ def test_dense_or_regular_layer_is_degenerate(value):
     res = analyze(net_of(layer_with_in_degrees(k, 60)), kinds=["in"], null=False)
     r = res.results[0]
     assert r.observed.fit is None
-    assert r.observed.verdict.startswith("degenerate: all degrees equal")
+    assert r.observed.verdict is Verdict.DEGENERATE
+    assert r.observed.verdict_text.startswith("degenerate: all degrees equal")
 
 
 def test_too_few_units_is_degenerate():
     res = analyze(net_of(layer_with_in_degrees(np.array([1, 2, 3]), 10)), kinds=["in"], null=False)
-    assert res.results[0].observed.verdict.startswith("too few units: 3 alive (need 20)")
+    assert res.results[0].observed.verdict is Verdict.TOO_FEW_UNITS
+    assert res.results[0].observed.verdict_text.startswith("too few units: 3 alive (need 20)")
 
 
 def test_layer_glob_and_bad_options(planted_and_binomial):
@@ -138,46 +144,63 @@ class _Fit:
     p_value: float | None
     n_tail: int = 200
     xmin: float = 3.0
+    n: int = 500
+    xmax: float | None = None
+    values: None = None
 
 
 @pytest.mark.parametrize("fit_p, comps, expected", [
-    (0.5, [_LR("lognormal", 1.0, 0.5, 0.6)], "power law plausible"),
-    (None, [], "power law plausible (no GoF test)"),
-    (0.02, [_LR("exponential", 3.0, 2.0, 0.04)], "power law rejected (GoF p=0.02)"),
-    (0.5, [_LR("lognormal", -5.0, -2.5, 0.01)], "lognormal preferred"),
+    (0.5, [_LR("lognormal", 1.0, 0.5, 0.6)], Verdict.PLAUSIBLE),
+    (None, [], Verdict.UNTESTED),
+    (0.02, [_LR("exponential", 3.0, 2.0, 0.04)], Verdict.REJECTED),
+    (0.5, [_LR("lognormal", -5.0, -2.5, 0.01)], Verdict.ALTERNATIVE),
     # Bonferroni: with two alternatives the level is 0.05
-    (0.5, [_LR("lognormal", -5.0, -2.5, 0.07), _LR("exponential", 5.0, 2.5, 0.01)],
-     "power law plausible"),
-    (0.0, [_LR("binomial", -50.0, -6.0, 1e-9), _LR("lognormal", -4.0, -2.0, 0.001)],
-     "no heavy tail: binomial like random pruning"),
+    (0.5, [_LR("lognormal", -5.0, -2.5, 0.07), _LR("exponential", 5.0, 2.5, 0.01)], Verdict.PLAUSIBLE),
+    (0.0, [_LR("binomial", -50.0, -6.0, 1e-9), _LR("lognormal", -4.0, -2.0, 0.001)], Verdict.ALTERNATIVE),
 ])
 def test_verdict_rules(fit_p, comps, expected):
-    assert verdict_of(_Fit(fit_p), comps)[0] == expected
+    assert classify(_Fit(fit_p), comps, span=40.0).verdict is expected
 
 
-def test_verdict_binomial_gof_and_short_tail():
-    verdict = verdict_of(_Fit(0.9), [], binomial_p=0.5)[0]
-    assert verdict == "no heavy tail: binomial like random pruning"
-    assert verdict_of(_Fit(0.9), [], binomial_p=0.01)[0] == "power law plausible"
-    assert verdict_of(_Fit(0.9, n_tail=11, xmin=9), [])[0] == "inconclusive: tail of only 11 units"
+def test_verdict_text_from_one_table():
+    d = classify(_Fit(0.02), [_LR("exponential", 3.0, 2.0, 0.04)], span=40.0)
+    assert verdict_text(d) == "power law rejected (GoF p=0.02)"
+    d = classify(_Fit(0.5), [_LR("lognormal", -5.0, -2.5, 0.01)])
+    assert verdict_text(d) == "lognormal preferred" and d.alternative == "lognormal"
+    assert verdict_text(classify(_Fit(0.9), [], span=2.63)) == "power law plausible over ×2.6 only"
+    assert verdict_text(classify(_Fit(0.9, n_tail=11, xmin=9), [])) == "inconclusive: tail of only 11 units"
+    # issue 12 #8: a GoF p of 0.00 on a short tail rules the power law out (it was "inconclusive")
+    assert classify(_Fit(0.0, n_tail=14), []).verdict is Verdict.REJECTED
+    assert verdict_text(classify(None, n_alive=3)) == "too few units: 3 alive (need 20)"
+    assert verdict_text(Verdict.PLAUSIBLE_NARROW) == "power law plausible (narrow)"
+    assert classify(_Fit(0.9), [], span=2.63, rules=VerdictRules(min_span=2.0)).verdict is Verdict.PLAUSIBLE
+
+
+def test_no_plausible_without_gof_test():
+    """Issue 12 #6: a sequence never becomes 'plausible' without a goodness-of-fit test."""
+    d = classify(_Fit(None), [], span=40.0)
+    assert d.verdict is Verdict.UNTESTED and "untested" in verdict_text(d)
+
+
+def test_verdict_random_pruning_and_short_tail():
+    ok = RandomPruningTest(gof_p=0.5, max_p=0.6, p_value=1.0, tail_R=-3.0, tail_p=0.4)
+    d = classify(_Fit(0.9), [], random_test=ok)
+    assert d.verdict is Verdict.RANDOM_LIKE and verdict_text(d).startswith("consistent with random pruning")
+    # the power law fits the tail significantly better than the random-pruning law -> not random-like
+    pl_better = dataclasses.replace(ok, tail_R=40.0, tail_p=0.01)
+    assert classify(_Fit(0.9), [], random_test=pl_better, span=40.0).verdict is Verdict.NOT_DISTINGUISHED
+    # random pruning rejected at 0.1 but not at random_level = 0.01: not distinguishable
+    weak = dataclasses.replace(ok, gof_p=0.03, p_value=0.06)
+    assert classify(_Fit(0.9), [], random_test=weak, span=40.0).verdict is Verdict.NOT_DISTINGUISHED
+    # hubs: the largest-degree test rejects, so it is not random-like whatever the χ² says
+    hubs = RandomPruningTest(gof_p=0.65, max_p=0.0, p_value=0.0, tail_R=-2.0, tail_p=0.5)
+    assert classify(_Fit(0.9), [], random_test=hubs, span=40.0).verdict is not Verdict.RANDOM_LIKE
+    assert classify(_Fit(0.9, n_tail=11, xmin=9), []).verdict is Verdict.INCONCLUSIVE
     # a likelihood-ratio "preference" on a short tail is no more reliable than the GoF there
-    short = verdict_of(_Fit(0.9, n_tail=11), [_LR("exponential", -5.0, -3.0, 1e-4)])
-    assert short == ("inconclusive: tail of only 11 units", "exponential", 1e-4)
-    assert verdict_of(_Fit(0.9), [], span=2.63)[0] == "power law plausible over ×2.6 only"
-    assert verdict_of(_Fit(None), [], span=40.0)[0] == "power law plausible (no GoF test)"
-
-
-@pytest.mark.parametrize("verdict, cls", [
-    ("power law plausible over ×2.6 only (no GoF test)", "power law plausible (narrow)"),
-    ("power law plausible", "power law plausible"),
-    ("power law rejected (GoF p=0.02)", "power law rejected"),
-    ("inconclusive: tail of only 11 units", "inconclusive"),
-    ("too few units: 3 alive (need 20)", "too few units"),
-    ("degenerate: all degrees equal (3), e.g. a dense or regular layer; no distribution to fit", "degenerate"),
-    ("no heavy tail: binomial like random pruning", "no heavy tail: binomial like random pruning"),
-])
-def test_verdict_class(verdict, cls):
-    assert verdict_class(verdict) == cls
+    short = classify(_Fit(0.9, n_tail=11), [_LR("exponential", -5.0, -3.0, 1e-4)])
+    assert (short.verdict, short.alternative, short.alternative_p) == (Verdict.INCONCLUSIVE, "exponential", 1e-4)
+    heavy = dataclasses.replace(ok, gof_p=1e-9, max_p=1e-9, p_value=2e-9, tail_R=80.0, tail_p=1e-6)
+    assert classify(_Fit(0.5), [], random_test=heavy, span=40.0).verdict is Verdict.PLAUSIBLE
 
 
 def test_binomial_gof_reference():
@@ -196,3 +219,129 @@ def test_binomial_gof_reference():
     assert min(ex) >= 5
     ref = stats.chisquare(obs, ex, ddof=1).pvalue
     assert p == pytest.approx(ref, rel=1e-6)
+
+
+def random_mlp(sizes, density, seed):
+    """An MLP whose masks are drawn uniformly at the given density (random pruning)."""
+    g = torch.Generator().manual_seed(seed)
+    layers, prev = [], "input"
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w = torch.rand(b, a, generator=g) * (torch.rand(b, a, generator=g) < density)
+        layers.append(LayerGraph.from_matrix(f"fc{i}", w, in_space=prev, out_space=f"fc{i}"))
+        prev = f"fc{i}"
+    spaces = {"input": sizes[0], **{f"fc{i}": b for i, b in enumerate(sizes[1:])}}
+    return NetworkGraph(layers=tuple(layers), spaces=spaces, source="random", notes=())
+
+
+def test_network_scope_random_pruning_is_not_a_power_law():
+    """Issue 12 #3: three random-pruned layers at network scope were 'power law plausible over
+    ×1.1 only' in 20 of 60 repetitions (no binomial test there). The network's random-pruning
+    law (a sum of binomials per unit, one per layer touching it) is now tested."""
+    from prunegraph.fit import POWER_LAW_VERDICTS
+
+    verdicts = []
+    for seed in range(4):
+        res = analyze(random_mlp([784, 300, 100, 10], 0.08, seed), kinds=["in", "out", "total"],
+                      scope="network", alternatives=[], bootstrap=20, rng=seed)
+        for r in res.results:
+            assert r.observed.random_test is not None and r.observed.random_test.n_groups >= 2
+            verdicts.append(r.observed.verdict)
+    assert not POWER_LAW_VERDICTS & set(verdicts)
+    assert verdicts.count(Verdict.RANDOM_LIKE) >= 9, verdicts
+
+
+def test_hub_is_tested_not_pooled():
+    """Issue 12 #5: 1000 Bin(784, 0.08) units plus one of degree 600 (binomial probability ~0)
+    got χ² p = 0.65 and 'no heavy tail: binomial like random pruning'. The largest-degree test
+    rejects the random-pruning law, so the verdict is not random-like."""
+    rng = np.random.default_rng(0)
+    k = rng.binomial(784, 0.08, 1001)
+    k[0] = 600
+    r = analyze(net_of(layer_with_in_degrees(k, 784)), kinds=["in"], bootstrap=20, rng=0).results[0]
+    rp = r.observed.random_test
+    assert binomial_gof(k, 784) > 0.1          # the pooled χ² alone still cannot see the hub
+    assert rp.max_p < 1e-12 and rp.p_value < 1e-12
+    assert r.observed.verdict not in (Verdict.RANDOM_LIKE, Verdict.NOT_DISTINGUISHED)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_heavier_test_valid_with_dead_units(seed):
+    """Issue 12 #2: a random layer with 500 of 1000 units dead had heavier p = 0 and an
+    infinite share ratio (alive units only against a null without dead units)."""
+    rng = np.random.default_rng(seed)
+    k = rng.binomial(784, 0.16, 1000)
+    k[:500] = 0
+    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), kinds=["in"], alternatives=[],
+                bootstrap=0, rng=seed).results[0]
+    assert r.tail.heavier_p > 0.05 and np.isfinite(r.tail.tail_share_ratio)
+    assert r.observed.verdict is Verdict.RANDOM_LIKE
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_heavier_test_has_power_on_power_law_layers(seed):
+    """Issue 12 #2: zipf(2.5) in-degrees of 1000 units (seeds 0-4) gave p = 0.22, 0.033, 0.63,
+    0.18, 0.004 with the pooled-95th-percentile count; the upper-tail permutation test finds
+    every one (p at its floor 1/1000)."""
+    rng = np.random.default_rng(seed)
+    k = np.minimum(rng.zipf(2.5, 1000), 784)
+    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), kinds=["in"], alternatives=[],
+                bootstrap=0, rng=seed).results[0]
+    assert r.tail.heavier_p <= 0.002 and r.tail.heavier_q <= 0.002
+
+
+def test_heavier_permutation_test_is_calibrated_under_the_null():
+    """Same law on both sides: P(p ≤ 0.1) ≈ 0.1 (≤ 0.16 over 150 tests; discreteness makes it
+    conservative)."""
+    rng = np.random.default_rng(11)
+    ps = np.array([compare_tails(rng.binomial(100, 0.05, 400), rng.binomial(100, 0.05, 400),
+                                 n_permutations=199, rng=i).heavier_p for i in range(150)])
+    assert 0.03 <= (ps <= 0.1).mean() <= 0.16
+
+
+def test_benjamini_hochberg_against_literal():
+    p = np.array([0.2, 0.001, 0.04, np.nan, 0.03, 0.9])
+    q = benjamini_hochberg(p)
+    ok = ~np.isnan(p)
+    ps = p[ok]
+    m = ps.size
+    lit = [min(1.0, min(m * pj / np.sum(ps <= pj) for pj in ps if pj >= pi)) for pi in ps]
+    assert np.allclose(q[ok], lit) and np.isnan(q[3])
+
+
+def test_random_pruning_test_against_literal_max_and_mixture():
+    """Largest-degree p against the literal 1 − F(M−1)^n, and a two-layer mixture's χ² uses the
+    convolution of the layers' binomials."""
+    from scipy import stats
+
+    rng = np.random.default_rng(2)
+    x = rng.binomial(50, 0.2, 300)
+    rp = random_pruning_test(x, [(np.arange(300), ((50, 0.2),))])
+    m = x.max()
+    f = (stats.binom.cdf(m - 1, 50, 0.2) - stats.binom.pmf(0, 50, 0.2)) / stats.binom.sf(0, 50, 0.2)
+    assert rp.max_p == pytest.approx(1 - f ** (x > 0).sum(), rel=1e-9)
+    y = rng.binomial(30, 0.1, 400) + rng.binomial(20, 0.3, 400)
+    rp2 = random_pruning_test(y, [(np.arange(400), ((30, 0.1), (20, 0.3)))])
+    assert rp2.gof_p > 0.001 and rp2.n_groups == 1
+    assert random_pruning_test(y, [(np.arange(400), ((30, 0.1),))]).gof_p < 1e-6
+
+
+def test_schema_lists_every_verdict_code():
+    from pathlib import Path
+
+    import prunegraph
+
+    schema = json.loads((Path(prunegraph.__file__).parent / "fit_schema.json").read_text())
+    assert set(schema["$defs"]["side"]["properties"]["verdict_code"]["enum"]) == {v.value for v in Verdict}
+
+
+def test_library_bootstrap_default_matches_cli():
+    """Issue 12 #6: analyze() defaulted to bootstrap=0 while the CLI runs 100 resamples, and the
+    library then called untested sequences 'plausible'."""
+    import argparse
+    import inspect
+
+    from prunegraph.commands import fit as fit_cmd
+
+    p = argparse.ArgumentParser()
+    fit_cmd.add_arguments(p)
+    assert inspect.signature(analyze).parameters["bootstrap"].default == p.parse_args([]).bootstrap == 100

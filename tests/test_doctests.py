@@ -25,7 +25,10 @@ import prunegraph
 OPTIONAL_MODULES: dict[str, str] = {}
 
 #: "module.qualname" of failing examples -> why (owners fix them, then remove the entry)
-KNOWN_FAILING: dict[str, str] = {}
+KNOWN_FAILING: dict[str, str] = {
+    "prunegraph.fit.verdict": "owner verdict: Zipf(2.5) n=3000 with bootstrap=50 gets GoF p=0.1 on main, "
+                              "so classify says 'power law rejected' where the example expects PLAUSIBLE",
+}
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -341,10 +341,11 @@ def test_unusable_alternative_parameters_warn_and_skip_curve():
 
 def test_alpha_summary_many_rows_short_vertical_labels():
     rows = [{"layer": f"conv{i}", "kind": "in", "alpha": 2.0 + i / 10, "sigma": 0.1, "null_alpha": 6.0,
-             "null_sigma": 0.5, "verdict": "no heavy tail: binomial like random pruning"} for i in range(12)]
+             "null_sigma": 0.5, "verdict": "consistent with random pruning (p=0.6)",
+             "verdict_code": "random_like"} for i in range(12)]
     fig = plot.plot_alpha_summary(rows)
     ticks = fig.axes[0].get_xticklabels()
-    assert ticks[3].get_text() == "conv3 (in)  · no heavy tail"
+    assert ticks[3].get_text() == "conv3 (in)  · consistent with random pruning"  # the enum's short label (issue 12)
     assert ticks[3].get_rotation() == 90
     assert fig.get_size_inches()[0] <= 16.0
 

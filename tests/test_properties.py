@@ -141,7 +141,7 @@ def test_analysis_side_never_crashes(values):
     assert side.verdict
     alive = v[v > 0]
     if alive.size >= 10 and np.all(alive == alive[0]):
-        assert side.verdict.startswith("degenerate: all degrees equal")
+        assert side.verdict_text.startswith("degenerate: all degrees equal")
 
 
 # ----------------------------------------------------------------------------- streaming

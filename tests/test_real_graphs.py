@@ -547,7 +547,7 @@ def test_near_dense_and_2_4_layers_are_regular_by_construction():
     res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
     rows = {r.layer: r for r in res.results}
     for name in ("dense", "nm"):
-        assert "regular by construction" in rows[name].observed.verdict, (name, rows[name].observed.verdict)
+        assert "regular by construction" in rows[name].observed.verdict_text, (name, rows[name].observed.verdict_text)
         assert rows[name].observed.fit is None
 
 

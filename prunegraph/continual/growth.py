@@ -166,7 +166,7 @@ def shift_mle(degrees: np.ndarray, alpha: float, *, a_min: float = 0.01,
 def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 3.0,
                a_min: float = 1.0, min_tail: int = 10, bootstrap: int = 0,
                compare_exponential: bool = True, alpha_max: float = 5.0,
-               rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
+               rules=None, rng: np.random.Generator | int | None = None) -> ShiftedLinearKernel:
     """Derive the shifted-linear kernel f(k) = k + A of one side from its degree sequence.
 
     Parameters
@@ -188,6 +188,10 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
         exponential (CSN 2009, §5; :func:`prunegraph.fit.compare_distributions`).
     alpha_max : float
         Fitted exponents above this count as light-tailed (fallback).
+    rules : prunegraph.fit.VerdictRules, optional
+        The scheduler's own verdict rules (default: level 0.1, tail ≥ ``min_tail``, no span
+        requirement, no correction for its single LR test); the fitted law is used when
+        :func:`prunegraph.fit.classify` calls it plausible or untested (no bootstrap).
     rng : Generator, int or None
 
     Returns
@@ -239,32 +243,33 @@ def fit_kernel(degrees: np.ndarray, *, side: str, default_alpha: float | None = 
             fit = fit_power_law(alive, discrete=True, bootstrap=bootstrap, rng=rng)
     except ValueError as exc:  # InputError/UsageError on a degenerate sample
         return fallback(f"fit failed ({str(exc).splitlines()[0][:80]})")
+    from ..fit import Verdict, VerdictRules, classify, verdict_text
+
     fa = float(fit.alpha)
     sigma = None if fit.sigma is None else float(fit.sigma)
     info = (fa, sigma, float(fit.xmin), int(fit.n_tail))
-    if fit.n_tail < min_tail:
-        return fallback(f"tail of {fit.n_tail} < {min_tail} points", *info)
     if bool(getattr(fit, "hit_bound", False)):
         return fallback("alpha at a search bound", *info)
-    p = getattr(fit, "p_value", None)
-    if p is not None and p <= 0.1:
-        return fallback(f"power law rejected (p={p:.3f})", *info)
     if not np.isfinite(fa) or fa <= 1.0:
         return fallback("alpha <= 1", *info)
     if fa > alpha_max:
         return fallback(f"alpha {fa:.2f} > alpha_max={alpha_max}: light tail", *info)
-    if compare_exponential:
+    comps = ()
+    if compare_exponential and fit.n_tail >= min_tail:
         try:
             from ..fit import compare_distributions
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                lr = compare_distributions(fit, alternatives=("exponential",))[0]
-            if lr.preferred == "exponential":
-                return fallback(f"exponential tail preferred (R={lr.R:.2f}, p={lr.p_value:.3f})",
-                                *info)
+                comps = tuple(compare_distributions(fit, alternatives=("exponential",)))
         except ValueError as exc:
             log.debug("likelihood-ratio test skipped: %s", exc)
+    # the scheduler's own rules: any tail of min_tail points, no span requirement, one LR test
+    if rules is None:
+        rules = VerdictRules(level=0.1, min_tail=min_tail, min_span=0.0, correction="none", min_units=2)
+    detail = classify(fit, comps, n_alive=int(alive.size), rules=rules)
+    if detail.verdict not in (Verdict.PLAUSIBLE, Verdict.PLAUSIBLE_NARROW, Verdict.UNTESTED):
+        return fallback(verdict_text(detail), *info)
     return make(fa, True, "fitted", *info)
 
 

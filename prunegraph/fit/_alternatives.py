@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 ALTERNATIVES = ("lognormal", "exponential", "stretched_exponential", "truncated_power_law",
                 "poisson", "binomial")
-NESTED = {"truncated_power_law"}
+#: alternatives that contain the power law as a boundary point of their parameter space:
+#: cut-off power law at λ = 0, stretched exponential at β = 0 (α = 1 + γ)
+NESTED = {"truncated_power_law", "stretched_exponential"}
+#: upper bound of the stretched exponential's β (β = 1 is the exponential)
+SE_BETA_MAX = 20.0
 DISCRETE_ONLY = {"poisson", "binomial"}
 
 
@@ -34,8 +38,9 @@ class LikelihoodRatio:
     normalized_R : float
         R / (σ √n), σ the standard deviation of the pointwise differences (Vuong).
     p_value : float
-        Non-nested: erfc(|R| / (σ √(2n))) (Vuong 1989; CSN eq. C.6).  Nested: χ²₁ survival
-        of 2|R| (Wilks).
+        Non-nested: erfc(|R| / (σ √(2n))) (Vuong 1989; CSN eq. C.6).  Nested (the power law is
+        the boundary λ = 0 / β = 0 of the alternative): ½ P(χ²₁ ≥ −2R) for R < 0, else 1
+        (Self & Liang 1987: the LR statistic is ½χ²₀ + ½χ²₁ on a boundary).
     nested : bool
         True when the power law is a special case of the alternative.
     parameters : dict
@@ -173,6 +178,13 @@ def _log_uigamma(s: float, z: float) -> float:
     return math.log(g)
 
 
+def _expm1_over(b: float, L):
+    """E(β, L) = (e^{βL} − 1)/β, continuous at β = 0 (= L), computed with expm1."""
+    if b == 0.0:
+        return L
+    return np.expm1(b * np.asarray(L, dtype=float)) / b if not isinstance(L, float) else math.expm1(b * L) / b
+
+
 def _fit_minimize(nll, starts):
     """Coarse Nelder–Mead from each start (xatol 1e-5), then polish the best with a fresh
     small simplex to xatol 1e-10, fatol 1e-12 (the tolerances of a single full run).
@@ -268,31 +280,40 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         return {"mu": mu, "sigma": s}, logf(u, mu, s) - logz(mu, s)
 
     if name == "stretched_exponential":
-        def logf(x, lam, b):
-            return (b - 1) * np.log(x) - lam * (x ** b - xmin ** b)
+        # Reparametrised as (γ = λβ, β ≥ 0): p(x) ∝ x^{β−1} exp(−γ xmin^β E(β, ln(x/xmin))),
+        # E(β, L) = expm1(βL)/β → L as β → 0, so that β = 0 is exactly the power law with
+        # α = 1 + γ (the boundary of the family) instead of λ → ∞, β → 0 overflowing.
+        lx = np.log(u / xmin)
 
-        def dlogf(x, lam, b):
-            return (b - 1) / x - lam * b * x ** (b - 1)
+        def logf(x, g, b):
+            return (b - 1) * np.log(x) - g * xmin ** b * _expm1_over(b, np.log(x / xmin))
 
-        def tail_int(a, lam, b):
-            return -lam * (a ** b - xmin ** b) - math.log(lam * b)
+        def dlogf(x, g, b):
+            return (b - 1) / x - g * x ** (b - 1)
 
-        def logz(lam, b):
-            return norm.log_z(lambda g: logf(g, lam, b), lambda g: dlogf(g, lam, b), lambda a: tail_int(a, lam, b),
-                              lambda lg: (b - 1) * lg - lam * (np.exp(b * lg) - xmin ** b))
+        def tail_int(a, g, b):
+            return float(-g * xmin ** b * _expm1_over(b, math.log(a / xmin)) - math.log(g))
+
+        def logz(g, b):
+            return norm.log_z(lambda t: logf(t, g, b), lambda t: dlogf(t, g, b), lambda a: tail_int(a, g, b),
+                              lambda lg: (b - 1) * lg - g * xmin ** b * _expm1_over(b, lg - math.log(xmin)))
+
+        def unpack(th):
+            return math.exp(th[0]), min(max(th[1], 0.0), SE_BETA_MAX)
 
         def nll(th):
-            lam, b = math.exp(th[0]), math.exp(th[1])
+            g, b = unpack(th)
             with np.errstate(all="ignore"):
-                v = -(c * logf(u, lam, b)).sum() + n * logz(lam, b)
+                v = -(c * ((b - 1) * lu - g * xmin ** b * _expm1_over(b, lx))).sum() + n * logz(g, b)
             return v if np.isfinite(v) else 1e300
-        starts = []
+        a_pl = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
+        starts = [[math.log(max(a_pl - 1.0, 1e-6)), 0.0]]
         for b0 in (0.2, 0.5, 1.0, 1.5):
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
-            starts.append([math.log(lam0), math.log(b0)])
+            starts.append([math.log(lam0 * b0), b0])
         r = _fit_minimize(nll, starts)
-        lam, b = math.exp(r.x[0]), math.exp(r.x[1])
-        return {"lambda": lam, "beta": b}, logf(u, lam, b) - logz(lam, b)
+        g, b = unpack(r.x)
+        return {"gamma": g, "beta": b, "lambda": g / b if b > 0 else math.inf}, logf(u, g, b) - logz(g, b)
 
     if name == "truncated_power_law":
         lxmin = math.log(xmin)
@@ -372,7 +393,9 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     raise UsageError(f"alternative={name!r}: unknown; choose from {', '.join(ALTERNATIVES)}")
 
 
-def _power_law_logp(u, fit) -> np.ndarray:
+def power_law_logp(u, fit) -> np.ndarray:
+    """ln p(u) under a fitted power law (discrete: Hurwitz ζ normaliser; truncated: on
+    [xmin, xmax]) for values u inside the fitted range."""
     a, xmin, xmax = fit.alpha, fit.xmin, fit.xmax
     if xmax is not None:
         if fit.discrete:
@@ -398,10 +421,12 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     fit is truncated), normalised on that same support (discrete versions are normalised by
     sums over the integers).  R = Σ ln p_pl(x_i) − ln p_alt(x_i); the non-nested p-value is
     Vuong's erfc(|R|/(σ√(2n))) (CSN eq. C.6), the nested one (power law ⊂ power law with
-    exponential cut-off) the χ²₁ survival of 2|R|.
+    exponential cut-off, and the stretched exponential at β = 0) the boundary mixture
+    ½χ²₀ + ½χ²₁ of Self & Liang (1987).
 
     Alternatives: ``lognormal``, ``exponential`` (λe^{−λx}), ``stretched_exponential``
-    (x^{β−1}e^{−λx^β}), ``truncated_power_law`` (x^{−α}e^{−λx}), ``poisson`` and ``binomial``
+    (x^{β−1}e^{−λx^β}, fitted as γ = λβ and β ∈ [0, 20] so that β = 0 is the power law with
+    α = 1 + γ; parameters ``gamma``, ``beta``, ``lambda``), ``truncated_power_law`` (x^{−α}e^{−λx}), ``poisson`` and ``binomial``
     (n = ``binomial_n``, the layer's fan-in: the random-pruning null).  With the default
     (None) every applicable one is used: poisson and binomial only for discrete data, binomial
     only when ``binomial_n`` is given.
@@ -457,7 +482,7 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
         m &= fit.values <= fit.xmax
     u, c = fit.values[m], fit.counts[m].astype(float)
     n = int(c.sum())
-    lp_pl = _power_law_logp(u, fit)
+    lp_pl = power_law_logp(u, fit)
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
     out = []
     for a in alts:
@@ -470,7 +495,9 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
         sd = math.sqrt(var)
         nested = a in NESTED
         if nested:
-            p = float(stats.chi2.sf(abs(2 * R), 1))
+            # the power law sits on the boundary of the alternative's parameter space (λ = 0 or
+            # β = 0): under it 2(ℓ_alt − ℓ_pl) ~ ½χ²₀ + ½χ²₁ (Self & Liang, JASA 82, 1987)
+            p = 0.5 * float(stats.chi2.sf(-2 * R, 1)) if R < -1e-9 * max(n, 1) else 1.0
         else:
             p = float(special.erfc(abs(R) / (sd * math.sqrt(2 * n)))) if sd > 0 else (1.0 if R == 0 else 0.0)
         nr = R / (sd * math.sqrt(n)) if sd > 0 else (0.0 if R == 0 else math.copysign(math.inf, R))

@@ -92,8 +92,52 @@ def _fit_batch(spec: BootSpec, hists) -> np.ndarray:
     return np.array([np.inf if f is None else f.ks for f in fits])
 
 
+def _truncated_searched(spec: BootSpec, seeds) -> np.ndarray:
+    """Truncated bootstrap when xmin was searched: n values, the body below xmin resampled from
+    the data with probability n_body/n, the rest from the fitted truncated law; xmin searched
+    again on every set (the same candidate rule and KS criterion as the fit)."""
+    from ._powerlaw import truncated_candidates, truncated_search
+
+    out = np.empty(len(seeds))
+    if spec.discrete:
+        g = _truncated.grid(spec.xmin, spec.xmax)
+        p = _truncated.discrete_pmf(np.array([spec.alpha]), np.log(g))[0]
+    for i, s in enumerate(seeds):
+        rng = np.random.default_rng(s)
+        n_tail = rng.binomial(spec.n, 1.0 - spec.n_body / spec.n) if spec.n_body else spec.n
+        nb = spec.n - n_tail
+        parts_u, parts_c = [], []
+        if nb:
+            parts_u.append(spec.body_u)
+            parts_c.append(rng.multinomial(nb, spec.body_p))
+        if spec.discrete:
+            parts_u.append(g)
+            parts_c.append(rng.multinomial(n_tail, p))
+        else:
+            v, cv = np.unique(_truncated.continuous_sample(rng, n_tail, spec.alpha, spec.xmin, spec.xmax),
+                              return_counts=True)
+            parts_u.append(v)
+            parts_c.append(cv)
+        u = np.concatenate(parts_u)
+        c = np.concatenate(parts_c).astype(np.int64)
+        keep = c > 0
+        u, c = u[keep], c[keep]
+        if not spec.discrete:
+            order = np.argsort(u, kind="stable")
+            u, c = u[order], c[order]
+        cands = truncated_candidates(u, c, spec.xmax, spec.min_tail)
+        if not cands:
+            out[i] = np.inf
+            continue
+        best, _ = truncated_search(u, c, spec.discrete, cands, spec.xmax, spec.alpha_max)
+        out[i] = best.ks
+    return out
+
+
 def _truncated_batch(spec: BootSpec, seeds, n_tail: int) -> np.ndarray:
     """DC bootstrap with the range fixed: n_tail draws from the truncated law, refit α."""
+    if not spec.fixed_xmin:
+        return _truncated_searched(spec, seeds)
     out = np.empty(len(seeds))
     if spec.discrete:
         g = _truncated.grid(spec.xmin, spec.xmax)

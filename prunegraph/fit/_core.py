@@ -8,12 +8,13 @@ max over unique values, pruned by an exact bound (see :func:`ks_search`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
-from ._zeta import dlog_hzeta, log_hzeta
+from ._zeta import dlog_hzeta, log_hzeta, var_log
 
 ALPHA_FLOOR = 1.0 + 1e-9
 
@@ -97,10 +98,14 @@ def discrete_mle(q: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
 
 
 def discrete_sigma(alpha: float, xmin: float, n_tail: int) -> float:
-    """Standard error 1/√(n Var_α[ln X]) from the Fisher information of the discrete law."""
-    _, _, d2 = dlog_hzeta(np.array([alpha]), np.array([xmin]))
-    v = float(d2[0])
-    return float(1.0 / np.sqrt(n_tail * v)) if v > 0 else float("inf")
+    """Standard error 1/√(n Var_α[ln X]) from the Fisher information of the discrete law.
+
+    Var_α[ln X] = ∂² ln ζ(α, xmin)/∂α² is computed as the variance of ln(x/xmin) under the
+    weights (x/xmin)^−α summed term by term (see :func:`prunegraph.fit._zeta.var_log`), which
+    stays exact for steep tails where a finite difference of ln ζ cancels to nothing.
+    """
+    v = var_log(alpha, xmin)
+    return float(1.0 / math.sqrt(n_tail * v)) if v > 0 else float("inf")
 
 
 # --------------------------------------------------------------------------- KS search

@@ -264,6 +264,34 @@ def _truncated_fixed(u, c, discrete, xmin, xmax, alpha_max) -> _TFit:
     return _TFit(a, hit, ks, n_in, ll, float(1 / math.sqrt(n_in * v)) if v > 0 else math.inf)
 
 
+def truncated_candidates(u, c, xmax: float, min_tail: int) -> list[float]:
+    """xmin candidates ≤ xmax: unique values leaving ≥ max(min_tail, 2) values and two
+    distinct values in [xmin, xmax]."""
+    inr = u <= xmax
+    uu, cc = u[inr], c[inr]
+    nsuf = np.cumsum(cc[::-1])[::-1]
+    ok = (nsuf >= max(min_tail, 2)) & (np.arange(uu.size) < uu.size - 1)
+    return [float(v) for v in uu[ok]]
+
+
+def truncated_search(u, c, discrete, cands, xmax, alpha_max) -> tuple[_TFit, float]:
+    """The candidate xmin with the smallest KS distance of the truncated fit (ties: smallest)."""
+    if discrete and len(cands) > 1:  # every candidate at once on the integer grid
+        g = _truncated.grid(cands[0], xmax)
+        h = np.zeros(g.size)
+        m = (u >= cands[0]) & (u <= xmax)
+        h[(u[m] - g[0]).astype(np.int64)] = c[m]
+        ks, _ = _truncated.discrete_search(h, np.log(g), np.asarray(cands) - g[0], alpha_max=alpha_max)
+        xm = cands[int(np.argmin(ks))]
+        return _truncated_fixed(u, c, discrete, xm, xmax, alpha_max), xm
+    best = best_xmin = None
+    for xm in cands:
+        tf = _truncated_fixed(u, c, discrete, xm, xmax, alpha_max)
+        if best is None or tf.ks < best.ks:
+            best, best_xmin = tf, xm
+    return best, best_xmin
+
+
 def fit_truncated_power_law(x, *, xmax: float, discrete: bool | None = None, xmin: float | None = None,
                             bootstrap: int = 0, rng=None, min_tail: int = DEFAULT_MIN_TAIL,
                             alpha_max: float = DEFAULT_ALPHA_MAX, n_jobs: int = 1,
@@ -276,8 +304,12 @@ def fit_truncated_power_law(x, *, xmax: float, discrete: bool | None = None, xmi
     α in [−alpha_max, alpha_max] (a truncated law is normalisable for any real α; hitting the
     bound sets ``hit_bound``).  Values above xmax are ignored; xmin is searched over the unique
     values ≤ xmax by minimum KS distance (same candidate rules as :func:`fit_power_law`) unless
-    given.  ``bootstrap`` gives the Deluca–Corral p-value: n_tail values drawn from the fitted
-    truncated law with the range held fixed, α refitted, p = share of KS distances ≥ observed.
+    given.  ``bootstrap`` gives the goodness-of-fit p-value: with xmin given, the Deluca–Corral
+    test (n_tail values drawn from the fitted truncated law, range held fixed, α refitted);
+    with xmin searched, each synthetic set takes the body below xmin from the data and the
+    rest from the fitted law (CSN §4.1) and xmin is searched again on it, as on the data (a
+    range searched on the data but held fixed in the bootstrap inflates p).
+    p = share of synthetic KS distances ≥ observed.
 
     Examples
     --------
@@ -305,32 +337,34 @@ def fit_truncated_power_law(x, *, xmax: float, discrete: bool | None = None, xmi
             raise InputError(f"range [{xmin:g}, {xmax:g}]: all values in range are equal; widen the range")
         cands = [float(xmin)]
     else:
-        inr = u <= xmax
-        uu, cc = u[inr], c[inr]
-        nsuf = np.cumsum(cc[::-1])[::-1]
-        ok = (nsuf >= max(min_tail, 2)) & (np.arange(uu.size) < uu.size - 1)
-        cands = [float(v) for v in uu[ok]]
+        cands = truncated_candidates(u, c, xmax, min_tail)
         if not cands:
             raise InputError(f"x: no xmin ≤ xmax={xmax:g} leaves ≥ {max(min_tail, 2)} values and two distinct values; "
                              "pass more data, a larger xmax or a smaller min_tail")
     if discrete:
         xmax = float(math.floor(xmax))
-    best = None
-    best_xmin = None
-    for xm in cands:
-        tf = _truncated_fixed(u, c, discrete, xm, xmax, alpha_max)
-        if best is None or tf.ks < best.ks:
-            best, best_xmin = tf, xm
+    best, best_xmin = truncated_search(u, c, discrete, cands, xmax, alpha_max)
     p_value = None
     if bootstrap:
-        spec = _bootstrap.BootSpec(
-            discrete=discrete, n=best.n_in, body_u=np.empty(0), body_p=np.empty(0), n_body=0,
-            alpha=best.alpha, xmin=best_xmin, xmax=xmax, fixed_xmin=True, min_tail=min_tail,
-            alpha_max=alpha_max, data_max=xmax)
+        if xmin is not None:
+            spec = _bootstrap.BootSpec(
+                discrete=discrete, n=best.n_in, body_u=np.empty(0), body_p=np.empty(0), n_body=0,
+                alpha=best.alpha, xmin=best_xmin, xmax=xmax, fixed_xmin=True, min_tail=min_tail,
+                alpha_max=alpha_max, data_max=xmax)
+        else:  # xmin was searched: every synthetic set is searched again (CSN §4.1)
+            inr = u <= xmax
+            body = inr & (u < best_xmin)
+            spec = _bootstrap.BootSpec(
+                discrete=discrete, n=int(c[inr].sum()), body_u=u[body], body_p=c[body] / max(c[body].sum(), 1),
+                n_body=int(c[body].sum()), alpha=best.alpha, xmin=best_xmin, xmax=xmax, fixed_xmin=False,
+                min_tail=min_tail, alpha_max=alpha_max, data_max=xmax)
         d = _bootstrap.synthetic_ks(spec, bootstrap, np.random.default_rng(rng), n_jobs=n_jobs,
                                     n_tail=best.n_in, progress=progress)
         p_value = float(np.mean(d >= best.ks))
-    notes = ["bootstrap holds xmin and xmax fixed (Deluca & Corral 2013)"] if bootstrap else []
+    notes = []
+    if bootstrap:
+        notes.append("bootstrap holds xmin and xmax fixed (Deluca & Corral 2013)" if xmin is not None else
+                     "bootstrap re-searches xmin on every synthetic set, xmax fixed")
     return PowerLawFit(
         alpha=best.alpha, sigma=best.sigma, xmin=best_xmin, xmax=xmax, n=int(c.sum()), n_tail=best.n_in,
         ks_distance=best.ks, p_value=p_value, n_bootstrap=int(bootstrap), discrete=discrete,

@@ -93,6 +93,65 @@ def discrete_ks_grid(h: np.ndarray, alpha: np.ndarray, lt: np.ndarray) -> np.nda
     return d.max(axis=1)
 
 
+def discrete_search(h: np.ndarray, lt: np.ndarray, starts: np.ndarray, *, alpha_max: float,
+                    tol: float = 1e-12, max_iter: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """KS distance and α of the truncated discrete fit for every candidate xmin at once.
+
+    ``h`` holds the counts on the integer grid with log-values ``lt`` (grid ends at xmax);
+    candidate k fits the sub-grid ``starts[k]:``.  Same equations as :func:`discrete_mle_grid`
+    and :func:`discrete_ks_grid` (safeguarded Newton on E_α[ln X] = mean ln x), vectorised
+    over candidates with a mask.  Returns (ks, alpha).
+    """
+    G = lt.size
+    starts = np.asarray(starts, dtype=np.int64)
+    mask = np.arange(G)[None, :] >= starts[:, None]
+    hm = np.where(mask, h[None, :], 0.0)
+    n = hm.sum(axis=1)
+    m = (hm @ lt) / n
+    lt0 = lt - lt[0]
+
+    def moments(a, rows):
+        w = np.where(mask[rows], -a[:, None] * lt0[None, :], -np.inf)
+        w -= w.max(axis=1, keepdims=True)
+        p = np.exp(w)
+        p /= p.sum(axis=1, keepdims=True)
+        e = p @ lt
+        return e, np.maximum(p @ (lt * lt) - e * e, 0.0), p
+
+    allr = np.arange(starts.size)
+    lo = np.full(starts.size, -float(alpha_max))
+    hi = np.full(starts.size, float(alpha_max))
+    e_hi, _, _ = moments(hi, allr)
+    e_lo, _, _ = moments(lo, allr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = 1.0 + 1.0 / (m - lt[starts] + 1e-300)
+    a = np.clip(np.where(np.isfinite(a), a, 1.0), -alpha_max, alpha_max)
+    active = ~((m < e_hi) | (m > e_lo))
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        aa = a[idx]
+        e, v, _ = moments(aa, idx)
+        f = e - m[idx]
+        pos = f > 0
+        lo[idx[pos]] = np.maximum(lo[idx[pos]], aa[pos])
+        hi[idx[~pos]] = np.minimum(hi[idx[~pos]], aa[~pos])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = aa + f / v
+        bad = ~np.isfinite(new) | (new <= lo[idx]) | (new >= hi[idx])
+        new = np.where(bad, 0.5 * (lo[idx] + hi[idx]), new)
+        a[idx] = new
+        conv = (np.abs(new - aa) <= tol * np.maximum(1.0, np.abs(aa))) | (hi[idx] - lo[idx] <= tol)
+        active[idx[conv]] = False
+    a = np.where(m < e_hi, alpha_max, np.where(m > e_lo, -alpha_max, a))
+    _, _, p = moments(a, allr)
+    mod = np.cumsum(p[:, ::-1], axis=1)[:, ::-1]
+    emp = np.cumsum(hm[:, ::-1], axis=1)[:, ::-1] / n[:, None]
+    d = np.where(hm > 0, np.abs(emp - mod), 0.0)
+    return d.max(axis=1), a
+
+
 # ---------------------------------------------------------------- continuous
 def _phi1(t: np.ndarray) -> np.ndarray:
     """d/dτ ln(expm1(τ)/τ) = 1/(1 − e^−τ) − 1/τ (→ ½ at τ = 0)."""

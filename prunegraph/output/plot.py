@@ -480,15 +480,15 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     """Per-layer fitted exponent α ± σ of the pruned model beside the random-pruning null.
 
     One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
-    σ error bar on the left, the null's on the right, and the verdict's head (up to ':' or
-    '(') under each label; past 8 rows the labels turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
+    σ error bar on the left, the null's on the right, and the verdict's short label (from
+    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
     table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it.
 
     Parameters
     ----------
     rows : list of dict
         Keys ``layer``, ``kind``, ``alpha``, ``sigma``, ``null_alpha``, ``null_sigma``,
-        ``verdict`` (all but ``layer`` optional).
+        ``verdict_code`` / ``verdict`` (all but ``layer`` optional).
     title : str
         Axes title.
     ax : matplotlib Axes, optional
@@ -550,8 +550,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         lab = str(r["layer"])
         if r.get("kind"):
             lab += f"\n({r['kind']})"
-        if r.get("verdict"):
-            lab += ("  · " if many else "\n") + _short_verdict(str(r["verdict"]))
+        if r.get("verdict_code") or r.get("verdict"):
+            lab += ("  · " if many else "\n") + _short_verdict(r)
         labels.append(lab.replace("\n(", " (") if many else lab)
     ax.set_xticks(pos, labels, fontsize=7 if many else 8, rotation=90 if many else 0)
     ax.set_xlim(-0.6, len(rows) - 0.4)
@@ -563,9 +563,15 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     return fig
 
 
-def _short_verdict(text: str) -> str:
-    """The verdict's head: 'no heavy tail: binomial like ...' -> 'no heavy tail'."""
-    return text.split(":")[0].split(" (")[0].strip()
+def _short_verdict(row: dict) -> str:
+    """The verdict's short label from the row's machine code (the one table in
+    :mod:`prunegraph.fit.verdict`); the verdict text as given when a row has no code."""
+    from ..fit.verdict import Verdict, verdict_text
+
+    try:
+        return verdict_text(Verdict(row.get("verdict_code")), short=True)
+    except ValueError:
+        return str(row.get("verdict") or "")
 
 
 def save_figure(fig, path_stem: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),

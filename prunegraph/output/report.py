@@ -157,28 +157,30 @@ COLUMNS: tuple[tuple[str, tuple[str, ...], Callable[[Mapping[str, Any]], str], s
      "bootstrap goodness-of-fit p (> 0.1: plausible)"),
     ("best alternative (LR p)", ("best_alt", "best_alternative", "best_alt_p", "lr_p", "lr_p_value"),
      _alt_cell, "alternative closest to beating the power law, with its likelihood-ratio p"),
-    ("verdict", ("verdict",), lambda r: str(_get(r, "verdict") or "—"), "reading of the tests"),
+    ("verdict", ("verdict", "verdict_code"), lambda r: str(_get(r, "verdict") or "—"), "reading of the tests"),
     ("null α ± σ", ("null_alpha", "null_sigma"),
      lambda r: fmt_estimate(_get(r, "null_alpha"), _get(r, "null_sigma")),
      "the same fit on the random-pruning null"),
-    ("null verdict", ("null_verdict",), lambda r: str(_get(r, "null_verdict") or "—"),
+    ("null verdict", ("null_verdict", "null_verdict_code"), lambda r: str(_get(r, "null_verdict") or "—"),
      "verdict on the random-pruning null"),
-    ("heavier than null p", ("heavier_p",), lambda r: fmt_p(_get(r, "heavier_p")),
-     "p of the test that the observed tail is heavier than the null's"),
+    ("heavier than null p", ("heavier_p", "heavier_q"), lambda r: fmt_p(_get(r, "heavier_p")),
+     "permutation p of the test that the observed upper tail is heavier than the null's "
+     "(Benjamini–Hochberg q over the model's sequences decides)"),
     ("var ratio", ("var_ratio",), lambda r: _fmt_3g(_get(r, "var_ratio")),
      "variance of observed degrees / variance of null degrees"),
 )
 
 
-def _verdict_class(text: str) -> str:
-    t = text.lower()
-    if "plausible" in t:
-        return "v-yes"
-    if "rejected" in t or "no heavy tail" in t:
-        return "v-no"
-    if "preferred" in t:
-        return "v-alt"
-    return ""
+def _verdict_class(row: dict, code_key: str) -> str:
+    """CSS class of a verdict cell from the row's machine verdict code (the one table in
+    :mod:`prunegraph.fit.verdict`); rows without a code get none."""
+    from ..fit.verdict import VERDICT_TEXT, Verdict
+
+    code = row.get(code_key)
+    try:
+        return VERDICT_TEXT[Verdict(code)].css
+    except ValueError:
+        return ""
 
 
 # ----------------------------------------------------------------------------- figures
@@ -256,7 +258,7 @@ def _table_html(rows: Sequence[Mapping[str, Any]], where: str) -> str:
             text = fmt(row)
             cls = ""
             if name in ("verdict", "null verdict"):
-                cls = _verdict_class(text)
+                cls = _verdict_class(row, "verdict_code" if name == "verdict" else "null_verdict_code")
             elif name != "layer" and name != "degree" and name != "best alternative (LR p)":
                 cls = "num"
             cells.append(f'<td class="{cls}">{html.escape(text)}</td>' if cls else f"<td>{html.escape(text)}</td>")
@@ -313,13 +315,18 @@ _HOWTO = (
     ("Best alternative (LR p)",
      "Likelihood-ratio tests on the same tail against a lognormal, exponential, stretched "
      "exponential, power law with cut-off, and Poisson/binomial. R > 0 favours the power law, "
-     "R < 0 the alternative; the p-value says whether the sign of R can be trusted (p < 0.1). "
+     "R < 0 the alternative; the p-value says whether the sign of R can be trusted (p < 0.1/m, "
+     "Bonferroni over the m alternatives tested; the cut-off power law and the stretched "
+     "exponential contain the power law as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). "
      "A large p means the data cannot tell the two apart."),
     ("The random-pruning null",
-     "The same layers pruned at random to the same per-layer density. Random pruning gives "
-     "binomial, light-tailed degrees; a pruned network whose tail is clearly heavier than its "
-     "null’s (larger α contrast, small ‘heavier than null p’, variance ratio above 1) owes "
-     "that structure to training and pruning, not to sparsity alone."),
+     "The same edges placed at random among the layer’s units (structurally dead units left "
+     "out). Random pruning gives binomial, light-tailed degrees; ‘random p’ tests that law on "
+     "the whole sequence and on its largest degrees (so hubs are not pooled away), and only a "
+     "sequence that passes is called ‘consistent with random pruning’. ‘Heavier than null p’ is "
+     "a one-sided permutation test of the upper tail against the null’s; its Benjamini–Hochberg "
+     "q over all sequences of the model (q < 0.05) decides. A tail clearly heavier than the "
+     "null’s owes that structure to training and pruning, not to sparsity alone."),
     ("Figures",
      "The CCDF plots show P(K ≥ k), the share of alive units with degree at least k, on log–log "
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "

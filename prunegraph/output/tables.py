@@ -12,8 +12,8 @@ COLUMNS = [
     ("layer", "layer"), ("kind", "kind"), ("wiring", "wiring"), ("nodes", "nodes"), ("edges", "edges"),
     ("density", "dens"), ("dead", "dead"), ("alpha", "alpha±sigma"), ("xmin", "xmin"),
     ("xmax", "xmax"), ("span", "span"), ("n_tail", "n_tail"), ("ks_d", "KS D"), ("gof_p", "GoF p"),
-    ("best_alt", "best alt (LR p)"), ("binom_p", "binom p"), ("verdict", "verdict"), ("null_alpha", "null alpha"),
-    ("null_verdict", "null verdict"), ("heavier_p", "heavier p"),
+    ("best_alt", "best alt (LR p)"), ("binom_p", "random p"), ("verdict", "verdict"), ("null_alpha", "null alpha"),
+    ("null_verdict", "null verdict"), ("heavier_p", "heavier p"), ("heavier_q", "heavier q"),
 ]
 
 
@@ -56,6 +56,7 @@ def row_cells(row: dict[str, Any]) -> list[str]:
         **row, "alpha": alpha, "null_alpha": null_alpha, "best_alt": best,
         "density": _f(row["density"], ".3f"), "ks_d": _f(row["ks_d"], ".3f"),
         "gof_p": _f(row["gof_p"], ".2f"), "binom_p": _f(row["binom_p"], ".2g"), "heavier_p": _f(row["heavier_p"], ".2g"),
+        "heavier_q": _f(row["heavier_q"], ".2g"),
         "xmin": _f(row["xmin"], "g"), "span": _f(row["span"], ".2g"), "xmax": _f(row["xmax"], "g"),
     }
     return [_f(vals[key]) if not isinstance(vals[key], str) else vals[key] for key, _ in COLUMNS]
