@@ -52,7 +52,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from .._rng import as_generator
+from .._rng import as_generator, seed_int
 from ..errors import UsageError
 
 __all__ = [
@@ -420,7 +420,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     import time
 
     from .._progress import progress as _progress
-    from .train import evaluate, seed_from, train
+    from .train import evaluate, train
 
     if not 0.0 < float(prune_fraction) < 1.0:
         raise UsageError(f"prune_fraction must lie strictly between 0 and 1, got {prune_fraction}")
@@ -439,7 +439,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     else:
         n_rounds = max(max(1, math.ceil(math.log(targets[k] / start[k]) / math.log(keep) - 1e-9))
                        if targets[k] > 0 else 1 for k in targets)
-    base_seed = seed_from(rng)
+    base_seed = seed_int(rng)
     rounds = []
     t0 = time.perf_counter()
     for r in _progress(range(1, n_rounds + 1), desc="IMP rounds", total=n_rounds, enabled=progress):
