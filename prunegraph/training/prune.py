@@ -56,7 +56,7 @@ from .._rng import as_generator, seed_int
 from ..errors import UsageError
 
 __all__ = [
-    "prunable_parameters", "layer_densities", "layer_counts", "get_masks", "apply_masks",
+    "prunable_parameters", "top_k_mask", "layer_densities", "layer_counts", "get_masks", "apply_masks",
     "magnitude_prune", "iterative_magnitude_prune", "structured_prune", "random_prune_like",
     "PruneReport", "IMPResult",
 ]
@@ -264,13 +264,25 @@ def _report(model: nn.Module, method: str) -> PruneReport:
                        {k: c[1] for k, c in counts.items()}, model)
 
 
-def _top_k(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Bool mask of the ``k`` largest scores; ties go to the lower flat index."""
+def top_k_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Bool mask of the ``k`` largest scores; ties go to the lower flat index.
+
+    The one tie-breaking rule of every magnitude cut in prunegraph (pruning here and the
+    continual driver's per-task pruning).
+
+    Examples
+    --------
+    >>> top_k_mask(torch.tensor([[1.0, 3.0], [3.0, 2.0]]), 2).tolist()
+    [[False, True], [True, False]]
+    """
     flat = scores.flatten()
     order = torch.sort(-flat, stable=True).indices
     keep = torch.zeros(flat.numel(), dtype=torch.bool, device=flat.device)
     keep[order[:k]] = True
     return keep.view_as(scores)
+
+
+_top_k = top_k_mask
 
 
 def _check_density(d: Any, what: str) -> float:
