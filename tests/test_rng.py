@@ -65,7 +65,7 @@ def test_child_of_a_generator_consumes_one_draw_and_follows_its_state():
 
 
 def test_seed_int_and_torch_generator_match_the_existing_helpers():
-    # training.train.seed_from and continual.growth._torch_generator draw integers(2**62)
+    # continual.growth._torch_generator and continual.config.torch_seed draw integers(2**62)
     assert seed_int(4) == int(np.random.default_rng(4).integers(2**62))
     assert 0 <= seed_int(None) < 2**62
     t = torch.randperm(10, generator=torch_generator(4))
@@ -102,3 +102,17 @@ def test_as_seed_keeps_ints_and_draws_one_seed_from_a_generator():
     assert as_seed(np.random.default_rng(12)) == seed_int(12)
     with pytest.raises(InputError):
         as_seed(-3)
+
+
+def test_existing_seed_helpers_are_drop_in_equal_to_rng():
+    # what lets the owners switch without changing a number (see the issue 11 note)
+    from prunegraph._rng import as_seed
+    from prunegraph.continual.config import torch_seed
+    from prunegraph.continual.growth import _torch_generator
+    from prunegraph.training.train import seed_from
+
+    for rng in (0, 7, np.int64(3)):
+        assert seed_from(rng) == as_seed(rng)
+        assert torch.equal(torch.rand(4, generator=_torch_generator(rng)), torch.rand(4, generator=torch_generator(rng)))
+    assert seed_from(np.random.default_rng(5)) == as_seed(np.random.default_rng(5))
+    assert torch_seed(np.random.default_rng(5)) == seed_int(np.random.default_rng(5))

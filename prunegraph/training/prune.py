@@ -52,7 +52,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
-from .._rng import as_generator, seed_int
+from .._rng import as_generator, as_seed
 from ..errors import UsageError
 
 __all__ = [
@@ -451,7 +451,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     else:
         n_rounds = max(max(1, math.ceil(math.log(targets[k] / start[k]) / math.log(keep) - 1e-9))
                        if targets[k] > 0 else 1 for k in targets)
-    base_seed = seed_int(rng)
+    base_seed = as_seed(rng)  # an int stays itself (as training.train.seed_from)
     rounds = []
     t0 = time.perf_counter()
     for r in _progress(range(1, n_rounds + 1), desc="IMP rounds", total=n_rounds, enabled=progress):
