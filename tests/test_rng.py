@@ -113,6 +113,7 @@ def test_existing_seed_helpers_are_drop_in_equal_to_rng():
 
     for rng in (0, 7, np.int64(3)):
         assert seed_from(rng) == as_seed(rng)
-        assert torch.equal(torch.rand(4, generator=_torch_generator(rng)), torch.rand(4, generator=torch_generator(rng)))
+        a, b = torch.rand(4, generator=_torch_generator(rng)), torch.rand(4, generator=torch_generator(rng))
+        assert torch.equal(a, b)
     assert seed_from(np.random.default_rng(5)) == as_seed(np.random.default_rng(5))
     assert torch_seed(np.random.default_rng(5)) == seed_int(np.random.default_rng(5))
