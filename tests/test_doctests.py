@@ -25,12 +25,7 @@ import prunegraph
 OPTIONAL_MODULES: dict[str, str] = {}
 
 #: "module.qualname" of failing examples -> why (owners fix them, then remove the entry)
-KNOWN_FAILING: dict[str, str] = {
-    "prunegraph.fit.verdict": "owner verdict: Zipf(2.5) n=3000 with bootstrap=50 gets GoF p=0.1 on main, "
-                              "so classify says 'power law rejected' where the example expects PLAUSIBLE",
-    "prunegraph.output.report.write_report": "owner newcomer: the report now writes '2.50±\\u200b0.10' (a "
-                                             "zero-width break after ±); the example looks for '2.50±0.10'",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
