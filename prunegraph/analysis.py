@@ -199,6 +199,8 @@ class KindAnalysis:
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
     wiring: str = "traced"    # how the layer was placed (LayerGraph.wiring): "names"/"shapes" = guessed
+    #: nonzero weights / all weights (convolutions fold a kernel into one edge; None if unknown)
+    weight_density: float | None = None
 
     @property
     def guessed(self) -> bool:
@@ -214,6 +216,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": _num(self.density),
+            "weight_density": _num(self.weight_density),
             "observed": self.observed.to_dict(),
             "null": None if self.null is None else self.null.to_dict(),
             "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
@@ -229,6 +232,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
+            "weight_density": self.weight_density,
             "dead": self.observed.n_dead,
             "alpha": None if f is None else f.alpha,
             "sigma": None if f is None else f.sigma,
@@ -286,11 +290,93 @@ class ModelAnalysis:
             "results": [r.to_dict() for r in self.results],
         }
 
+    def to_frame(self):
+        """The results as a pandas DataFrame: one row per (layer, degree kind, side).
+
+        ``side`` is ``"observed"`` or ``"null"`` (the random-pruning null of the same layer);
+        the rows follow :attr:`results`, each observed row followed by its null row. Every
+        value is read from :meth:`to_dict` (the ``fit --json`` schema), so the frame and the
+        JSON cannot disagree; numbers missing in the JSON (``null``) are NaN here.
+
+        Columns: ``source, layer, layer_type, degree_kind, side, nodes, edges, density,
+        n_units, n_dead, alpha, sigma, xmin, xmax, n_tail, D`` (the KS distance of the tail
+        fit, WeightWatcher's name), ``p`` (the bootstrap goodness-of-fit p; NaN without a
+        bootstrap), ``n_bootstrap, log_likelihood, tail_span, best_alternative,
+        best_alternative_p, binomial_p, verdict`` (the text), ``verdict_code`` (the stable
+        code when the JSON carries one, else None), ``R_<alt>`` and ``p_<alt>`` for each
+        likelihood-ratio comparison (R > 0 favours the power law), ``heavier_p``, ``heavier_q``
+        (when the JSON has it) and ``variance_ratio`` (observed rows only: is the tail heavier
+        than the null's) and ``error``.
+
+        Needs pandas (``pip install prunegraph[notebooks]``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import torch, prunegraph
+        >>> from prunegraph.analysis import analyze
+        >>> g = torch.Generator().manual_seed(0)
+        >>> m = torch.nn.Sequential(torch.nn.Linear(60, 50))
+        >>> _ = m[0].weight.data.mul_(torch.rand(50, 60, generator=g) < 0.2)
+        >>> df = analyze(prunegraph.load(m), kinds=["in"], alternatives=["exponential"]).to_frame()
+        >>> df[["layer", "degree_kind", "side"]].values.tolist()
+        [['0', 'in', 'observed'], ['0', 'in', 'null']]
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("ModelAnalysis.to_frame needs pandas; install it with "
+                             "pip install prunegraph[notebooks] (or pip install pandas)") from None
+        nan = float("nan")
+
+        def num(v):
+            return nan if v is None else v
+
+        d = self.to_dict()
+        rows = []
+        for r in d["results"]:
+            for side in ("observed", "null"):
+                sd = r[side]
+                if sd is None:
+                    continue
+                f = sd["fit"] or {}
+                row = {"source": d["source"], "layer": r["layer"], "layer_type": r["layer_kind"],
+                       "degree_kind": r["degree_kind"], "side": side, "nodes": r["nodes"],
+                       "edges": r["edges"], "density": num(r["density"]),
+                       "n_units": sd["n_units"], "n_dead": sd["n_dead"]}
+                for col, key in (("alpha", "alpha"), ("sigma", "sigma"), ("xmin", "xmin"), ("xmax", "xmax"),
+                                 ("n_tail", "n_tail"), ("D", "ks_distance"), ("p", "p_value"),
+                                 ("n_bootstrap", "n_bootstrap"), ("log_likelihood", "log_likelihood")):
+                    row[col] = num(f.get(key))
+                row.update(tail_span=num(sd["tail_span"]), best_alternative=sd["best_alternative"],
+                           best_alternative_p=num(sd["best_alternative_p"]), binomial_p=num(sd["binomial_p"]),
+                           verdict=sd["verdict"], verdict_code=sd.get("verdict_code"))
+                for c in sd["comparisons"]:
+                    row[f"R_{c['alternative']}"] = num(c.get("R"))
+                    row[f"p_{c['alternative']}"] = num(c.get("p_value"))
+                tail = r["heavier_than_null"] if side == "observed" else None
+                row["heavier_p"] = nan if tail is None else num(tail.get("heavier_p"))
+                row["variance_ratio"] = nan if tail is None else num(tail.get("variance_ratio"))
+                row["heavier_q"] = nan if tail is None else num(tail.get("heavier_q"))
+                row["error"] = sd["error"]
+                rows.append(row)
+        front = ["source", "layer", "layer_type", "degree_kind", "side", "nodes", "edges", "density",
+                 "n_units", "n_dead", "alpha", "sigma", "xmin", "xmax", "n_tail", "D", "p", "n_bootstrap",
+                 "log_likelihood", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
+                 "verdict", "verdict_code"]
+        lr = sorted({k for row in rows for k in row if k[:2] in ("R_", "p_")},
+                    key=lambda k: (k[2:], k[0]))
+        df = pd.DataFrame(rows, columns=front + lr + ["heavier_p", "heavier_q", "variance_ratio", "error"])
+        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
+
 
 def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
-            null: bool = True, rng: int = 0, n_jobs: int = 1,
+            null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
             progress: bool = False) -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
@@ -320,8 +406,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         (:func:`prunegraph.nulls.random_layer_degrees` on the alive block), used for every
         degree kind and, joined, as the whole network's null; and test whether each observed
         tail is heavier (module docstring).
-    rng : int
-        Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
+    rng : Generator, int or None
+        Seed (a Generator or None draws one int seed, recorded in ``settings["seed"]``). Each
+        (layer, kind) gets its own stream derived from the seed and its name, so
         results do not depend on which other layers were selected or on ``n_jobs``.
 
     Returns
@@ -341,7 +428,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     ['0', '2']
     """
     from . import fit as fitmod
+    from ._rng import as_seed
 
+    rng = as_seed(rng)  # an int stays itself; a Generator or None draws one seed
     unknown = [k for k in kinds if k not in KIND_MAP]
     if unknown:
         raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")
@@ -366,16 +455,25 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
 
     results: list[KindAnalysis] = []
     built = edges_seen = 0
+    shapes = _param_shapes(net)
+    w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
     kept_law: list[tuple] = []
     kept_block: list[tuple] = []
-    for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
+    short = str(net.source).replace("\\", "/").rsplit("/", 1)[-1]  # the file name, not its path
+    for name, build in _progress(builders, desc=f"fit {short} (layers)", enabled=progress):
         fit_layer = per_layer and name in selected
         if not (fit_layer or whole):
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        nnz, total = _weight_counts(lg, shapes)
+        wdens = None if total is None else (nnz / total if total else 0.0)
+        if total is None or w_all < 0:
+            w_all = -1
+        else:
+            w_nnz, w_all = w_nnz + nnz, w_all + total
         # connectome layers (SparseLayer) have neither: their wiring is the measured one
         wiring = getattr(lg, "wiring", "traced")
         regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
@@ -399,12 +497,13 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 if law is not None and internal in ("in", "out"):
                     groups = [(np.arange(len(deg.values)), (law[internal],))]
                 in_block = None if block is None else block[0 if internal in ("in", "in_strength") else 1]
-                results.append(_analyze_sequence(
+                results.append(dataclasses.replace(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal, in_block=in_block,
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
-                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring))
+                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring),
+                    weight_density=wdens))
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -420,14 +519,14 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             internal = KIND_MAP[k][1]
             deg = network_sequence(kept_obs, net.spaces, internal)
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
-            results.append(_analyze_sequence(
+            results.append(dataclasses.replace(_analyze_sequence(
                 fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
                 in_block=network_block(kept_obs, kept_block, net.spaces, internal) if null else None,
                 null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
-                n_jobs=n_jobs))
+                n_jobs=n_jobs), weight_density=w_nnz / w_all if w_all > 0 else None))
     results = _adjust_heavier(results)
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
                 "alternatives": list(alternatives), "truncated": truncated, "null": null,
@@ -454,6 +553,39 @@ def verdict_class(verdict) -> str:
         return verdict_text(Verdict(verdict), short=True)
     except ValueError:
         return str(verdict)
+
+
+def _param_shapes(net) -> dict[str, tuple[int, ...]]:
+    """Shapes of the raw weights of ``net``'s checkpoint file (empty when it has none)."""
+    from pathlib import Path
+
+    from .checkpoint import tensor_shapes
+    from .errors import PruneGraphError
+
+    src = getattr(net, "source", None)
+    if not isinstance(src, str) or not Path(src).is_file():
+        return {}
+    try:
+        return tensor_shapes(src)
+    except PruneGraphError:
+        return {}
+
+
+def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int | None]:
+    """(nonzero raw weights, all raw weights) of one layer; all is None when unknown.
+
+    Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
+    ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
+    ``in_units * out_units``)."""
+    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
+        return int(lg.n_edges), None
+    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
+        if key in shapes:
+            return nnz, int(np.prod(shapes[key], dtype=np.int64))
+    if lg.kind == "linear" and lg.binary:
+        return nnz, int(lg.in_units) * int(lg.out_units)
+    return nnz, None
 
 
 def _layer_nodes(d) -> int:
