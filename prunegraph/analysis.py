@@ -577,9 +577,10 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
     ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
     ``in_units * out_units``)."""
-    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
-        return int(lg.n_edges), None
-    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    if not hasattr(lg, "binary") or not (hasattr(lg, "multiplicity") or hasattr(lg, "raw_nonzero")):
+        return int(lg.n_edges), None  # e.g. a connectome layer
+    nnz = (int(lg.n_edges) if lg.binary else int(lg.raw_nonzero) if hasattr(lg, "raw_nonzero")
+           else int(lg.multiplicity.sum()))  # torch sums int32 into int64; a counted layer counted them
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
         if key in shapes:
             return nnz, int(np.prod(shapes[key], dtype=np.int64))
@@ -824,6 +825,8 @@ def alive_null_degrees(obs, edges, *, rng):
     d = random_layer_degrees(sub, rng=gen)
 
     def scatter(idx, v, size, dtype):
+        if v is None:  # a counted layer's null has degrees only
+            return None
         out = np.zeros(size, dtype=dtype)
         out[idx] = v
         return out

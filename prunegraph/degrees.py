@@ -303,6 +303,9 @@ class CountedLayer(LayerDegrees):
     regular: str | None = None
     wiring: str = "traced"
     loops: bool = True
+    param: str = ""
+    binary: bool = False
+    raw_nonzero: int = 0      # nonzero raw weight entries (the sum of the built multiplicity)
 
     def regular_structure(self) -> str | None:
         return self.regular

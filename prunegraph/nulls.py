@@ -167,7 +167,7 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     ms = edge_multiset(layer)
     if ms.weights is None:  # counted layer: the same draw, degrees accumulated row by row
         k_in, k_out = _random_degrees(ms.out_units, ms.in_units, ms.n_edges,
-                                      np.random.default_rng(rng), loops=ms.loops)
+                                      as_generator(rng), loops=ms.loops)
         return LayerDegrees(**LayerInfo.fields_of(ms), n_edges=ms.n_edges, in_degree=k_in, out_degree=k_out)
     slots, weights, _ = _null_edges(ms, rng)
     n_out, n_in = ms.out_units, ms.in_units

@@ -200,3 +200,10 @@ def test_strength_kinds_still_build_the_layer(tmp_path):
     assert {r.degree_kind for r in res.results} == {"in", "strength"}
     ref = analyze(load(tmp_path / "m.safetensors"), kinds=["in", "strength"], null=True, alternatives=[])
     assert json.dumps(res.to_dict(), sort_keys=True) == json.dumps(ref.to_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize("case", ["conv", "mlp"])
+def test_raw_nonzero_counts_the_folded_entries(case, tmp_path, small_blocks):
+    plan = stream_layers(_checkpoint(case, tmp_path))
+    for c, lg in zip(plan.iter_degrees(), plan):
+        assert c.raw_nonzero == int(lg.multiplicity.sum()) and (c.param, c.binary) == (lg.param, lg.binary)

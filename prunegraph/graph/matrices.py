@@ -274,6 +274,7 @@ class LayerCounts:
     out_degree: np.ndarray
     diagonal: bool
     nm: dict
+    raw_nonzero: int = 0   # nonzero raw weight entries (each folds into one unit-level edge)
 
     @property
     def n_edges(self) -> int:
@@ -335,18 +336,22 @@ def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, so
     widths = [mm for mm in NM_WIDTHS if n_in % mm == 0 and n_in >= 2 * mm] if nm else []
     hists = {mm: torch.zeros(mm + 1, dtype=torch.int64) for mm in widths}
     diagonal = False
+    raw = 0
     square = n_out == n_in
+    plain = kind in ("embedding", "linear_t") or (kind == "linear" and fold == 1 and columns is None)
     for r0 in range(0, n0, step):
         r1 = min(n0, r0 + step)
         block = w.rows(r0, r1)
         _finite(block, w.name.removesuffix(".weight"), source)
         block = block.detach()
-        if kind in ("embedding", "linear_t") or (kind == "linear" and fold == 1 and columns is None):
+        if plain:
             m = block != 0
         elif kind == "linear":
             m = linear_matrices(block, fold=fold, columns=columns)[1] != 0
         else:
             m = (block.reshape(block.shape[0], block.shape[1], -1) != 0).any(-1)
+        if not plain:  # folded: several raw entries per unit edge
+            raw += int(torch.count_nonzero(block))
         del block
         row_cnt[r0:r1] = torch.count_nonzero(m, dim=1)
         rows_g = torch.arange(r0, r1) // rpg  # each raw row's group (conv): its column block
@@ -365,7 +370,8 @@ def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, so
                  else m.reshape(-1, mm, m.shape[1]).sum(1, dtype=torch.uint8))
             hists[mm] += torch.bincount(g.flatten(), minlength=mm + 1)[: mm + 1]
         del m
-    return LayerCounts(k_in.numpy(), k_out.numpy(), diagonal, {mm: h.numpy() for mm, h in hists.items()})
+    return LayerCounts(k_in.numpy(), k_out.numpy(), diagonal, {mm: h.numpy() for mm, h in hists.items()},
+                       int(k_in.sum()) if plain else raw)
 
 
 class _LazyMats:

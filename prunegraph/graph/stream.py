@@ -45,7 +45,8 @@ class _LayerSpec:
                             out_degree=c.out_degree,
                             regular=regular_from_counts(c.n_edges, n_out, n_in, binary=self.binary,
                                                         kind=self.kind, nm=c.nm),
-                            wiring=self.wiring, loops=not self_map or c.diagonal)
+                            wiring=self.wiring, loops=not self_map or c.diagonal, param=self.param,
+                            binary=self.binary, raw_nonzero=c.raw_nonzero)
 
 
 @dataclass(frozen=True)
