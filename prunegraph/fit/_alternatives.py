@@ -249,9 +249,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         def nll(th):
             lam = math.exp(th[0])
             return lam * (s_x - n * xmin) + n * logz(lam)
+        # the score equation has a closed form without xmax: 1/λ = x̄ − xmin (continuous),
+        # 1/(e^λ − 1) = x̄ − xmin (discrete, geometric); with xmax a 1-D search from it
         lam0 = 1.0 / max(mean - xmin, 1e-9) if not discrete else math.log1p(1.0 / max(mean - xmin, 1e-9))
-        r = _fit_minimize(nll, [[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]])
-        lam = math.exp(r.x[0])
+        if xmax is None and mean - xmin > 1e-9:
+            lam = lam0
+        else:
+            lam = math.exp(_fit_minimize(nll, [[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
         return {"lambda": lam}, logf(u, lam) - logz(lam)
 
     if name == "lognormal":
