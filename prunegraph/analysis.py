@@ -202,6 +202,8 @@ class KindAnalysis:
     degrees: np.ndarray = field(repr=False, compare=False)
     null_degrees: np.ndarray | None = field(default=None, repr=False, compare=False)
     wiring: str = "traced"    # how the layer was placed (LayerGraph.wiring): "names"/"shapes" = guessed
+    #: nonzero weights / all weights (convolutions fold a kernel into one edge; None if unknown)
+    weight_density: float | None = None
 
     @property
     def guessed(self) -> bool:
@@ -217,6 +219,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": _num(self.density),
+            "weight_density": _num(self.weight_density),
             "observed": self.observed.to_dict(),
             "null": None if self.null is None else self.null.to_dict(),
             "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
@@ -232,6 +235,7 @@ class KindAnalysis:
             "nodes": self.nodes,
             "edges": self.edges,
             "density": self.density,
+            "weight_density": self.weight_density,
             "dead": self.observed.n_dead,
             "alpha": None if f is None else f.alpha,
             "sigma": None if f is None else f.sigma,
@@ -376,16 +380,25 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
 
     results: list[KindAnalysis] = []
     built = edges_seen = 0
+    shapes = _param_shapes(net)
+    w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
     kept_law: list[tuple] = []
     kept_block: list[tuple] = []
-    for name, build in _progress(builders, desc=f"fit {net.source}", enabled=progress):
+    short = str(net.source).replace("\\", "/").rsplit("/", 1)[-1]  # the file name, not its path
+    for name, build in _progress(builders, desc=f"fit {short} (layers)", enabled=progress):
         fit_layer = per_layer and name in selected
         if not (fit_layer or whole):
             continue  # a streamed layer that nobody asked for is never built
         lg = build()
         obs = LayerDegrees.from_layer(lg)
+        nnz, total = _weight_counts(lg, shapes)
+        wdens = None if total is None else (nnz / total if total else 0.0)
+        if total is None or w_all < 0:
+            w_all = -1
+        else:
+            w_nnz, w_all = w_nnz + nnz, w_all + total
         # connectome layers (SparseLayer) have neither: their wiring is the measured one
         wiring = getattr(lg, "wiring", "traced")
         regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
@@ -409,13 +422,13 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 if law is not None and internal in ("in", "out"):
                     groups = [(np.arange(len(deg.values)), (law[internal],))]
                 in_block = None if block is None else block[0 if internal in ("in", "in_strength") else 1]
-                results.append(_analyze_sequence(
+                results.append(dataclasses.replace(_analyze_sequence(
                     fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal, in_block=in_block,
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
                     truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring,
-                    lr_tests=lr_tests))
+                    lr_tests=lr_tests), weight_density=wdens))
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -431,14 +444,14 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             internal = KIND_MAP[k][1]
             deg = network_sequence(kept_obs, net.spaces, internal)
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
-            results.append(_analyze_sequence(
+            results.append(dataclasses.replace(_analyze_sequence(
                 fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
                 in_block=network_block(kept_obs, kept_block, net.spaces, internal) if null else None,
                 null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
-                n_jobs=n_jobs, lr_tests=lr_tests))
+                n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
     results = _adjust_heavier(results)
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
                 "alternatives": list(alternatives), "lr_tests": lr_tests, "truncated": truncated, "null": null,
@@ -465,6 +478,39 @@ def verdict_class(verdict) -> str:
         return verdict_text(Verdict(verdict), short=True)
     except ValueError:
         return str(verdict)
+
+
+def _param_shapes(net) -> dict[str, tuple[int, ...]]:
+    """Shapes of the raw weights of ``net``'s checkpoint file (empty when it has none)."""
+    from pathlib import Path
+
+    from .checkpoint import tensor_shapes
+    from .errors import PruneGraphError
+
+    src = getattr(net, "source", None)
+    if not isinstance(src, str) or not Path(src).is_file():
+        return {}
+    try:
+        return tensor_shapes(src)
+    except PruneGraphError:
+        return {}
+
+
+def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int | None]:
+    """(nonzero raw weights, all raw weights) of one layer; all is None when unknown.
+
+    Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
+    ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
+    ``in_units * out_units``)."""
+    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
+        return int(lg.n_edges), None
+    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
+        if key in shapes:
+            return nnz, int(np.prod(shapes[key], dtype=np.int64))
+    if lg.kind == "linear" and lg.binary:
+        return nnz, int(lg.in_units) * int(lg.out_units)
+    return nnz, None
 
 
 def _layer_nodes(d) -> int:

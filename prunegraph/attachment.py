@@ -31,15 +31,16 @@ Pure numpy; no networkx on this path.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
 from .errors import InputError, UsageError
 
-__all__ = ["AttachmentKernel", "AttachmentReport", "attachment_kernel", "internal_attachment",
-           "measure_attachment", "new_edges"]
+__all__ = ["AttachmentKernel", "AttachmentReport", "ExponentFit", "attachment_kernel",
+           "attachment_exponent", "internal_attachment", "internal_exponent", "measure_attachment",
+           "new_edges"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ class AttachmentKernel:
     kmin : float
     n_bootstrap : int
     confidence : float
+    mle : ExponentFit or None
+        The likelihood estimate of β with its uniform null (:func:`attachment_exponent`,
+        :func:`internal_exponent`): the headline. ``beta`` above is the κ slope, kept for
+        comparison; it is biased towards 0 when degrees start far from 0.
     """
 
     side: str
@@ -84,6 +89,7 @@ class AttachmentKernel:
     kmin: float
     n_bootstrap: int
     confidence: float
+    mle: "ExponentFit | None" = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (plain Python types)."""
@@ -102,6 +108,7 @@ class AttachmentKernel:
             "kmin": float(self.kmin),
             "n_bootstrap": int(self.n_bootstrap),
             "confidence": float(self.confidence),
+            "mle": None if self.mle is None else self.mle.to_dict(),
             "definition": ("Pi(k)=new edges at nodes of degree k / nodes of degree k; "
                            "kappa(k)=trapezoid integral of Pi from 0 to k; slope of log kappa "
                            "vs log k = beta+1" if self.side != "internal" else
@@ -113,17 +120,28 @@ class AttachmentKernel:
 
 @dataclass(frozen=True)
 class AttachmentReport:
-    """In-, out- and internal kernels of one snapshot pair (layers pooled)."""
+    """In-, out- and internal kernels of one snapshot pair.
+
+    ``in_kernel``, ``out_kernel``, ``internal`` pool the layers (secondary: the κ slope of
+    pooled layers of different widths is biased; the MLE pools with per-layer normalisers).
+    ``per_layer`` maps each layer to its {"in", "out", "internal"} :class:`ExponentFit` — the
+    headline numbers.
+    """
 
     in_kernel: AttachmentKernel
     out_kernel: AttachmentKernel
     internal: AttachmentKernel
     layers: tuple
+    per_layer: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return {"in": self.in_kernel.to_dict(), "out": self.out_kernel.to_dict(),
-                "internal": self.internal.to_dict(), "layers": list(self.layers)}
+                "internal": self.internal.to_dict(), "layers": list(self.layers),
+                "per_layer": {n: {k: v.to_dict() for k, v in d.items()}
+                              for n, d in self.per_layer.items()},
+                "pooled_note": "in/out/internal pool the layers (secondary); per_layer is the "
+                               "headline"}
 
 
 # --------------------------------------------------------------------------- input handling
@@ -263,7 +281,7 @@ def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200,
         raise UsageError(f"draws={draws}: must be >= 1 (200 or more for a p-value)")
     gen = np.random.default_rng(rng)
     items = _pairs(before, after)
-    obs = attachment_kernel(before, after, side=side, kmin=kmin, bootstrap=0)
+    obs = attachment_kernel(before, after, side=side, kmin=kmin, bootstrap=0, null_draws=0)
     free = [np.flatnonzero(~b) for _, b, _ in items]
     n_new = [int((a & ~b).sum()) for _, b, a in items]
     betas = []
@@ -273,7 +291,8 @@ def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200,
             a = b.copy().ravel()
             a[gen.choice(fr, size=n, replace=False)] = True
             sim[name] = a.reshape(b.shape)
-        k = attachment_kernel({n: b for n, b, _ in items}, sim, side=side, kmin=kmin, bootstrap=0)
+        k = attachment_kernel({n: b for n, b, _ in items}, sim, side=side, kmin=kmin, bootstrap=0,
+                              null_draws=0)
         if k.beta is not None:
             betas.append(k.beta)
     null = np.asarray(betas, dtype=float)
@@ -355,7 +374,8 @@ def _check_opts(side: str | None, kmin: float, bootstrap: int, confidence: float
 
 
 def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float = 1,
-                      bootstrap: int = 200, confidence: float = 0.95,
+                      bootstrap: int = 200, confidence: float = 0.95, null_draws: int = 0,
+                      free: Any = None,
                       rng: np.random.Generator | int | None = None) -> AttachmentKernel:
     """One-ended attachment kernel Π(k), κ(k) and exponent β of the new edges.
 
@@ -373,6 +393,12 @@ def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float 
         Bootstrap replicates over nodes for the confidence interval of β (0: none).
     confidence : float
         Level of the percentile interval.
+    null_draws : int
+        Uniform draws for the null of the likelihood estimate ``mle`` (default 0: none, so
+        loops over controls stay cheap; :func:`measure_attachment` and
+        :func:`attachment_exponent` default to 200).
+    free : array_like or mapping, optional
+        Positions that could have been grown (default: all absent in ``before``).
     rng : Generator, int or None
 
     Returns
@@ -398,6 +424,9 @@ def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float 
     True
     """
     _check_opts(side, kmin, bootstrap, confidence)
+    gen = np.random.default_rng(rng)
+    mle = attachment_exponent(before, after, side=side, free=free, null_draws=null_draws,
+                              confidence=confidence, rng=gen)
     items = _pairs(before, after)
     deg, cnt, n_new, n_removed = _one_ended_nodes(items, side)
     k, pi, kappa, slope = _kernel_from_classes(*_classes_weighted(deg, cnt, np.ones_like(cnt)),
@@ -406,7 +435,6 @@ def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float 
     keep = expo_all[2] > 0
     ci = None
     if bootstrap and slope is not None and n_new > 0:
-        gen = np.random.default_rng(rng)
         n = deg.size
         betas = []
         for _ in range(bootstrap):
@@ -420,7 +448,7 @@ def attachment_kernel(before: Any, after: Any, *, side: str = "in", kmin: float 
         exposure_per_class=tuple(expo_all[2][keep].tolist()),
         slope=slope, beta=None if slope is None else slope - 1.0, ci=ci,
         n_new_edges=n_new, n_removed_edges=n_removed, kmin=float(kmin),
-        n_bootstrap=int(bootstrap), confidence=float(confidence))
+        n_bootstrap=int(bootstrap), confidence=float(confidence), mle=mle)
 
 
 def _internal_counts(items, w_t: list[np.ndarray] | None, w_s: list[np.ndarray] | None, kmax1: int,
@@ -443,7 +471,7 @@ def _internal_counts(items, w_t: list[np.ndarray] | None, w_s: list[np.ndarray] 
 
 
 def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: int = 100,
-                        confidence: float = 0.95,
+                        confidence: float = 0.95, null_draws: int = 0, free: Any = None,
                         rng: np.random.Generator | int | None = None) -> AttachmentKernel:
     """Two-ended ("internal link") kernel Π(k1, k2) pooled by the product k1·k2.
 
@@ -454,6 +482,9 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
         Smallest product class in the log-log fit.
     bootstrap, confidence, rng
         Bootstrap over source and target nodes (resampled independently).
+    null_draws, free
+        As :func:`attachment_kernel`, for the likelihood estimate ``mle``
+        (:func:`internal_exponent`).
 
     Returns
     -------
@@ -472,6 +503,9 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
     True
     """
     _check_opts(None, kmin, bootstrap, confidence)
+    gen = np.random.default_rng(rng)
+    mle = internal_exponent(before, after, free=free, null_draws=null_draws,
+                            confidence=confidence, rng=gen)
     items = _pairs(before, after)
     kmax1 = max(int(b.sum(axis=0).max()) for _, b, _ in items) + 1
     kmax2 = max(int(b.sum(axis=1).max()) for _, b, _ in items) + 1
@@ -491,7 +525,6 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
     keep = dx > 0
     ci = None
     if bootstrap and slope is not None and n_new > 0:
-        gen = np.random.default_rng(rng)
         slopes = []
         for _ in range(bootstrap):
             wt = [np.bincount(gen.integers(0, b.shape[0], b.shape[0]), minlength=b.shape[0])
@@ -507,13 +540,292 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
         n_new_per_class=tuple(nx[keep].tolist()), exposure_per_class=tuple(dx[keep].tolist()),
         slope=slope, beta=None if slope is None else slope - 1.0, ci=ci, n_new_edges=n_new,
         n_removed_edges=n_removed, kmin=float(kmin), n_bootstrap=int(bootstrap),
-        confidence=float(confidence))
+        confidence=float(confidence), mle=mle)
+
+
+# --------------------------------------------------------------------------- likelihood estimate
+@dataclass(frozen=True)
+class ExponentFit:
+    """Maximum-likelihood attachment exponent with its null.
+
+    Attributes
+    ----------
+    beta : float or None
+        MLE of β in :math:`A_k = k^{\\beta}` (:math:`A_0 = A_1`), None without new edges.
+    se : float or None
+        :math:`1/\\sqrt{I(\\hat\\beta)}`, I the observed Fisher information.
+    ci : tuple (low, high) or None
+        Wald interval :math:`\\hat\\beta \\pm z\\,se` at ``confidence``.
+    null_mean, null_sd : float or None
+        Mean and sd of β over ``null_draws`` uniform draws of the same number of new edges over
+        the same free positions.
+    p_value : float or None
+        Two-sided: share of null draws at least as far from the null mean as β (with the +1
+        correction of Davison & Hinkley 1997).
+    null_draws : int
+    n_new : int
+    """
+
+    beta: float | None
+    se: float | None
+    ci: tuple | None
+    null_mean: float | None
+    null_sd: float | None
+    p_value: float | None
+    null_draws: int
+    n_new: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        f = lambda v: None if v is None else float(v)  # noqa: E731
+        return {"beta": f(self.beta), "se": f(self.se),
+                "ci": None if self.ci is None else [float(self.ci[0]), float(self.ci[1])],
+                "null_mean": f(self.null_mean), "null_sd": f(self.null_sd),
+                "p_value": f(self.p_value), "null_draws": int(self.null_draws),
+                "n_new": int(self.n_new)}
+
+
+def _phi(k: np.ndarray) -> np.ndarray:
+    """ln A_k / β: ln k, with A_0 = A_1 (PAFit's convention for unlinked nodes)."""
+    return np.log(np.maximum(np.asarray(k, dtype=float), 1.0))
+
+
+def _newton(score_info, beta0: float = 0.0) -> tuple[float, float]:
+    """Maximise a concave one-parameter log-likelihood; returns (β, information)."""
+    b = beta0
+    for _ in range(100):
+        ll, u, info = score_info(b)
+        if info <= 0:
+            return b, 0.0
+        step = u / info
+        while True:  # step halving keeps the ascent
+            nb = b + step
+            if score_info(nb)[0] >= ll - 1e-12 or abs(step) < 1e-12:
+                break
+            step /= 2
+        b = nb
+        if abs(step) < 1e-10:
+            break
+    return b, score_info(b)[2]
+
+
+def _one_ended_ll(groups):
+    """groups: [(phi per node, free per node, new per node)]; multinomial over free positions."""
+    def f(beta):
+        ll = u = info = 0.0
+        for phi, free, new in groups:
+            n = new.sum()
+            if n == 0:
+                continue
+            z = np.log(free) + beta * phi
+            zmax = z.max()
+            w = np.exp(z - zmax)
+            s0 = w.sum()
+            m1 = (w * phi).sum() / s0
+            m2 = (w * phi * phi).sum() / s0
+            ll += beta * (new * phi).sum() - n * (zmax + np.log(s0))
+            u += (new * phi).sum() - n * m1
+            info += n * (m2 - m1 * m1)
+        return ll, u, info
+    return f
+
+
+def _fit_groups(groups) -> tuple[float | None, float | None]:
+    if sum(int(g[2].sum()) for g in groups) == 0:
+        return None, None
+    b, info = _newton(_one_ended_ll(groups))
+    return float(b), (float(1.0 / np.sqrt(info)) if info > 0 else None)
+
+
+def _with_null(beta, se, n_new, draw_beta, null_draws, confidence, gen) -> ExponentFit:
+    from scipy.stats import norm
+
+    ci = None
+    if beta is not None and se is not None:
+        z = float(norm.ppf(0.5 + confidence / 2))
+        ci = (beta - z * se, beta + z * se)
+    if beta is None or null_draws == 0:
+        return ExponentFit(beta, se, ci, None, None, None, int(null_draws), n_new)
+    null = np.array([draw_beta(gen) for _ in range(null_draws)], dtype=float)
+    null = null[np.isfinite(null)]
+    mu, sd = float(null.mean()), float(null.std(ddof=1))
+    p = (1 + int((np.abs(null - mu) >= abs(beta - mu) - 1e-12).sum())) / (null.size + 1)
+    return ExponentFit(beta, se, ci, mu, sd, float(p), int(null.size), n_new)
+
+
+def attachment_exponent(before: Any, after: Any, *, side: str = "in", free: Any = None,
+                        null_draws: int = 200, confidence: float = 0.95,
+                        rng: np.random.Generator | int | None = None) -> ExponentFit:
+    """Maximum-likelihood attachment exponent β of the new edges, with a uniform null.
+
+    Model (a one-parameter PAFit, Pham, Sheridan & Shimodaira, PLoS ONE 12, e0137796, 2017):
+    every new edge lands on a free position of the scored side's node j with probability
+    :math:`\\propto A_{k_j}`, :math:`A_k = k^{\\beta}` (:math:`A_0 = A_1`), k the degree in
+    :math:`G_t`. Per layer l with :math:`N_l` new edges, :math:`F_j` free positions and
+    :math:`n_j` new edges at node j,
+
+    .. math:: \\ell(\\beta) = \\sum_l \\Big[\\sum_j n_j \\beta \\ln k_j
+              - N_l \\ln \\sum_j F_j k_j^{\\beta}\\Big],
+
+    concave in β; maximised by Newton's method. Counting the free positions is what removes
+    the bias of the κ slope, whose null drifts negative because a unit's free slots shrink as
+    its degree grows. Mappings give one common β with per-layer normalisers (a pooled
+    estimate; report it as such beside the per-layer ones).
+
+    Parameters
+    ----------
+    before, after : array_like [out_units, in_units] or mapping {layer: array}
+    side : {"in", "out"}
+    free : array_like or mapping, optional
+        Positions that could have been grown (default: every position absent in ``before``).
+    null_draws : int
+        Uniform draws of the same number of new edges over the same free positions.
+    confidence : float
+    rng : Generator, int or None
+
+    Returns
+    -------
+    ExponentFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> before = rng.random((300, 200)) < rng.uniform(0.05, 0.5, (300, 1))
+    >>> after = before | (rng.random((300, 200)) < 0.02)              # uniform: β = 0
+    >>> fit = attachment_exponent(before, after, null_draws=50, rng=0)
+    >>> abs(fit.beta) < 3 * fit.se, fit.p_value > 0.01
+    (True, True)
+    """
+    _check_opts(side, 0, 0, confidence)
+    if null_draws < 0:
+        raise UsageError(f"null_draws={null_draws}: must be >= 0")
+    items = _pairs(before, after)
+    frees = _free_masks(items, free)
+    axis = 1 if side == "in" else 0
+    groups = []
+    for (_, b, a), fr in zip(items, frees):
+        phi = _phi(b.sum(axis=axis))
+        fcount = fr.sum(axis=axis).astype(float)
+        new = (a & ~b & fr).sum(axis=axis).astype(float)
+        keep = fcount > 0
+        groups.append((phi[keep], fcount[keep], new[keep]))
+    beta, se = _fit_groups(groups)
+    n_new = int(sum(g[2].sum() for g in groups))
+
+    def draw(gen):
+        sim = [(phi, fc, gen.multivariate_hypergeometric(fc.astype(np.int64), int(new.sum()))
+                .astype(float)) for phi, fc, new in groups]
+        return _fit_groups(sim)[0]
+
+    return _with_null(beta, se, n_new, draw, null_draws, confidence, np.random.default_rng(rng))
+
+
+def internal_exponent(before: Any, after: Any, *, free: Any = None, null_draws: int = 200,
+                      confidence: float = 0.95,
+                      rng: np.random.Generator | int | None = None) -> ExponentFit:
+    """Maximum-likelihood exponent of two-ended attachment :math:`\\propto (k_1 k_2)^{\\beta}`.
+
+    A new edge lands on free position (i, j) with probability
+    :math:`\\propto (k_{out}(i)\\,k_{in}(j))^{\\beta}` (:math:`A_0 = A_1`), so
+    :math:`\\ell(\\beta) = \\sum_{new} \\beta \\ln(k_1 k_2) - N \\ln \\sum_{free} (k_1 k_2)^{\\beta}`
+    per layer; the sum over free positions is the full outer product minus the existing edges.
+    β = 1: linear preference in the product; 0: none. Null and interval as
+    :func:`attachment_exponent`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> before = rng.random((200, 150)) < rng.uniform(0.02, 0.3, (200, 1))
+    >>> after = before | (rng.random((200, 150)) < 0.02)
+    >>> abs(internal_exponent(before, after, null_draws=0).beta) < 0.15
+    True
+    """
+    _check_opts(None, 0, 0, confidence)
+    if null_draws < 0:
+        raise UsageError(f"null_draws={null_draws}: must be >= 0")
+    items = _pairs(before, after)
+    frees = _free_masks(items, free)
+    layers = []
+    for (_, b, a), fr in zip(items, frees):
+        p2, p1 = _phi(b.sum(axis=1)), _phi(b.sum(axis=0))   # targets (rows), sources (cols)
+        jn, in_ = np.nonzero(a & ~b & fr)
+        jb, ib = np.nonzero(~fr)                             # positions that are not free
+        layers.append((p1, p2, p1[in_] + p2[jn], p1[ib] + p2[jb], int(fr.sum())))
+
+    def ll_factory(obs):
+        def f(beta):
+            ll = u = info = 0.0
+            for (p1, p2, _, notfree, _), new_phi in zip(layers, obs):
+                n = new_phi.size
+                if n == 0:
+                    continue
+                h1, h2 = float((beta * p1).max()), float((beta * p2).max())
+                c = h1 + h2
+                e1, e2 = np.exp(beta * p1 - h1), np.exp(beta * p2 - h2)
+                e0 = np.exp(beta * notfree - c)
+                a = [(e1 * p1 ** m).sum() for m in range(3)]
+                bb = [(e2 * p2 ** m).sum() for m in range(3)]
+                ex = [(e0 * notfree ** m).sum() for m in range(3)]
+                s0 = a[0] * bb[0] - ex[0]
+                s1 = a[1] * bb[0] + a[0] * bb[1] - ex[1]
+                s2 = a[2] * bb[0] + 2 * a[1] * bb[1] + a[0] * bb[2] - ex[2]
+                m1, m2 = s1 / s0, s2 / s0
+                ll += beta * new_phi.sum() - n * (c + np.log(s0))
+                u += new_phi.sum() - n * m1
+                info += n * (m2 - m1 * m1)
+            return ll, u, info
+        return f
+
+    obs = [lay[2] for lay in layers]
+    n_new = int(sum(o.size for o in obs))
+    beta = se = None
+    if n_new:
+        beta, info = _newton(ll_factory(obs))
+        beta, se = float(beta), (float(1.0 / np.sqrt(info)) if info > 0 else None)
+    free_idx = [np.flatnonzero(fr.ravel()) for fr in frees]
+
+    def draw(gen):
+        sim = []
+        for (p1, p2, new_phi, _, _), idx, (_, b, _) in zip(layers, free_idx, items):
+            pick = gen.choice(idx, size=new_phi.size, replace=False)
+            j, i = np.divmod(pick, b.shape[1])
+            sim.append(p1[i] + p2[j])
+        return _newton(ll_factory(sim))[0]
+
+    return _with_null(beta, se, n_new, draw, null_draws, confidence, np.random.default_rng(rng))
+
+
+def _free_masks(items, free) -> list[np.ndarray]:
+    if free is None:
+        return [~b for _, b, _ in items]
+    if isinstance(free, Mapping):
+        missing = [n for n, _, _ in items if n not in free]
+        if missing:
+            raise InputError(f"free: no mask for layers {missing}; pass one per layer")
+        masks = [_as_mask(free[n], f"free mask of layer {n}") for n, _, _ in items]
+    else:
+        if len(items) != 1:
+            raise UsageError("free: pass a {layer: mask} mapping when before/after are mappings")
+        masks = [_as_mask(free, "free mask")]
+    out = []
+    for (n, b, _), m in zip(items, masks):
+        if m.shape != b.shape:
+            raise InputError(f"free mask of layer {n}: shape {m.shape}, expected {b.shape}")
+        out.append(m & ~b)
+    return out
 
 
 def measure_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: int = 200,
                        internal_bootstrap: int | None = None, confidence: float = 0.95,
+                       null_draws: int = 200, free: Any = None,
                        rng: np.random.Generator | int | None = None) -> AttachmentReport:
-    """In-, out- and internal attachment kernels of one snapshot pair (layers pooled).
+    """In-, out- and internal attachment of one snapshot pair: per layer and pooled.
+
+    Per layer (the headline): likelihood estimates of β with a null of ``null_draws`` uniform
+    draws (:func:`attachment_exponent`, :func:`internal_exponent`). Pooled over layers
+    (secondary): the κ kernels with their bootstrap and the MLE with per-layer normalisers.
 
     Examples
     --------
@@ -521,18 +833,28 @@ def measure_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: i
     >>> rng = np.random.default_rng(0)
     >>> b = {"fc1": rng.random((50, 40)) < 0.1}
     >>> a = {"fc1": b["fc1"] | (rng.random((50, 40)) < 0.05)}
-    >>> rep = measure_attachment(b, a, bootstrap=0)
+    >>> rep = measure_attachment(b, a, bootstrap=0, null_draws=0)
     >>> sorted(rep.to_dict())
-    ['in', 'internal', 'layers', 'out']
+    ['in', 'internal', 'layers', 'out', 'per_layer', 'pooled_note']
     """
     gen = np.random.default_rng(rng)
     ib = bootstrap // 2 if internal_bootstrap is None else internal_bootstrap
-    layers = tuple(n for n, _, _ in _pairs(before, after))
+    items = _pairs(before, after)
+    layers = tuple(n for n, _, _ in items)
+    frees = dict(zip(layers, _free_masks(items, free)))
+    per_layer = {}
+    for n, b, a in items:
+        per_layer[n] = {
+            side: attachment_exponent(b, a, side=side, free=frees[n], null_draws=null_draws,
+                                      confidence=confidence, rng=gen) for side in ("in", "out")}
+        per_layer[n]["internal"] = internal_exponent(b, a, free=frees[n], null_draws=null_draws,
+                                                     confidence=confidence, rng=gen)
+    fr = None if free is None else (frees if isinstance(before, Mapping) else frees[layers[0]])
     return AttachmentReport(
         in_kernel=attachment_kernel(before, after, side="in", kmin=kmin, bootstrap=bootstrap,
-                                    confidence=confidence, rng=gen),
+                                    confidence=confidence, null_draws=0, free=fr, rng=gen),
         out_kernel=attachment_kernel(before, after, side="out", kmin=kmin, bootstrap=bootstrap,
-                                     confidence=confidence, rng=gen),
+                                     confidence=confidence, null_draws=0, free=fr, rng=gen),
         internal=internal_attachment(before, after, kmin=kmin, bootstrap=ib,
-                                     confidence=confidence, rng=gen),
-        layers=layers)
+                                     confidence=confidence, null_draws=0, free=fr, rng=gen),
+        layers=layers, per_layer=per_layer)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import pickle
 import re
@@ -180,6 +181,8 @@ def checkpoint_files(path: str | os.PathLike) -> tuple[list[Path], dict[str, Any
                 raise InputError(f"{p}: a folder without one checkpoint to read (weight files: {listing}); "
                                  f"name the file or the index file")
         p = found
+    if p.suffix.lower() == ".json" and not p.name.endswith(".index.json"):
+        _refuse_json(p)  # a manifest or a config: point to the weights beside it
     meta: dict[str, Any] = {}
     cfg = p.parent / "config.json"
     if cfg.is_file():
@@ -235,15 +238,14 @@ def _read_file(p: Path) -> Checkpoint:
             raise InputError(f"{p}: holds pickled Python objects ({found.group(1)}), e.g. a fully pickled "
                              f"model, which are never unpickled (that could run code); save the weights "
                              f"instead: torch.save(model.state_dict(), path)") from None
-        detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", msg)
-        raise InputError(f"{p}: not a readable torch checkpoint "
-                         f"({_first_sentence(detail.group(1) if detail else msg)}); "
-                         f"re-save it with torch.save(model.state_dict(), path)") from None
+        _log.debug("%s: torch.load failed: %s", p, msg)
+        raise InputError(f"{p}: not a torch checkpoint ({_file_kind(head)}); "
+                         f"{_CHECKPOINT_HINT}") from None
     except (RuntimeError, EOFError, KeyError, ValueError, zipfile.BadZipFile, OSError, IndexError,
             AttributeError, TypeError) as exc:
-        raise InputError(f"{p}: not a readable torch checkpoint, truncated or of an unknown format "
-                         f"({type(exc).__name__}: {_first_sentence(str(exc))}); "
-                         f"re-save it with torch.save(model.state_dict(), path)") from None
+        _log.debug("%s: torch.load failed: %r", p, exc)  # the internal detail, for -vv only
+        raise InputError(f"{p}: not a readable torch checkpoint ({_file_kind(head)}, or a truncated "
+                         f"one); {_CHECKPOINT_HINT}") from None
     return from_mapping(obj, str(p), format="torch")
 
 
@@ -320,6 +322,45 @@ def _pickle_globals(path: Path, limit: int = 1 << 20) -> list[str]:
     except Exception:  # truncated or not a pickle: report what was seen so far
         pass
     return found
+
+
+_log = logging.getLogger(__name__)
+
+_CHECKPOINT_HINT = ("give a .safetensors file or a .pt/.pth saved with "
+                    "torch.save(model.state_dict(), path)")
+
+
+def _refuse_json(p: Path) -> None:
+    """A ``.json`` path: point to the checkpoint beside it (a manifest is not a checkpoint)."""
+    if p.name == "config.json":
+        raise InputError(f"{p}: is a model configuration, not a checkpoint; pass the folder "
+                         f"{p.parent} (the config beside the weights is read) or its weight file")
+    for suffix in (".safetensors", ".pt", ".pth"):
+        beside = p.with_suffix(suffix)
+        if beside.is_file():
+            raise InputError(f"{p}: is the JSON manifest that describes a checkpoint, not the "
+                             f"checkpoint; pass {beside} instead")
+    raise InputError(f"{p}: a JSON file is not a checkpoint; pass the .safetensors or .pt/.pth "
+                     "file it describes")
+
+
+def _file_kind(head: bytes) -> str:
+    """What the first bytes of a file look like, in words (for error messages)."""
+    if head.startswith(b"PK"):
+        return "a zip archive that torch cannot read as a checkpoint"
+    if head[:1] == b"\x80":
+        return "a pickle stream torch cannot read"
+    if head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff":
+        return "an image"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "an unknown binary format"
+    if not text:
+        return "an empty file"
+    if text.lstrip()[:1] in ("{", "["):
+        return "a JSON file"
+    return "a text file" if text.isprintable() or "\n" in text else "an unknown format"
 
 
 def _first_sentence(text: str) -> str:
@@ -437,6 +478,24 @@ def safetensors_source(files: Path | Sequence[Path], name: str | None = None,
                              f"the file is truncated or corrupt, re-save it") from None
 
     return TensorSource(name or str(files[0]), shapes, dtypes, rows, {**file_meta, **(meta or {}), **stripped})
+
+
+def tensor_shapes(path: str | os.PathLike) -> dict[str, tuple[int, ...]]:
+    """Shape of every tensor of a checkpoint file (a ``.safetensors`` header only is read).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> from safetensors.torch import save_file
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.safetensors"
+    >>> save_file({"conv.weight": torch.ones(6, 1, 5, 5)}, str(p))
+    >>> tensor_shapes(p)
+    {'conv.weight': (6, 1, 5, 5)}
+    """
+    p = Path(path)
+    if p.suffix == ".safetensors" and p.is_file():
+        return dict(safetensors_source(p).shapes)
+    return {k: tuple(v.shape) for k, v in read_checkpoint(p).tensors.items()}
 
 
 def memory_source(ck: Checkpoint) -> TensorSource:
@@ -639,7 +698,7 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
     return model, manifest
 
 
-__all__ = ["Checkpoint", "read_checkpoint", "from_mapping", "TensorSource", "safetensors_source",
+__all__ = ["Checkpoint", "read_checkpoint", "from_mapping", "TensorSource", "safetensors_source", "tensor_shapes",
            "memory_source", "save_checkpoint", "load_checkpoint", "manifest_path", "file_sha256",
            "package_versions", "reference_checkpoints", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES", "META_MANIFEST",
            "MODEL_META_KEYS", "STATE_KEYS", "PRUNED_CHECKPOINT_FORMAT", "checkpoint_files", "strip_prefixes",

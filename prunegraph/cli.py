@@ -5,8 +5,12 @@ Each subcommand lives in its own module ``prunegraph/commands/<name>.py`` that d
 imported lazily, so ``prunegraph --help`` stays fast and a broken optional command cannot
 break the others.
 
-Exit codes: 0 success, 1 bad data (:class:`~prunegraph.errors.InputError`), 2 usage error
-(:class:`~prunegraph.errors.UsageError` and argparse errors), 130 interrupted.
+Exit codes (one convention for every command; also in ``prunegraph --help`` and the README):
+0 success; 1 an input error (:class:`~prunegraph.errors.InputError`: a file that is missing,
+a directory, unreadable, corrupt or of the wrong kind, data that cannot be analysed); 2 a usage
+error (:class:`~prunegraph.errors.UsageError` and argparse errors: an unknown flag or value, a
+bad combination of flags); 130 interrupted.  Every error is one line naming the flag or file
+and the fix; configuration field names in messages are shown as the flags that set them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 
 from .errors import PruneGraphError
@@ -31,6 +36,54 @@ COMMANDS: dict[str, str] = {
 }
 
 
+EPILOG = """\
+exit status:
+  0    success
+  1    input error: a checkpoint that is missing, unreadable, corrupt or of the wrong kind
+       (e.g. a .json manifest instead of its .safetensors, a folder without one checkpoint),
+       or data that cannot be analysed
+  2    usage error: an unknown flag or value, a missing argument, a bad combination of flags
+  130  interrupted (Ctrl-C)
+every error is one line on stderr naming the file or flag and the fix.
+"""
+
+
+def _flag_table(parser: argparse.ArgumentParser, mod) -> dict[str, str]:
+    """name as it may appear in a library message -> the command-line flag that sets it."""
+    table: dict[str, str] = {}
+    for action in parser._actions:
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs and action.dest not in ("help", "version"):
+            table[action.dest] = longs[0]
+    # a command whose flags fill a config object names the fields: flag -> (field, ...)
+    for flag, spec in (getattr(mod, "_FLAGS", None) or {}).items():
+        field = spec[0] if isinstance(spec, tuple) else spec
+        table.setdefault(field, "--" + flag.replace("_", "-"))
+    return table
+
+
+def flag_names(message: str, table: dict[str, str]) -> str:
+    """Show ``field=value`` in ``message`` as ``--flag value`` for every field a flag sets.
+
+    Examples
+    --------
+    >>> flag_names("n_tasks=0: must be >= 1", {"n_tasks": "--tasks"})
+    '--tasks 0: must be >= 1'
+    >>> flag_names("task=101 given; drop task= or save the owners", {"task": "--task"})
+    '--task 101 given; drop --task or save the owners'
+    """
+    if not table:
+        return message
+    pattern = re.compile(r"(?<![\w.\-])(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+                         + r")=(?=(\S?))")
+
+    def sub(m):
+        flag = table[m.group(1)]
+        return flag + (" " if m.group(2) and m.group(2) not in ",;)" else "")
+
+    return pattern.sub(sub, message)
+
+
 def _load(name: str):
     return importlib.import_module(f"prunegraph.commands.{COMMANDS[name]}")
 
@@ -42,6 +95,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prunegraph",
         description="Network science for pruned neural networks.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"prunegraph {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -58,9 +112,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 continue
             raise
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           epilog=getattr(mod, "EPILOG", None) or EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _flags=_flag_table(p, mod))
     return parser
 
 
@@ -82,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except PruneGraphError as exc:
-        print(f"prunegraph {args.command}: error: {exc}", file=sys.stderr)
+        message = flag_names(str(exc), getattr(args, "_flags", {}))
+        print(f"prunegraph {args.command}: error: {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("prunegraph: interrupted", file=sys.stderr)

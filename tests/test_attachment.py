@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prunegraph.attachment import (attachment_kernel, internal_attachment, measure_attachment,
-                                   new_edges)
+from prunegraph.attachment import (attachment_exponent, attachment_kernel, internal_attachment,
+                                   internal_exponent, measure_attachment, new_edges)
 from prunegraph.errors import InputError, UsageError
 
 
@@ -167,8 +167,11 @@ def test_bootstrap_is_reproducible():
 
 def test_measure_attachment_to_dict():
     before, after = grow_one_ended(1.0, 0, m=2000)
-    d = measure_attachment({"fc": before}, {"fc": after}, bootstrap=20, rng=0).to_dict()
-    assert set(d) == {"in", "out", "internal", "layers"}
+    d = measure_attachment({"fc": before}, {"fc": after}, bootstrap=20, null_draws=20,
+                           rng=0).to_dict()
+    assert set(d) == {"in", "out", "internal", "layers", "per_layer", "pooled_note"}
+    assert set(d["per_layer"]["fc"]) == {"in", "out", "internal"}
+    assert d["per_layer"]["fc"]["in"]["null_draws"] == 20
     assert d["in"]["beta"] == pytest.approx(attachment_kernel(before, after, bootstrap=0).beta)
     assert "kappa" in d["in"]["definition"]
 
@@ -187,3 +190,111 @@ def test_errors():
         attachment_kernel({"a": np.zeros((2, 2))}, np.zeros((2, 2)))
     with pytest.raises(InputError, match="NaN"):
         attachment_kernel(np.full((2, 2), np.nan), np.zeros((2, 2)))
+
+
+# --------------------------------------------------------------------------- likelihood estimate
+def grow_positions(beta, lo, hi, seed, *, n_t=300, width=784, m=3000, side_beta_out=0.0):
+    """Targets with in-degrees uniform in [lo, hi] over ``width`` sources (like the real layers);
+    m new edges drawn without replacement over the free positions ∝ k_in^β · k_out^β_out
+    (Gumbel-top-m, as the growth sampler draws), A_0 = A_1."""
+    rng = np.random.default_rng(seed)
+    d = rng.integers(lo, hi + 1, n_t)
+    keys = rng.random((n_t, width))
+    before = keys <= np.sort(keys, axis=1)[np.arange(n_t), d - 1][:, None]
+    lw = beta * np.log(np.maximum(before.sum(1), 1))[:, None] \
+        + side_beta_out * np.log(np.maximum(before.sum(0), 1))[None, :]
+    g = lw + rng.gumbel(size=before.shape)
+    g[before] = -np.inf
+    after = before.copy()
+    after.ravel()[np.argpartition(-g.ravel(), m)[:m]] = True
+    return before, after
+
+
+def literal_loglik(before, after, beta):
+    """Slow literal multinomial log-likelihood over free positions (in side)."""
+    k = before.sum(1)
+    w = np.where(k > 0, k, 1).astype(float) ** beta
+    tot = sum(w[j] for j in range(before.shape[0]) for i in range(before.shape[1])
+              if not before[j, i])
+    return sum(np.log(w[j] / tot) for j, i in zip(*np.nonzero(after & ~before)))
+
+
+def test_mle_matches_literal_likelihood_maximum():
+    before, after = grow_positions(0.7, 0, 12, 0, n_t=30, width=20, m=60)
+    fit = attachment_exponent(before, after, null_draws=0)
+    grid = np.linspace(fit.beta - 0.3, fit.beta + 0.3, 61)
+    ll = [literal_loglik(before, after, b) for b in grid]
+    assert grid[int(np.argmax(ll))] == pytest.approx(fit.beta, abs=0.011)
+    # observed information from the literal curvature
+    h = 1e-3
+    curv = (literal_loglik(before, after, fit.beta + h) - 2 * literal_loglik(before, after, fit.beta)
+            + literal_loglik(before, after, fit.beta - h)) / h ** 2
+    assert fit.se == pytest.approx(1 / np.sqrt(-curv), rel=1e-3)
+
+
+@pytest.mark.parametrize("lo,hi", [(5, 60), (23, 108), (79, 210)])
+@pytest.mark.parametrize("beta", [0.0, 0.5, 1.0])
+def test_mle_unbiased_at_real_degree_ranges(lo, hi, beta):
+    """The MLE recovers β where the κ slope is pulled towards 0 (degrees far from 0)."""
+    fits = [attachment_exponent(*grow_positions(beta, lo, hi, s), null_draws=0) for s in (0, 1)]
+    for f in fits:
+        assert abs(f.beta - beta) < 3.5 * f.se
+        assert f.ci[0] < f.beta < f.ci[1]
+    if beta == 1.0 and lo >= 79:   # the κ estimator's bias, measured on the same data
+        kappa = attachment_kernel(*grow_positions(beta, lo, hi, 0), bootstrap=0, null_draws=0)
+        assert kappa.beta < 0.6
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_null_of_uniform_draws(beta):
+    """Null: ≥ 200 uniform draws over the same free positions; centred on 0 (no drift from
+    shrinking free slots), and the p-value separates preference from none."""
+    before, after = grow_positions(beta, 23, 108, 3)
+    fit = attachment_exponent(before, after, null_draws=200, rng=0)
+    assert fit.null_draws == 200
+    assert abs(fit.null_mean) < 0.02
+    assert fit.null_sd == pytest.approx(fit.se, rel=0.3)
+    if beta == 0.0:
+        assert fit.p_value > 0.01
+    else:
+        assert fit.p_value == pytest.approx(1 / 201)
+
+
+def test_null_p_values_roughly_uniform_under_null():
+    ps = [attachment_exponent(*grow_positions(0.0, 5, 60, s, m=1000), null_draws=200,
+                              rng=s).p_value for s in range(12)]
+    assert 0.2 < np.mean(ps) < 0.8
+    assert sum(p < 0.05 for p in ps) <= 3
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_internal_mle_recovers_product_exponent(beta):
+    before, after = grow_positions(beta, 5, 60, 4, side_beta_out=beta)
+    fit = internal_exponent(before, after, null_draws=0)
+    assert abs(fit.beta - beta) < 3.5 * fit.se
+
+
+def test_pooled_mle_across_widths_has_no_width_bias():
+    """Uniform growth in two layers of different widths: the κ slope of the pooled nodes reads
+    a preference, the MLE with per-layer normalisers and the per-layer MLEs do not."""
+    b1, a1 = grow_positions(0.0, 79, 210, 5, width=784, m=3000)
+    b2, a2 = grow_positions(0.0, 5, 60, 6, n_t=100, width=300, m=300)
+    pooled = attachment_kernel({"fc1": b1, "fc2": b2}, {"fc1": a1, "fc2": a2}, bootstrap=0,
+                               null_draws=0)
+    assert abs(pooled.mle.beta) < 3.5 * pooled.mle.se
+    rep = measure_attachment({"fc1": b1, "fc2": b2}, {"fc1": a1, "fc2": a2}, bootstrap=0,
+                             null_draws=0)
+    for lay in ("fc1", "fc2"):
+        f = rep.per_layer[lay]["in"]
+        assert abs(f.beta) < 3.5 * f.se
+
+
+def test_free_mask_restricts_positions():
+    before, after = grow_positions(1.0, 5, 60, 7, n_t=100, width=300, m=500)
+    free = ~before
+    assert attachment_exponent(before, after, free=free, null_draws=0).beta == pytest.approx(
+        attachment_exponent(before, after, null_draws=0).beta)
+    with pytest.raises(InputError, match="shape"):
+        attachment_exponent(before, after, free=np.ones((3, 3), bool))
+    with pytest.raises(UsageError, match="null_draws"):
+        attachment_exponent(before, after, null_draws=-1)

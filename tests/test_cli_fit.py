@@ -15,6 +15,7 @@ import torch
 from prunegraph.cli import main
 
 SCHEMA = Path(__file__).resolve().parents[1] / "prunegraph" / "fit_schema.json"
+REF = Path(__file__).resolve().parents[1] / "prunegraph" / "_data" / "reference"
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,11 @@ def test_fit_json_csv_figures_report(pruned_checkpoint, tmp_path, capsys):
                  "--csv", str(tmp_path / "fit.csv"), "--out", str(out), "--report", "--seed", "1"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "alpha±sigma" in printed and "verdict" in printed and "null verdict" in printed
+    assert "α±σ" in printed and "verdict" in printed and "heavier q" in printed
+    assert "null verdict" not in printed  # a --wide column
     assert "degree sequences" in printed  # the one-line summary
+    assert f"report: {out / 'report.html'}" in printed  # where the report is
+    assert f"figures: 7 PNG files in {out / 'mlp'}" in printed
 
     jsonschema = pytest.importorskip("jsonschema")
     doc = json.loads((tmp_path / "fit.json").read_text())
@@ -61,7 +65,7 @@ def test_fit_json_csv_figures_report(pruned_checkpoint, tmp_path, capsys):
 
     pngs = sorted(out.rglob("*.png"))
     svgs = sorted(out.rglob("*.svg"))
-    assert len(pngs) == len(results) + 1 and len(svgs) == len(pngs)
+    assert len(pngs) == len(results) + 1 and svgs == []  # PNG by default
     from PIL import Image
 
     for p in pngs:
@@ -93,7 +97,7 @@ def test_fit_subprocess(pruned_checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize("make, code, needle", [
-    (lambda d: d / "missing.pt", 2, "no such file"),
+    (lambda d: d / "missing.pt", 1, "no such file"),
     (lambda d: (d / "junk.pt").write_bytes(b"not a checkpoint") and d / "junk.pt", 1, "junk.pt"),
 ])
 def test_bad_input_one_line(tmp_path, capsys, make, code, needle):
@@ -126,3 +130,59 @@ def test_fit_default_reference_checkpoints(tmp_path, capsys):
     assert code == 0
     doc = json.loads((tmp_path / "ref.json").read_text())
     assert len(doc["models"]) == len(refs)
+
+
+def test_compact_table_fits_120_columns_and_wide_shows_everything(capsys):
+    from prunegraph.output.tables import COLUMNS
+
+    ref = REF / "lenet5_fmnist_imp.safetensors"
+    assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures"]) == 0
+    compact = capsys.readouterr().out
+    table = [l for l in compact.splitlines() if not l.startswith(("==", "   note:", str(ref)))]
+    assert table and max(len(l) for l in table) <= 120, max(table, key=len)
+    assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures", "--wide"]) == 0
+    wide = capsys.readouterr().out
+    header = next(l for l in wide.splitlines() if l.startswith("layer"))
+    shown = [c.short for c in COLUMNS if c.short in header]
+    # every column with data, in COLUMNS order (the order the report uses too)
+    assert shown == [c.short for c in COLUMNS if c.key not in ("heavier_q", "xmax") or c.short in header]
+    assert header.index("null verdict") < header.index("heavier p") < header.rindex("verdict")
+
+
+def test_conv_rows_show_weight_density_beside_edge_density(tmp_path):
+    """LeNet-5: a conv edge is a kernel; the weight density is the share of nonzero weights."""
+    from safetensors.torch import load_file
+
+    from prunegraph.analysis import analyze_many
+
+    ref = REF / "lenet5_fmnist_imp.safetensors"
+    (res,), _ = analyze_many([str(ref)], {"kinds": ["in"], "bootstrap": 0, "null": False})
+    tensors = load_file(str(ref))
+    rows = {r["layer"]: r for r in res.rows()}
+    for layer in ("conv1", "conv2", "fc1", "fc2"):
+        w = tensors[f"{layer}.weight_orig"] * tensors[f"{layer}.weight_mask"]  # a torch prune checkpoint
+        literal = float((w != 0).sum()) / w.numel()
+        assert rows[layer]["weight_density"] == pytest.approx(literal, rel=1e-12)
+    assert rows["conv1"]["density"] == 1.0 and rows["conv1"]["weight_density"] < 0.7
+    assert rows["fc2"]["weight_density"] == pytest.approx(rows["fc2"]["density"])  # a plain Linear
+
+
+def test_progress_is_quiet_when_not_a_terminal(tmp_path):
+    ref = REF / "lenet300_digits_imp.safetensors"
+    proc = subprocess.run([sys.executable, "-W", "always::RuntimeWarning", "-m", "prunegraph", "fit", str(ref),
+                           "--bootstrap", "0", "--out", str(tmp_path), "--layers", "fc3"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no bars, no warnings: stderr is not a terminal here
+    assert "figures: 3 PNG files in" in proc.stdout
+
+
+@pytest.mark.slow
+def test_default_run_prints_no_runtime_warning(tmp_path):
+    """The default command (every shipped checkpoint, bootstrap, nulls, figures) with every
+    RuntimeWarning shown: none reaches the user."""
+    proc = subprocess.run([sys.executable, "-W", "always::RuntimeWarning", "-m", "prunegraph", "fit",
+                           "--bootstrap", "20", "--out", str(tmp_path), "-q"],
+                          capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "Warning" not in proc.stdout, proc.stderr

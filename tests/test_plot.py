@@ -189,8 +189,10 @@ def test_plot_ccdf_curves_scaled_to_tail_share():
     ref = stats.lognorm(s=1.5, scale=math.exp(0.2)).sf(xa) / stats.lognorm(s=1.5, scale=math.exp(0.2)).sf(xmin)
     np.testing.assert_allclose(alt.get_ydata(), share * ref, rtol=1e-9)
     labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert any("α = 2.30 ± 0.06" in s and "xmin = 3" in s and "GoF p = 0.50" in s for s in labels)
-    assert any(s.startswith("lognormal") for s in labels)
+    assert any("α = 2.30 ± 0.06" in s and "GoF p = 0.50" in s for s in labels)
+    assert "xmin = 3 (fitted tail starts)" in labels  # the xmin line is in the legend
+    alt_label = next(s for s in labels if s.startswith("lognormal"))
+    assert "R = -0.50" in alt_label and "R < 0 the lognormal" in alt_label  # R's sign explained
 
 
 def test_plot_ccdf_truncated_adds_mass_above_xmax():
@@ -210,7 +212,7 @@ def test_plot_ccdf_into_given_axes_and_continuous():
     ax = fig.add_subplot()
     vals = np.array([0.5, 1.2, 2.0, 3.3, 7.1, 0.0])
     fit = {"alpha": 2.0, "xmin": 1.2, "n": 5, "n_tail": 4, "discrete": False}
-    assert plot.plot_ccdf(vals, fit=fit, ax=ax) is fig
+    assert plot.plot_ccdf(vals, fit=fit, ax=ax, min_distinct=1) is fig
     pl = lines_by_gid(fig)["ccdf-power-law"]
     x = np.asarray(pl.get_xdata())
     np.testing.assert_allclose(pl.get_ydata(), 0.8 * (x / 1.2) ** -1.0, rtol=1e-12)
@@ -252,8 +254,9 @@ def test_alpha_summary_reads_back():
     np.testing.assert_allclose(null.get_ydata(), [5.0, 6.5])
     assert np.all(np.asarray(pruned.get_xdata()) < np.asarray(null.get_xdata()))  # side by side
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert ticks[0] == "fc1\n(in)\npower law plausible" and ticks[1].startswith("fc2\n(out)")
+    assert ticks[0] == "fc1\n(in)\npower law\nplausible" and ticks[1].startswith("fc2\n(out)")
     assert any(t.get_text() == "no fit" for t in fig.axes[0].texts)
+    assert "scale-free range 2 ≤ α ≤ 3" in fig.axes[0].get_legend_handles_labels()[1]
     import seaborn as sns
     from matplotlib.colors import to_rgb
 
@@ -335,7 +338,7 @@ def test_unusable_alternative_parameters_warn_and_skip_curve():
     fit = {"alpha": 2.0, "xmin": 1, "n": 4, "n_tail": 4, "discrete": True}
     alt = {"alternative": "lognormal", "R": -1.0, "p_value": 0.2, "parameters": {"mu": float("nan"), "sigma": 1.0}}
     with pytest.warns(RuntimeWarning, match="lognormal curve not drawn"):
-        fig = plot.plot_ccdf([1, 2, 3, 5], fit=fit, alternative=alt)
+        fig = plot.plot_ccdf([1, 2, 3, 5], fit=fit, alternative=alt, min_distinct=1)
     assert "ccdf-alternative" not in lines_by_gid(fig) and "ccdf-power-law" in lines_by_gid(fig)
 
 
@@ -367,3 +370,85 @@ def test_import_is_lazy():
             "print(any(m in sys.modules for m in ('matplotlib', 'seaborn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _extents(fig, artists):
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    return [a.get_window_extent(renderer) for a in artists]
+
+
+def test_alpha_summary_labels_do_not_overlap_and_no_fit_is_outside_the_band():
+    # the verdicts of lenet300_fmnist_imp (issue 17: these labels overlapped)
+    verdicts = ["power law plausible over ×1.9 only", "power law plausible over ×2.1 only",
+                "inconclusive: tail of only 26 units", "power law plausible over ×1.6 only",
+                "too few units: 10 alive (need 20)", "inconclusive: tail of only 14 units"]
+    codes = ["plausible_narrow", "plausible_narrow", "inconclusive", "plausible_narrow", "too_few_units",
+             "inconclusive"]
+    rows = [{"layer": f"fc{i // 2 + 1}", "kind": "in" if i % 2 == 0 else "out", "verdict": v,
+             "verdict_code": codes[i],
+             "alpha": None if i == 4 else 5.5 + i / 3, "sigma": 0.6,
+             "null_alpha": None if i == 4 else 12.0 - i, "null_sigma": 1.0} for i, v in enumerate(verdicts)]
+    fig = plot.plot_alpha_summary(rows)
+    ax = fig.axes[0]
+    boxes = _extents(fig, ax.get_xticklabels())
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.x1 < b.x0, "neighbouring x labels overlap"
+    assert "power law plausible (narrow)" in ax.get_xticklabels()[0].get_text().replace("\n", " ")
+    no_fit = [t for t in ax.texts if t.get_text() == "no fit"]
+    assert len(no_fit) == 2
+    band_bottom = ax.transData.transform((0, 2.0))[1]
+    for box in _extents(fig, no_fit):
+        assert box.y1 < band_bottom, "a 'no fit' marker reaches into the 2 <= alpha <= 3 band"
+    assert min(ax.get_yticks()) >= 2.0 - 1e-9  # no α ticks in the strip of the markers
+
+
+def test_ccdf_power_law_not_drawn_over_few_distinct_degrees():
+    deg = np.array([1, 2, 2, 3, 4, 5, 6, 6, 7, 7, 8] * 3)
+    fit = {"alpha": 7.0, "sigma": 1.7, "xmin": 6, "xmax": None, "n": deg.size, "n_tail": 15,
+           "p_value": 0.2, "discrete": True}
+    fig = plot.plot_ccdf(deg, fit=fit, verdict="inconclusive: tail of only 15 units")
+    gids = lines_by_gid(fig)
+    assert "ccdf-power-law" not in gids and "xmin-line" in gids  # 3 distinct tail degrees (6, 7, 8) < 5
+    notes = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "ccdf-note"]
+    assert len(notes) == 1 and "only 3 distinct" in notes[0].replace("\n", " ")
+    assert "verdict: inconclusive: tail of only 15 units" in fig.axes[0].get_title()
+    # with the threshold at 3 the line is drawn, over exactly the tail's degrees
+    pl = lines_by_gid(plot.plot_ccdf(deg, fit=fit, min_distinct=3))["ccdf-power-law"]
+    assert list(pl.get_xdata()) == [6.0, 7.0, 8.0]
+
+
+@pytest.mark.parametrize("degrees,needle", [
+    ([0, 0, 6], "a single alive unit (degree 6)"),
+    ([4, 4, 4, 0], "all 3 alive units have degree 4"),
+    ([0, 0], "no alive units"),
+])
+def test_ccdf_single_point_or_empty_says_so(degrees, needle):
+    fig = plot.plot_ccdf(degrees, verdict="too few units: 1 alive (need 20)")
+    notes = [t.get_text().replace("\n", " ") for t in fig.axes[0].texts if t.get_gid() == "ccdf-note"]
+    assert len(notes) == 1 and needle in notes[0]
+
+
+def test_write_figures_png_by_default_same_files_in_parallel(tmp_path):
+    import torch
+
+    from prunegraph.analysis import analyze
+    from prunegraph.graph import LayerGraph, NetworkGraph
+
+    g = torch.Generator().manual_seed(0)
+    layers = tuple(LayerGraph.from_matrix(f"fc{i}", (torch.rand(60, 60, generator=g) < 0.2).float(),
+                                          in_space=f"s{i}", out_space=f"s{i + 1}") for i in range(2))
+    net = NetworkGraph(layers, {"s0": 60, "s1": 60, "s2": 60}, "demo")
+    res = analyze(net, kinds=["in"], bootstrap=0)
+    serial = plot.write_figures([res], tmp_path / "a")
+    parallel = plot.write_figures([res], tmp_path / "b", jobs=2)
+    assert [p.suffix for p in serial["demo"]] == [".png"] * 3
+    assert [p.name for p in serial["demo"]] == [p.name for p in parallel["demo"]]
+    for a, b in zip(serial["demo"], parallel["demo"]):
+        assert a.read_bytes() == b.read_bytes()
+    both = plot.write_figures([res], tmp_path / "c", formats=["png", "svg"])
+    assert sorted(p.suffix for p in both["demo"]) == [".png"] * 3 + [".svg"] * 3
+    caps = plot.figure_captions([res], tmp_path / "a")
+    assert caps[tmp_path / "a" / "demo" / "ccdf_fc0_in"].startswith("Layer fc0, in-degree: share of its")
+    with pytest.raises(UsageError, match="gif"):
+        plot.write_figures([res], tmp_path / "d", formats=["gif"])

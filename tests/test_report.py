@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from prunegraph.output import plot, report
+from prunegraph.output import plot, report, tables
 from prunegraph.errors import InputError, UsageError
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -65,7 +65,7 @@ def table_cells(root):
     out = []
     for t in tables:
         heads = ["".join(th.itertext()) for th in t.findall("./thead/tr/th")]
-        out.append([dict(zip(heads, ["".join(td.itertext()) for td in tr.findall("td")]))
+        out.append([dict(zip(heads, ["".join(td.itertext()).replace("\u200b", "") for td in tr.findall("td")]))
                     for tr in t.findall("./tbody/tr")])
     return out
 
@@ -98,27 +98,33 @@ def test_report_is_valid_and_contains_every_row(tmp_path, figure, image_files):
     assert checker.errors == [] and checker.stack == []
     assert "script" not in checker.tags and "link" not in checker.tags
 
-    (rows,) = table_cells(root)  # the second model has no table, just a line
-    assert len(rows) == 2
-    r0, r1 = rows
+    compact, (r0, r1) = table_cells(root)  # compact + all columns; the second model has no table
+    assert len(compact) == 2
+    # the compact table: the CLI's default columns, in the CLI's order, verdict last
+    from prunegraph.output.tables import columns_for
+
+    assert list(compact[0]) == [c.name for c in columns_for(rows_fixture())]
+    assert list(compact[0])[-1] == "verdict" and compact[0]["verdict"] == "power law plausible"
     assert r0["layer"] == "fc1" and r0["degree"] == "in"
-    assert r0["nodes"] == "300" and r0["edges"] == "23,520" and r0["density"] == "7.84 %"
-    assert r0["α ± σ"] == "2.512 ± 0.052"
-    assert r0["xmin"] == "4" and r0["xmax"] == "—" and r0["n tail"] == "120"
-    assert r0["KS D"] == "0.031" and r0["GoF p"] == "0.420"
-    assert r0["best alternative (LR p)"] == "truncated power law (p = 0.310)"
+    assert r0["units"] == "300" and r0["edges"] == "23,520" and r0["edge density"] == "7.8%"
+    assert r0["exponent α ± σ"] == "2.51±0.05"
+    assert r0["tail starts at"] == "4" and r0["tail ends at"] == "—" and r0["units in tail"] == "120"
+    assert r0["KS distance"] == "0.031" and r0["power-law fit p"] == "0.42"
+    assert r0["closest alternative (LR p)"] == "truncated power law (p 0.31)"
     assert r0["verdict"] == "power law plausible"
-    assert r0["null α ± σ"] == "6.10 ± 0.71"
+    assert r0["null exponent α ± σ"] == "6.10±0.71"
     assert r0["null verdict"] == "no heavy tail: binomial like random pruning"
-    assert r0["heavier than null p"] == "< 0.001" and r0["var ratio"] == "4.2"
+    assert r0["heavier than null p"] == "<0.001" and r0["variance ratio"] == "4.2"
     assert r1["layer"] == "<script>alert('x')</script>"  # the text, shown as text
-    assert r1["α ± σ"] == "—" and r1["seed & note"] == "a<b" and r0["seed & note"] == "—"
+    assert r1["exponent α ± σ"] == "—" and r1["seed & note"] == "a<b" and r0["seed & note"] == "—"
+    # every column is explained in "How to read", by the name the table shows
+    howto = "".join(root.find(".//*[@id='how-to-read']").itertext())
+    assert all(name in howto for name in r0 if name != "seed & note")
 
     assert "No degree sequences were fitted." in text
     assert root.find(".//title").text == "Pruned & tested"
     assert [a.text for a in root.findall(".//nav//a")] == ["lenet300", "lenet5"]
-    assert root.find(".//*[@id='how-to-read']") is not None
-    assert "GoF p" in "".join(root.find(".//*[@id='how-to-read']").itertext())
+    assert "R < 0 the alternative" in howto  # the sign convention of R
 
 
 def test_report_embeds_images_with_no_external_reference(tmp_path, figure, image_files):
@@ -160,9 +166,12 @@ def test_escaping_everywhere(tmp_path):
 
 
 @pytest.mark.parametrize("fn,value,expected", [
-    (report.fmt_p, 0.0004, "< 0.001"), (report.fmt_p, 0.05, "0.050"), (report.fmt_p, float("nan"), "—"),
-    (report.fmt_estimate, (2.0, 0.5), "2.00 ± 0.50"), (report.fmt_estimate, (3.14159, 0.0012), "3.1416 ± 0.0012"),
-    (report.fmt_estimate, (None, 0.1), "—"), (report.fmt_number, 12345, "12,345"),
+    (tables.fmt_p, 0.0004, "<0.001"), (tables.fmt_p, 7.092e-214, "<0.001"), (tables.fmt_p, 0.05, "0.05"),
+    (tables.fmt_p, 0.0042, "0.0042"), (tables.fmt_p, float("nan"), "—"),
+    (tables.fmt_estimate, (2.0, 0.5), "2.00±0.50"), (tables.fmt_estimate, (3.14159, None), "3.14"),
+    (tables.fmt_estimate, (None, 0.1), "—"), (tables.fmt_span, 1.818, "×1.8"), (tables.fmt_span, None, "—"),
+    (tables.fmt_density, 0.0784, "7.8%"), (tables.fmt_density, 0.0042, "0.42%"), (tables.fmt_density, 1.0, "100%"),
+    (report.fmt_number, 12345, "12,345"),
     (report.fmt_number, np.int64(7), "7"), (report.fmt_number, 0.123456, "0.1235"), (report.fmt_number, True, "yes"),
 ])
 def test_formatters(fn, value, expected):
@@ -218,3 +227,72 @@ def test_empty_report_still_valid():
     root = parse(text)
     assert "No models were analysed." in text
     assert re.search(r"<h1>empty</h1>", text) and root.find(".//table") is None
+
+
+# ----------------------------------------------------------------------------- in a browser
+def _screenshot_module():
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
+    spec = importlib.util.spec_from_file_location("screenshot_report", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _long_rows(n=10):
+    """Rows with every column, long layer names and the longest verdict wordings."""
+    verdicts = ["no heavy tail: binomial like random pruning", "power law plausible over ×1.9 only",
+                "inconclusive: not distinguishable from random pruning (p=0.43, tail LR p=0.27)",
+                "too few units: 10 alive (need 20)", "stretched exponential preferred"]
+    rows = []
+    for i in range(n):
+        rows.append({"layer": f"encoder.layer.{i}.attention.output.dense", "kind": "in" if i % 2 else "out",
+                     "nodes": 1536 + i, "edges": 123456, "density": 0.0912, "weight_density": 0.0123,
+                     "dead": 12, "alpha": 5.4912, "sigma": 0.571, "xmin": 116, "xmax": 1234, "span": 1.818,
+                     "n_tail": 63, "ks_d": 0.0741, "gof_p": 0.22, "best_alt": "truncated_power_law",
+                     "best_alt_p": 0.31, "binom_p": 7.092e-214, "verdict": verdicts[i % len(verdicts)],
+                     "null_alpha": 12.3, "null_sigma": 0.9, "null_verdict": verdicts[(i + 2) % len(verdicts)],
+                     "heavier_p": 1.9e-10, "heavier_q": 2.0e-9, "var_ratio": 4.2})
+    return rows
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_report_verdict_visible_in_chromium(tmp_path, width, image_files):
+    """The report laid out by headless Chromium: no sideways scroll, every verdict cell inside the
+    window, for the compact tables and for the all-columns tables opened."""
+    shot = _screenshot_module()
+    if shot.find_chromium() is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    png, _ = image_files
+    page = report.write_report(tmp_path / "r.html", title="layout", models=[
+        {"name": "/a/very/long/path/to/some/checkpoints/pruned_model_with_a_long_name.safetensors",
+         "summary": "10 degree sequences", "table": _long_rows(), "figures": [png, png, png]}])
+    closed = shot.measure(page, width=width)
+    assert closed["viewport"] == width
+    compact = [t for t in closed["tables"] if not t["in_closed_details"]]
+    assert len(compact) == 1 and compact[0]["headers"][-1] == "verdict"
+    assert len(compact[0]["verdict_cells"]) == 10
+    assert shot.problems(closed) == []
+    opened = shot.measure(page, width=width, open_details=True)
+    assert all(not t["in_closed_details"] for t in opened["tables"]) and len(opened["tables"]) == 2
+    assert shot.problems(opened) == []
+    # and the check can fail: the same page squeezed into a narrow window scrolls sideways
+    assert shot.problems(shot.measure(page, width=600)) != []
+
+
+def test_compact_columns_follow_the_data():
+    """The compact view adds the weight density only where a layer folds weights into edges,
+    and the wiring only where a layer's place was guessed; order stays that of COLUMNS."""
+    base = {"layer": "fc1", "kind": "in", "density": 0.08, "weight_density": 0.08, "wiring": "traced",
+            "alpha": 5.0, "sigma": 0.5, "verdict": "inconclusive"}
+    keys = [c.key for c in tables.columns_for([base])]
+    assert keys == ["layer", "kind", "density", "alpha", "verdict"]
+    conv = dict(base, layer="conv1", density=1.0, weight_density=0.66)
+    guessed = dict(base, wiring="names?")
+    keys = [c.key for c in tables.columns_for([base, conv, guessed])]
+    assert keys == ["layer", "kind", "wiring", "density", "weight_density", "alpha", "verdict"]
+    order = [c.key for c in tables.COLUMNS]
+    assert keys == sorted(keys, key=order.index)
+    wide = [c.key for c in tables.columns_for([base], wide=True)]
+    assert "wiring" in wide and wide[-1] == "verdict"

@@ -11,6 +11,9 @@ Measure how new edges attach (Jeong, Neda & Barabasi 2003): Pi(k) = new edges at
 degree k / nodes of degree k, kappa(k) its integral, slope of log kappa vs log k = beta + 1
 (beta 0: no preference, 1: linear), and the internal two-ended kernel over k1*k2 (slope 2:
 linear in the product, 1: none). Bootstrap confidence intervals over nodes.
+Headline, per layer: the maximum-likelihood beta over free positions (one-parameter PAFit)
+with a p-value against --null-draws uniform draws of as many new edges; pooled numbers are
+secondary.
 
   prunegraph attachment BEFORE.pt AFTER.pt [--model lenet300]   two checkpoints of one network
   prunegraph attachment run.safetensors --task 2                 task 2's edges of a continual run
@@ -34,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (200)")
     parser.add_argument("--kmin", type=float, default=1.0, help="smallest class in the fit (1)")
     parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--null-draws", type=int, default=200,
+                        help="uniform draws for the null of the likelihood beta (200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=500,
                         help="connectome snapshots: random-control draws (500)")
@@ -97,12 +102,22 @@ def run(args: argparse.Namespace) -> int:
         before = {n: before[n] for n in args.layers}
         after = {n: after[n] for n in args.layers}
     rep = measure_attachment(before, after, kmin=args.kmin, bootstrap=args.bootstrap,
-                             confidence=args.confidence, rng=args.seed)
+                             confidence=args.confidence, null_draws=args.null_draws,
+                             rng=args.seed)
     d = rep.to_dict()
     if args.json:
         write_json(args.json, d)
     print(f"layers: {', '.join(rep.layers)}; new edges {rep.in_kernel.n_new_edges}, "
           f"removed {rep.in_kernel.n_removed_edges}")
+    for name, fits in rep.per_layer.items():
+        for side, f in fits.items():
+            if f.beta is None:
+                print(f"{name} {side:<8} beta_mle = n/a (no new edges)")
+                continue
+            null = "" if f.p_value is None else (f"  null {f.null_mean:+.3f} sd {f.null_sd:.3f}, "
+                                                 f"p = {f.p_value:.3g}")
+            print(f"{name} {side:<8} beta_mle = {f.beta:.3f} +- {f.se:.3f}{null}")
+    print("pooled over layers (secondary; kappa slope, biased towards 0 far from k = 0):")
     for label, k in (("in ", rep.in_kernel), ("out", rep.out_kernel), ("internal", rep.internal)):
         ci = "" if k.ci is None else f"  CI{int(args.confidence * 100)} [{k.ci[0]:.3f}, {k.ci[1]:.3f}]"
         beta = "n/a (fewer than 3 degree classes)" if k.beta is None else f"{k.beta:.3f}"

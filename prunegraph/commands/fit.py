@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 
 HELP = "fit power laws to every layer's degrees, against the random-pruning null"
-DESCRIPTION = """\
+_DESCRIPTION = """\
 Fit the degree distributions of pruned networks by the Clauset-Shalizi-Newman method
 (MLE, xmin by KS, optional bootstrap goodness of fit, likelihood-ratio tests against
-lognormal, exponential, stretched exponential, cut-off power law, Poisson and binomial),
+lognormal, exponential, stretched exponential, truncated power law (a power law with an
+exponential cut-off), Poisson and binomial),
 each layer read side by side with its random-pruning null at identical density.
 
 With no CHECKPOINT, the reference checkpoints shipped with the package are analysed.
+
+What is a node and what is an edge, per layer type (weights of one layer only; layers are
+joined where one's output units are the next one's input units):
+  Linear           nodes: input features and output neurons; edge: one nonzero weight
+  Conv1d/2d/3d     nodes: input and output channels; edge: a kernel (in channel -> out
+                   channel) with at least one nonzero weight, weighted by its L1 norm, so a
+                   layer can have edge density 100 % while 9 % of its weights survive
+                   (the w.dens column); grouped convs connect channels within a group only
+  ConvTranspose    as Conv, with the weight's in/out axes swapped as PyTorch stores them
+  RNN/LSTM/GRU     nodes: input features (or hidden units, for the recurrent matrix) and
+                   hidden units; edge: at least one nonzero weight over the gates (LSTM 4,
+                   GRU 3) between them
+  Embedding        nodes: token rows and embedding dimensions; edge: one nonzero entry
+  Linear after a   nodes: the channels of the flattened conv output (positions fold onto
+  flatten          their channel); edge: at least one nonzero weight from that channel
+
+columns of the table, in order (* = in the compact default view; --wide shows them all):
+{columns}
 
 examples:
   prunegraph fit
@@ -25,6 +45,15 @@ examples:
   prunegraph fit a.pt b.pt --jobs 2 --kinds in,out,total --scope both --report
   prunegraph fit connectome:cook2019-herm        (a nervous system; see prunegraph connectome list)
 """
+
+
+def _description() -> str:
+    from ..output.tables import columns_help
+
+    return _DESCRIPTION.replace("{columns}", columns_help())
+
+
+DESCRIPTION = _description()
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +96,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("prunegraph-out"), metavar="DIR",
                    help="directory for figures and the report (default ./prunegraph-out)")
     p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
-                   help="write CCDF and alpha figures (PNG+SVG) under --out (default on)")
+                   help="write CCDF and alpha figures under --out (default on; PNG)")
+    p.add_argument("--figure-format", type=_csv_list, default=["png"], metavar="FMT[,FMT]",
+                   help="figure file formats, comma-separated: png,svg,pdf (default png)")
+    p.add_argument("--svg", action="store_true", help="also write every figure as SVG (= --figure-format png,svg)")
     p.add_argument("--report", action="store_true", help="write a self-contained HTML report under --out")
     p.add_argument("--json", metavar="PATH", help="write results as JSON (- for stdout)")
     p.add_argument("--csv", metavar="PATH", help="write the table as CSV (- for stdout)")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="analyse checkpoints in N parallel processes (default 1)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the one-line summaries")
+    p.add_argument("--wide", action="store_true",
+                   help="print every column (default: the compact table, at most 120 characters wide)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the one-line summaries and where files went; no progress bars")
 
 
 def _check(args) -> None:
@@ -92,6 +127,11 @@ def _check(args) -> None:
         raise UsageError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    from ..output.plot import FIGURE_FORMATS
+
+    bad = [f for f in args.figure_format if f.lower().lstrip(".") not in FIGURE_FORMATS]
+    if bad or not args.figure_format:
+        raise UsageError(f"--figure-format: unknown {bad[0] if bad else ''!r}; choose from {','.join(FIGURE_FORMATS)}")
     if args.json == "-" and args.csv == "-":
         raise UsageError("--json - and --csv - cannot both write to stdout; give one a file path")
     if args.arch is not None:
@@ -110,8 +150,38 @@ def _check(args) -> None:
     args.input_shape = _parse_shape(args.input_shape)  # the one --input-shape parser
 
 
-def run(args) -> int:
+def _figure_formats(args) -> list[str]:
+    formats = [f.lower().lstrip(".") for f in args.figure_format]
+    if args.svg and "svg" not in formats:
+        formats.append("svg")
+    if args.report and "png" not in formats:
+        formats.insert(0, "png")  # the report embeds PNGs
+    return list(dict.fromkeys(formats))
+
+
+def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, figures=None):
+    """analyze_many, one checkpoint at a time under a progress bar when it runs in this process;
+    each finished model goes to ``figures`` (a FigureWriter) at once, so its figures are drawn
+    in worker processes while the next checkpoint is fitted."""
+    from .._progress import progress as _progress
     from ..analysis import analyze_many
+
+    if jobs > 1 and len(sources) > 1:
+        results, timings = analyze_many(sources, options, jobs=jobs, progress=progress)
+        for r in results if figures is not None else ():
+            figures.submit(r)
+        return results, timings
+    results, timings = [], []
+    for s in _progress(sources, desc="checkpoints", total=len(sources), enabled=progress and len(sources) > 1):
+        r, t = analyze_many([s], options, jobs=jobs, progress=progress)
+        results += r
+        timings += t
+        if figures is not None:
+            figures.submit(r[0])
+    return results, timings
+
+
+def run(args) -> int:
     from ..checkpoint import reference_checkpoints
     from ..output.report import write_html_report
     from ..output.tables import format_blocks, format_table, to_csv, to_json
@@ -120,7 +190,7 @@ def run(args) -> int:
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
     for s in sources:
         if not Path(s).exists() and not s.startswith("connectome:"):
-            raise UsageError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
+            raise InputError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, lr_tests=args.lr_tests, truncated=args.truncated,
                    null=args.null,
@@ -129,33 +199,40 @@ def run(args) -> int:
     stdout_used = "-" in (args.json, args.csv)
     say = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if stdout_used else print
     progress = not args.quiet and sys.stderr.isatty()
-    if args.scheduler is not None:
-        from ..distributed import scheduler
-
-        with scheduler(args.scheduler):
-            results, timings = analyze_many(sources, options, jobs=1, progress=progress)
-    else:
-        results, timings = analyze_many(sources, options, jobs=args.jobs, progress=progress)
-
-    for res in results:
-        if not args.quiet:
-            say(format_table(res))
-            blocks = format_blocks(res)
-            if blocks:
-                say(blocks)
-        say(res.summary())
-
     written: list[Path] = []
-    t0 = time.perf_counter()
     figures: dict[str, list[Path]] = {}
-    if args.figures or args.report:
-        from ..output.plot import write_figures
+    t_start = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        writer = None
+        if args.figures or args.report:
+            from ..output.plot import FigureWriter
 
-        figures = write_figures(results, args.out)
-        written += [p for ps in figures.values() for p in ps]
-    t_fig = time.perf_counter() - t0
+            # figures render in worker processes (two, or --jobs) beside the fits
+            writer = stack.enter_context(FigureWriter(
+                args.out, formats=_figure_formats(args), jobs=max(2, args.jobs), progress=progress))
+        if args.scheduler is not None:
+            from ..distributed import scheduler
+
+            stack.enter_context(scheduler(args.scheduler))
+            results, timings = _analyse(sources, options, jobs=1, progress=progress, figures=writer)
+        else:
+            results, timings = _analyse(sources, options, jobs=args.jobs, progress=progress, figures=writer)
+        t_analysis = time.perf_counter() - t_start
+
+        for res in results:
+            if not args.quiet:
+                say(format_table(res, wide=args.wide))
+                blocks = format_blocks(res)
+                if blocks:
+                    say(blocks)
+            say(res.summary())
+        t0 = time.perf_counter()
+        if writer is not None:
+            figures = writer.result()
+        t_fig = time.perf_counter() - t0  # the wait for figures after the fits
+    report = None
     if args.report:
-        written.append(write_html_report(results, figures, args.out / "report.html"))
+        report = write_html_report(results, figures, args.out / "report.html")
     if args.json:
         payload = to_json(results)
         if args.json == "-":
@@ -174,9 +251,16 @@ def run(args) -> int:
             from .._io import write_text
 
             written.append(write_text(args.csv, text))
-    if not args.quiet and written:
-        dirs = sorted({str(p.parent) for p in written})
-        say(f"wrote {len(written)} files under {', '.join(dirs)}")
-    log.info("time: load %.2fs, fit %.2fs, figures %.2fs",
-             sum(t["load"] for t in timings), sum(t["fit"] for t in timings), t_fig)
+    n_fig = sum(len(ps) for ps in figures.values())
+    if n_fig:
+        kinds = sorted({p.suffix.lstrip(".").upper() for ps in figures.values() for p in ps})
+        dirs = sorted({str(p.parent) for ps in figures.values() for p in ps})
+        where = dirs[0] if len(dirs) == 1 else f"{args.out}/<checkpoint>/"
+        say(f"figures: {n_fig} {'+'.join(kinds)} files in {where}")
+    if report is not None:
+        say(f"report: {report}")
+    for p in written:
+        say(f"wrote {p}")
+    log.info("time: analysis %.2fs (load %.2fs, fit %.2fs), figures (after the fits) %.2fs",
+             t_analysis, sum(t["load"] for t in timings), sum(t["fit"] for t in timings), t_fig)
     return 0

@@ -149,7 +149,9 @@ def _log_uigamma(s: float, z: float) -> float:
     z ≥ max(1, 1 − s): modified Lentz continued fraction (Numerical Recipes §6.2),
     Γ(s, z) = e^{−z} z^s / (z + 1 − s − 1(1 − s)/(z + 3 − s − …)); otherwise the recurrence
     Γ(s, z) = (Γ(s + 1, z) − z^s e^{−z}) / s from s + k > 0, where Γ is scipy's regularised
-    gammaincc times Γ(s + k).
+    gammaincc times Γ(s + k).  The recurrence runs on r = Γ(s, z) / (z^s e^{−z}), which obeys
+    r_s = (z r_{s+1} − 1) / s, so that a steep law with a weak cut-off (s ≪ 0, z ≪ 1, where
+    z^s alone overflows a double) still gets its finite logarithm.
     """
     if z >= max(1.0, 1.0 - s):
         tiny = 1e-300
@@ -173,11 +175,21 @@ def _log_uigamma(s: float, z: float) -> float:
     k = 0
     while s + k <= 0:
         k += 1
-    g = float(special.gammaincc(s + k, z) * special.gamma(s + k))
+    lz = math.log(z)
+    # ln r at s + k > 0: ln Γ(s + k, z) − (s + k) ln z + z
+    lr = (math.log(special.gammaincc(s + k, z)) + special.gammaln(s + k)) - (s + k) * lz + z
+    r = math.exp(lr) if lr < 700 else math.inf
     for j in range(k - 1, -1, -1):
         sj = s + j
-        g = float(special.exp1(z)) if sj == 0 else (g - z ** sj * math.exp(-z)) / sj  # Γ(0, z) = E₁(z)
-    return math.log(g)
+        if sj == 0:  # Γ(0, z) = E₁(z), so r = E₁(z) e^z
+            r = float(special.exp1(z)) * math.exp(z) if z < 700 else 1.0 / z
+        elif math.isinf(r):  # z r ≫ 1: Γ(s, z) ≈ z Γ(s + 1, z)/s in ratio form stays infinite
+            return math.nan
+        else:
+            r = (z * r - 1.0) / sj
+    if not r > 0:
+        return math.nan
+    return s * lz - z + math.log(r)
 
 
 def _expm1_over(b: float, L):

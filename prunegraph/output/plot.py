@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -33,9 +34,14 @@ import numpy as np
 
 from .._io import atomic_path
 from ..errors import InputError, UsageError
+from .tables import ALTERNATIVE_LABELS, fmt_int
 
 __all__ = [
     "write_figures",
+    "FigureWriter",
+    "figure_jobs",
+    "figure_captions",
+    "render_job",
     "empirical_ccdf",
     "tail_ccdf",
     "alternative_tail_ccdf",
@@ -45,15 +51,22 @@ __all__ = [
     "best_alternative",
 ]
 
-#: alternative name -> (display name, parameter names as read from ``LikelihoodRatio.parameters``)
+#: alternative name -> (display name from the one label table, parameter names as read from
+#: ``LikelihoodRatio.parameters``)
 ALTERNATIVE_CURVES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "lognormal": ("lognormal", ("mu", "sigma")),
-    "exponential": ("exponential", ("lambda",)),
-    "stretched_exponential": ("stretched exp.", ("lambda", "beta")),
-    "truncated_power_law": ("power law + cut-off", ("alpha", "lambda")),
-    "poisson": ("Poisson", ("mu",)),
-    "binomial": ("binomial", ("n", "p")),
+    name: (ALTERNATIVE_LABELS[name], params) for name, params in (
+        ("lognormal", ("mu", "sigma")),
+        ("exponential", ("lambda",)),
+        ("stretched_exponential", ("lambda", "beta")),
+        ("truncated_power_law", ("alpha", "lambda")),
+        ("poisson", ("mu",)),
+        ("binomial", ("n", "p")),
+    )
 }
+
+#: fewest distinct degrees in the fitted tail over which a power-law line is drawn; below it the
+#: figure says why no line is drawn (a line through 2-4 points reads as a law it does not show)
+MIN_DISTINCT = 5
 
 _FIGSIZE = (6.0, 4.5)
 
@@ -308,14 +321,18 @@ def _fmt_num(v: Any) -> str:
     return f"{v:.0f}" if v == round(v) and abs(v) < 1e6 else f"{v:.3g}"
 
 
-def _new_figure(ax, figsize=_FIGSIZE):
+def _new_figure(ax, figsize=_FIGSIZE, *, margins: dict | None = None):
+    """A new Agg Figure and Axes (or ``ax``'s): constrained layout, or fixed ``margins``
+    (``subplots_adjust`` fractions; half the drawing time, for figures of a known layout)."""
     if ax is not None:
         return ax.figure, ax
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = Figure(figsize=figsize, layout=None if margins else "constrained")
     FigureCanvasAgg(fig)
+    if margins:
+        fig.subplots_adjust(**margins)
     return fig, fig.add_subplot()
 
 
@@ -339,13 +356,17 @@ def _plot_grid(lo: float, hi: float, *, discrete: bool, n: int = 200) -> np.ndar
 # ----------------------------------------------------------------------------- figures
 def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
               alternative: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-              null_degrees: Any = None, title: str = "", ax=None, xlabel: str = "degree k"):
+              null_degrees: Any = None, title: str = "", ax=None, xlabel: str = "degree k",
+              verdict: str | None = None, min_distinct: int = MIN_DISTINCT):
     """Log-log complementary CDF of a degree sequence with its fitted power law.
 
     Draws the empirical ``P(X >= x)`` of the alive units (zeros excluded; their count is
-    written in the top-right corner), the fitted power law over ``[xmin, xmax or max]``
+    written under the axes, right), the fitted power law over ``[xmin, xmax or max]``
     scaled to the tail's share ``n_tail / n``, the best alternative's fitted CCDF over the
-    same range, and the random-pruning null's empirical CCDF in grey.  Method: Clauset,
+    same range, and the random-pruning null's empirical CCDF in grey.  No power-law line is
+    drawn over a tail of fewer than ``min_distinct`` distinct degrees (a note says so), and a
+    sequence with no fit gets a note in the middle (e.g. "too few units").  The ``verdict`` is
+    written on the figure.  Method: Clauset,
     Shalizi & Newman, SIAM Review 51 (2009), fig. 4; model curves as in the module docstring.
 
     Parameters
@@ -366,6 +387,10 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         Draw into this Axes instead of a new Figure.
     xlabel : str
         Label of the x axis.
+    verdict : str, optional
+        The verdict in words, written under the title.
+    min_distinct : int
+        Fewest distinct tail degrees for drawing the power-law line.
 
     Returns
     -------
@@ -373,15 +398,15 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
 
     Examples
     --------
-    >>> fig = plot_ccdf([0, 1, 1, 2, 3, 5, 8, 13], fit={"alpha": 2.1, "sigma": 0.3, "xmin": 2,
-    ...                 "xmax": None, "n": 7, "n_tail": 5, "p_value": 0.4, "discrete": True})
+    >>> fig = plot_ccdf([0, 1, 1, 2, 3, 5, 8, 13, 21], fit={"alpha": 2.1, "sigma": 0.3, "xmin": 2,
+    ...                 "xmax": None, "n": 8, "n_tail": 6, "p_value": 0.4, "discrete": True})
     >>> [line.get_gid() for line in fig.axes[0].get_lines()]
     ['ccdf-data', 'ccdf-power-law', 'xmin-line']
     """
     arr = _as_values(degrees, "degrees")
     x, p = empirical_ccdf(arr)
     n_dead = int(np.sum(arr == 0))
-    fig, ax = _new_figure(ax)
+    fig, ax = _new_figure(ax, margins=dict(left=0.12, right=0.97, bottom=0.11, top=0.87))
     colors = _palette()
 
     if null_degrees is not None:
@@ -395,31 +420,61 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         (ld,) = ax.plot(x, p, marker="o", ms=4, ls="none", color=colors[0], label="data", zorder=3)
         ld.set_gid("ccdf-data")
 
+    note = None
     if fit is not None and x.size:
-        _draw_fits(ax, arr, fit, alternative, colors)
+        note = _draw_fits(ax, arr, fit, alternative, colors, min_distinct=min_distinct)
+    elif x.size == 1:
+        n_alive = int(np.sum(arr > 0))
+        note = (f"a single alive unit (degree {_fmt_num(x[0])}): nothing to fit" if n_alive == 1 else
+                f"all {fmt_int(n_alive)} alive units have degree {_fmt_num(x[0])}: one point, nothing to fit")
+    elif x.size:
+        note = "no power law fitted" + (" (see the verdict above)" if verdict else "")
 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(K ≥ k)")
-    if title:
-        ax.set_title(title)
+    if x.size and x.max() / x.min() < 100:  # under two decades: plain numbers, not 2×10⁰
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if x.max() / x.min() < 20 else ""))
+    head = title
+    if verdict:
+        head = (title + "\n" if title else "") + "verdict: " + str(verdict)
+    if head:
+        ax.set_title(head, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     if x.size == 0:
-        ax.text(0.5, 0.5, "no alive units", transform=ax.transAxes, ha="center", va="center")
-    ax.text(0.98, 0.98, f"dead units: {n_dead} (excluded)", transform=ax.transAxes,
+        note = "no alive units"
+    if note:
+        ax.text(0.5, 0.5, _wrap(note, 40), transform=ax.transAxes, ha="center", va="center",
+                fontsize=9, color="0.25", gid="ccdf-note",
+                bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+    if x.size:
+        ax.set_ylim(top=1.25)  # a share: never above 1
+    # under the axes, right (the data fall from the top left; the legend sits bottom left)
+    ax.text(1.0, -0.07, f"dead units: {n_dead} (excluded)", transform=ax.transAxes,
             ha="right", va="top", fontsize=8, color="0.3", gid="dead-count")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+        ax.legend(loc="lower left", fontsize=7.5, framealpha=0.85)
     return fig
 
 
-def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors) -> None:
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors, *,
+               min_distinct: int = MIN_DISTINCT) -> str | None:
+    """Draw the fitted power law and the best alternative; return a note when not drawn."""
     alive = arr[arr > 0]
     alpha = fit.get("alpha")
     xmin = fit.get("xmin")
     if alpha is None or xmin is None or not math.isfinite(float(alpha)):
-        return
+        return "no power law fitted"
     alpha, xmin = float(alpha), float(xmin)
     xmax = fit.get("xmax")
     xmax = None if xmax is None else float(xmax)
@@ -434,6 +489,13 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors)
     share = float(n_tail) / float(n)
     n_above = int(np.sum(alive > xmax)) / alive.size if xmax is not None else 0.0
     x_end = xmax if xmax is not None else float(alive.max())
+    tail = alive[(alive >= xmin) & ((alive <= xmax) if xmax is not None else True)]
+    n_distinct = int(np.unique(tail).size)
+    if n_distinct < min_distinct:
+        ax.axvline(xmin, color=colors[3], lw=0.8, ls=":", zorder=0, gid="xmin-line",
+                   label=f"xmin = {_fmt_num(xmin)} (fitted tail starts)")
+        return (f"power law (α = {alpha:.2f}) not drawn: its tail has only {n_distinct} distinct "
+                f"degree{'s' if n_distinct != 1 else ''} (< {min_distinct})")
     grid = _plot_grid(xmin, max(x_end, xmin), discrete=discrete)
 
     y = share * tail_ccdf(grid, alpha=alpha, xmin=xmin, xmax=xmax, discrete=discrete) + n_above
@@ -441,7 +503,6 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors)
     sigma = fit.get("sigma")
     if sigma is not None and math.isfinite(float(sigma)):
         label += f" ± {float(sigma):.2f}"
-    label += f", xmin = {_fmt_num(xmin)}"
     if xmax is not None:
         label += f", xmax = {_fmt_num(xmax)}"
     p_text = _fmt_p(fit.get("p_value"))
@@ -451,28 +512,31 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors)
     ok = np.isfinite(y) & (y > 0)
     (lf,) = ax.plot(grid[ok], y[ok], color=colors[3], lw=2, label=label, zorder=4)
     lf.set_gid("ccdf-power-law")
-    ax.axvline(xmin, color=colors[3], lw=0.8, ls=":", zorder=0, gid="xmin-line")
+    ax.axvline(xmin, color=colors[3], lw=0.8, ls=":", zorder=0, gid="xmin-line",
+               label=f"xmin = {_fmt_num(xmin)} (fitted tail starts)")
 
     best = best_alternative(alternative)
     if best is None or not best.get("parameters"):
-        return
+        return None
     name = best.get("alternative")
     if name not in ALTERNATIVE_CURVES:
-        return
+        return None
     try:
         ya = share * alternative_tail_ccdf(grid, name, best["parameters"], xmin=xmin, xmax=xmax,
                                            discrete=discrete) + n_above
     except UsageError as exc:  # e.g. an alternative whose own fit failed (NaN parameters)
         warnings.warn(f"plot_ccdf: {name} curve not drawn: {exc}", RuntimeWarning, stacklevel=3)
-        return
+        return None
     ok = np.isfinite(ya) & (ya > 0)
     r = best.get("R")
     alt_label = f"{ALTERNATIVE_CURVES[name][0]}"
     if r is not None and math.isfinite(float(r)):
         p_text = _fmt_p(best.get("p_value"))
-        alt_label += f" (R = {float(r):.2f}, p {p_text if p_text.startswith('<') else '= ' + p_text})"
+        alt_label += (f" (R = {float(r):.2f}, p {p_text if p_text.startswith('<') else '= ' + p_text};"
+                      f"\n R > 0 favours the power law, R < 0 the {ALTERNATIVE_CURVES[name][0]})")
     (la,) = ax.plot(grid[ok], ya[ok], color=colors[2], lw=1.5, ls="--", label=alt_label, zorder=4)
     la.set_gid("ccdf-alternative")
+    return None
 
 
 def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax=None,
@@ -527,10 +591,10 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     ns = np.nan_to_num(np.array([val(r, "null_sigma") for r in rows]))
 
     many = len(rows) > 8
-    fig, ax = _new_figure(ax, figsize=(min(16.0, max(5.0, (0.45 if many else 1.1) * len(rows) + 3.0)),
-                                       6.0 if many else 4.5))
+    fig, ax = _new_figure(ax, figsize=(min(18.0, max(5.0, (0.45 if many else 1.35) * len(rows) + 3.2)),
+                                       6.5 if many else 5.0))
     colors = _palette()
-    ax.axhspan(2.0, 3.0, color="0.92", zorder=0, label="2 ≤ α ≤ 3")
+    ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3")
     off = 0.15
     c1 = ax.errorbar(pos - off, a, yerr=s, fmt="o", ms=6, capsize=3, color=colors[0],
                      label=pruned_label, zorder=3)
@@ -540,18 +604,34 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     c2.lines[0].set_gid("alpha-null")
     import matplotlib.transforms as mtransforms
 
+    # y range: the data and the band, with a strip below the band (at most 1.0 in α, never
+    # inside 2 ≤ α ≤ 3) for the "no fit" markers, so a missing fit never reads as scale-free
+    finite = np.concatenate([(a - s)[np.isfinite(a)], (a + s)[np.isfinite(a)],
+                             (na - ns)[np.isfinite(na)], (na + ns)[np.isfinite(na)]])
+    hi = max(3.5, float(finite.max()) * 1.05 if finite.size else 3.5)
+    lo_data = min(2.0, float(finite.min()) if finite.size else 2.0)
+    strip = 0.16 * (hi - lo_data) / 0.84
+    lo = lo_data - strip
+    ax.set_ylim(lo, hi)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    missing = False
     for xs, ys, color in ((pos - off, a, colors[0]), (pos + off, na, colors[1])):
         for xi in xs[np.isnan(ys)]:
-            ax.text(xi, 0.02, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
-                    fontsize=7, color=color)
+            missing = True
+            ax.text(xi, 0.015, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
+                    fontsize=7, color=color, gid="no-fit")
+    if missing:
+        ax.axhline(lo_data - 0.1 * strip, color="0.75", lw=0.6, ls="--", zorder=0)
+    ax.set_yticks([t for t in ax.get_yticks() if lo_data - 1e-9 <= t <= hi])
+    ax.set_ylim(lo, hi)
     labels = []
     for r in rows:
         lab = str(r["layer"])
         if r.get("kind"):
             lab += f"\n({r['kind']})"
         if r.get("verdict_code") or r.get("verdict"):
-            lab += ("  · " if many else "\n") + _short_verdict(r)
+            short = _short_verdict(r)
+            lab += ("  · " + short) if many else "\n" + _wrap(short, 13)
         labels.append(lab.replace("\n(", " (") if many else lab)
     ax.set_xticks(pos, labels, fontsize=7 if many else 8, rotation=90 if many else 0)
     ax.set_xlim(-0.6, len(rows) - 0.4)
@@ -703,24 +783,190 @@ def _stem(source: str) -> str:
     return Path(source).stem.replace(":", "_") if source else "model"
 
 
-def write_figures(results, out: Path) -> dict[str, list[Path]]:
-    """Per layer and kind a CCDF figure, per model an alpha summary; PNG and SVG."""
-    figures: dict[str, list[Path]] = {}
-    for res in results:
-        stem = _stem(res.source)
-        paths: list[Path] = []
-        for r in res.results:
-            best = next((c for c in r.observed.comparisons if c.alternative == r.observed.best_alternative), None)
-            fig = plot_ccdf(
-                r.degrees,
-                fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
-                alternative=None if best is None else best.to_dict(),
-                null_degrees=r.null_degrees,
-                title=f"{stem} · {r.layer} · {r.degree_kind}-degree")
-            safe = r.layer.replace("/", "_").replace(".", "_")
-            paths += save_figure(fig, out / stem / f"ccdf_{safe}_{r.degree_kind}")
-        fig = plot_alpha_summary([dict(r.row(), layer_kind=r.layer_kind) for r in res.results],
-                                      title=f"{stem}: alpha per layer, pruned vs random null")
-        paths += save_figure(fig, out / stem / "alpha_summary")
-        figures[res.source] = paths
-    return figures
+#: figure formats ``write_figures`` can write
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+@dataclass(frozen=True)
+class FigureJob:
+    """One figure to draw: the plotting function's name and arguments (plain, picklable data),
+    where it goes (``stem`` + ``.<format>``) and its caption in words."""
+
+    stem: Path
+    caption: str
+    kind: str                       # "ccdf" or "alpha"
+    kwargs: dict = field(repr=False)
+
+
+def _ccdf_caption(r) -> str:
+    obs = r.observed
+    n_alive = int(np.sum(np.asarray(r.degrees) > 0))
+    n_dead = int(np.asarray(r.degrees).size) - n_alive
+    what = [f"Layer {r.layer}, {r.degree_kind}-degree: share of its {fmt_int(n_alive)} alive units "
+            f"with degree at least k (log–log; {fmt_int(n_dead)} dead units left out)"]
+    if obs.fit is not None:
+        what.append(f"the power law fitted to the tail from xmin = {_fmt_num(obs.fit.xmin)} "
+                    f"(α = {obs.fit.alpha:.2f})")
+        if obs.best_alternative:
+            what.append(f"the closest alternative ({ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)})")
+    if r.null_degrees is not None:
+        what.append("the random-pruning null (grey squares)")
+    text = what[0] + ("; with " + ", ".join(what[1:]) if len(what) > 1 else "") + "."
+    return text + f" Verdict: {obs.verdict}."
+
+
+def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
+    """The figures of one :class:`~prunegraph.analysis.ModelAnalysis`: per layer and degree kind
+    a CCDF, and one α summary, each with its file stem under ``out/<model>/`` and caption."""
+    stem = _stem(res.source)
+    out = Path(out)
+    jobs = []
+    for r in res.results:
+        best = next((c for c in r.observed.comparisons if c.alternative == r.observed.best_alternative), None)
+        safe = r.layer.replace("/", "_").replace(".", "_")
+        jobs.append(FigureJob(
+            out / stem / f"ccdf_{safe}_{r.degree_kind}", _ccdf_caption(r), "ccdf",
+            dict(degrees=np.asarray(r.degrees),
+                 fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
+                 alternative=None if best is None else best.to_dict(),
+                 null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
+                 verdict=r.observed.verdict,
+                 title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree")))
+    rows = [dict(r.row(), layer_kind=r.layer_kind) for r in res.results]
+    if rows:
+        jobs.append(FigureJob(
+            out / stem / "alpha_summary",
+            f"{stem}: fitted power-law exponent α ± σ per layer and degree kind, pruned network "
+            "(filled circles) beside its random-pruning null (open squares); the shaded band is the "
+            "scale-free range 2 ≤ α ≤ 3; 'no fit' marks sequences that could not be fitted; the "
+            "verdict is under each layer name.", "alpha",
+            dict(rows=rows, title=f"{stem}: exponent α per layer, pruned vs random-pruning null")))
+    return jobs
+
+
+def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Draw one :class:`FigureJob` and save it in ``formats`` (atomically); the written paths."""
+    with warnings.catch_warnings():
+        # constrained layout cannot always fit long legends; the figure is still complete
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        fig = plot_ccdf(**job.kwargs) if job.kind == "ccdf" else plot_alpha_summary(**job.kwargs)
+        return save_figure(fig, job.stem, formats=formats)
+
+
+def _render_many(jobs: Sequence[FigureJob], formats: Sequence[str]) -> list[list[Path]]:
+    """Render a batch in one worker (one process start and matplotlib import per batch)."""
+    return [render_job(j, formats) for j in jobs]
+
+
+class FigureWriter:
+    """Render fit figures in worker processes while the caller goes on (e.g. fitting the next
+    checkpoint): :meth:`submit` each :class:`~prunegraph.analysis.ModelAnalysis` as it is ready,
+    then :meth:`result` waits for the files.  ``jobs <= 1`` renders in this process at
+    :meth:`submit`.  The files are the same either way.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from prunegraph.analysis import analyze
+    >>> from prunegraph.graph import LayerGraph, NetworkGraph
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> lg = LayerGraph.from_matrix("fc", (torch.rand(40, 60, generator=g) < 0.2).float(), out_space="output")
+    >>> net = NetworkGraph((lg,), {"input": 60, "output": 40}, "demo")
+    >>> with FigureWriter(tempfile.mkdtemp(), jobs=1) as fw:
+    ...     fw.submit(analyze(net, kinds=["in"], null=False))
+    ...     [p.name for p in fw.result()["demo"]]
+    ['ccdf_fc_in.png', 'alpha_summary.png']
+    """
+
+    def __init__(self, out: str | os.PathLike, *, formats: Sequence[str] = ("png",), jobs: int = 1,
+                 progress: bool = False):
+        self.out = Path(out)
+        self.formats = tuple(str(f).lower().lstrip(".") for f in formats)
+        bad = [f for f in self.formats if f not in FIGURE_FORMATS]
+        if bad or not self.formats:
+            raise UsageError(f"figure formats {bad or list(self.formats)!r} not supported; use some of "
+                             f"{', '.join(FIGURE_FORMATS)}")
+        self.jobs, self.progress = int(jobs), progress
+        self._pool = None
+        self._pending: list[tuple[str, list[FigureJob], list]] = []
+
+    def __enter__(self) -> "FigureWriter":
+        if self.jobs > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork: the workers start at once with numpy loaded (they never touch torch)
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
+            self._pool = None
+
+    def submit(self, res) -> None:
+        """Start (or, without workers, do) the figures of one model."""
+        jobs = figure_jobs(res, self.out)
+        if self._pool is None:
+            done = [[render_job(j, self.formats)] for j in jobs]
+        else:
+            size = max(1, -(-len(jobs) // (2 * self.jobs)))  # a few batches per worker
+            done = [self._pool.submit(_render_many, jobs[i:i + size], self.formats)
+                    for i in range(0, len(jobs), size)]
+        self._pending.append((res.source, jobs, done))
+
+    def result(self) -> dict[str, list[Path]]:
+        """Wait for every submitted figure; per source the files written, in figure order."""
+        from .._progress import progress as _progress
+
+        futures = [f for _, _, done in self._pending for f in done if not isinstance(f, list)]
+        if futures:
+            from concurrent.futures import as_completed
+
+            for _ in _progress(as_completed(futures), desc="figures", total=len(futures),
+                               enabled=self.progress):
+                pass
+        out: dict[str, list[Path]] = {}
+        for source, _, done in self._pending:
+            paths = []
+            for item in done:
+                for ps in (item if isinstance(item, list) else item.result()):
+                    paths += ps
+            out[source] = paths
+        return out
+
+
+def write_figures(results, out: str | os.PathLike, *, formats: Sequence[str] = ("png",),
+                  jobs: int = 1, progress: bool = False) -> dict[str, list[Path]]:
+    """Per layer and kind a CCDF figure, per model an α summary, under ``out/<model>/``.
+
+    Parameters
+    ----------
+    results : list of ModelAnalysis
+    out : path
+        Directory; each model gets a subdirectory named after its checkpoint.
+    formats : sequence of str
+        Any of ``png`` (default), ``svg``, ``pdf``.
+    jobs : int
+        Worker processes (:class:`FigureWriter`); the files are identical for any number.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    dict
+        Per ``source`` the files written, in figure order.
+    """
+    with FigureWriter(out, formats=formats, jobs=jobs, progress=progress and jobs > 1) as fw:
+        from .._progress import progress as _progress
+
+        for res in _progress(results, desc="figures", total=len(results), enabled=progress and jobs <= 1):
+            fw.submit(res)
+        return fw.result()
+
+
+def figure_captions(results, out: str | os.PathLike) -> dict[Path, str]:
+    """Caption in words of every figure :func:`write_figures` writes, by file stem."""
+    return {j.stem: j.caption for res in results for j in figure_jobs(res, out)}

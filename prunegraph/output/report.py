@@ -21,8 +21,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .._io import write_text
 from ..errors import InputError, UsageError
+from .tables import _num as _as_float
+from .tables import fmt_number
 
-__all__ = ["write_report", "render_report", "write_html_report", "COLUMNS"]
+__all__ = ["write_report", "render_report", "write_html_report", "fmt_number"]
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -34,153 +36,18 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, str) and v == ""
 
 
-def _as_float(v: Any) -> float | None:
-    if _is_missing(v) or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+def _verdict_css(row: Mapping[str, Any], key: str) -> str:
+    """CSS class of a verdict cell: from the row's machine verdict code through the one wording
+    table of :mod:`prunegraph.fit.verdict`; a row without a code gets none."""
+    code = row.get(f"{key}_code")
+    if code is not None:
+        try:
+            from ..fit.verdict import VERDICT_TEXT, Verdict
 
-
-def fmt_number(v: Any) -> str:
-    """A number for a table cell: integers with thousands separators, floats to 4 significant
-    digits, booleans as yes/no, missing as an em dash.
-
-    Examples
-    --------
-    >>> fmt_number(1234567), fmt_number(0.000123456), fmt_number(2.0), fmt_number(None)
-    ('1,234,567', '0.0001235', '2', '—')
-    """
-    if _is_missing(v):
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
-    f = _as_float(v)
-    if f is None:
-        return str(v)
-    if f == round(f) and abs(f) < 1e12:
-        return f"{int(round(f)):,}"
-    return f"{f:.4g}"
-
-
-def fmt_p(v: Any) -> str:
-    """A p-value: ``< 0.001`` below a thousandth, three decimals otherwise.
-
-    Examples
-    --------
-    >>> fmt_p(0.00002), fmt_p(0.0421), fmt_p(0.5), fmt_p(None)
-    ('< 0.001', '0.042', '0.500', '—')
-    """
-    f = _as_float(v)
-    if f is None:
-        return "—"
-    return "< 0.001" if f < 0.001 else f"{f:.3f}"
-
-
-def fmt_estimate(value: Any, err: Any = None) -> str:
-    """``value ± err`` with the error to two significant digits and the value to match.
-
-    Examples
-    --------
-    >>> fmt_estimate(2.34567, 0.0456), fmt_estimate(2.5, None), fmt_estimate(None, 0.1)
-    ('2.346 ± 0.046', '2.50', '—')
-    """
-    a = _as_float(value)
-    if a is None:
-        return "—"
-    s = _as_float(err)
-    if s is None or s <= 0:
-        return f"{a:.2f}"
-    decimals = min(6, max(2, 1 - int(math.floor(math.log10(s)))))
-    return f"{a:.{decimals}f} ± {s:.{decimals}f}"
-
-
-def _fmt_density(v: Any) -> str:
-    f = _as_float(v)
-    if f is None:
-        return "—"
-    return f"{100 * f:.3g} %"
-
-
-def _fmt_short(v: Any) -> str:
-    f = _as_float(v)
-    if f is None:
-        return "—" if _is_missing(v) else str(v)
-    return f"{f:.3f}"
-
-
-def _fmt_3g(v: Any) -> str:
-    f = _as_float(v)
-    return "—" if f is None else f"{f:.3g}"
-
-
-def _get(row: Mapping[str, Any], *keys: str) -> Any:
-    for k in keys:
-        if k in row and not _is_missing(row[k]):
-            return row[k]
-    return None
-
-
-def _alt_cell(row: Mapping[str, Any]) -> str:
-    name = _get(row, "best_alt", "best_alternative")
-    if name is None:
-        return "—"
-    name = str(name).replace("_", " ")
-    p = fmt_p(_get(row, "best_alt_p", "lr_p", "lr_p_value"))
-    if p == "—":
-        return name
-    return f"{name} (p {p})" if p.startswith("<") else f"{name} (p = {p})"
-
-
-#: (heading, keys the column reads, cell formatter, tooltip) — the report table's columns in order.
-COLUMNS: tuple[tuple[str, tuple[str, ...], Callable[[Mapping[str, Any]], str], str], ...] = (
-    ("layer", ("layer",), lambda r: str(_get(r, "layer") or "—"), "module path of the layer"),
-    ("degree", ("kind", "degree_kind"), lambda r: str(_get(r, "kind", "degree_kind") or "—"),
-     "degree kind: in, out, total or strength"),
-    ("nodes", ("nodes",), lambda r: fmt_number(_get(r, "nodes")), "units in the sequence"),
-    ("edges", ("edges",), lambda r: fmt_number(_get(r, "edges")), "surviving weights"),
-    ("density", ("density",), lambda r: _fmt_density(_get(r, "density")), "edges / possible edges"),
-    ("dead", ("dead", "n_dead"), lambda r: fmt_number(_get(r, "dead", "n_dead")),
-     "units of degree 0, left out of the fit"),
-    ("α ± σ", ("alpha", "sigma"), lambda r: fmt_estimate(_get(r, "alpha"), _get(r, "sigma")),
-     "fitted power-law exponent and its standard error"),
-    ("xmin", ("xmin",), lambda r: fmt_number(_get(r, "xmin")), "start of the fitted tail"),
-    ("xmax", ("xmax",), lambda r: fmt_number(_get(r, "xmax")), "upper truncation (— if none)"),
-    ("n tail", ("n_tail",), lambda r: fmt_number(_get(r, "n_tail")), "values in the fitted tail"),
-    ("KS D", ("ks_d", "ks_distance"), lambda r: _fmt_short(_get(r, "ks_d", "ks_distance")),
-     "Kolmogorov–Smirnov distance of the tail from the fit"),
-    ("GoF p", ("gof_p", "p_value"), lambda r: fmt_p(_get(r, "gof_p", "p_value")),
-     "bootstrap goodness-of-fit p (> 0.1: plausible)"),
-    ("best alternative (LR p)", ("best_alt", "best_alternative", "best_alt_p", "lr_p", "lr_p_value"),
-     _alt_cell, "alternative closest to beating the power law, with its likelihood-ratio p"),
-    ("verdict", ("verdict", "verdict_code"), lambda r: str(_get(r, "verdict") or "—"), "reading of the tests"),
-    ("null α ± σ", ("null_alpha", "null_sigma"),
-     lambda r: fmt_estimate(_get(r, "null_alpha"), _get(r, "null_sigma")),
-     "the same fit on the random-pruning null"),
-    ("null verdict", ("null_verdict", "null_verdict_code"), lambda r: str(_get(r, "null_verdict") or "—"),
-     "verdict on the random-pruning null"),
-    ("heavier than null p", ("heavier_p", "heavier_q"), lambda r: fmt_p(_get(r, "heavier_p")),
-     "permutation p of the test that the observed upper tail is heavier than the null's "
-     "(Benjamini–Hochberg q over the model's sequences decides)"),
-    ("var ratio", ("var_ratio",), lambda r: _fmt_3g(_get(r, "var_ratio")),
-     "variance of observed degrees / variance of null degrees"),
-)
-
-
-def _verdict_class(row: dict, code_key: str) -> str:
-    """CSS class of a verdict cell from the row's machine verdict code (the one table in
-    :mod:`prunegraph.fit.verdict`); rows without a code get none."""
-    from ..fit.verdict import VERDICT_TEXT, Verdict
-
-    code = row.get(code_key)
-    try:
-        return VERDICT_TEXT[Verdict(code)].css
-    except ValueError:
-        return ""
+            return VERDICT_TEXT[Verdict(code)].css
+        except ValueError:
+            pass
+    return ""
 
 
 # ----------------------------------------------------------------------------- figures
@@ -235,40 +102,55 @@ def _figures_html(figures: Iterable[Any], where: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- tables
+def _cell(col, row: Mapping[str, Any]) -> str:
+    text = col.cell(row)
+    if col.key in ("verdict", "null_verdict"):
+        cls = " ".join(c for c in ("verdict", _verdict_css(row, col.key)) if c)
+    else:
+        cls = f"c-{col.key}" + (" num" if col.numeric else "")
+    # "5.49±0.57" may wrap after the ± in a narrow column (a zero-width space, no visible change)
+    return f'<td class="{cls}">' + html.escape(text).replace("±", "±\u200b") + "</td>"
+
+
+def _one_table(rows: list[Mapping[str, Any]], cols, extras: Sequence[str], cls: str) -> str:
+    head = "".join(f'<th title="{html.escape(c.help)}" class="c-{c.key}">{html.escape(c.name)}</th>'
+                   for c in cols)
+    head += "".join(f"<th>{html.escape(str(k))}</th>" for k in extras)
+    body = []
+    for row in rows:
+        cells = [_cell(c, row) for c in cols]
+        for k in extras:
+            v = row.get(k)
+            text = fmt_number(v) if _as_float(v) is not None or _is_missing(v) else str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="{cls}"><thead><tr>' + head + "</tr></thead><tbody>"
+            + "".join(body) + "</tbody></table>")
+
+
 def _table_html(rows: Sequence[Mapping[str, Any]], where: str) -> str:
+    """The compact table (the CLI's default columns, verdict last: always on screen), then every
+    column in an expandable, wrapped table; both from :data:`prunegraph.output.tables.COLUMNS`."""
+    from .tables import KNOWN_KEYS, columns_for
+
     rows = list(rows or ())
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise UsageError(f"{where} table row {i}: expected a dict, got {type(row).__name__}; pass row dicts")
     if not rows:
         return '<p class="empty">No degree sequences were fitted.</p>'
-    known = {k for _, keys, _, _ in COLUMNS for k in keys}
-    cols = [c for c in COLUMNS if any(k in row for row in rows for k in c[1])]
     extras: list[str] = []
     for row in rows:
         for k in row:
-            if k not in known and k not in extras:
+            if k not in KNOWN_KEYS and k not in extras:
                 extras.append(k)
-    head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, _, _, tip in cols)
-    head += "".join(f"<th>{html.escape(str(k))}</th>" for k in extras)
-    body = []
-    for row in rows:
-        cells = []
-        for name, _, fmt, _ in cols:
-            text = fmt(row)
-            cls = ""
-            if name in ("verdict", "null verdict"):
-                cls = _verdict_class(row, "verdict_code" if name == "verdict" else "null_verdict_code")
-            elif name != "layer" and name != "degree" and name != "best alternative (LR p)":
-                cls = "num"
-            cells.append(f'<td class="{cls}">{html.escape(text)}</td>' if cls else f"<td>{html.escape(text)}</td>")
-        for k in extras:
-            v = row.get(k)
-            text = fmt_number(v) if _as_float(v) is not None or _is_missing(v) else str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<div class="scroll"><table><thead><tr>' + head + "</tr></thead><tbody>"
-            + "".join(body) + "</tbody></table></div>")
+    compact, wide = columns_for(rows), columns_for(rows, wide=True)
+    out = [_one_table(rows, compact, (), "fit compact")]
+    if len(wide) > len(compact) or extras:
+        out.append(f'<details class="all-columns"><summary>All {len(wide) + len(extras)} columns '
+                   "(every test and the random-pruning null)</summary>"
+                   + _one_table(rows, wide, extras, "fit wide") + "</details>")
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------- page
@@ -276,17 +158,27 @@ _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
        margin: 2rem auto; max-width: 78rem; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
-h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem;
+     overflow-wrap: anywhere; }
 .summary { color: #444; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; }
-th, td { border-bottom: 1px solid #e4e4e4; padding: 0.3rem 0.55rem; text-align: left; white-space: nowrap; }
+table.fit { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; width: 100%; }
+table.fit th, table.fit td { border-bottom: 1px solid #e4e4e4; padding: 0.3rem 0.45rem;
+       text-align: left; vertical-align: top; }
+table.compact td { white-space: nowrap; }
+table.compact th { white-space: normal; vertical-align: bottom; }
+table.compact td.verdict, table.compact th.c-verdict { white-space: normal; min-width: 14rem; }
+table.wide { font-size: 0.68rem; }
+table.wide th, table.wide td { white-space: normal; padding: 0.2rem 0.22rem; hyphens: auto; }
+table.wide td.verdict { min-width: 5.5rem; }
+table.fit td.c-layer { white-space: normal; overflow-wrap: anywhere; min-width: 3.5rem; }
+table.compact td.c-layer { min-width: 7rem; }
 th { background: #f5f5f5; font-weight: 600; cursor: help; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.v-yes { color: #0b6e4f; }
 td.v-no { color: #9b2226; }
 td.v-alt { color: #7a5200; }
 tbody tr:hover { background: #fafafa; }
+details.all-columns summary { cursor: pointer; color: #335; font-size: 0.9rem; }
 .figures { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; max-width: 36rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -299,26 +191,30 @@ footer { margin-top: 3rem; font-size: 0.8rem; color: #777; }
 """
 
 _HOWTO = (
-    ("α (alpha) ± σ",
-     "The exponent of the power law p(k) ∝ k^−α fitted to the tail of the degree distribution by "
-     "maximum likelihood, with its standard error σ. Larger α means a lighter tail; most "
-     "scale-free networks in the literature have 2 ≤ α ≤ 3. A note ‘α at bound’ means the "
-     "optimiser stopped at the edge of its search range and the value is unreliable."),
-    ("xmin and xmax",
-     "The power law is only claimed for degrees k ≥ xmin; xmin is chosen to make the fitted law "
-     "and the data agree best (smallest KS distance D). ‘n tail’ counts the units in that range. "
-     "Degrees are bounded by the layer width, so a fit may also be truncated at xmax."),
-    ("GoF p",
+    ("The table",
+     "The first table shows the columns that decide the reading, verdict last; ‘All columns’ "
+     "below it opens every column, in the same order as `prunegraph fit --wide` prints them. "
+     "Hover a column heading for its meaning; each is explained under ‘Columns’ below."),
+    ("α (alpha), xmin and the tail",
+     "The exponent of the power law p(k) ∝ k^−α fitted to the tail k ≥ xmin of the degree "
+     "distribution by maximum likelihood (Clauset, Shalizi & Newman), with its standard error σ. "
+     "Larger α means a lighter tail; most scale-free networks in the literature have 2 ≤ α ≤ 3. "
+     "xmin is chosen to make the fitted law and the data agree best (smallest KS distance). "
+     "Degrees are bounded by the layer width, so the span of the tail (largest degree / xmin) "
+     "is often small: a power law over ×2 is no evidence of scale-freeness."),
+    ("Power-law fit p (GoF)",
      "Goodness of fit: the share of synthetic data sets, drawn from the fitted law, that fit "
      "worse than the real data. p > 0.1: a power law is plausible; p ≤ 0.1: it is ruled out. "
      "A plausible power law is not proof of one — other distributions may fit as well."),
-    ("Best alternative (LR p)",
-     "Likelihood-ratio tests on the same tail against a lognormal, exponential, stretched "
-     "exponential, power law with cut-off, and Poisson/binomial. R > 0 favours the power law, "
-     "R < 0 the alternative; the p-value says whether the sign of R can be trusted (p < 0.1/m, "
-     "Bonferroni over the m alternatives tested; the cut-off power law and the stretched "
-     "exponential contain the power law as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). "
-     "A large p means the data cannot tell the two apart."),
+    ("Closest alternative (LR p) and the sign of R",
+     "Likelihood-ratio tests on the same tail against a lognormal, an exponential, a stretched "
+     "exponential, a truncated power law (a power law with an exponential cut-off), Poisson and "
+     "binomial. R is the log-likelihood of the power law minus that of the alternative: R > 0 "
+     "favours the power law, R < 0 the alternative. Vuong's p says whether the sign of R can be "
+     "trusted; the alternative is preferred only when R < 0 and p < 0.1/m (Bonferroni over the m "
+     "alternatives tested; the cut-off power law and the stretched exponential contain the power law "
+     "as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). A large p means the data cannot tell "
+     "the two apart."),
     ("The random-pruning null",
      "The same edges placed at random among the layer’s units (structurally dead units left "
      "out). Random pruning gives binomial, light-tailed degrees; ‘random p’ tests that law on "
@@ -327,11 +223,31 @@ _HOWTO = (
      "a one-sided permutation test of the upper tail against the null’s; its Benjamini–Hochberg "
      "q over all sequences of the model (q < 0.05) decides. A tail clearly heavier than the "
      "null’s owes that structure to training and pruning, not to sparsity alone."),
+    ("Nodes and edges",
+     "A node is a unit: a neuron of a Linear layer, a channel of a convolution (in or out), a "
+     "hidden unit of an RNN/LSTM/GRU (its gates fold onto it), a token row or an embedding "
+     "dimension of an Embedding. An edge joins two units when at least one weight between them "
+     "survives: one weight for Linear, a k×k kernel for a convolution, up to one per gate for "
+     "recurrent layers. So a convolution can have edge density 100 % while only 9 % of its "
+     "weights survive; the weight density column gives the latter."),
     ("Figures",
      "The CCDF plots show P(K ≥ k), the share of alive units with degree at least k, on log–log "
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "
-     "in the corner. The grey points are the random-pruning null."),
+     "in the corner. The dotted vertical line is xmin; the grey squares are the random-pruning "
+     "null; the verdict is written on each plot. The α summary shades 2 ≤ α ≤ 3, the range of "
+     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted."),
 )
+
+
+def _columns_howto() -> list[str]:
+    from .tables import ALTERNATIVE_HELP, COLUMNS, alternative_label
+
+    parts = ['<dt id="columns">Columns (in table order)</dt><dd><dl>']
+    parts += [f"<dt>{html.escape(c.name)}</dt><dd>{html.escape(c.help)}</dd>" for c in COLUMNS]
+    parts.append("</dl></dd><dt>Alternatives</dt><dd><ul>")
+    parts += [f"<li>{html.escape(alternative_label(a))}: {html.escape(h)}</li>" for a, h in ALTERNATIVE_HELP.items()]
+    parts.append("</ul></dd>")
+    return parts
 
 
 def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str = "") -> str:
@@ -381,6 +297,7 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
         parts.append("</section>")
     parts.append('<section id="how-to-read" class="howto"><h2>How to read this</h2><dl>')
     parts.extend(f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in _HOWTO)
+    parts.extend(_columns_howto())
     parts.append("</dl><p class=\"notes\">Method: Clauset, Shalizi &amp; Newman, "
                  "“Power-law distributions in empirical data”, SIAM Review 51 (2009) 661–703; "
                  "Vuong’s normalised likelihood-ratio test; truncated fits after Deluca &amp; "
@@ -430,23 +347,41 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
     >>> out = write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", title="demo", models=[
     ...     {"name": "lenet300", "summary": "1 layer",
     ...      "table": [{"layer": "fc1", "kind": "in", "alpha": 2.5, "sigma": 0.1}]}])
-    >>> "2.50 ± 0.10" in out.read_text(encoding="utf-8")
+    >>> "2.50±0.10" in out.read_text(encoding="utf-8")
     True
     """
     text = render_report(title=title, models=models, intro=intro)
     return write_text(path, text)
 
 
-def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str | os.PathLike) -> Path:
+def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str | os.PathLike,
+                      captions: Mapping[Path, str] | None = None) -> Path:
     """The fit report: per model its summary, notes, table and PNG figures (``figures`` by
-    source, e.g. from :func:`prunegraph.output.plot.write_figures`)."""
+    source, e.g. from :func:`prunegraph.output.plot.write_figures`), each captioned in words
+    (``captions`` by file stem, default :func:`prunegraph.output.plot.figure_captions` of the
+    figures' folder)."""
+    if captions is None:
+        from .plot import figure_captions
+
+        captions = {}
+        for res in results:
+            for p in figures.get(res.source, []):
+                captions.update(figure_captions([res], Path(p).parent.parent))
+                break
     models = []
     for res in results:
+        figs = []
+        for p in figures.get(res.source, []):
+            p = Path(p)
+            if p.suffix != ".png":
+                continue
+            cap = captions.get(p.with_suffix(""))
+            figs.append(p if cap is None else {"figure": p, "caption": cap})
         models.append({
             "name": res.source,
             "summary": res.summary(),
             "notes": list(res.notes),
             "table": res.rows(),
-            "figures": [p for p in figures.get(res.source, []) if p.suffix == ".png"],
+            "figures": figs,
         })
     return write_report(path, title="prunegraph fit report", models=models)

@@ -1,0 +1,110 @@
+"""One exit-code convention for every command (input errors 1, usage errors 2), one-line errors
+with no internal details, flag names (not config fields) in messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prunegraph.cli import flag_names, main
+
+REF = Path(__file__).resolve().parents[1] / "prunegraph" / "_data" / "reference"
+
+#: commands that read one checkpoint, as argv with {} for the path
+READERS = [
+    ["fit", "{}", "--no-figures", "--bootstrap", "0"],
+    ["report", "{}", "--bootstrap", "0"],
+    ["graph", "{}"],
+    ["prune", "--checkpoint", "{}", "--sparsity", "0.5", "-o", "OUT.safetensors"],
+    ["attachment", "{}", "{}"],
+]
+
+
+def _bad_files(d: Path) -> dict[str, Path]:
+    (d / "dir.pt").mkdir()
+    (d / "text.pt").write_text("every line of this is text\n")       # torch.load: KeyError 101 ('e')
+    (d / "brace.pt").write_text("{ not json either")                   # torch.load: operand 123 ('{')
+    (d / "empty.pt").write_bytes(b"")
+    (d / "zip.pt").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    (d / "m.json").write_text('{"model": "lenet300"}')                 # a manifest without checkpoint
+    return {"missing": d / "missing.pt", **{p.stem: p for p in d.iterdir()}}
+
+
+def _argv(template: list[str], path: Path, tmp: Path) -> list[str]:
+    return [str(path) if a == "{}" else str(tmp / a) if a == "OUT.safetensors" else a for a in template]
+
+
+@pytest.mark.parametrize("template", READERS, ids=lambda t: t[0])
+def test_input_errors_exit_1_in_one_clean_line(template, tmp_path, capsys):
+    files = _bad_files(tmp_path)
+    for kind, path in files.items():
+        code = main(_argv(template, path, tmp_path))
+        err = capsys.readouterr().err.strip()
+        assert code == 1, (kind, err)
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, (kind, err)
+        assert str(path) in err, (kind, err)
+        # no internal detail: exception class names or pickle opcodes
+        for leak in ("KeyError", "Unsupported operand", "UnpicklingError", "Error:", "101", "123"):
+            assert leak not in err.replace(str(path), "PATH"), (kind, err)
+        assert "; " in err or "pass " in err, f"no fix given: {err}"
+
+
+def test_json_manifest_points_to_the_checkpoint_beside_it(tmp_path, capsys):
+    manifest = REF / "lenet300_digits_imp.json"
+    for cmd in (["fit", str(manifest), "--no-figures"], ["graph", str(manifest)]):
+        assert main(cmd) == 1
+        err = capsys.readouterr().err
+        assert "manifest" in err and str(REF / "lenet300_digits_imp.safetensors") in err
+        assert "torch.save" not in err  # the old, wrong advice
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["fit", "--kinds", "sideways"], "--kinds"),
+    (["fit", "--bootstrap", "-3"], "--bootstrap"),
+    (["fit", "--figure-format", "gif"], "--figure-format"),
+    (["fit", "--no-such-flag"], "--no-such-flag"),
+    (["graph", "--input-shape", "a,b"], "--input-shape"),
+    (["continual", "--benchmark", "split-digits", "--tasks", "0"], "--tasks 0"),
+    (["nosuchcommand"], "nosuchcommand"),
+])
+def test_usage_errors_exit_2_and_name_the_flag(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert "n_tasks" not in err  # a config field name is shown as its flag
+
+
+def test_task_flag_named_in_loading_errors(capsys):
+    code = main(["fit", str(REF / "lenet300_digits_imp.safetensors"), "--task", "101", "--no-figures",
+                 "--bootstrap", "0", "-q"])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "--task 101" in err and "task=" not in err
+
+
+def test_flag_names_rewrites_only_known_fields():
+    table = {"n_tasks": "--tasks", "task": "--task"}
+    assert flag_names("n_tasks=0: must be >= 1", table) == "--tasks 0: must be >= 1"
+    assert flag_names("drop task= or save", table) == "drop --task or save"
+    assert flag_names("my_task=3 and subtask=2", table) == "my_task=3 and subtask=2"
+    assert flag_names("x.task=1", table) == "x.task=1"
+
+
+def test_help_documents_the_exit_codes():
+    proc = subprocess.run([sys.executable, "-m", "prunegraph", "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0
+    assert "exit status:" in proc.stdout
+    assert "1    input error" in proc.stdout and "2    usage error" in proc.stdout
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "exit status" in readme.lower() and "usage error" in readme
+
+
+def test_fit_help_says_what_nodes_and_edges_are():
+    proc = subprocess.run([sys.executable, "-m", "prunegraph", "fit", "--help"], capture_output=True,
+                          text=True, timeout=120)
+    for layer in ("Linear", "Conv", "ConvTranspose", "RNN/LSTM/GRU", "Embedding"):
+        assert layer in proc.stdout
+    assert "w.dens" in proc.stdout and "kernel" in proc.stdout
