@@ -206,3 +206,25 @@ def test_needed_mode_gives_the_verdicts_of_all_tests():
             assert a.row()["best_alt"] == LR_NOT_NEEDED
     assert skipped > 0  # the random nulls at least are decided by the random-pruning test
     assert needed.settings["lr_tests"] == "needed" and full.settings["lr_tests"] == "all"
+
+
+def test_cli_alternatives_all_runs_every_test(tmp_path):
+    """`prunegraph fit --alternatives all` runs the LR tests on every fitted sequence; the
+    default skips some on a random-pruning checkpoint and says why in the JSON."""
+    import json
+
+    from prunegraph.checkpoint import reference_checkpoints
+    from prunegraph.cli import main
+
+    ck = str(next(p for p in reference_checkpoints() if p.name.startswith("lenet300_digits_random")))
+    sides = {}
+    for mode, extra in (("needed", []), ("all", ["--alternatives", "all"])):
+        out = tmp_path / f"{mode}.json"
+        assert main(["fit", ck, "--bootstrap", "0", "--no-figures", "-q", "--json", str(out),
+                     "--out", str(tmp_path / mode), *extra]) == 0
+        model = json.loads(out.read_text())["models"][0]
+        assert model["settings"]["lr_tests"] == mode
+        sides[mode] = [s for r in model["results"] for s in (r["observed"], r["null"]) if s and s["fit"]]
+    assert all(s["alternatives_run"] and s["alternatives_skipped"] is None for s in sides["all"])
+    assert any(s["alternatives_skipped"] for s in sides["needed"])
+    assert [s["verdict_code"] for s in sides["needed"]] == [s["verdict_code"] for s in sides["all"]]
