@@ -50,7 +50,7 @@ P = {
     "small": dict(worms=["cook2019-herm", "witvliet2021-8"], n_pruned=2, bootstrap=0,
                   rewire_draws=20, att_bootstrap=20, draws_worm=50, draws_net=20,
                   stages=["witvliet2021-1", "witvliet2021-4", "witvliet2021-8"],
-                  growths=["packnet", "pa"], n_tasks=3, epochs=1),
+                  growths=["packnet", "pa"], n_tasks=5, epochs=1),
     "full": dict(worms=["cook2019-herm", "cook2019-male", "varshney2011", "white1986", "witvliet2021-8"],
                  n_pruned=None, bootstrap=100, rewire_draws=200, att_bootstrap=200, draws_worm=1000,
                  draws_net=200, stages=None, growths=["packnet", "pa", "uniform", "gradient"],
@@ -77,7 +77,7 @@ from prunegraph.checkpoint import manifest_path, reference_checkpoints
 from prunegraph.continual import ContinualConfig, load_checkpoint_manifest, run_continual
 from prunegraph.continual.ownership import edge_masks_from_owners
 
-%matplotlib inline
+# %matplotlib inline
 torch.manual_seed(SEED)
 torch.set_num_threads(2)
 pd.set_option("display.precision", 3)

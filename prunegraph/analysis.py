@@ -293,11 +293,93 @@ class ModelAnalysis:
             "results": [r.to_dict() for r in self.results],
         }
 
+    def to_frame(self):
+        """The results as a pandas DataFrame: one row per (layer, degree kind, side).
+
+        ``side`` is ``"observed"`` or ``"null"`` (the random-pruning null of the same layer);
+        the rows follow :attr:`results`, each observed row followed by its null row. Every
+        value is read from :meth:`to_dict` (the ``fit --json`` schema), so the frame and the
+        JSON cannot disagree; numbers missing in the JSON (``null``) are NaN here.
+
+        Columns: ``source, layer, layer_type, degree_kind, side, nodes, edges, density,
+        n_units, n_dead, alpha, sigma, xmin, xmax, n_tail, D`` (the KS distance of the tail
+        fit, WeightWatcher's name), ``p`` (the bootstrap goodness-of-fit p; NaN without a
+        bootstrap), ``n_bootstrap, log_likelihood, tail_span, best_alternative,
+        best_alternative_p, binomial_p, verdict`` (the text), ``verdict_code`` (the stable
+        code when the JSON carries one, else None), ``R_<alt>`` and ``p_<alt>`` for each
+        likelihood-ratio comparison (R > 0 favours the power law), ``heavier_p``, ``heavier_q``
+        (when the JSON has it) and ``variance_ratio`` (observed rows only: is the tail heavier
+        than the null's) and ``error``.
+
+        Needs pandas (``pip install prunegraph[notebooks]``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import torch, prunegraph
+        >>> from prunegraph.analysis import analyze
+        >>> g = torch.Generator().manual_seed(0)
+        >>> m = torch.nn.Sequential(torch.nn.Linear(60, 50))
+        >>> _ = m[0].weight.data.mul_(torch.rand(50, 60, generator=g) < 0.2)
+        >>> df = analyze(prunegraph.load(m), kinds=["in"], alternatives=["exponential"]).to_frame()
+        >>> df[["layer", "degree_kind", "side"]].values.tolist()
+        [['0', 'in', 'observed'], ['0', 'in', 'null']]
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("ModelAnalysis.to_frame needs pandas; install it with "
+                             "pip install prunegraph[notebooks] (or pip install pandas)") from None
+        nan = float("nan")
+
+        def num(v):
+            return nan if v is None else v
+
+        d = self.to_dict()
+        rows = []
+        for r in d["results"]:
+            for side in ("observed", "null"):
+                sd = r[side]
+                if sd is None:
+                    continue
+                f = sd["fit"] or {}
+                row = {"source": d["source"], "layer": r["layer"], "layer_type": r["layer_kind"],
+                       "degree_kind": r["degree_kind"], "side": side, "nodes": r["nodes"],
+                       "edges": r["edges"], "density": num(r["density"]),
+                       "n_units": sd["n_units"], "n_dead": sd["n_dead"]}
+                for col, key in (("alpha", "alpha"), ("sigma", "sigma"), ("xmin", "xmin"), ("xmax", "xmax"),
+                                 ("n_tail", "n_tail"), ("D", "ks_distance"), ("p", "p_value"),
+                                 ("n_bootstrap", "n_bootstrap"), ("log_likelihood", "log_likelihood")):
+                    row[col] = num(f.get(key))
+                row.update(tail_span=num(sd["tail_span"]), best_alternative=sd["best_alternative"],
+                           best_alternative_p=num(sd["best_alternative_p"]), binomial_p=num(sd["binomial_p"]),
+                           verdict=sd["verdict"], verdict_code=sd.get("verdict_code"))
+                for c in sd["comparisons"]:
+                    row[f"R_{c['alternative']}"] = num(c.get("R"))
+                    row[f"p_{c['alternative']}"] = num(c.get("p_value"))
+                tail = r["heavier_than_null"] if side == "observed" else None
+                row["heavier_p"] = nan if tail is None else num(tail.get("heavier_p"))
+                row["variance_ratio"] = nan if tail is None else num(tail.get("variance_ratio"))
+                row["heavier_q"] = nan if tail is None else num(tail.get("heavier_q"))
+                row["error"] = sd["error"]
+                rows.append(row)
+        front = ["source", "layer", "layer_type", "degree_kind", "side", "nodes", "edges", "density",
+                 "n_units", "n_dead", "alpha", "sigma", "xmin", "xmax", "n_tail", "D", "p", "n_bootstrap",
+                 "log_likelihood", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
+                 "verdict", "verdict_code"]
+        lr = sorted({k for row in rows for k in row if k[:2] in ("R_", "p_")},
+                    key=lambda k: (k[2:], k[0]))
+        df = pd.DataFrame(rows, columns=front + lr + ["heavier_p", "heavier_q", "variance_ratio", "error"])
+        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
+
 
 def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
-            null: bool = True, rng: int = 0, n_jobs: int = 1,
+            null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
             progress: bool = False, lr_tests: str = "needed") -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
@@ -334,8 +416,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         (:func:`prunegraph.nulls.random_layer_degrees` on the alive block), used for every
         degree kind and, joined, as the whole network's null; and test whether each observed
         tail is heavier (module docstring).
-    rng : int
-        Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
+    rng : Generator, int or None
+        Seed (a Generator or None draws one int seed, recorded in ``settings["seed"]``). Each
+        (layer, kind) gets its own stream derived from the seed and its name, so
         results do not depend on which other layers were selected or on ``n_jobs``.
 
     Returns
@@ -355,7 +438,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     ['0', '2']
     """
     from . import fit as fitmod
+    from ._rng import as_seed
 
+    rng = as_seed(rng)  # an int stays itself; a Generator or None draws one seed
     unknown = [k for k in kinds if k not in KIND_MAP]
     if unknown:
         raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")

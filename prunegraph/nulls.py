@@ -30,12 +30,14 @@ import logging
 import numpy as np
 import torch
 
+from ._rng import as_generator, child
 from .degrees import LayerInfo
 from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
+__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like",
+           "random_layer_degrees", "random_network_like", "rewire_layer"]
 
 
 def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.Tensor):
@@ -172,7 +174,7 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
+    gen = as_generator(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
     order = torch.from_numpy(gen.permutation(m).astype(np.int64))
@@ -218,10 +220,9 @@ def random_network_like(net, *, rng: np.random.Generator | int | None = None):
     Each layer gets its own child seed (``SeedSequence.spawn``), so the null of one layer
     does not depend on how many layers come before it in another model.
     """
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
-    seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(len(net.layers))
-    layers = tuple(random_layer_like(layer, rng=np.random.default_rng(s))
-                   for layer, s in zip(net.layers, seeds))
+    gen = as_generator(rng)  # a Generator passes through unchanged
+    root = int(gen.integers(2**63))  # one draw: the root of the children
+    layers = tuple(random_layer_like(layer, rng=child(root, i)) for i, layer in enumerate(net.layers))
     notes = tuple(net.notes) + ("random-pruning null: edges of every layer placed uniformly at "
                                 "random at identical density",)
     return dataclasses.replace(net, layers=layers, notes=notes)
@@ -264,7 +265,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     """
     if swaps_per_edge < 0:
         raise UsageError(f"swaps_per_edge must be >= 0, got {swaps_per_edge}; use e.g. 10")
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
+    gen = as_generator(rng)  # a Generator passes through unchanged
     weight = layer.weight.detach().cpu()
     n_out, n_in = weight.shape
     rows, cols = (t.numpy().astype(np.int64) for t in torch.nonzero(weight, as_tuple=True))

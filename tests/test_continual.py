@@ -23,7 +23,8 @@ from prunegraph.continual import (ContinualConfig, Ownership, accuracy_metrics,
 from prunegraph.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ContinualConfig(benchmark="split-digits", n_tasks=3, epochs=2, eval_every=2,
+SMALL = ContinualConfig(benchmark="split-digits", n_tasks=5, epochs=2, eval_every=2, scratch_reference=False,
+                        min_steps=60, retrain_min_steps=20,
                         attachment_bootstrap=10, density=0.1, growth="pa", batch_size=32)
 
 
@@ -177,13 +178,26 @@ def test_other_strategies_run(growth):
     assert res.tasks[0]["growth_strategy"] == growth
 
 
-def test_permuted_task_heads_and_class_scenario():
+def test_permuted_task_heads_and_domain_scenario():
     cfg = replace(SMALL, benchmark="permuted-digits", n_tasks=2, epochs=1)
     res = run_continual(cfg, device="cpu")
     assert res.tasks[1]["head_units"] == list(range(10, 20))
     assert res.metrics["BWT"] == 0.0
-    cls = run_continual(replace(SMALL, scenario="class", n_tasks=2, epochs=1), device="cpu")
-    assert len(cls.R) == 3 and cls.metrics["BWT"] <= 0.0
+    dom = run_continual(replace(cfg, scenario="domain"), device="cpu")
+    assert dom.tasks[0]["head_units"] == dom.tasks[1]["head_units"] == list(range(10))
+    assert len(dom.R) == 3
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(benchmark="split-digits", n_tasks=3), "--tasks 3.*dropped"),
+    (dict(benchmark="split-fmnist", n_tasks=10), "--tasks 10.*1 class"),
+    (dict(benchmark="split-digits", scenario="class"), "--scenario class is refused"),
+    (dict(benchmark="permuted-digits", scenario="class"), "--scenario domain"),
+    (dict(benchmark="split-digits", scenario="domain"), "permuted benchmark"),
+])
+def test_refused_streams_and_scenarios(kw, match):
+    with pytest.raises(UsageError, match=match):
+        ContinualConfig(**kw)
 
 
 def test_share_budget():
@@ -210,7 +224,7 @@ def _comparable(d):
     d = dict(d)
     for k in ("wall_time_s",):
         d.pop(k)
-    d["tasks"] = [{k: v for k, v in r.items() if k != "seconds"} for r in d["tasks"]]
+    d["tasks"] = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in d["tasks"]]
     return d
 
 
@@ -234,8 +248,9 @@ def test_resume_after_kill(tmp_path, small_run):
     ck = tmp_path / "k.safetensors"
     out = tmp_path / "k.json"
     args = [sys.executable, "-m", "prunegraph", "continual", "--benchmark", "split-digits",
-            "--tasks", "3", "--epochs", "2", "--eval-every", "2", "--attachment-bootstrap", "10",
-            "--density", "0.1", "--growth", "pa", "--batch-size", "32", "--checkpoint", str(ck), "--quiet", "--device", "cpu"]
+            "--tasks", "5", "--epochs", "2", "--eval-every", "2", "--attachment-bootstrap", "10",
+            "--density", "0.1", "--growth", "pa", "--batch-size", "32", "--min-steps", "60",
+            "--retrain-min-steps", "20", "--scratch-reference", "no", "--checkpoint", str(ck), "--quiet", "--device", "cpu"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -259,7 +274,8 @@ def test_resume_after_kill(tmp_path, small_run):
 def test_cli_run_with_config_file(tmp_path, capsys):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"benchmark": "split-digits", "n_tasks": 2, "epochs": 1,
-                               "attachment_bootstrap": 0, "growth": "uniform"}))
+                               "attachment_bootstrap": 0, "growth": "uniform", "min_steps": 30,
+                               "retrain_min_steps": 0, "scratch_reference": False}))
     out = tmp_path / "r.json"
     assert main(["continual", "--config", str(cfg), "--growth", "packnet", "--json", str(out),
                  "--quiet", "--device", "cpu"]) == 0
@@ -279,7 +295,7 @@ def test_cli_errors(tmp_path, capsys):
 def test_cli_compare(tmp_path, capsys):
     out = tmp_path / "cmp.json"
     assert main(["continual", "compare", "--benchmark", "split-digits", "--tasks", "2",
-                 "--epochs", "1", "--attachment-bootstrap", "0", "--strategies", "pa", "uniform",
+                 "--epochs", "1", "--min-steps", "30", "--retrain-min-steps", "0", "--attachment-bootstrap", "0", "--strategies", "pa", "uniform",
                  "--seeds", "0", "1", "--json", str(out), "--plot", str(tmp_path / "cmp"),
                  "--quiet", "--device", "cpu"]) == 0
     d = json.loads(out.read_text())
@@ -353,7 +369,8 @@ def test_attachment_measured_per_layer():
     from prunegraph.continual import ContinualConfig, run_continual
 
     cfg = ContinualConfig(benchmark="split-digits", model="lenet300", n_tasks=2, epochs=1,
-                          growth="uniform", seed=0, attachment_bootstrap=20)
+                          growth="uniform", seed=0, attachment_bootstrap=20, min_steps=30,
+                          retrain_min_steps=0, scratch_reference=False)
     res = run_continual(cfg, device="cpu").to_dict()
     first, second = res["tasks"]
     assert first["beta_in_per_layer"] == {}

@@ -17,7 +17,8 @@ from prunegraph.errors import UsageError
 from prunegraph.fit import fit_power_law
 from prunegraph.models.zoo import get_model
 
-QUICK = ContinualConfig(benchmark="split-digits", n_tasks=3, epochs=1, eval_every=5,
+QUICK = ContinualConfig(benchmark="split-digits", n_tasks=5, epochs=1, eval_every=5, scratch_reference=False,
+                        min_steps=60, retrain_min_steps=20,
                         attachment_bootstrap=0, density=0.1, growth="pa", batch_size=64)
 
 
@@ -123,7 +124,7 @@ def test_layer_records_show_what_pa_used():
             assert lay["pa_fell_back"] == (lay["fallback_in"] or lay["fallback_out"])
             total += 1
             fell += lay["pa_fell_back"]
-    assert pa_fallback_share(d) == (fell, total) and total == 2 * 3
+    assert pa_fallback_share(d) == (fell, total) and total == 3 * (QUICK.n_tasks - 1)
 
 
 def test_fallback_warning(capsys):
@@ -164,7 +165,7 @@ def test_resolve_optimizer():
 def test_conv_model_learns_on_split_digits():
     torch.manual_seed(0)
     cfg = ContinualConfig(benchmark="split-digits", model="lenet5", n_tasks=5, epochs=3,
-                          growth="pa", attachment_bootstrap=0)
+                          growth="pa", attachment_bootstrap=0, scratch_reference=False)
     res = run_continual(cfg, device="cpu", stop_after=2)
     assert res.tasks[0]["optimizer"] == "adam"
     assert res.tasks[0]["edges"]["conv1.weight"] >= 6                # floor, not round(0.3) = 0

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["continual", "--benchmark", "split-digits", "--tasks", "2", "--epochs", "2",
         "--batch-size", "32", "--attachment-bootstrap", "0", "--growth", "pa", "--quiet",
-        "--device", "cpu"]
+        "--device", "cpu", "--min-steps", "100", "--scratch-reference", "no"]
 
 
 def _free_port() -> int:

@@ -452,3 +452,21 @@ def test_write_figures_png_by_default_same_files_in_parallel(tmp_path):
     assert caps[tmp_path / "a" / "demo" / "ccdf_fc0_in"].startswith("Layer fc0, in-degree: share of its")
     with pytest.raises(UsageError, match="gif"):
         plot.write_figures([res], tmp_path / "d", formats=["gif"])
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.4])
+def test_stretched_exponential_curve_in_the_fits_gamma_form(beta):
+    """The fit reports the stretched exponential as (gamma = lambda*beta, beta) with lambda = inf at
+    its power-law boundary beta = 0; the curve must still be drawn there (it is x^-gamma)."""
+    x = np.array([2.0, 4.0, 8.0])
+    gamma = 1.5
+    got = plot.alternative_tail_ccdf(x, "stretched_exponential",
+                                     {"gamma": gamma, "beta": beta,
+                                      "lambda": math.inf if beta == 0 else gamma / beta},
+                                     xmin=2.0, discrete=False)
+    if beta == 0:
+        want = (x / 2.0) ** -gamma
+    else:
+        lam = gamma / beta
+        want = np.exp(-lam * (x ** beta - 2.0 ** beta))
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -2,41 +2,26 @@
 
 Per task t (see ``DESIGN.md``, "Continual learning"):
 
-1. **Grow.** Per prunable layer l, choose new edges among the free positions the task may use
-   (hidden layers: anywhere; head layer: the task's output rows) with the configured strategy
-   (:mod:`prunegraph.continual.growth`). The kept budget :math:`K_l` is ``density·out·in``
-   (``budget="fixed"``), ``share·free`` (``budget="share"``) or chosen from the degree fits
-   (``budget="fit"``, :func:`fit_budget_scale`); every hidden layer keeps at least
-   ``min_fanin·out`` edges (see *Budget floor*); the head layer keeps ``head_density`` of its
-   task rows. The mode, base budget, floor and budget used are recorded per task and layer. ``pa``/``uniform``/``gradient`` grow
+1. **Grow** (:mod:`prunegraph.continual.scheduler`, budgets from
+   :mod:`prunegraph.continual.budget`). ``pa``/``uniform``/``gradient`` grow
    :math:`\\lceil` ``grow_factor`` :math:`\\cdot K_l \\rceil` edges, ``packnet`` all free ones,
    and so does task 0 when ``first="dense"``. Grown edges start from the model's initial
    (seeded) weights.
-2. **Train** only the task's own weights (gradient mask; the optimiser is rebuilt for every
-   phase; frozen entries are additionally restored after each step, so they stay bit-identical).
+2. **Train** only the task's own weights through :func:`prunegraph.training.train.train` with its hooks:
+   a gradient mask, frozen entries restored after every step (so they stay bit-identical), the
+   all-reduce of gradients under ``torchrun`` (:mod:`prunegraph.continual.distributed`), and
+   normalisation layers in eval mode after task 0. The optimiser is rebuilt for every phase.
+   A task trains ``max(epochs · batches, min_steps)`` steps (:mod:`prunegraph.continual.config`).
    Biases/normalisation: see :mod:`prunegraph.continual.ownership`.
-3. **Prune** the task's edges to :math:`K_l` by magnitude (|w|, kernels by L1 norm), in
-   ``prune_iterations`` geometric rounds, each followed by ``retrain_epochs`` of retraining.
+3. **Prune** the task's edges to :math:`K_l` by magnitude (:func:`prunegraph.training.prune.top_k_mask`),
+   in ``prune_iterations`` rounds, each followed by retraining.
 4. **Freeze** (ownership is final) and evaluate every task as it sees the network
    (task-incremental: weights with ``0 <= owner <= j``, logits of task j's units;
-   class-incremental: the current network, logits of all units seen so far).
-
-**Budget floor.** Ownership is per *edge*, i.e. per unit pair; for a convolution that is an
-input-output *channel pair* (a whole kernel ``W[j, i, ...]``), so a budget counted in raw
-kernel weights would give the same number of pairs. Convolutions have few channel pairs
-(LeNet-5's conv1 has 1·6 = 6, conv2 6·16 = 96), so ``density·out·in`` rounds to almost nothing
-(0 and 5 pairs at 0.05) and the layer cuts the network off. Hence every hidden layer keeps at
-least :math:`\\lceil` ``min_fanin·out`` :math:`\rceil` edges per task (capped at the free
-positions): on average ``min_fanin`` incoming edges per output unit, so every unit a task grows
-can carry signal. For Linear layers of LeNet-300-100 the floor (300 and 100) lies far below the
-density budget and changes nothing.
+   domain-incremental: the current network and the shared head).
 
 Randomness: every stage draws from ``numpy.random.SeedSequence([seed, task, stage])``, so a
-run resumed from the checkpoint after task t continues exactly as the uninterrupted run.
-
-Multi-process (``torchrun``, gloo): each rank trains on its slice of every mini-batch and the
-gradients are summed with ``all_reduce`` (the full-batch gradient, as DDP computes it);
-growth is decided on rank 0 and broadcast; rank 0 writes checkpoint and results.
+run resumed from the checkpoint (:mod:`prunegraph.continual.checkpoint`) after task t
+continues exactly as the uninterrupted run.
 """
 
 from __future__ import annotations
@@ -45,7 +30,8 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,125 +39,48 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._device import default_device
-from .._io import atomic_path, dumps_json
 from .._progress import progress as _progress
 from ..errors import InputError, UsageError
-from .growth import STRATEGIES, GrowthDecision, grow_layer
-from .metrics import DEFINITIONS, accuracy_metrics, steps_to_fraction
+from .budget import budget_details, fit_budget_scale
+from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint_manifest, save_run
+from .config import (
+    BENCHMARKS,
+    BUDGET_MODES,
+    ContinualConfig,
+    resolve_optimizer,
+    stage_rng,
+    torch_seed,
+)
+from .distributed import Dist, select_device, set_deterministic
+from .dst import DST_STRATEGIES, DynamicSparse
+from .metrics import (
+    DEFINITIONS,
+    accuracy_metrics,
+    curve_area,
+    steps_to_fraction,
+    steps_to_target,
+    transfer_vs_scratch,
+)
 from .ownership import Ownership
+from .scheduler import gradient_scores, grow_task, growth_strategy, prune_task
 
-__all__ = ["BENCHMARKS", "BUDGET_MODES", "resolve_optimizer", "fit_budget_scale", "pa_fallback_share", "ContinualConfig", "ContinualResult", "run_continual",
-           "load_checkpoint_manifest", "CHECKPOINT_FORMAT"]
+__all__ = ["BENCHMARKS", "BUDGET_MODES", "resolve_optimizer", "fit_budget_scale", "pa_fallback_share",
+           "ContinualConfig", "ContinualResult", "run_continual", "load_checkpoint_manifest",
+           "CHECKPOINT_FORMAT", "NearChanceWarning", "CapacityWarning"]
 
 log = logging.getLogger(__name__)
 
-#: benchmark name -> (data set, stream kind)
-BENCHMARKS = {
-    "split-fmnist": ("fashion_mnist", "split"),
-    "permuted-fmnist": ("fashion_mnist", "permuted"),
-    "split-digits": ("digits", "split"),
-    "permuted-digits": ("digits", "permuted"),
-}
-CHECKPOINT_FORMAT = "prunegraph-continual/1"
-BUDGET_MODES = ("fixed", "share", "fit")
 _NORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)
+#: a task "ends near chance" when its accuracy right after training is below chance + this
+NEAR_CHANCE_MARGIN = 0.1
 
 
-@dataclass(frozen=True)
-class ContinualConfig:
-    """Everything that determines a continual run (recorded in results and checkpoints).
+class NearChanceWarning(UserWarning):
+    """A task ended with accuracy near chance (it did not learn)."""
 
-    Examples
-    --------
-    >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1)
-    >>> ContinualConfig.from_dict(cfg.to_dict()) == cfg
-    True
-    """
 
-    benchmark: str = "split-digits"
-    model: str = "lenet300"
-    n_tasks: int = 5
-    epochs: int = 3
-    growth: str = "pa"
-    scenario: str = "task"          # "task" (per-task heads) | "class"
-    first: str = "dense"            # task 0: "dense" (all free positions) | "sparse" (strategy)
-    budget: str = "fixed"           # "fixed" | "share" | "fit"
-    density: float = 0.05           # fixed: kept edges per task = density * out * in
-    share: float = 0.1              # share: kept edges per task = share * free positions
-    head_density: float = 0.5       # head layer: kept share of the task's rows
-    min_fanin: float = 1.0          # hidden layers keep >= ceil(min_fanin * out) edges per task
-    fit_target_alpha: float = 3.0   # fit: reference exponent alpha* of the budget scale
-    fit_scale_min: float = 0.25     # fit: clip of the budget scale
-    fit_scale_max: float = 4.0
-    grow_factor: float = 2.0        # growth budget = grow_factor * kept budget
-    lr: float | None = None         # None: 0.05 for sgd, 0.01 for adam
-    optimizer: str = "auto"         # "sgd" (Nesterov 0.9) | "adam" | "auto" (see resolve_optimizer)
-    batch_size: int = 128
-    prune_iterations: int = 1
-    retrain_epochs: int = 1
-    eval_every: int = 10            # steps between learning-curve points
-    eval_samples: int = 1000        # test images per learning-curve point
-    n_train: int | None = None      # per-task training subsample
-    n_test: int | None = None
-    seed: int = 0
-    pa_default_alpha: float | None = 3.0
-    pa_min_tail: int = 10
-    pa_a_min: float = 1.0
-    pa_bootstrap: int = 0
-    gradient_batches: int = 4
-    attachment_bootstrap: int = 100
-
-    def __post_init__(self):
-        def bad(msg):
-            raise UsageError(msg)
-        if self.benchmark not in BENCHMARKS:
-            bad(f"benchmark {self.benchmark!r}: choose one of {', '.join(BENCHMARKS)}")
-        if self.growth not in STRATEGIES:
-            bad(f"growth {self.growth!r}: choose one of {', '.join(STRATEGIES)}")
-        if self.scenario not in ("task", "class"):
-            bad(f"scenario {self.scenario!r}: use 'task' (per-task heads) or 'class'")
-        if self.first not in ("dense", "sparse"):
-            bad(f"first {self.first!r}: use 'dense' or 'sparse'")
-        if self.budget not in BUDGET_MODES:
-            bad(f"budget {self.budget!r}: use one of {', '.join(BUDGET_MODES)}")
-        if self.min_fanin < 0:
-            bad(f"min_fanin={self.min_fanin}: must be >= 0 (0 disables the per-layer floor)")
-        if not self.fit_target_alpha > 1:
-            bad(f"fit_target_alpha={self.fit_target_alpha}: must be > 1")
-        if not 0 < self.fit_scale_min <= 1 <= self.fit_scale_max:
-            bad(f"fit_scale_min={self.fit_scale_min}, fit_scale_max={self.fit_scale_max}: "
-                "need 0 < min <= 1 <= max")
-        if self.optimizer not in ("sgd", "adam", "auto"):
-            bad(f"optimizer {self.optimizer!r}: use 'sgd', 'adam' or 'auto'")
-        for name in ("density", "share", "head_density"):
-            v = getattr(self, name)
-            if not 0 < v <= 1:
-                bad(f"{name}={v}: must lie in (0, 1]")
-        if self.grow_factor < 1:
-            bad(f"grow_factor={self.grow_factor}: must be >= 1 (grow at least the kept budget)")
-        for name in ("n_tasks", "batch_size", "prune_iterations", "eval_every", "eval_samples",
-                     "gradient_batches"):
-            if getattr(self, name) < 1:
-                bad(f"{name}={getattr(self, name)}: must be >= 1")
-        for name in ("epochs", "retrain_epochs", "attachment_bootstrap", "pa_bootstrap"):
-            if getattr(self, name) < 0:
-                bad(f"{name}={getattr(self, name)}: must be >= 0")
-        if self.lr is not None and not self.lr > 0:
-            bad(f"lr={self.lr}: must be > 0 (or None for the optimizer's default)")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ContinualConfig":
-        """Build from a dict (e.g. a JSON config file); unknown keys are a UsageError."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise UsageError(f"config: unknown keys {unknown}; known keys are {sorted(names)}")
-        return cls(**d)
+class CapacityWarning(UserWarning):
+    """A task found a hidden layer with no free edge positions left."""
 
 
 @dataclass(frozen=True)
@@ -214,66 +123,6 @@ class ContinualResult:
 
 
 # ============================================================================ helpers
-def _seed(cfg: ContinualConfig, task: int, stage: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(cfg.seed), int(task), int(stage)]))
-
-
-def _torch_seed(gen: np.random.Generator) -> int:
-    return int(gen.integers(2**62))
-
-
-class _Dist:
-    """torch.distributed state (world size 1 when not launched by torchrun)."""
-
-    def __init__(self):
-        self.world, self.rank, self.active = 1, 0, False
-        ws = int(os.environ.get("WORLD_SIZE", "1"))
-        if ws > 1 and torch.distributed.is_available():
-            import torch.distributed as dist
-
-            if not dist.is_initialized():
-                dist.init_process_group("gloo")
-            self.world, self.rank, self.active = dist.get_world_size(), dist.get_rank(), True
-
-    def broadcast(self, tensors) -> None:
-        if self.active:
-            import torch.distributed as dist
-
-            for t in tensors:
-                dist.broadcast(t, src=0)
-
-    def all_reduce_grads(self, params) -> None:
-        if self.active:
-            import torch.distributed as dist
-
-            for p in params:
-                if p.grad is None:
-                    p.grad = torch.zeros_like(p)
-                dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-
-    def check_same(self, tensors, what: str) -> None:
-        """Raise if the ranks disagree on ``tensors`` (a checksum compared by all_reduce)."""
-        if not self.active:
-            return
-        import torch.distributed as dist
-
-        total = torch.zeros(1, dtype=torch.float64)
-        for i, t in enumerate(tensors):
-            total += (t.detach().cpu().double().flatten() * (1 + (torch.arange(t.numel()) % 97)
-                                                      ).double()).sum() * (i + 1)
-        lo, hi = total.clone(), total.clone()
-        dist.all_reduce(lo, op=dist.ReduceOp.MIN)
-        dist.all_reduce(hi, op=dist.ReduceOp.MAX)
-        if float(lo) != float(hi):
-            raise RuntimeError(f"ranks disagree on {what} (checksums {float(lo)} vs {float(hi)})")
-
-    def barrier(self) -> None:
-        if self.active:
-            import torch.distributed as dist
-
-            dist.barrier()
-
-
 @dataclass
 class _Stream:
     tasks: list
@@ -281,6 +130,7 @@ class _Stream:
     num_classes: int
     head_units: list           # per task: output units of the task's head
     n_labels: int
+    offsets: list              # per task: added to its labels to give its head units
 
 
 def _build_stream(cfg: ContinualConfig) -> _Stream:
@@ -294,17 +144,16 @@ def _build_stream(cfg: ContinualConfig) -> _Stream:
     if kind == "permuted" and cfg.scenario == "task":
         heads = [[t * n_labels + c for c in range(n_labels)] for t in range(cfg.n_tasks)]
         num_classes = n_labels * cfg.n_tasks
+        offsets = [t * n_labels for t in range(cfg.n_tasks)]
     else:
         heads = [list(t.classes) for t in tasks]
         num_classes = n_labels
-    return _Stream(tasks, input_shape, num_classes, heads, n_labels)
+        offsets = [0] * cfg.n_tasks
+    return _Stream(tasks, input_shape, num_classes, heads, n_labels, offsets)
 
 
 def _unit_labels(stream: _Stream, task: int, y: torch.Tensor, cfg: ContinualConfig) -> torch.Tensor:
-    kind = BENCHMARKS[cfg.benchmark][1]
-    if kind == "permuted" and cfg.scenario == "task":
-        return y + task * stream.n_labels
-    return y
+    return y + stream.offsets[task] if stream.offsets[task] else y
 
 
 def _logit_units(stream: _Stream, cfg: ContinualConfig, task: int, upto: int) -> list[int]:
@@ -313,31 +162,6 @@ def _logit_units(stream: _Stream, cfg: ContinualConfig, task: int, upto: int) ->
         return list(stream.head_units[task])
     units = sorted({u for t in range(max(task, upto) + 1) for u in stream.head_units[t]})
     return units
-
-
-_DEFAULT_LR = {"sgd": 0.05, "adam": 0.01}
-
-
-def resolve_optimizer(cfg: ContinualConfig, model: nn.Module) -> tuple[str, float]:
-    """(optimizer, lr) actually used: ``auto`` is Adam for models with convolutions, else SGD.
-
-    Measured (split-digits, 3 epochs = 9 steps per task, LeNet-5): SGD-Nesterov at lr 0.05 or
-    0.2 stays on its initial plateau (accuracy 0.5 on two-class tasks) for the whole task, and
-    magnitude pruning then leaves nothing to recover; Adam at 0.01 reaches ≈ 0.98 on task 0.
-    LeNet-300-100 learns with SGD at 0.05, so fully-connected models keep it. ``lr=None`` takes
-    0.05 for SGD and 0.01 for Adam. Both values are recorded in the results.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> resolve_optimizer(ContinualConfig(), nn.Sequential(nn.Linear(4, 2)))
-    ('sgd', 0.05)
-    """
-    opt = cfg.optimizer
-    if opt == "auto":
-        has_conv = any(isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) for m in model.modules())
-        opt = "adam" if has_conv else "sgd"
-    return opt, float(_DEFAULT_LR[opt] if cfg.lr is None else cfg.lr)
 
 
 def _set_modes(model: nn.Module, task: int) -> None:
@@ -356,14 +180,16 @@ def _accuracy(model, X, y_units, units, device) -> float:
 
 # ============================================================================ the runner
 class _Runner:
-    def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False):
+    def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False,
+                 stream: _Stream | None = None):
         from ..models.zoo import get_model
 
         self.cfg = cfg
-        self.dist = _Dist()
-        self.device = default_device(device)
+        self.device = select_device(device)
+        self.deterministic = set_deterministic(self.device)
+        self.dist = Dist(self.device)
         self.progress = progress
-        self.stream = _build_stream(cfg)
+        self.stream = _build_stream(cfg) if stream is None else stream
         self.model = get_model(cfg.model, num_classes=self.stream.num_classes,
                                input_shape=self.stream.input_shape, rng=cfg.seed).to(self.device)
         self.init = {n: p.detach().clone() for n, p in self.model.named_parameters()}
@@ -371,7 +197,7 @@ class _Runner:
         self.own = Ownership(self.model, self.stream.head_units)
         self.own.apply_visibility(0)
         self.layers = self.own.layers
-        T = cfg.n_tasks
+        T = len(self.stream.tasks)
         self.R = [[float("nan")] * T for _ in range(T + 1)]
         self.records: list[dict] = []
         self.completed = 0
@@ -390,202 +216,120 @@ class _Runner:
             self._data[t] = (Xtr.to(dev), ytr.to(dev), Xte.to(dev), yte.to(dev))
         return self._data[t]
 
-    # ---------------------------------------------------------------- budgets
-    def budget_details(self, t: int) -> dict[str, dict]:
-        """Per layer: mode, base budget, fit scale (``fit``), floor and the budget used."""
-        cfg, out = self.cfg, {}
-        pa_opts = self._pa_options()
-        for layer in self.layers:
-            free = int(self.own.free_edges(layer, t).sum())
-            rec: dict[str, Any] = {"mode": "head" if layer.is_head else cfg.budget, "free": free}
-            if layer.is_head:
-                k = round(cfg.head_density * int(self.own.region(layer, t).sum()))
-            elif cfg.budget == "share":
-                k = round(cfg.share * free)
-            else:
-                k = round(cfg.density * layer.shape[0] * layer.shape[1])
-                if cfg.budget == "fit":
-                    current = self.own.edge_owner(layer.param)
-                    current = (current >= 0) & (current < t)
-                    scale = fit_budget_scale(
-                        current.sum(1).cpu().numpy(), current.sum(0).cpu().numpy(),
-                        target_alpha=cfg.fit_target_alpha, scale_min=cfg.fit_scale_min,
-                        scale_max=cfg.fit_scale_max, pa_options=pa_opts,
-                        rng=_seed(cfg, t, 300 + len(out)))
-                    rec["fit"] = scale
-                    rec["base"] = int(k)
-                    k = round(k * scale["scale"])
-            rec["unfloored"] = int(k)
-            floor = 0 if layer.is_head else math.ceil(cfg.min_fanin * layer.shape[0])
-            rec["floor"] = int(floor)
-            rec["budget"] = int(max(0, min(max(k, floor), free)))
-            rec["raw_weights_per_edge"] = int(math.prod(self.own.params[layer.param].shape[2:]))
-            out[layer.param] = rec
-        return out
-
-    def _pa_options(self) -> dict:
-        cfg = self.cfg
-        return {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
-                "min_tail": cfg.pa_min_tail, "bootstrap": cfg.pa_bootstrap}
-
     # ---------------------------------------------------------------- growth
-    def _gradient_scores(self, t: int) -> dict[str, torch.Tensor]:
-        """|dL/dw| at free positions when all of them take their initial values."""
-        cfg, model = self.cfg, self.model
-        Xtr, ytr, _, _ = self.data(t)
-        saved = {n: p.detach().clone() for n, p in self.own.params.items()}
-        with torch.no_grad():
-            for layer in self.layers:
-                p = self.own.params[layer.param]
-                free = self.own.free_edges(layer, t)
-                full = free if p.dim() == 2 else free.reshape(free.shape + (1,) * (p.dim() - 2)).expand_as(p)
-                p[full] = self.init[layer.param][full]
-        units = _logit_units(self.stream, cfg, t, t)
-        lut = torch.full((max(units) + 1,), -1, dtype=torch.int64, device=self.device)
-        lut[units] = torch.arange(len(units), device=self.device)
-        gen = torch.Generator().manual_seed(_torch_seed(_seed(cfg, t, 3)))
-        order = torch.randperm(ytr.shape[0], generator=gen)
-        _set_modes(model, t)
-        model.zero_grad(set_to_none=True)
-        for b in range(cfg.gradient_batches):
-            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(self.device)
-            if idx.numel() == 0:
-                break
-            loss = nn.functional.cross_entropy(model(Xtr[idx])[:, units], lut[ytr[idx]])
-            loss.backward()
-        scores = {}
-        for layer in self.layers:
-            g = self.own.params[layer.param].grad
-            g = torch.zeros_like(saved[layer.param]) if g is None else g.detach().abs()
-            scores[layer.param] = g if g.dim() == 2 else g.flatten(2).sum(2)
-        model.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            for n, p in self.own.params.items():
-                p.copy_(saved[n])
-        return scores
-
-    def grow(self, t: int, budgets: dict[str, int]) -> list[GrowthDecision]:
-        cfg = self.cfg
-        strategy = cfg.growth
-        if t == 0 and cfg.first == "dense":
-            strategy = "packnet"
+    def grow(self, t: int, budgets: dict[str, int]):
         decisions = []
         if self.dist.rank == 0:
-            grads = self._gradient_scores(t) if strategy == "gradient" else {}
-            gen = _seed(cfg, t, 1)
-            pa_opts = self._pa_options()
-            for layer in self.layers:
-                current = self.own.edge_owner(layer.param)
-                current = (current >= 0) & (current < t)
-                n = math.ceil(cfg.grow_factor * budgets[layer.param])
-                picked, dec = grow_layer(
-                    strategy, self.own.free_edges(layer, t), n,
-                    in_degree=current.sum(1).cpu().numpy(), out_degree=current.sum(0).cpu().numpy(),
-                    grad=grads.get(layer.param), layer=layer.name, pa_options=pa_opts, rng=gen)
-                self.own.assign_edges(layer, picked, t)
-                p = self.own.params[layer.param]
-                with torch.no_grad():
-                    full = picked if p.dim() == 2 else picked.reshape(
-                        picked.shape + (1,) * (p.dim() - 2)).expand_as(p)
-                    p[full] = self.init[layer.param][full]
-                decisions.append(dec)
+            grads = None
+            if growth_strategy(self.cfg, t) == "gradient":
+                Xtr, ytr, _, _ = self.data(t)
+                grads = gradient_scores(self.model, self.own, self.init, Xtr, ytr,
+                                        _logit_units(self.stream, self.cfg, t, t), self.cfg, t,
+                                        lambda m: _set_modes(m, t))
+            decisions = grow_task(self.cfg, self.own, self.init, t, budgets, grads=grads)
         self.dist.broadcast(list(self.own.owner.values())
                             + [p.data for p in self.own.params.values()])
         return decisions
 
     # ---------------------------------------------------------------- training
-    def train_phase(self, t: int, epochs: int, stage: int, *, curve: bool) -> dict:
+    def train_phase(self, t: int, epochs: int, stage: int, *, curve: dict | None,
+                    min_steps: int = 0) -> dict:
         """Train task t's own entries; the global torch RNG (dropout) is seeded per phase and restored."""
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(_torch_seed(_seed(self.cfg, t, 100 + stage)))
-            return self._train_phase(t, epochs, stage, curve=curve)
+            torch.manual_seed(torch_seed(stage_rng(self.cfg, t, 100 + stage)))
+            return self._train_phase(t, epochs, stage, curve=curve, min_steps=min_steps)
 
-    def _train_phase(self, t: int, epochs: int, stage: int, *, curve: bool) -> dict:
+    def curve_point(self, t: int, curve: dict, step: int) -> None:
+        """Append (step, accuracy on task t's test set) to ``curve``; time it."""
+        t0 = time.perf_counter()
+        _, _, Xte, yte = self.data(t)
+        ne = yte.shape[0] if self.cfg.eval_samples is None else min(self.cfg.eval_samples, yte.shape[0])
+        units = _logit_units(self.stream, self.cfg, t, t)
+        curve["steps"].append(int(step))
+        curve["accuracy"].append(_accuracy(self.model, Xte[:ne], yte[:ne], units, self.device))
+        curve["eval_seconds"] += time.perf_counter() - t0
+
+    def _train_phase(self, t: int, epochs: int, stage: int, *, curve: dict | None,
+                     min_steps: int = 0) -> dict:
+        from ..training.train import train
+
         cfg, model = self.cfg, self.model
-        Xtr, ytr, Xte, yte = self.data(t)
+        Xtr, ytr, _, _ = self.data(t)
         units = _logit_units(self.stream, cfg, t, t)
-        lut = torch.full((max(units) + 1,), -1, dtype=torch.int64, device=self.device)
-        lut[units] = torch.arange(len(units), device=self.device)
         self.own.apply_visibility(t)
         tr = self.own.trainable(t)
         params = self.own.params
-        masks = {n: m.to(p.dtype) for n, m in tr.items() for p in [params[n]]}
         frozen = {n: p.detach().clone() for n, p in params.items()}
-        plist = list(params.values())
-        if self.optimizer == "sgd":
-            opt = torch.optim.SGD(plist, lr=self.lr, momentum=0.9, nesterov=True)
-        else:
-            opt = torch.optim.Adam(plist, lr=self.lr)
-        gen = torch.Generator().manual_seed(_torch_seed(_seed(cfg, t, stage)))
-        n = ytr.shape[0]
-        n_batches = math.ceil(n / cfg.batch_size)
-        ne = min(cfg.eval_samples, yte.shape[0])
-        steps_log, acc_log = [], []
+        masks = {n: m.to(params[n].dtype) for n, m in tr.items()}
+        named = dict(model.named_parameters())
+        offset = curve["offset"] if curve is not None else 0
+        dst = None
+        if stage == 2 and growth_strategy(cfg, t) in DST_STRATEGIES:
+            n_batches = math.ceil(ytr.shape[0] / cfg.batch_size)
+            total = max(epochs * n_batches, min_steps) if epochs else 0
+            dst = DynamicSparse(growth_strategy(cfg, t), self.own, t, total, trainable=tr,
+                                frozen=frozen, grad_masks=masks, init=self.init, cfg=cfg,
+                                rng=stage_rng(cfg, t, 4))
+        done = [0]
 
-        def point(step):
-            steps_log.append(step)
-            acc_log.append(_accuracy(model, Xte[:ne], yte[:ne], units, self.device))
+        def on_gradients(plist):
+            self.dist.all_reduce_grads(plist)
+            if dst is not None:
+                dst.on_gradients(done[0] + 1)
 
-        if curve:
-            point(0)
-        step = 0
-        world, rank = self.dist.world, self.dist.rank
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=gen).to(self.device)
-            for b in range(n_batches):
-                idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-                mine = idx[rank::world]
-                _set_modes(model, t)
-                opt.zero_grad(set_to_none=True)
-                if mine.numel():
-                    logits = model(Xtr[mine])[:, units]
-                    loss = nn.functional.cross_entropy(logits, lut[ytr[mine]], reduction="sum") / idx.numel()
-                    loss.backward()
-                self.dist.all_reduce_grads(plist)
-                with torch.no_grad():
-                    for name, p in params.items():
-                        if p.grad is not None:
-                            p.grad.mul_(masks[name])
-                opt.step()
-                with torch.no_grad():
-                    for name, p in params.items():
-                        p.copy_(torch.where(tr[name], p, frozen[name]))
-                step += 1
-                if curve and step % cfg.eval_every == 0:
-                    point(step)
-        if curve and (not steps_log or steps_log[-1] != step):
-            point(step)
-        if not all(math.isfinite(float(p.detach().abs().sum())) for p in plist):
+        def after_step(step):
+            done[0] = step
+            with torch.no_grad():
+                for name, p in params.items():
+                    p.copy_(torch.where(tr[name], p, frozen[name]))
+            if dst is not None and dst.due(step):
+                dst.update(step)
+            if curve is not None and (step <= cfg.eval_dense or step % cfg.eval_every == 0):
+                self.curve_point(t, curve, offset + step)
+
+        if curve is not None:  # phase start (after pruning: the pruned network, same step)
+            self.curve_point(t, curve, offset)
+        # the model's parameters not owned edge by edge (none in the zoo's models) stay frozen
+        grad_mask = {n: masks.get(n, torch.zeros((), dtype=p.dtype)) for n, p in named.items()}
+        res = train(model, Xtr, ytr, epochs=epochs, min_steps=min_steps, lr=self.lr,
+                    batch_size=cfg.batch_size, rng=torch_seed(stage_rng(cfg, t, stage)),
+                    device=self.device, grad_mask=grad_mask, head=units, optimizer=self.optimizer,
+                    shard=(self.dist.rank, self.dist.world), on_gradients=on_gradients,
+                    after_step=after_step, set_mode=lambda m: _set_modes(m, t))
+        step = res.steps
+        if curve is not None:
+            if curve["steps"][-1] != offset + step:
+                self.curve_point(t, curve, offset + step)
+            curve["offset"] = offset + step
+        if not all(math.isfinite(float(p.detach().abs().sum())) for p in params.values()):
             raise UsageError(f"training diverged on task {t}; lower lr (now {self.lr})")
-        return {"steps": step, "curve_steps": steps_log, "curve_accuracy": acc_log}
+        trainable = int(sum(int(m.sum()) for m in tr.values()))
+        return {"steps": step, "trainable_weights": trainable, "weight_updates": trainable * step,
+                "dst_updates": [] if dst is None else dst.updates}
 
-    # ---------------------------------------------------------------- pruning
-    def prune(self, t: int, budgets: dict[str, int]) -> list[dict]:
+    # ---------------------------------------------------------------- one task's grow/train/prune
+    def fit_task(self, t: int, budgets: dict[str, int]) -> dict:
+        """Grow, train (learning curve), prune with retraining (curve continued): task t."""
         cfg = self.cfg
-        owned0 = {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers}
-        rounds = []
-        for it in range(1, cfg.prune_iterations + 1):
-            for layer in self.layers:
-                c0, k = owned0[layer.param], budgets[layer.param]
-                if c0 <= k:
-                    continue
-                target = k if it == cfg.prune_iterations else int(round(c0 * (k / c0) ** (it / cfg.prune_iterations)))
-                owned = self.own.edge_owner(layer.param) == t
-                count = int(owned.sum())
-                if count <= target:
-                    continue
-                w = self.own.params[layer.param].detach()
-                score = w.abs() if w.dim() == 2 else w.abs().flatten(2).sum(2)
-                score = score.to(torch.float64).masked_fill(~owned, -math.inf)
-                keep = torch.zeros_like(owned)
-                keep.view(-1)[torch.topk(score.flatten(), target).indices] = True
-                self.own.release_edges(layer, owned & ~keep)
-            rounds.append({"round": it, "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum())
-                                                  for l in self.layers}})
-            if cfg.retrain_epochs:
-                self.train_phase(t, cfg.retrain_epochs, stage=10 + it, curve=False)
-        return rounds
+        decisions = self.grow(t, budgets)
+        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
+        curve = {"steps": [], "accuracy": [], "offset": 0, "eval_seconds": 0.0}
+        main = self.train_phase(t, cfg.epochs, stage=2, curve=curve, min_steps=cfg.min_steps)
+        phases = [main]
+        main_curve = (list(curve["steps"]), list(curve["accuracy"]))
+
+        def retrain(it):
+            ph = self.train_phase(t, cfg.retrain_epochs, stage=10 + it, curve=curve,
+                                  min_steps=cfg.retrain_min_steps)
+            phases.append(ph)
+            return ph
+
+        rounds = prune_task(cfg, self.own, t, budgets, retrain=retrain if cfg.retrain_epochs else None)
+        if not cfg.retrain_epochs:  # the pruned network's accuracy closes the curve
+            self.curve_point(t, curve, curve["offset"])
+        return {"decisions": decisions, "grown": grown, "main": main, "main_curve": main_curve,
+                "curve": curve, "phases": phases, "rounds": rounds}
 
     # ---------------------------------------------------------------- evaluation
     def eval_row(self, upto: int | None) -> list[float]:
@@ -621,59 +365,109 @@ class _Runner:
         b = {k: before[k] for k in hidden}
         out = {"layers": hidden}
         out["kept"] = measure_attachment(b, {k: after[k] for k in hidden},
-                                         bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 20)).to_dict()
+                                         bootstrap=int(self.cfg.attachment_bootstrap), rng=stage_rng(self.cfg, t, 20)).to_dict()
         out["grown"] = measure_attachment(b, {k: b[k] | grown[k] for k in hidden},
-                                          bootstrap=_boot(self.cfg), rng=_seed(self.cfg, t, 21)).to_dict()
+                                          bootstrap=int(self.cfg.attachment_bootstrap), rng=stage_rng(self.cfg, t, 21)).to_dict()
         # Pooling layers of different widths biases β (uniformly random edges come out near
         # 0.35-0.55): the kept edges are also measured layer by layer, where β = 0 means none.
         out["kept_per_layer"] = {}
         for i, k in enumerate(hidden):
-            gen = np.random.default_rng(_seed(self.cfg, t, 30 + i))
+            gen = np.random.default_rng(stage_rng(self.cfg, t, 30 + i))
             out["kept_per_layer"][k] = {
-                side: attachment_kernel(b[k], after[k], side=side, bootstrap=_boot(self.cfg),
+                side: attachment_kernel(b[k], after[k], side=side, bootstrap=int(self.cfg.attachment_bootstrap),
                                         rng=gen).to_dict()
                 for side in ("in", "out")}
         return out
 
     # ---------------------------------------------------------------- one task
+    def check_head_capacity(self, t: int, details: dict) -> None:
+        """Domain-incremental: refuse a task whose shared head has too few free edges left."""
+        if self.cfg.scenario != "domain":
+            return
+        head = self.own.head
+        need = len(self.stream.head_units[t])
+        got = details[head.param]["budget"]
+        if got < need:
+            raise UsageError(
+                f"task {t}: the shared head {head.name} has {details[head.param]['free']} free "
+                f"edges and a budget of {got}, fewer than its {need} output units (capacity "
+                f"exhausted after {t} tasks); use fewer --tasks or a lower --head-density "
+                f"(now {self.cfg.head_density}, each task keeps that share of the free head edges)")
+
+    def capacity(self, t: int) -> dict[str, dict]:
+        """Free edge positions per layer after task t (head: over all its rows)."""
+        out = {}
+        for layer in self.layers:
+            eo = self.own.edge_owner(layer.param)
+            total = int(eo.numel())
+            free = int((eo == -1).sum())
+            out[layer.param] = {"free": free, "total": total, "free_share": free / total}
+        return out
+
     def run_task(self, t: int) -> None:
         cfg = self.cfg
         t0 = time.perf_counter()
         if t == 0:
             self.R[0] = self.eval_row(None)
-        details = self.budget_details(t)
+        details = budget_details(cfg, self.own, t)
+        self.check_head_capacity(t, details)
         budgets = {k: v["budget"] for k, v in details.items()}
-        decisions = self.grow(t, budgets)
-        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
-        train = self.train_phase(t, cfg.epochs, stage=2, curve=True)
-        rounds = self.prune(t, budgets)
-        strategy = "packnet" if (t == 0 and cfg.first == "dense") else cfg.growth
+        full = [l.param for l in self.layers if not l.is_head and details[l.param]["free"] == 0]
+        if full:
+            warnings.warn(f"task {t}: capacity exhausted in {', '.join(full)} (no free edge "
+                          "positions); the task grows no edges there and trains on the frozen "
+                          "features of earlier tasks", CapacityWarning, stacklevel=2)
+        fit = self.fit_task(t, budgets)
+        strategy = growth_strategy(cfg, t)
         self.own.claim_trained(t)
         self.own.apply_visibility(t)
         self.R[t + 1] = self.eval_row(t)
-        att = self.attachment(t, grown)
+        att = self.attachment(t, fit["grown"])
+        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device) \
+            if cfg.scratch_reference else None
         seconds = time.perf_counter() - t0
         beta = None
         beta_layers = {}
         if att.get("kept"):
             beta = att["kept"]["in"]["beta"]  # pooled over hidden layers: biased when widths differ
             beta_layers = {k: v["in"]["beta"] for k, v in att["kept_per_layer"].items()}
-        self.records.append({
+        units = self.stream.head_units[t]
+        chance = 1.0 / len(units)
+        final = self.R[t + 1][t]
+        near = bool(final < chance + NEAR_CHANCE_MARGIN)
+        if near:
+            msg = (f"task {t} ended near chance: accuracy {final:.3f} with {len(units)} classes "
+                   f"(chance {chance:.3f}); it did not learn. Give it more updates (--min-steps, "
+                   f"now {cfg.min_steps}) or another --lr / --optimizer")
+            warnings.warn(msg, NearChanceWarning, stacklevel=2)
+        curve = fit["curve"]
+        self.records.append(_finite_or_none({
             "task": t, "classes": list(self.stream.tasks[t].classes),
-            "head_units": list(self.stream.head_units[t]),
+            "head_units": list(units),
             "optimizer": self.optimizer, "lr": self.lr,
             "budgets": budgets, "budget_mode": cfg.budget, "budget_details": details,
             "growth_strategy": strategy,
-            "growth": [d.to_dict() for d in decisions],
-            "layers": _layer_summary(self.layers, details, decisions, strategy),
+            "growth": [d.to_dict() for d in fit["decisions"]],
+            "layers": _layer_summary(self.layers, details, fit["decisions"], strategy),
             "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers},
-            "train_steps": train["steps"], "curve_steps": train["curve_steps"],
-            "curve_accuracy": train["curve_accuracy"],
-            "steps_to_95": steps_to_fraction(train["curve_steps"], train["curve_accuracy"]),
-            "prune_rounds": rounds, "attachment": att, "beta_in": beta,
+            "train_steps": fit["main"]["steps"],
+            "retrain_steps": int(sum(p["steps"] for p in fit["phases"][1:])),
+            "curve_steps": curve["steps"], "curve_accuracy": curve["accuracy"],
+            "curve_eval_seconds": curve["eval_seconds"],
+            "steps_to_95": steps_to_fraction(*fit["main_curve"]),
+            "steps_to_target": steps_to_target(curve["steps"], curve["accuracy"], cfg.target_accuracy),
+            "curve_area": curve_area(curve["steps"], curve["accuracy"]),
+            "compute": {"trainable_weights": fit["main"]["trainable_weights"],
+                        "steps": int(sum(p["steps"] for p in fit["phases"])),
+                        "weight_updates": int(sum(p["weight_updates"] for p in fit["phases"]))},
+            "scratch_accuracy": scratch,
+            "near_chance": near, "chance": chance, "exhausted_layers": full,
+            "capacity": self.capacity(t),
+            "dst_updates": fit["main"]["dst_updates"],
+            "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,
-        })
+        }))
         self.completed = t + 1
         self.elapsed += seconds
 
@@ -681,7 +475,7 @@ class _Runner:
     def result(self) -> ContinualResult:
         done = self.completed
         T = self.cfg.n_tasks
-        metrics = accuracy_metrics(self.R).to_dict() if done == T else {}
+        metrics = _run_metrics(self.cfg, self.R, self.records) if done == T else {}
         ept = self.own.edge_counts(done)
         return ContinualResult(
             config=self.cfg, R=tuple(tuple(r) for r in self.R[:done + 1]), metrics=metrics,
@@ -704,19 +498,13 @@ class _Runner:
     def save(self, path: Path) -> None:
         if self.dist.rank != 0:
             return
-        from safetensors.torch import save_file  # TODO(continual): write via prunegraph.checkpoint
-
-        tensors = {n: p.detach().cpu().contiguous() for n, p in self.model.state_dict().items()}
-        tensors.update({k: v.cpu().contiguous() for k, v in self.own.state_entries().items()})
-        meta = {"prunegraph_model": self.cfg.model,
-                "prunegraph_input_shape": dumps_json(list(self.stream.input_shape)).strip(),
-                "prunegraph_num_classes": str(self.stream.num_classes),
-                "prunegraph_manifest": dumps_json(self.manifest())}
-        with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata=meta)
+        tensors = {n: p.detach() for n, p in self.model.state_dict().items()}
+        tensors.update(self.own.state_entries())
+        save_run(path, tensors, self.manifest(), model=self.cfg.model,
+                 input_shape=self.stream.input_shape, num_classes=self.stream.num_classes)
 
     def restore(self, path: Path) -> None:
-        man, tensors = _read_checkpoint(path)
+        man, tensors = load_checkpoint_manifest(path)
         if man["config"] != self.cfg.to_dict():
             diff = sorted(k for k in man["config"] if man["config"].get(k) != self.cfg.to_dict().get(k))
             raise UsageError(f"{path}: checkpoint was written with a different configuration "
@@ -733,58 +521,49 @@ class _Runner:
         self.elapsed = float(man.get("elapsed_s", 0.0))
 
 
-def fit_budget_scale(in_degree: np.ndarray, out_degree: np.ndarray, *, target_alpha: float = 3.0,
-                     scale_min: float = 0.25, scale_max: float = 4.0,
-                     pa_options: dict | None = None,
-                     rng: np.random.Generator | int | None = None) -> dict[str, Any]:
-    """Budget scale of one layer from its fitted degree exponents (``budget="fit"``).
+def _finite_or_none(x):
+    """Replace non-finite floats (e.g. a fit's infinite sigma) by None, so the JSON is valid."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_or_none(v) for v in x]
+    return x
 
-    Rule: :math:`B_l = B^{fixed}_l \\cdot s_l`,
 
-    .. math:: s_l = \\operatorname{clip}\\left(\\frac{\\alpha^* - 1}{\\bar\\alpha_l - 1},
-              s_{min}, s_{max}\\right),
+def _mean(values) -> float | None:
+    v = [float(x) for x in values if x is not None]
+    return float(np.mean(v)) if v else None
 
-    with :math:`\\bar\\alpha_l` the mean of the layer's in- and out-degree CSN exponents that
-    pass the plausibility checks of :func:`prunegraph.continual.growth.fit_kernel` (the same
-    fits ``pa`` uses) and :math:`\\alpha^*` the reference exponent (3, Barabási–Albert).
-    Reading: for a power-law tail the MLE identity :math:`\\hat\\alpha = 1 + n/\\sum\\ln(k_i/x_{min})`
-    makes :math:`1/(\\alpha - 1)` the mean log-degree spread :math:`E[\\ln(k/x_{min})]` of the
-    tail, so :math:`s_l` is the layer's log-degree spread relative to the reference: a layer
-    whose earlier tasks built a heavy hub tail (small α, the connectivity of trained networks
-    concentrating on few units) receives proportionally more new edges, a light-tailed or
-    near-random layer fewer. When neither side is plausible (or the layer is still empty)
-    :math:`s_l = 1` (the fixed budget) and the reason is recorded.
 
-    Returns
-    -------
-    dict
-        ``scale``, ``alpha_in``, ``alpha_out`` (fitted, None when not plausible), ``alpha_used``,
-        ``reason``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fit_budget_scale(np.zeros(5, int), np.zeros(5, int))["scale"]
-    1.0
-    """
-    from .growth import fit_kernel
-
-    opts = dict(pa_options or {})
-    gen = np.random.default_rng(rng)
-    fits = {side: fit_kernel(deg, side=side, rng=gen, **opts)
-            for side, deg in (("in", in_degree), ("out", out_degree))}
-    alphas = {s: (k.fitted_alpha if k.plausible else None) for s, k in fits.items()}
-    used = [a for a in alphas.values() if a is not None]
-    if not used:
-        reason = "; ".join(f"{s}: {k.reason}" for s, k in fits.items())
-        return {"scale": 1.0, "alpha_in": None, "alpha_out": None, "alpha_used": None,
-                "reason": f"no plausible power law ({reason}): fixed budget"}
-    a = float(np.mean(used))
-    raw = (target_alpha - 1.0) / (a - 1.0)
-    scale = float(min(max(raw, scale_min), scale_max))
-    return {"scale": scale, "alpha_in": alphas["in"], "alpha_out": alphas["out"],
-            "alpha_used": a, "reason": f"(alpha*-1)/(alpha-1) = {raw:.3f}"
-                                       + (" (clipped)" if scale != raw else "")}
+def _run_metrics(cfg: ContinualConfig, R, records: list[dict]) -> dict:
+    """ACC, BWT, FWT, forgetting, FWT_scratch, learning speed (task 0 apart), compute."""
+    m = accuracy_metrics(R).to_dict()
+    notes = {}
+    if cfg.scenario == "task":
+        why = ("0 by construction in the task-incremental scenario: earlier tasks' weights are "
+               "frozen and each task reads its own head rows")
+        notes["BWT"] = notes["forgetting"] = why
+        notes["FWT"] = ("zero-shot transfer: R[j,j] before training minus R[0,j]; the task's head "
+                        "rows are still zero then, so it reads the share of one class (an "
+                        "artefact); use FWT_scratch")
+    scratch = [r.get("scratch_accuracy") for r in records]
+    m["FWT_scratch"] = transfer_vs_scratch(R, scratch) if cfg.scratch_reference else None
+    m["ACC_independent"] = _mean(scratch) if cfg.scratch_reference else None
+    later = records[1:]
+    tgt = [r["steps_to_target"] for r in later]
+    m["target_accuracy"] = cfg.target_accuracy
+    m["steps_to_target_mean"] = _mean(tgt) if all(v is not None for v in tgt) else None
+    m["steps_to_target_reached"] = int(sum(v is not None for v in tgt))
+    m["curve_area_mean"] = _mean(r["curve_area"] for r in later)
+    m["task0"] = {"steps_to_target": records[0]["steps_to_target"],
+                  "curve_area": records[0]["curve_area"],
+                  "weight_updates": records[0]["compute"]["weight_updates"]}
+    m["weight_updates_mean"] = _mean(r["compute"]["weight_updates"] for r in later)
+    m["near_chance_tasks"] = [r["task"] for r in records if r["near_chance"]]
+    m["notes"] = notes
+    return m
 
 
 def _layer_summary(layers, details: dict, decisions, strategy: str) -> dict[str, dict]:
@@ -819,35 +598,35 @@ def pa_fallback_share(results: dict) -> tuple[int, int]:
     return fell, total
 
 
-def _boot(cfg: ContinualConfig) -> int:
-    return int(cfg.attachment_bootstrap)
+_SCRATCH_CACHE: dict[str, float] = {}
 
 
-def _read_checkpoint(path: Path) -> tuple[dict, dict]:
-    import json
+def _scratch_accuracy(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
+                      device) -> float:
+    """Accuracy of a fresh network trained on task t alone with the same edge budgets.
 
-    from ..checkpoint import read_checkpoint  # TODO(continual): write through prunegraph.checkpoint too (one writer, one JSON encoder)
-
-    path = Path(path)
-    ck = read_checkpoint(path)  # the one reader: safetensors or weights_only, never pickle
-    tensors, meta = ck.tensors, ck.metadata
-    if "prunegraph_manifest" not in meta:
-        raise InputError(f"{path}: no prunegraph manifest in the metadata; it was not written by "
-                         "prunegraph continual")
-    man = json.loads(meta["prunegraph_manifest"])
-    if man.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"{path}: checkpoint format {man.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
-    return man, tensors
-
-
-def load_checkpoint_manifest(path: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read a continual checkpoint: (manifest dict, tensors incl. ``<p>_owner``).
-
-    Examples
-    --------
-    >>> load_checkpoint_manifest("missing.safetensors")  # doctest: +SKIP
+    Uniform growth of ``grow_factor`` × budget edges from the same seeded initialisation, the
+    same optimiser, steps and pruning (task t is the only task, so it grows into an empty
+    network and trains its own biases). Cached per (config without the strategy, task,
+    budgets): within one process, every strategy of a comparison shares the reference.
     """
-    return _read_checkpoint(Path(path))
+    import json
+    from dataclasses import replace
+
+    solo_cfg = replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
+                       attachment_bootstrap=0)
+    key = json.dumps([replace(solo_cfg, growth="uniform").to_dict(), t, budgets], sort_keys=True)
+    if key not in _SCRATCH_CACHE:
+        solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
+                       [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
+        sub = _Runner(solo_cfg, device=device, stream=solo)
+        sub.fit_task(0, budgets)
+        sub.own.claim_trained(0)
+        sub.own.apply_visibility(0)
+        _, _, Xte, yte = sub.data(0)
+        with sub.own.view(0):
+            _SCRATCH_CACHE[key] = _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
+    return _SCRATCH_CACHE[key]
 
 
 def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | None = None,

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["ContinualMetrics", "accuracy_metrics", "steps_to_fraction", "DEFINITIONS"]
+__all__ = ["ContinualMetrics", "accuracy_metrics", "steps_to_fraction", "steps_to_target",
+           "curve_area", "mean_ci", "paired_differences", "transfer_vs_scratch", "DEFINITIONS"]
 
 DEFINITIONS = {
     "R": "R[0,j]: accuracy on task j before training; R[i,j]: after training tasks 0..i-1",
@@ -32,7 +33,18 @@ DEFINITIONS = {
     "FWT": "mean_{j>=1} (R[j,j] - R[0,j])  (Lopez-Paz & Ranzato 2017)",
     "forgetting": "mean_{j<T-1} max_{j+1<=l<=T-1} R[l,j] - R[T,j]  (Chaudhry et al. 2018)",
     "steps_to_95": "first optimiser step at which the task's test accuracy reached 95% of its "
-                   "final value during its main training phase",
+                   "final value during its main training phase (relative to the run's own final "
+                   "accuracy: not comparable across strategies; see steps_to_target)",
+    "steps_to_target": "optimiser steps (training + retraining, counted in one sequence) until "
+                       "the task's accuracy on its full test set first reached the absolute "
+                       "target_accuracy; null (printed 'not reached') when it never did",
+    "curve_area": "area under the task's learning curve (full test set, training + retraining) "
+                  "divided by its steps: mean accuracy over the task's updates, in [0, 1]",
+    "FWT_scratch": "mean_{j>=1} (R[j+1,j] - S_j), S_j the accuracy of a network trained from "
+                   "scratch on task j alone with the same per-layer edge budget, steps and "
+                   "optimiser (uniform growth); > 0: earlier tasks' frozen weights help",
+    "compute": "per task: sum over its training phases of trainable weights x steps "
+               "(weight-updates); kernels count every weight",
     "beta": "attachment exponent of the edges task t kept, from kappa(k) ~ k^(beta+1) over the "
             "degrees of task t-1's network (Jeong et al. 2003); beta_per_task pools the hidden "
             "layers, which biases it when their widths differ (random edges give beta > 0); "
@@ -100,3 +112,88 @@ def steps_to_fraction(steps: Sequence[int], accuracy: Sequence[float], *,
         if a >= target:
             return int(s)
     return int(steps[-1])  # pragma: no cover - the last point always qualifies
+
+
+def steps_to_target(steps: Sequence[int], accuracy: Sequence[float], target: float) -> int | None:
+    """First step whose accuracy reaches the absolute ``target``; None when never reached.
+
+    Examples
+    --------
+    >>> steps_to_target([0, 1, 2, 5], [0.5, 0.8, 0.91, 0.95], 0.9)
+    2
+    >>> steps_to_target([0, 1], [0.5, 0.6], 0.9) is None
+    True
+    """
+    if len(steps) != len(accuracy):
+        raise UsageError("steps and accuracy must have the same length")
+    for s, a in zip(steps, accuracy):
+        if a >= target:
+            return int(s)
+    return None
+
+
+def curve_area(steps: Sequence[int], accuracy: Sequence[float]) -> float | None:
+    """Trapezoid area under the learning curve divided by its step span (mean accuracy).
+
+    Examples
+    --------
+    >>> curve_area([0, 10], [0.5, 1.0])
+    0.75
+    """
+    s = np.asarray(steps, float)
+    a = np.asarray(accuracy, float)
+    if s.size < 2 or s[-1] <= s[0]:
+        return None
+    return float(np.sum((a[1:] + a[:-1]) / 2 * np.diff(s)) / (s[-1] - s[0]))
+
+
+def mean_ci(values: Sequence[float], *, level: float = 0.95) -> dict[str, Any]:
+    """Mean, sample sd and the Student-t ``level`` interval of the mean.
+
+    Examples
+    --------
+    >>> d = mean_ci([1.0, 2.0, 3.0])
+    >>> d["mean"], round(d["ci"][0], 3), round(d["ci"][1], 3)
+    (2.0, -0.484, 4.484)
+    """
+    from scipy import stats
+
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    if v.size == 0:
+        return {"mean": None, "sd": None, "ci": None, "n": 0}
+    if v.size == 1:
+        return {"mean": float(v[0]), "sd": None, "ci": None, "n": 1}
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * sd / np.sqrt(v.size))
+    m = float(v.mean())
+    return {"mean": m, "sd": sd, "ci": [m - half, m + half], "n": int(v.size)}
+
+
+def paired_differences(a: Sequence[float], b: Sequence[float], *, level: float = 0.95) -> dict[str, Any]:
+    """Per-seed differences a − b: mean with its t interval, and how often a > b.
+
+    Examples
+    --------
+    >>> d = paired_differences([0.9, 0.8, 0.85], [0.8, 0.8, 0.8])
+    >>> round(d["mean"], 3), d["wins"], d["ties"], d["n"]
+    (0.05, 2, 1, 3)
+    """
+    pairs = [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
+    diffs = [x - y for x, y in pairs]
+    out = mean_ci(diffs, level=level)
+    out["wins"] = int(sum(d > 0 for d in diffs))
+    out["ties"] = int(sum(d == 0 for d in diffs))
+    return out
+
+
+def transfer_vs_scratch(R: Sequence[Sequence[float]], scratch: Sequence[float | None]) -> float | None:
+    """FWT against from-scratch models: mean over j >= 1 of R[j+1, j] − S_j.
+
+    Examples
+    --------
+    >>> transfer_vs_scratch([[0.5, 0.5], [0.9, 0.5], [0.9, 0.8]], [None, 0.7])
+    0.10000000000000009
+    """
+    R = np.asarray(R, dtype=float)
+    d = [R[j + 1, j] - s for j, s in enumerate(scratch) if j >= 1 and s is not None and j + 1 < len(R)]
+    return float(np.mean(d)) if d else None

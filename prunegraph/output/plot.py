@@ -49,6 +49,10 @@ __all__ = [
     "plot_alpha_summary",
     "save_figure",
     "best_alternative",
+    "plot_accuracy_matrix",
+    "plot_learning_curves",
+    "plot_accuracy_vs_edges",
+    "plot_capacity",
 ]
 
 #: alternative name -> (display name from the one label table, parameter names as read from
@@ -160,8 +164,15 @@ def _log_survival(family: str, params: Mapping[str, Any], x: np.ndarray, *, disc
         lam = _param(params, "lambda", family)
         return -lam * x
     if family == "stretched_exponential":
-        lam, beta = _param(params, "lambda", family), _param(params, "beta", family)
-        # the fit's (Clauset et al.'s) form p(x) ∝ x^(β-1) e^(-λ x^β): survival e^(-λ x^β)
+        beta = _param(params, "beta", family)
+        if "gamma" in params:
+            # the fit's form γ = λβ: survival ∝ exp(-γ (x^β - 1)/β), which is the power law
+            # x^(-γ) at its boundary β = 0 (λ = ∞ there); a constant shift cancels in the CCDF
+            gamma = _param(params, "gamma", family)
+            with np.errstate(over="ignore"):
+                return -gamma * (np.log(x) if beta == 0 else np.expm1(beta * np.log(x)) / beta)
+        lam = _param(params, "lambda", family)
+        # Clauset et al.'s form p(x) ∝ x^(β-1) e^(-λ x^β): survival e^(-λ x^β)
         return -lam * np.power(x, beta)
     if family == "poisson":
         mu = _param(params, "mu", family)
@@ -262,8 +273,9 @@ def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any
 
     Families and parameters (as named by the powerlaw package; ``Lambda`` or ``lambda``):
     ``lognormal`` (mu, sigma of ln x), ``exponential`` (lambda: ``e^(-lambda x)``),
-    ``stretched_exponential`` (lambda, beta: survival ``e^(-lambda x^beta)``, as prunegraph.fit
-    fits it; the powerlaw package's ``Lambda`` is ``lambda^(1/beta)``),
+    ``stretched_exponential`` (lambda, beta: survival ``e^(-lambda x^beta)``; or gamma = lambda beta
+    and beta, as prunegraph.fit reports it, whose boundary beta = 0 is the power law x^-gamma;
+    the powerlaw package's ``Lambda`` is ``lambda^(1/beta)``),
     ``truncated_power_law`` (alpha, lambda: ``x^-alpha e^(-lambda x)``), ``poisson`` (mu),
     ``binomial`` (n, p).  Survival functions come from :mod:`scipy.stats` where it has them.
 
@@ -774,6 +786,127 @@ def plot_strategy_comparison(strategies: Sequence[str], summary: Mapping[str, Ma
         ax.grid(True, axis="y", alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=9)
+    return fig
+
+
+# ----------------------------------------------------------------------------- continual learning
+def _figure(ncols: int = 1, *, width: float = 4.2, height: float = 3.4):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(1, ncols, squeeze=False)[0]
+
+
+def plot_accuracy_matrix(results: Mapping[str, Any], *, title: str = ""):
+    """Heatmap of a continual run's accuracy matrix R (rows: after training task i; row 0: before).
+
+    Examples
+    --------
+    >>> fig = plot_accuracy_matrix({"R": [[0.5, 0.5], [0.9, 0.5], [0.9, 0.8]]})
+    >>> len(fig.axes)
+    2
+    """
+    R = np.asarray(results["R"], dtype=float)
+    fig, (ax,) = _figure(width=min(1.0 + 0.9 * R.shape[1], 10.0), height=min(0.9 + 0.6 * R.shape[0], 8.0))
+    im = ax.imshow(R, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    if R.size <= 400:
+        for (i, j), v in np.ndenumerate(R):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if v < 0.6 else "black")
+    ax.set_xticks(range(R.shape[1]))
+    ax.set_yticks(range(R.shape[0]), ["init"] + [f"after {i}" for i in range(R.shape[0] - 1)])
+    ax.set_xlabel("evaluated on task")
+    fig.colorbar(im, ax=ax, label="accuracy")
+    ax.set_title(title or "accuracy matrix R", fontsize=9)
+    return fig
+
+
+def plot_learning_curves(runs: Mapping[str, Mapping[str, Any]], *, task: int = 1, title: str = ""):
+    """Test accuracy against optimiser steps (training + retraining) for one task, per strategy.
+
+    ``runs`` maps a strategy name to its results dict (``tasks[task].curve_steps`` and
+    ``curve_accuracy``); a dashed line marks the end of the main phase.
+
+    Examples
+    --------
+    >>> rec = {"curve_steps": [0, 1, 10], "curve_accuracy": [0.5, 0.6, 0.9], "train_steps": 10}
+    >>> fig = plot_learning_curves({"pa": {"tasks": [rec, rec]}})
+    >>> len(fig.axes)
+    1
+    """
+    fig, (ax,) = _figure(width=5.0)
+    colours = _palette(max(len(runs), 1))
+    for c, (name, res) in zip(colours, runs.items()):
+        rec = res["tasks"][task]
+        ax.plot(rec["curve_steps"], rec["curve_accuracy"], "-", color=c, lw=1.2, label=name)
+        ax.axvline(rec["train_steps"], color=c, ls=":", lw=0.8)
+    ax.set_xlabel("optimiser steps (training, then retraining after the cut)")
+    ax.set_ylabel(f"test accuracy, task {task}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title or f"learning curves, task {task}", fontsize=9)
+    return fig
+
+
+def plot_accuracy_vs_edges(sweep: Mapping[str, Any], *, title: str = ""):
+    """ACC (mean and 95 % interval over seeds) against total edges, one line per strategy.
+
+    ``sweep`` is :meth:`prunegraph.continual.compare.SweepResult.to_dict` output.
+
+    Examples
+    --------
+    >>> pts = [{"edges": {"mean": 100.0}, "ACC": {"mean": 0.8, "ci": [0.7, 0.9]}},
+    ...        {"edges": {"mean": 200.0}, "ACC": {"mean": 0.9, "ci": None}}]
+    >>> fig = plot_accuracy_vs_edges({"strategies": ["pa"], "points": {"pa": pts}, "target_ACC": 0.85})
+    >>> len(fig.axes)
+    1
+    """
+    fig, (ax,) = _figure(width=5.0)
+    strategies = list(sweep["strategies"])
+    for c, s in zip(_palette(max(len(strategies), 1)), strategies):
+        pts = sweep["points"][s]
+        x = np.array([p["edges"]["mean"] for p in pts], float)
+        y = np.array([np.nan if p["ACC"]["mean"] is None else p["ACC"]["mean"] for p in pts])
+        ax.plot(x, y, "o-", color=c, ms=3, lw=1.2, label=s)
+        lo = [p["ACC"]["ci"][0] if p["ACC"]["ci"] else np.nan for p in pts]
+        hi = [p["ACC"]["ci"][1] if p["ACC"]["ci"] else np.nan for p in pts]
+        ax.fill_between(x, lo, hi, color=c, alpha=0.15, lw=0)
+    if sweep.get("target_ACC") is not None:
+        ax.axhline(sweep["target_ACC"], color="grey", ls="--", lw=0.8, label="target")
+    ax.set_xscale("log")
+    ax.set_xlabel("edges of the final network (all tasks)")
+    ax.set_ylabel("ACC")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title or "accuracy vs edges", fontsize=9)
+    return fig
+
+
+def plot_capacity(results: Mapping[str, Any], *, title: str = ""):
+    """Free share of each prunable layer's edge positions after every task.
+
+    Examples
+    --------
+    >>> caps = [{"capacity": {"fc1.weight": {"free_share": 0.9}}}, {"capacity": {"fc1.weight": {"free_share": 0.8}}}]
+    >>> fig = plot_capacity({"tasks": caps})
+    >>> len(fig.axes)
+    1
+    """
+    fig, (ax,) = _figure(width=5.0)
+    tasks = results["tasks"]
+    layers = list(tasks[0]["capacity"])
+    for c, name in zip(_palette(max(len(layers), 1)), layers):
+        ax.plot(range(len(tasks)), [r["capacity"][name]["free_share"] for r in tasks], "o-",
+                color=c, ms=3, label=name)
+    ax.set_xlabel("after task")
+    ax.set_ylabel("free share of edge positions")
+    ax.set_ylim(0, 1.02)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title or "free capacity per layer", fontsize=9)
     return fig
 
 

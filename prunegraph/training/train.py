@@ -2,12 +2,21 @@
 
 The loop is mini-batch cross-entropy training with SGD (Nesterov momentum 0.9) or Adam and an
 optional cosine learning-rate decay; nothing else happens behind the caller's back. Two hooks
-serve the continual-learning driver:
+serve the continual-learning driver (:mod:`prunegraph.continual.driver`), which trains
+through this loop:
 
 * ``grad_mask`` — ``{parameter name: tensor}`` multiplied into the gradient before every step,
   so only weights where the mask is nonzero move (weight decay is added to the gradient
   *before* the mask, so frozen weights do not decay either; Adam/SGD moments of always-masked
   weights stay zero, so they never move).
+* ``min_steps`` — a step-based floor: the loop runs ``max(epochs · batches, min_steps)``
+  steps (fresh batch orders for every pass, the last pass cut short).
+* ``shard=(rank, world)`` — each process computes the loss of its slice ``idx[rank::world]``
+  of every mini-batch as a sum divided by the full batch size, so summed gradients are the
+  full-batch gradient; ``on_gradients(params)`` runs after ``backward`` (e.g. an
+  ``all_reduce``), ``after_step(step)`` after every optimiser step (e.g. restoring frozen
+  weights bit for bit, recording a learning curve), ``set_mode(model)`` before every forward
+  pass (e.g. normalisation layers kept in eval mode).
 * ``head`` — a task-head selector: a sequence of class ids (logits restricted to those output
   units, labels mapped to their positions: the usual multi-head reading of a shared output
   layer) or a callable ``head(model, X) -> logits``.
@@ -197,7 +206,10 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
           grad_mask: Mapping[str, torch.Tensor] | None = None, head: Head = None,
           optimizer: str = "sgd", momentum: float = 0.9, weight_decay: float = 0.0,
           schedule: str = "constant", eval_data: tuple[torch.Tensor, torch.Tensor] | None = None,
-          eval_every: int = 1) -> TrainResult:
+          eval_every: int = 1, min_steps: int = 0, shard: tuple[int, int] | None = None,
+          on_gradients: Callable[[list], None] | None = None,
+          after_step: Callable[[int], None] | None = None,
+          set_mode: Callable[[nn.Module], None] | None = None) -> TrainResult:
     """Train ``model`` in place by mini-batch cross-entropy; return a :class:`TrainResult`.
 
     Each epoch visits the samples in a fresh order drawn from a ``torch.Generator`` seeded by
@@ -219,7 +231,8 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
     grad_mask : mapping of str to Tensor, optional
         ``{name in model.named_parameters(): mask}``; the gradient is multiplied by the mask
         (broadcastable to the parameter) before each step. Parameters not named train freely;
-        a mask of zeros freezes a parameter.
+        a mask of zeros freezes a parameter. A mask already on the device in the parameter's
+        dtype is used as given (not copied), so a hook may change it in place.
     head : sequence of int or callable, optional
         Task-head selector (module notes).
     optimizer : {"sgd", "adam"}
@@ -230,6 +243,12 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
         Learning rate per step: constant, or ``lr * (1 + cos(pi * step / total)) / 2``.
     eval_data : (X, y), optional
         Evaluated with :func:`evaluate` every ``eval_every`` epochs and after the last one.
+    min_steps : int
+        Train at least this many steps (step-based floor; module notes).
+    shard : (rank, world), optional
+        This process's slice of every mini-batch (module notes).
+    on_gradients, after_step, set_mode : callable, optional
+        Hooks (module notes).
 
     Returns
     -------
@@ -272,27 +291,44 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
     gen = torch.Generator().manual_seed(seed_from(rng))
     n = X.shape[0]
     n_batches = math.ceil(n / batch_size)
-    total_steps = max(1, int(epochs) * n_batches)
+    total_steps = int(epochs) * n_batches
+    if int(epochs) > 0:
+        total_steps = max(total_steps, int(min_steps))
+    passes = math.ceil(total_steps / n_batches)
+    rank, world = shard if shard is not None else (0, 1)
     losses, accs, evals = [], [], []
     steps = 0
     t0 = time.perf_counter()
     try:
-        for epoch in range(int(epochs)):
+        for epoch in range(passes):
             order = torch.randperm(n, generator=gen)
-            loss_sum, correct = 0.0, 0
-            batches = _progress(range(n_batches), desc=f"epoch {epoch + 1}/{epochs}",
-                                total=n_batches, enabled=progress)
+            loss_sum, correct, seen = 0.0, 0, 0
+            todo = min(n_batches, total_steps - steps)
+            batches = _progress(range(todo), desc=f"epoch {epoch + 1}/{passes}",
+                                total=todo, enabled=progress)
             for b in batches:
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                xb = X[idx].to(dev, non_blocking=True)
-                yb = _targets(y[idx].to(dev), head, lut)
+                mine = idx if shard is None else idx[rank::world]
                 if schedule == "cosine":
                     for g in opt.param_groups:
-                        g["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * steps / total_steps))
-                logits = _logits(model, xb, head)
-                loss = nn.functional.cross_entropy(logits, yb)
+                        g["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * steps / max(1, total_steps)))
+                if set_mode is not None:
+                    set_mode(model)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                if mine.numel():
+                    xb = X[mine].to(dev, non_blocking=True)
+                    yb = _targets(y[mine].to(dev), head, lut)
+                    logits = _logits(model, xb, head)
+                    if shard is None:
+                        loss = nn.functional.cross_entropy(logits, yb)
+                    else:
+                        loss = nn.functional.cross_entropy(logits, yb, reduction="sum") / idx.numel()
+                    loss.backward()
+                    loss_sum += float(loss.detach()) * idx.numel()
+                    correct += int((logits.detach().argmax(1) == yb).sum())
+                    seen += mine.numel()
+                if on_gradients is not None:
+                    on_gradients(trainable)
                 with torch.no_grad():
                     if weight_decay:
                         for p in trainable:
@@ -304,18 +340,18 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
                             g.mul_(m)
                 opt.step()
                 steps += 1
-                loss_sum += float(loss.detach()) * idx.numel()
-                correct += int((logits.detach().argmax(1) == yb).sum())
-            losses.append(loss_sum / n)
-            accs.append(correct / n)
-            if eval_data is not None and ((epoch + 1) % max(1, eval_every) == 0 or epoch + 1 == epochs):
+                if after_step is not None:
+                    after_step(steps)
+            losses.append(loss_sum / max(1, seen))
+            accs.append(correct / max(1, seen))
+            if eval_data is not None and ((epoch + 1) % max(1, eval_every) == 0 or epoch + 1 == passes):
                 evals.append(evaluate(model, *eval_data, device=dev, head=head))
                 model.train()
-            log.info("epoch %d/%d: loss %.4f, train acc %.4f%s", epoch + 1, epochs, losses[-1], accs[-1],
+            log.info("epoch %d/%d: loss %.4f, train acc %.4f%s", epoch + 1, passes, losses[-1], accs[-1],
                      f", eval acc {evals[-1]:.4f}" if evals else "")
             if not math.isfinite(losses[-1]):
                 raise UsageError(f"training diverged (loss {losses[-1]}) in epoch {epoch + 1}; lower lr (now {lr})")
     finally:
         model.to(home)
     return TrainResult(tuple(losses), tuple(accs), tuple(evals), steps, time.perf_counter() - t0,
-                       int(epochs), str(dev))
+                       passes, str(dev))
