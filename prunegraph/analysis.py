@@ -144,6 +144,7 @@ class SideAnalysis:
     random_test: RandomPruningTest | None = None
     tail_span: float | None = None    # largest degree / xmin
     error: str | None = None
+    lr_skipped: str | None = None     # why the likelihood-ratio tests were not run (verdict decided)
 
     @property
     def verdict(self) -> Verdict:
@@ -180,6 +181,8 @@ class SideAnalysis:
             "random_pruning": None if self.random_test is None else _clean(self.random_test.to_dict()),
             "tail_span": _num(self.tail_span),
             "error": self.error,
+            "alternatives_run": [c.alternative for c in self.comparisons],
+            "alternatives_skipped": self.lr_skipped,
         }
 
 
@@ -241,7 +244,7 @@ class KindAnalysis:
             "n_tail": None if f is None else f.n_tail,
             "ks_d": None if f is None else f.ks_distance,
             "gof_p": None if f is None else f.p_value,
-            "best_alt": self.observed.best_alternative,
+            "best_alt": LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
             "best_alt_p": self.observed.best_alternative_p,
             "binom_p": self.observed.binomial_p,
             "span": self.observed.tail_span,
@@ -377,7 +380,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
             null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
-            progress: bool = False) -> ModelAnalysis:
+            progress: bool = False, lr_tests: str = "needed") -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
     Parameters
@@ -398,6 +401,13 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         0 = none, and then no sequence is called plausible: the verdict is ``UNTESTED``).
     alternatives : sequence of str
         Alternatives for the likelihood-ratio tests.
+    lr_tests : {"needed", "all"}
+        ``"needed"`` (default) runs the likelihood-ratio tests only on sequences whose verdict
+        can depend on them: not when the random-pruning test already decides it
+        (``RANDOM_LIKE``/``NOT_DISTINGUISHED``) nor on a tail shorter than ``min_tail`` (the
+        classifier ignores an alternative there).  The verdict is the same either way; a skipped
+        sequence reports ``alternatives_skipped`` (its reason) and no best alternative.
+        ``"all"`` runs every test on every fitted sequence.
     truncated : bool
         Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
     null : bool
@@ -438,6 +448,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         raise UsageError(f"unknown scope {scope!r}; choose layer, network or both")
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
+    if lr_tests not in ("needed", "all"):
+        raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
     # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
     degrees_only = not any("strength" in (v or "") for k in kinds for v in KIND_MAP[k])
@@ -502,8 +514,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
-                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring),
-                    weight_density=wdens))
+                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring,
+                    lr_tests=lr_tests), weight_density=wdens))
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -526,10 +538,10 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
-                n_jobs=n_jobs), weight_density=w_nnz / w_all if w_all > 0 else None))
+                n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
     results = _adjust_heavier(results)
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
-                "alternatives": list(alternatives), "truncated": truncated, "null": null,
+                "alternatives": list(alternatives), "lr_tests": lr_tests, "truncated": truncated, "null": null,
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "min_tail": MIN_TAIL,
                 "min_span": MIN_SPAN, "correction": RULES.correction, "heavier_correction": "benjamini-hochberg",
                 "n_permutations": N_PERMUTATIONS, "heavier_level": HEAVIER_LEVEL, "schema_version": SCHEMA_VERSION}
@@ -605,7 +617,7 @@ def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
                       density, binom_n, groups, bootstrap, alternatives, truncated, rng,
-                      n_jobs, in_block=None, regular=None, wiring="traced") -> KindAnalysis:
+                      n_jobs, in_block=None, regular=None, wiring="traced", lr_tests="needed") -> KindAnalysis:
     """Fit one observed degree sequence and its null, and compare their tails.
 
     ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
@@ -616,13 +628,13 @@ def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                      binom_n=binom_n, groups=groups, truncated=truncated, seed=seed, n_jobs=n_jobs,
-                     regular=regular)
+                     regular=regular, lr_tests=lr_tests)
     null_side = tail = None
     if null_deg is not None:
         null_regular = regular if (regular or "").startswith("near-dense") else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                           binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
-                          regular=null_regular)
+                          regular=null_regular, lr_tests=lr_tests)
         values = np.asarray(deg.values)
         keep = np.ones(values.size, bool) if in_block is None else np.asarray(in_block, bool)
         tail = compare_tails(values[keep], np.asarray(null_deg.values)[keep], rng=seed + 3)
@@ -646,7 +658,7 @@ def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> l
 
 def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
           binom_n: int | None, truncated: bool, seed: int, n_jobs: int, groups=None,
-          regular: str | None = None) -> SideAnalysis:
+          regular: str | None = None, lr_tests: str = "needed") -> SideAnalysis:
     values = np.asarray(deg.values)
     alive = values[values > 0]
     n_units, n_dead = int(values.size), int(values.size - alive.size)
@@ -666,17 +678,47 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
     except InputError as exc:
         return SideAnalysis(n_units, n_dead, None, error=str(exc), detail=classify(
             None, n_alive=alive.size, error=str(exc), rules=RULES))
+    rp = random_pruning_test(values, groups, fit=fit) if (groups and discrete) else None
+    span = float(alive.max()) / float(fit.xmin)
     comps: tuple = ()
-    if alternatives:
+    skipped = lr_not_needed(fit, rp) if (alternatives and lr_tests != "all") else None
+    if alternatives and skipped is None:
         try:
             comps = tuple(fitmod.compare_distributions(fit, alternatives=alternatives,
                                                        binomial_n=binom_n))
         except InputError as exc:
             log.warning("likelihood-ratio tests skipped: %s", exc)
-    rp = random_pruning_test(values, groups, fit=fit) if (groups and discrete) else None
-    span = float(alive.max()) / float(fit.xmin)
     detail = classify(fit, comps, n_alive=alive.size, random_test=rp, span=span, rules=RULES)
-    return SideAnalysis(n_units, n_dead, fit, comps, detail, random_test=rp, tail_span=span)
+    return SideAnalysis(n_units, n_dead, fit, comps, detail, random_test=rp, tail_span=span, lr_skipped=skipped)
+
+
+#: the table's alternative cell of a sequence whose verdict did not need the likelihood-ratio tests
+LR_NOT_NEEDED = "not needed"
+
+
+def lr_not_needed(fit, random_test: RandomPruningTest | None, *, rules: VerdictRules = None) -> str | None:
+    """Why the likelihood-ratio tests cannot change this sequence's verdict, or None if they can.
+
+    :func:`prunegraph.fit.classify` reads the alternatives only in its rule 4 (ALTERNATIVE), which
+    comes after the random-pruning rules and needs a tail of ``min_tail`` units; so the tests are
+    not needed when the random-pruning test already decides the verdict (classified without
+    comparisons: RANDOM_LIKE or NOT_DISTINGUISHED) or the tail is shorter than ``min_tail``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunegraph.fit import fit_power_law
+    >>> f = fit_power_law(np.random.default_rng(0).binomial(100, 0.1, 40) + 1)
+    >>> lr_not_needed(f, None) if f.n_tail < 50 else "long tail"
+    'tail shorter than 50 units'
+    """
+    rules = RULES if rules is None else rules
+    pre = classify(fit, (), random_test=random_test, rules=rules).verdict
+    if pre in (Verdict.RANDOM_LIKE, Verdict.NOT_DISTINGUISHED):
+        return f"verdict decided by the random-pruning test ({pre.value})"
+    if fit.n_tail < rules.min_tail:
+        return f"tail shorter than {rules.min_tail} units"
+    return None
 
 
 @dataclass(frozen=True)
