@@ -77,7 +77,7 @@ from prunegraph.checkpoint import manifest_path, reference_checkpoints
 from prunegraph.continual import ContinualConfig, load_checkpoint_manifest, run_continual
 from prunegraph.continual.ownership import edge_masks_from_owners
 
-%matplotlib inline
+# %matplotlib inline
 torch.manual_seed(SEED)
 torch.set_num_threads(2)
 pd.set_option("display.precision", 3)
