@@ -8,7 +8,8 @@ occur and are summed).  Each contender runs in its own subprocess, so its peak r
 * ``prunegraph``: ``prunegraph.connectome.read_edge_list`` (CSV streamed in chunks of 1e6 rows,
   ids relabelled, duplicates summed into a CSR) + in/out degrees and strengths;
 * ``pandas+scipy`` (peer): ``pandas.read_csv`` of the whole file, ids relabelled by
-  ``pandas.factorize`` (several times faster than ``numpy.unique`` on numpy 2.4), ``scipy.sparse.coo_array(...).tocsr()`` + the same degrees;
+  ``pandas.factorize`` (several times faster than ``numpy.unique`` on numpy 2.4),
+  ``scipy.sparse.coo_array(...).tocsr()`` + the same degrees;
 * ``networkx`` (peer, at sizes up to ``--nx-max`` rows only: a DiGraph of 1e7 edges needs
   tens of GB): ``pandas.read_csv`` + ``networkx.from_pandas_edgelist`` + degrees;
 * ``prunegraph fit`` (extra): the loaded graph through ``prunegraph.analysis.analyze``
@@ -163,7 +164,9 @@ def main(argv=None) -> int:
         p = results.get(peer, {})
         if "seconds" in ours and "seconds" in p:
             same = ours["result"][:4] == p["result"][:4]
-            grow = (lambda r: r["peak_rss_mib"] - r["rss_after_import_mib"])
+            def grow(r):
+                return r["peak_rss_mib"] - r["rss_after_import_mib"]
+
             print(f"prunegraph / {peer}: time x{ours['seconds'] / p['seconds']:.2f}, "
                   f"peak RSS x{ours['peak_rss_mib'] / p['peak_rss_mib']:.2f} "
                   f"(memory over imports x{grow(ours) / max(grow(p), 1e-9):.2f}) "

@@ -9,6 +9,8 @@ the bootstrap p-value with 2,500 synthetic sets at n = 1e5; a continuous all-uni
 every unique value a candidate (prunegraph ``min_tail=1``).  Where powerlaw would take too long,
 a few of its units of work (one xmin candidate, one bootstrap replicate) are timed and
 extrapolated to the full count; those cells are marked ``~`` and the note says how.
+Last row: likelihood-ratio tests against ``powerlaw``'s ``distribution_compare`` on an identical
+tail (:func:`lr_row`; ``--lr-only`` runs just that row).
 python-igraph is a benchmark extra.
 
 Fairness (issue 12): every time is measured as wall and CPU time (``time.process_time``, all
@@ -76,13 +78,58 @@ def _powerlaw_time(x, discrete, budget_s):
     return est, np.nan, np.nan, f"powerlaw ~extrapolated: {t_one * 1e3:.1f} ms/candidate x {n_cand} candidates", est
 
 
+LR_ALTS = ("lognormal", "exponential", "stretched_exponential", "truncated_power_law")
+
+
+def lr_row(rng, n_tail=1500, repeat=3):
+    """Likelihood-ratio tests vs ``powerlaw``'s ``distribution_compare`` on identical tails.
+
+    A continuous Weibull(0.5) sample whose fitted tail holds ~``n_tail`` points; both packages
+    get the same xmin (ours, from the CSN fit) and the same four alternatives.  Timed: ours
+    ``compare_distributions`` (all four) and, for the peer, ``powerlaw.Fit`` at that fixed xmin
+    plus four ``distribution_compare`` calls.  Also timed: ours with the reference Nelder–Mead
+    (:mod:`prunegraph.fit._reference`), the implementation before issue 18.  Returns the printed
+    lines (R of both; p of both: the cut-off power law's p is ½ of powerlaw's by definition,
+    the boundary ½χ²₀ + ½χ²₁ mixture, and the stretched exponential is nested here, at β = 0,
+    Vuong's non-nested p in powerlaw)."""
+    import powerlaw
+
+    from prunegraph.fit import _reference, compare_distributions, fit_power_law
+
+    x = 2.0 * rng.weibull(0.5, int(n_tail * 2.2))
+    f = fit_power_law(x, discrete=False, xmin=float(np.quantile(x, 1 - n_tail / x.size)))
+    t_o, ours, c_o = _timed(lambda: compare_distributions(f, LR_ALTS), repeat=repeat)
+    t_r, _, c_r = _timed(lambda: _reference.compare_distributions(f, LR_ALTS), repeat=1)
+
+    def peer():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                pf = powerlaw.Fit(x, discrete=False, xmin=f.xmin, verbose=0,
+                                  parameter_ranges={"alpha": [1.0, 100.0]})
+                return [pf.distribution_compare("power_law", a) for a in LR_ALTS]
+    t_p, theirs, c_p = _timed(peer, repeat=repeat)
+    lines = [f"LR tests, 4 alternatives, continuous tail n={f.n_tail} (xmin={f.xmin:.4g}): ours {t_o:.3f} s "
+             f"(CPU {c_o:.3f}), before issue 18 {t_r:.3f} s, powerlaw {t_p:.3f} s (CPU {c_p:.3f}); "
+             f"powerlaw/ours = {t_p / t_o:.1f}x wall, {c_p / c_o:.1f}x CPU; before/now = {t_r / t_o:.1f}x"]
+    for o, (R, p) in zip(ours, theirs):
+        lines.append(f"  {o.alternative:24s} R ours {o.R:12.5f} powerlaw {R:12.5f}   p ours {o.p_value:.4g} "
+                     f"powerlaw {p:.4g}")
+    return lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="n ≤ 1e5, 250 bootstrap sets, tighter powerlaw budget")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--powerlaw-budget", type=float, default=None,
                     help="seconds allowed for one full powerlaw fit before extrapolating (default 60, quick 10)")
+    ap.add_argument("--lr-only", action="store_true", help="only the likelihood-ratio row")
     args = ap.parse_args(argv)
+    if args.lr_only:
+        for line in lr_row(np.random.default_rng(args.seed)):
+            print(line)
+        return 0
     from prunegraph.fit import fit_power_law
     try:
         import igraph
@@ -148,6 +195,8 @@ def main(argv=None) -> int:
             print(f"{'':38s} note: {note}")
         if not np.isnan(p[1]):
             print(f"{'':38s} powerlaw alpha={p[1]:.6f} xmin={p[2]:g}")
+    for line in lr_row(rng):
+        print(line)
     print("igraph timings exclude list conversion. Single-fit igraph times are fit-only: one bootstrap "
           "replicate (python-igraph runs at least one, p_precision=0.5) subtracted as measured above. "
           "~ marks powerlaw times extrapolated from a few timed units of work (not measured in full). "

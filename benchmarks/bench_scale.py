@@ -73,7 +73,7 @@ def write_checkpoint(path: Path, shapes, *, density: float = 0.1, seed: int = 0,
     with open(path, "wb") as fh:  # a throw-away benchmark input, not a prunegraph output
         fh.write(struct.pack("<Q", len(raw)))
         fh.write(raw)
-        for name, (r, c) in shapes:
+        for _name, (r, c) in shapes:
             rows = max(1, block_bytes // (c * 4))
             for r0 in range(0, r, rows):
                 n = min(rows, r - r0)

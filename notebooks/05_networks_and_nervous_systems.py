@@ -78,7 +78,7 @@ from prunegraph.continual import ContinualConfig, load_checkpoint_manifest, run_
 from prunegraph.continual.ownership import edge_masks_from_owners
 from prunegraph.fit.verdict import POWER_LAW_VERDICTS, Verdict, verdict_text
 
-%matplotlib inline
+# %matplotlib inline
 torch.manual_seed(SEED)
 torch.set_num_threads(2)
 pd.set_option("display.precision", 3)

@@ -8,11 +8,14 @@ guaranteed here because the temporary file is created in the target's directory)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -70,7 +73,25 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def dumps_json(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, trailing newline, no NaN literals."""
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline, no NaN literals.
+
+    The package's one JSON encoder: every JSON file and every JSON string embedded in a
+    checkpoint goes through it. Beyond JSON's own types it writes numpy scalars and arrays,
+    torch tensors (as nested lists), paths (as strings), enums (their value), records with a
+    ``to_dict()`` method and other dataclasses (``dataclasses.asdict``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(dumps_json({"b": np.float32(0.5), "a": np.arange(2)}), end="")
+    {
+      "a": [
+        0,
+        1
+      ],
+      "b": 0.5
+    }
+    """
     return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=_json_default) + "\n"
 
 
@@ -80,21 +101,25 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def _json_default(obj: Any) -> Any:
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        np = None
-    if np is not None:
-        if isinstance(obj, np.integer):
-            return int(obj)
-        if isinstance(obj, np.floating):
-            return float(obj)
-        if isinstance(obj, np.bool_):
-            return bool(obj)
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
+    """The package's one JSON encoder hook: numpy scalars and arrays, paths, records."""
+    import numpy as np  # a dependency of the package; imported here to keep _io light
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, enum.Enum):
+        return obj.value
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if type(obj).__module__.startswith("torch") and hasattr(obj, "tolist"):  # a tensor, without importing torch
+        return obj.tolist()
     raise TypeError(f"cannot write {type(obj).__name__} as JSON")

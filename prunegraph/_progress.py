@@ -6,7 +6,8 @@ Library functions take ``progress: bool = False`` and pass it here; the CLI turn
 
 from __future__ import annotations
 
-from typing import Iterable, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -144,6 +144,7 @@ class SideAnalysis:
     random_test: RandomPruningTest | None = None
     tail_span: float | None = None    # largest degree / xmin
     error: str | None = None
+    lr_skipped: str | None = None     # why the likelihood-ratio tests were not run (verdict decided)
 
     @property
     def verdict(self) -> Verdict:
@@ -180,6 +181,8 @@ class SideAnalysis:
             "random_pruning": None if self.random_test is None else _clean(self.random_test.to_dict()),
             "tail_span": _num(self.tail_span),
             "error": self.error,
+            "alternatives_run": [c.alternative for c in self.comparisons],
+            "alternatives_skipped": self.lr_skipped,
         }
 
 
@@ -241,7 +244,7 @@ class KindAnalysis:
             "n_tail": None if f is None else f.n_tail,
             "ks_d": None if f is None else f.ks_distance,
             "gof_p": None if f is None else f.p_value,
-            "best_alt": self.observed.best_alternative,
+            "best_alt": LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
             "best_alt_p": self.observed.best_alternative_p,
             "binom_p": self.observed.binomial_p,
             "span": self.observed.tail_span,
@@ -290,12 +293,94 @@ class ModelAnalysis:
             "results": [r.to_dict() for r in self.results],
         }
 
+    def to_frame(self):
+        """The results as a pandas DataFrame: one row per (layer, degree kind, side).
+
+        ``side`` is ``"observed"`` or ``"null"`` (the random-pruning null of the same layer);
+        the rows follow :attr:`results`, each observed row followed by its null row. Every
+        value is read from :meth:`to_dict` (the ``fit --json`` schema), so the frame and the
+        JSON cannot disagree; numbers missing in the JSON (``null``) are NaN here.
+
+        Columns: ``source, layer, layer_type, degree_kind, side, nodes, edges, density,
+        n_units, n_dead, alpha, sigma, xmin, xmax, n_tail, D`` (the KS distance of the tail
+        fit, WeightWatcher's name), ``p`` (the bootstrap goodness-of-fit p; NaN without a
+        bootstrap), ``n_bootstrap, log_likelihood, tail_span, best_alternative,
+        best_alternative_p, binomial_p, verdict`` (the text), ``verdict_code`` (the stable
+        code when the JSON carries one, else None), ``R_<alt>`` and ``p_<alt>`` for each
+        likelihood-ratio comparison (R > 0 favours the power law), ``heavier_p``, ``heavier_q``
+        (when the JSON has it) and ``variance_ratio`` (observed rows only: is the tail heavier
+        than the null's) and ``error``.
+
+        Needs pandas (``pip install prunegraph[notebooks]``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import torch, prunegraph
+        >>> from prunegraph.analysis import analyze
+        >>> g = torch.Generator().manual_seed(0)
+        >>> m = torch.nn.Sequential(torch.nn.Linear(60, 50))
+        >>> _ = m[0].weight.data.mul_(torch.rand(50, 60, generator=g) < 0.2)
+        >>> df = analyze(prunegraph.load(m), kinds=["in"], alternatives=["exponential"]).to_frame()
+        >>> df[["layer", "degree_kind", "side"]].values.tolist()
+        [['0', 'in', 'observed'], ['0', 'in', 'null']]
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise InputError("ModelAnalysis.to_frame needs pandas; install it with "
+                             "pip install prunegraph[notebooks] (or pip install pandas)") from None
+        nan = float("nan")
+
+        def num(v):
+            return nan if v is None else v
+
+        d = self.to_dict()
+        rows = []
+        for r in d["results"]:
+            for side in ("observed", "null"):
+                sd = r[side]
+                if sd is None:
+                    continue
+                f = sd["fit"] or {}
+                row = {"source": d["source"], "layer": r["layer"], "layer_type": r["layer_kind"],
+                       "degree_kind": r["degree_kind"], "side": side, "nodes": r["nodes"],
+                       "edges": r["edges"], "density": num(r["density"]),
+                       "n_units": sd["n_units"], "n_dead": sd["n_dead"]}
+                for col, key in (("alpha", "alpha"), ("sigma", "sigma"), ("xmin", "xmin"), ("xmax", "xmax"),
+                                 ("n_tail", "n_tail"), ("D", "ks_distance"), ("p", "p_value"),
+                                 ("n_bootstrap", "n_bootstrap"), ("log_likelihood", "log_likelihood")):
+                    row[col] = num(f.get(key))
+                row.update(tail_span=num(sd["tail_span"]), best_alternative=sd["best_alternative"],
+                           best_alternative_p=num(sd["best_alternative_p"]), binomial_p=num(sd["binomial_p"]),
+                           verdict=sd["verdict"], verdict_code=sd.get("verdict_code"))
+                for c in sd["comparisons"]:
+                    row[f"R_{c['alternative']}"] = num(c.get("R"))
+                    row[f"p_{c['alternative']}"] = num(c.get("p_value"))
+                tail = r["heavier_than_null"] if side == "observed" else None
+                row["heavier_p"] = nan if tail is None else num(tail.get("heavier_p"))
+                row["variance_ratio"] = nan if tail is None else num(tail.get("variance_ratio"))
+                row["heavier_q"] = nan if tail is None else num(tail.get("heavier_q"))
+                row["error"] = sd["error"]
+                rows.append(row)
+        front = ["source", "layer", "layer_type", "degree_kind", "side", "nodes", "edges", "density",
+                 "n_units", "n_dead", "alpha", "sigma", "xmin", "xmax", "n_tail", "D", "p", "n_bootstrap",
+                 "log_likelihood", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
+                 "verdict", "verdict_code"]
+        lr = sorted({k for row in rows for k in row if k[:2] in ("R_", "p_")},
+                    key=lambda k: (k[2:], k[0]))
+        df = pd.DataFrame(rows, columns=front + lr + ["heavier_p", "heavier_q", "variance_ratio", "error"])
+        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
+
 
 def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
-            null: bool = True, rng: int = 0, n_jobs: int = 1,
-            progress: bool = False) -> ModelAnalysis:
+            null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
+            progress: bool = False, lr_tests: str = "needed") -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
     Parameters
@@ -316,6 +401,13 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         0 = none, and then no sequence is called plausible: the verdict is ``UNTESTED``).
     alternatives : sequence of str
         Alternatives for the likelihood-ratio tests.
+    lr_tests : {"needed", "all"}
+        ``"needed"`` (default) runs the likelihood-ratio tests only on sequences whose verdict
+        can depend on them: not when the random-pruning test already decides it
+        (``RANDOM_LIKE``/``NOT_DISTINGUISHED``) nor on a tail shorter than ``min_tail`` (the
+        classifier ignores an alternative there).  The verdict is the same either way; a skipped
+        sequence reports ``alternatives_skipped`` (its reason) and no best alternative.
+        ``"all"`` runs every test on every fitted sequence.
     truncated : bool
         Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
     null : bool
@@ -324,8 +416,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         (:func:`prunegraph.nulls.random_layer_degrees` on the alive block), used for every
         degree kind and, joined, as the whole network's null; and test whether each observed
         tail is heavier (module docstring).
-    rng : int
-        Seed. Each (layer, kind) gets its own stream derived from the seed and its name, so
+    rng : Generator, int or None
+        Seed (a Generator or None draws one int seed, recorded in ``settings["seed"]``). Each
+        (layer, kind) gets its own stream derived from the seed and its name, so
         results do not depend on which other layers were selected or on ``n_jobs``.
 
     Returns
@@ -345,7 +438,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     ['0', '2']
     """
     from . import fit as fitmod
+    from ._rng import as_seed
 
+    rng = as_seed(rng)  # an int stays itself; a Generator or None draws one seed
     unknown = [k for k in kinds if k not in KIND_MAP]
     if unknown:
         raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")
@@ -353,8 +448,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         raise UsageError(f"unknown scope {scope!r}; choose layer, network or both")
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
+    if lr_tests not in ("needed", "all"):
+        raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    builders = _layer_builders(net)
+    # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
+    degrees_only = not any("strength" in (v or "") for k in kinds for v in KIND_MAP[k])
+    builders = _layer_builders(net, degrees_only=degrees_only)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
     whole = scope in ("network", "both")
@@ -415,8 +514,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
-                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring),
-                    weight_density=wdens))
+                    truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring,
+                    lr_tests=lr_tests), weight_density=wdens))
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -439,10 +538,10 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
-                n_jobs=n_jobs), weight_density=w_nnz / w_all if w_all > 0 else None))
+                n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
     results = _adjust_heavier(results)
     settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
-                "alternatives": list(alternatives), "truncated": truncated, "null": null,
+                "alternatives": list(alternatives), "lr_tests": lr_tests, "truncated": truncated, "null": null,
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "min_tail": MIN_TAIL,
                 "min_span": MIN_SPAN, "correction": RULES.correction, "heavier_correction": "benjamini-hochberg",
                 "n_permutations": N_PERMUTATIONS, "heavier_level": HEAVIER_LEVEL, "schema_version": SCHEMA_VERSION}
@@ -490,9 +589,10 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
     ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
     ``in_units * out_units``)."""
-    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
-        return int(lg.n_edges), None
-    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    if not hasattr(lg, "binary") or not (hasattr(lg, "multiplicity") or hasattr(lg, "raw_nonzero")):
+        return int(lg.n_edges), None  # e.g. a connectome layer
+    nnz = (int(lg.n_edges) if lg.binary else int(lg.raw_nonzero) if hasattr(lg, "raw_nonzero")
+           else int(lg.multiplicity.sum()))  # torch sums int32 into int64; a counted layer counted them
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
         if key in shapes:
             return nnz, int(np.prod(shapes[key], dtype=np.int64))
@@ -507,16 +607,17 @@ def _layer_nodes(d) -> int:
     return int(d.in_units if same else d.in_units + d.out_units)
 
 
-def _layer_builders(net) -> list[tuple[str, Any]]:
-    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily)."""
+def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily;
+    ``degrees_only``: counted block by block, see ``StreamPlan.iter_degrees``)."""
     if hasattr(net, "layers"):
         return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
-    return [(spec.name, spec.build) for spec in net.specs]
+    return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
 
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
                       density, binom_n, groups, bootstrap, alternatives, truncated, rng,
-                      n_jobs, in_block=None, regular=None, wiring="traced") -> KindAnalysis:
+                      n_jobs, in_block=None, regular=None, wiring="traced", lr_tests="needed") -> KindAnalysis:
     """Fit one observed degree sequence and its null, and compare their tails.
 
     ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
@@ -527,13 +628,13 @@ def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                      binom_n=binom_n, groups=groups, truncated=truncated, seed=seed, n_jobs=n_jobs,
-                     regular=regular)
+                     regular=regular, lr_tests=lr_tests)
     null_side = tail = None
     if null_deg is not None:
         null_regular = regular if (regular or "").startswith("near-dense") else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                           binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
-                          regular=null_regular)
+                          regular=null_regular, lr_tests=lr_tests)
         values = np.asarray(deg.values)
         keep = np.ones(values.size, bool) if in_block is None else np.asarray(in_block, bool)
         tail = compare_tails(values[keep], np.asarray(null_deg.values)[keep], rng=seed + 3)
@@ -557,7 +658,7 @@ def _alts(alternatives: Sequence[str], discrete: bool, binom_n: int | None) -> l
 
 def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str],
           binom_n: int | None, truncated: bool, seed: int, n_jobs: int, groups=None,
-          regular: str | None = None) -> SideAnalysis:
+          regular: str | None = None, lr_tests: str = "needed") -> SideAnalysis:
     values = np.asarray(deg.values)
     alive = values[values > 0]
     n_units, n_dead = int(values.size), int(values.size - alive.size)
@@ -577,17 +678,47 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
     except InputError as exc:
         return SideAnalysis(n_units, n_dead, None, error=str(exc), detail=classify(
             None, n_alive=alive.size, error=str(exc), rules=RULES))
+    rp = random_pruning_test(values, groups, fit=fit) if (groups and discrete) else None
+    span = float(alive.max()) / float(fit.xmin)
     comps: tuple = ()
-    if alternatives:
+    skipped = lr_not_needed(fit, rp) if (alternatives and lr_tests != "all") else None
+    if alternatives and skipped is None:
         try:
             comps = tuple(fitmod.compare_distributions(fit, alternatives=alternatives,
                                                        binomial_n=binom_n))
         except InputError as exc:
             log.warning("likelihood-ratio tests skipped: %s", exc)
-    rp = random_pruning_test(values, groups, fit=fit) if (groups and discrete) else None
-    span = float(alive.max()) / float(fit.xmin)
     detail = classify(fit, comps, n_alive=alive.size, random_test=rp, span=span, rules=RULES)
-    return SideAnalysis(n_units, n_dead, fit, comps, detail, random_test=rp, tail_span=span)
+    return SideAnalysis(n_units, n_dead, fit, comps, detail, random_test=rp, tail_span=span, lr_skipped=skipped)
+
+
+#: the table's alternative cell of a sequence whose verdict did not need the likelihood-ratio tests
+LR_NOT_NEEDED = "not needed"
+
+
+def lr_not_needed(fit, random_test: RandomPruningTest | None, *, rules: VerdictRules = None) -> str | None:
+    """Why the likelihood-ratio tests cannot change this sequence's verdict, or None if they can.
+
+    :func:`prunegraph.fit.classify` reads the alternatives only in its rule 4 (ALTERNATIVE), which
+    comes after the random-pruning rules and needs a tail of ``min_tail`` units; so the tests are
+    not needed when the random-pruning test already decides the verdict (classified without
+    comparisons: RANDOM_LIKE or NOT_DISTINGUISHED) or the tail is shorter than ``min_tail``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunegraph.fit import fit_power_law
+    >>> f = fit_power_law(np.random.default_rng(0).binomial(100, 0.1, 40) + 1)
+    >>> lr_not_needed(f, None) if f.n_tail < 50 else "long tail"
+    'tail shorter than 50 units'
+    """
+    rules = RULES if rules is None else rules
+    pre = classify(fit, (), random_test=random_test, rules=rules).verdict
+    if pre in (Verdict.RANDOM_LIKE, Verdict.NOT_DISTINGUISHED):
+        return f"verdict decided by the random-pruning test ({pre.value})"
+    if fit.n_tail < rules.min_tail:
+        return f"tail shorter than {rules.min_tail} units"
+    return None
 
 
 @dataclass(frozen=True)
@@ -736,6 +867,8 @@ def alive_null_degrees(obs, edges, *, rng):
     d = random_layer_degrees(sub, rng=gen)
 
     def scatter(idx, v, size, dtype):
+        if v is None:  # a counted layer's null has degrees only
+            return None
         out = np.zeros(size, dtype=dtype)
         out[idx] = v
         return out

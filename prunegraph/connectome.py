@@ -50,13 +50,15 @@ import json
 import logging
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
+from ._rng import as_generator, child
 from .degrees import layer_sequence
 from .errors import InputError, UsageError
 from .graph import LayerGraph, NetworkGraph
@@ -484,7 +486,7 @@ def load_source(source: str) -> NetworkGraph:
 
 # =============================================================================== large files
 def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = None, *,
-               n: int | None = None, nodes: Sequence[str] = (), name: str = "edges",
+               n: int | None = None, nodes: Sequence[str] | np.ndarray = (), name: str = "edges",
                source: str = "edges") -> NetworkGraph:
     """A sparse directed graph from integer edge arrays (``pre -> post``); duplicate pairs
     are summed (one row per synapse becomes a synapse count).
@@ -787,8 +789,8 @@ def structure_vs_rewired(graph, *, draws: int = 100, swaps_per_edge: float = 10.
         raise UsageError("structure_vs_rewired needs a dense layer (a shipped connectome or a "
                          "LayerGraph); large sparse graphs are not supported here")
     obs = structure_stats(layer.mask.cpu().numpy())
-    gen = np.random.default_rng(rng)
-    null = {k: [] for k in obs}
+    gen = as_generator(rng)
+    null: dict[str, list[float]] = {k: [] for k in obs}
     for _ in range(draws):
         r = rewire_layer(layer, swaps_per_edge=swaps_per_edge, rng=gen)
         for k, v in structure_stats(r.mask.cpu().numpy()).items():
@@ -937,8 +939,8 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     obs = {"in": attachment_kernel(b, a, side="in", kmin=kmin, bootstrap=0).beta,
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
-    gen = np.random.default_rng(rng)
-    betas = {k: [] for k in obs}
+    gen = as_generator(rng)
+    betas: dict[str, list[float | None]] = {k: [] for k in obs}
     for _ in range(draws):
         r = b.copy()
         r.flat[gen.choice(slots, size=n_new, replace=False)] = True
@@ -986,7 +988,9 @@ def development_attachment(before, after, *, synapses: str = "chemical", bootstr
     DevelopmentStep
     """
     common, b, a = common_masks(before, after, synapses=synapses)
-    name = (lambda x: (x if isinstance(x, str) else x.source).removeprefix(PREFIX))
+    def name(x) -> str:
+        return (x if isinstance(x, str) else x.source).removeprefix(PREFIX)
+
     return snapshot_attachment(b, a, before_label=name(before), after_label=name(after), synapses=synapses,
                                recurrent=True, bootstrap=bootstrap, draws=draws, kmin=kmin,
                                confidence=confidence, rng=rng)
@@ -1016,7 +1020,7 @@ def snapshot_attachment(before: np.ndarray, after: np.ndarray, *, before_label: 
 
     b = np.asarray(before) != 0
     a = np.asarray(after) != 0
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     rep = measure_attachment(b, a, kmin=kmin, bootstrap=bootstrap, confidence=confidence, rng=gen)
     ctrl = random_control(b, a, draws=draws, kmin=kmin, recurrent=recurrent, rng=gen)
     loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
@@ -1028,7 +1032,7 @@ def snapshot_attachment(before: np.ndarray, after: np.ndarray, *, before_label: 
 
 def witvliet_development(*, synapses: str = "chemical", bootstrap: int = 200, draws: int = 500,
                          kmin: float = 1, stages: Sequence[str] = WITVLIET_SERIES,
-                         rng: int = 0) -> tuple[DevelopmentStep, ...]:
+                         rng: np.random.Generator | int | None = 0) -> tuple[DevelopmentStep, ...]:
     """:func:`development_attachment` for every consecutive pair of stages and first -> last.
 
     Each pair gets its own seed (derived from ``rng`` and its position), so one pair's
@@ -1040,11 +1044,10 @@ def witvliet_development(*, synapses: str = "chemical", bootstrap: int = 200, dr
     if len(stages) > 2:
         pairs.append((stages[0], stages[-1]))
     graphs = {s: connectome(s, synapses=synapses) for s in stages}
-    seeds = np.random.SeedSequence(int(rng)).spawn(len(pairs))
     return tuple(development_attachment(graphs[x], graphs[y], synapses=synapses,
                                         bootstrap=bootstrap, draws=draws, kmin=kmin,
-                                        rng=np.random.default_rng(s))
-                 for (x, y), s in zip(pairs, seeds))
+                                        rng=child(rng, i))  # i-th SeedSequence(rng).spawn
+                 for i, (x, y) in enumerate(pairs))
 
 
 # =============================================================================== comparison

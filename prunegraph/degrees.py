@@ -20,8 +20,9 @@ Units with degree 0 (dead neurons, removed filters, unused input pixels) are kep
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -90,7 +91,7 @@ class DegreeSequence:
         """``values[values > 0]``: the sample a power law is fitted to."""
         return self.values[self.values > 0]
 
-    def select(self, name: str) -> "DegreeSequence":
+    def select(self, name: str) -> DegreeSequence:
         """The units of one layer/space only.
 
         Examples
@@ -162,8 +163,12 @@ def sum_in_out(weight: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return s_in.cpu().double().numpy(), s_out.cpu().double().numpy()
 
 
-def layer_sequence(layer: "LayerGraph", kind: str) -> DegreeSequence:
-    """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`)."""
+def layer_sequence(layer: Any, kind: str) -> DegreeSequence:
+    """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`).
+
+    ``layer`` is any record with ``name``, ``in_degree``, ``out_degree``, ``in_strength`` and
+    ``out_strength``: a :class:`~prunegraph.graph.LayerGraph`, a :class:`LayerDegrees`, a
+    connectome's sparse layer."""
     if kind not in LAYER_KINDS:
         raise UsageError(f"layer degree kind {kind!r} is unknown; choose one of {', '.join(LAYER_KINDS)}")
     values = {"in": layer.in_degree, "out": layer.out_degree,
@@ -173,7 +178,7 @@ def layer_sequence(layer: "LayerGraph", kind: str) -> DegreeSequence:
                           np.arange(n, dtype=np.int64), kind)
 
 
-def network_sequence(layers: Iterable["LayerGraph"], spaces: Mapping[str, int],
+def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
                      kind: str = "total") -> DegreeSequence:
     """Whole-network degrees: every unit of every activation space, in ``spaces`` order.
 
@@ -268,10 +273,39 @@ class LayerDegrees(LayerInfo):
         return self.n_edges / possible if possible else 0.0
 
     @classmethod
-    def from_layer(cls, lg) -> "LayerDegrees":
+    def from_layer(cls, lg) -> LayerDegrees:
         return cls(**LayerInfo.fields_of(lg), n_edges=int(lg.n_edges), in_degree=lg.in_degree,
                    out_degree=lg.out_degree, in_strength=lg.in_strength, out_strength=lg.out_strength)
 
     def degrees(self, kind: str) -> DegreeSequence:
         """``"in"``, ``"out"``, ``"in_strength"`` or ``"out_strength"``, labelled like LayerGraph's."""
         return layer_sequence(self, kind)
+
+
+@dataclass(frozen=True)
+class CountedLayer(LayerDegrees):
+    """A streamed layer known by its degrees only (no weights, no strengths): what
+    :meth:`prunegraph.graph.StreamPlan.iter_degrees` yields when an analysis needs no weights.
+
+    Duck-types the parts of ``LayerGraph`` a degree analysis and its random-pruning null read:
+    the degrees, :meth:`regular_structure`, ``wiring`` and, for a layer mapping a space onto
+    itself, whether it has a self-loop (``loops``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = CountedLayer("fc", "linear", "x", "fc", 0, 0, 3, 2, n_edges=3,
+    ...                  in_degree=np.array([1, 2]), out_degree=np.array([2, 1, 0]))
+    >>> c.degrees("out").values.tolist(), c.regular_structure()
+    ([2, 1, 0], None)
+    """
+
+    regular: str | None = None
+    wiring: str = "traced"
+    loops: bool = True
+    param: str = ""
+    binary: bool = False
+    raw_nonzero: int = 0      # nonzero raw weight entries (the sum of the built multiplicity)
+
+    def regular_structure(self) -> str | None:
+        return self.regular

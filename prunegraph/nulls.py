@@ -30,12 +30,14 @@ import logging
 import numpy as np
 import torch
 
+from ._rng import as_generator, child
 from .degrees import LayerInfo
 from .errors import UsageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like", "random_layer_degrees", "random_network_like", "rewire_layer"]
+__all__ = ["EdgeMultiset", "edge_multiset", "has_self_loops", "self_mapping", "random_layer_like",
+           "random_layer_degrees", "random_network_like", "rewire_layer"]
 
 
 def _with_edges(layer, flat_idx: np.ndarray, weights: torch.Tensor, mult: torch.Tensor):
@@ -58,6 +60,11 @@ class EdgeMultiset(LayerInfo):
     weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
     multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
     loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
+    count: int | None = None           # edges, when only counted (``weights`` None: a degrees-only null)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.weights.numel()) if self.weights is not None else int(self.count or 0)
 
 
 def self_mapping(layer) -> bool:
@@ -82,6 +89,9 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
     so the caller can drop the layer before drawing its null."""
     if isinstance(layer, EdgeMultiset):
         return layer
+    if getattr(layer, "weight", None) is None:  # a CountedLayer: degrees only, no weights to shuffle
+        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=not self_mapping(layer) or layer.loops,
+                            count=int(layer.n_edges))
     weight = layer.weight.detach()
     mult = layer.multiplicity.detach()
     n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
@@ -155,6 +165,10 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     from .degrees import LayerDegrees
 
     ms = edge_multiset(layer)
+    if ms.weights is None:  # counted layer: the same draw, degrees accumulated row by row
+        k_in, k_out = _random_degrees(ms.out_units, ms.in_units, ms.n_edges,
+                                      as_generator(rng), loops=ms.loops)
+        return LayerDegrees(**LayerInfo.fields_of(ms), n_edges=ms.n_edges, in_degree=k_in, out_degree=k_out)
     slots, weights, _ = _null_edges(ms, rng)
     n_out, n_in = ms.out_units, ms.in_units
     rows, cols = slots // n_in, slots % n_in
@@ -172,11 +186,42 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
+    gen = as_generator(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
     order = torch.from_numpy(gen.permutation(m).astype(np.int64))
     return slots, ms.weights[order], ms.multiplicity[order]
+
+
+def _random_degrees(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
+                    loops: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column counts of :func:`_random_slots`'s draw (same generator calls, same
+    result) in O(n_out + n_in) memory: the m slots themselves are never held at once.
+
+    Examples
+    --------
+    >>> k_in, k_out = _random_degrees(3, 4, 5, np.random.default_rng(0))
+    >>> s = _random_slots(3, 4, 5, np.random.default_rng(0))
+    >>> k_in.tolist() == np.bincount(s // 4, minlength=3).tolist(), k_out.tolist() == np.bincount(s % 4, minlength=4).tolist()
+    (True, True)
+    """
+    skip = not loops and n_out == n_in
+    per_row = n_in - 1 if skip else n_in
+    if m == 0 or n_out * per_row >= 10**9:  # empty, or the flat draw (holds m slots anyway)
+        slots = _random_slots(n_out, n_in, m, gen, loops=loops)
+        return (np.bincount(slots // max(1, n_in), minlength=n_out).astype(np.int64),
+                np.bincount(slots % max(1, n_in), minlength=n_in).astype(np.int64))
+    if m > n_out * per_row:
+        raise UsageError(f"cannot place {m} edges in {n_out * per_row} free positions")
+    counts = gen.multivariate_hypergeometric(np.full(n_out, per_row, dtype=np.int64), m,
+                                             method="marginals")
+    k_out = np.zeros(n_in, dtype=np.int64)
+    for j in np.flatnonzero(counts):
+        cols = gen.choice(per_row, size=int(counts[j]), replace=False)
+        if skip:
+            cols[cols >= j] += 1
+        k_out[cols] += 1  # distinct columns within a row
+    return counts.astype(np.int64), k_out
 
 
 def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
@@ -218,10 +263,9 @@ def random_network_like(net, *, rng: np.random.Generator | int | None = None):
     Each layer gets its own child seed (``SeedSequence.spawn``), so the null of one layer
     does not depend on how many layers come before it in another model.
     """
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
-    seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(len(net.layers))
-    layers = tuple(random_layer_like(layer, rng=np.random.default_rng(s))
-                   for layer, s in zip(net.layers, seeds))
+    gen = as_generator(rng)  # a Generator passes through unchanged
+    root = int(gen.integers(2**63))  # one draw: the root of the children
+    layers = tuple(random_layer_like(layer, rng=child(root, i)) for i, layer in enumerate(net.layers))
     notes = tuple(net.notes) + ("random-pruning null: edges of every layer placed uniformly at "
                                 "random at identical density",)
     return dataclasses.replace(net, layers=layers, notes=notes)
@@ -264,7 +308,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     """
     if swaps_per_edge < 0:
         raise UsageError(f"swaps_per_edge must be >= 0, got {swaps_per_edge}; use e.g. 10")
-    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
+    gen = as_generator(rng)  # a Generator passes through unchanged
     weight = layer.weight.detach().cpu()
     n_out, n_in = weight.shape
     rows, cols = (t.numpy().astype(np.int64) for t in torch.nonzero(weight, as_tuple=True))

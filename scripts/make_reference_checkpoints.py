@@ -45,12 +45,12 @@ SHIPPED = ROOT / "prunegraph" / "_data" / "reference"
 sys.path.insert(0, str(ROOT))
 
 from prunegraph import checkpoint as C  # noqa: E402
-from prunegraph.training import prune as P  # noqa: E402
 from prunegraph._io import write_text  # noqa: E402
 from prunegraph.models.data import load_dataset  # noqa: E402
+from prunegraph.models.zoo import get_model  # noqa: E402
+from prunegraph.training import prune as P  # noqa: E402
 from prunegraph.training.recipes import pruning_manifest, random_twin, round_summaries  # noqa: E402
 from prunegraph.training.train import evaluate, train  # noqa: E402
-from prunegraph.models.zoo import get_model  # noqa: E402
 
 log = logging.getLogger("make_reference_checkpoints")
 
@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(SHIPPED), help="output directory (default prunegraph/_data/reference/; "
                     "its README goes to data/README.md, elsewhere into the directory)")
     ap.add_argument("--only", choices=sorted(RECIPES), action="append", help="make only this recipe (repeatable)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: on shared cores more threads thrash)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1: on shared cores more threads thrash)")
     ap.add_argument("--readme-only", action="store_true", help="only rewrite README.md from the manifests")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")

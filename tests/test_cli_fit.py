@@ -186,3 +186,11 @@ def test_default_run_prints_no_runtime_warning(tmp_path):
                           capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr and "Warning" not in proc.stdout, proc.stderr
+
+
+def test_alt_cell_without_a_test_shows_no_p():
+    """A sequence whose verdict needed no likelihood-ratio test says so, without a dangling '(p -)'."""
+    from prunegraph.output.tables import _best_alt
+
+    assert _best_alt({"best_alt": "not needed", "best_alt_p": None}) == "not needed"
+    assert _best_alt({"best_alt": "truncated_power_law", "best_alt_p": 0.02}) == "truncated power law (p 0.02)"

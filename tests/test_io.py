@@ -50,3 +50,24 @@ def test_dumps_json_is_deterministic_and_strict():
         dumps_json({"x": float("nan")})
     with pytest.raises(TypeError):
         dumps_json({"x": object()})
+
+
+def test_the_one_encoder_writes_enums_dataclasses_and_tensors():
+    import dataclasses
+    import enum
+
+    import torch
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    @dataclasses.dataclass(frozen=True)
+    class Rec:
+        a: int
+        b: tuple
+
+    text = dumps_json({"c": Colour.RED, "r": Rec(1, (2, 3)), "t": torch.tensor([[1.5, 2.0]]),
+                       "i": torch.tensor(3)})
+    assert json.loads(text) == {"c": "red", "r": {"a": 1, "b": [2, 3]}, "t": [[1.5, 2.0]], "i": 3}
+    with pytest.raises(ValueError):            # NaN inside a tensor is refused like any NaN
+        dumps_json({"t": torch.tensor([float("nan")])})

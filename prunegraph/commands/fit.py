@@ -74,7 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", type=int, default=100, metavar="N",
                    help="bootstrap resamples for the goodness-of-fit p-value (0 = none; default 100)")
     p.add_argument("--alternatives", type=_csv_list, default=list(ALTERNATIVES),
-                   help="likelihood-ratio alternatives (default: all of " + ",".join(ALTERNATIVES) + ")")
+                   help="likelihood-ratio alternatives (default: " + ",".join(ALTERNATIVES) + ", run only on "
+                        "sequences whose verdict needs them; 'all' runs every one on every sequence)")
     p.add_argument("--truncated", action=argparse.BooleanOptionalAction, default=False,
                    help="fit the doubly truncated power law, xmax = largest degree (default off)")
     p.add_argument("--null", action=argparse.BooleanOptionalAction, default=True,
@@ -117,6 +118,8 @@ def _check(args) -> None:
     bad = [k for k in args.kinds if k not in KIND_MAP]
     if bad:
         raise UsageError(f"--kinds: unknown kind {bad[0]!r}; choose from {','.join(KIND_MAP)}")
+    args.lr_tests = "all" if "all" in args.alternatives else "needed"
+    args.alternatives = [a for a in args.alternatives if a != "all"] or list(ALTERNATIVES)
     bad = [a for a in args.alternatives if a not in ALTERNATIVES]
     if bad:
         raise UsageError(f"--alternatives: unknown {bad[0]!r}; choose from {','.join(ALTERNATIVES)}")
@@ -189,7 +192,8 @@ def run(args) -> int:
         if not Path(s).exists() and not s.startswith("connectome:"):
             raise InputError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
-                   alternatives=args.alternatives, truncated=args.truncated, null=args.null,
+                   alternatives=args.alternatives, lr_tests=args.lr_tests, truncated=args.truncated,
+                   null=args.null,
                    rng=args.seed, task=args.task, model=args.model, arch=args.arch,
                    input_shape=args.input_shape)
     stdout_used = "-" in (args.json, args.csv)

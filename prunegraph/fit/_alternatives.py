@@ -24,6 +24,8 @@ NESTED = {"truncated_power_law", "stretched_exponential"}
 #: upper bound of the stretched exponential's β (β = 1 is the exponential)
 SE_BETA_MAX = 20.0
 DISCRETE_ONLY = {"poisson", "binomial"}
+#: shortest tail fitted by damped Newton (shorter ones: the reference Nelder–Mead)
+FAST_MIN_TAIL = 50
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,104 @@ def _expm1_over(b: float, L):
     return np.expm1(b * np.asarray(L, dtype=float)) / b if not isinstance(L, float) else math.expm1(b * L) / b
 
 
-def _fit_minimize(nll, starts):
+def _safe(raw):
+    """``raw`` with a failed evaluation (overflow, domain error, non-finite value) mapped to +inf."""
+    def nll(theta):
+        try:
+            with np.errstate(all="ignore"):
+                v = raw(theta)
+        except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):
+            return np.inf
+        return float(v) if np.isfinite(v) and v < 1e299 else np.inf
+    return nll
+
+
+def _fd_derivs(f, x, fx):
+    """Gradient (five-point stencil, step 1e-3·max(1, |x_i|): truncation ~h⁴, rounding
+    ~1e-16·|f|/h) and Hessian (central, step 1e-4·max(1, |x_i|)) of f at x; returns (g, H) or
+    None where f cannot be evaluated."""
+    k = x.size
+    hg = 1e-3 * np.maximum(1.0, np.abs(x))
+    hh = 1e-4 * np.maximum(1.0, np.abs(x))
+    e = np.eye(k)
+    g = np.empty(k)
+    H = np.empty((k, k))
+    for i in range(k):
+        g[i] = (8 * (f(x + hg[i] * e[i]) - f(x - hg[i] * e[i]))
+                - (f(x + 2 * hg[i] * e[i]) - f(x - 2 * hg[i] * e[i]))) / (12 * hg[i])
+        fp, fm = f(x + hh[i] * e[i]), f(x - hh[i] * e[i])
+        H[i, i] = (fp - 2 * fx + fm) / hh[i] ** 2
+        for j in range(i):
+            H[i, j] = H[j, i] = (f(x + hh[i] * e[i] + hh[j] * e[j]) - f(x + hh[i] * e[i] - hh[j] * e[j])
+                                 - f(x - hh[i] * e[i] + hh[j] * e[j]) + f(x - hh[i] * e[i] - hh[j] * e[j])) \
+                / (4 * hh[i] * hh[j])
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        return None
+    return g, H
+
+
+def _newton(nll, starts, *, maxit: int = 20, xtol: float = 1e-7):
+    """Damped Newton from the best start (finite-difference derivatives, Armijo backtracking,
+    Levenberg shift where the Hessian is not positive definite).
+
+    Returns the minimiser as an ``(x, fun)`` pair when it converges to an interior point with a
+    positive-definite Hessian (last step below ``xtol`` relative, so x is within ~xtol² plus the
+    derivative noise, ~1e-9, of the optimum); None otherwise (a flat or unbounded direction, a
+    boundary): then the caller runs the reference Nelder–Mead, whose answer there depends on
+    where its simplex stops and is kept as it is."""
+    f = _safe(nll)
+    vals = [f(np.asarray(s, float)) for s in starts]
+    if not np.isfinite(min(vals)):
+        return None
+    x = np.asarray(starts[int(np.argmin(vals))], float)
+    fx = min(vals)
+    for _ in range(maxit):
+        d = _fd_derivs(f, x, fx)
+        if d is None:
+            return None
+        g, H = d
+        mu = 0.0
+        scale = max(1e-12, float(np.abs(np.diag(H)).max()))
+        while True:
+            try:
+                L = np.linalg.cholesky(H + mu * np.eye(x.size))
+                break
+            except np.linalg.LinAlgError:
+                mu = max(2 * mu, 1e-8 * scale)
+                if mu > 1e12 * scale:
+                    return None
+        step = -np.linalg.solve(L.T, np.linalg.solve(L, g))
+        small = np.all(np.abs(step) <= xtol * np.maximum(1.0, np.abs(x)))
+        if small and mu == 0.0:
+            xn = x + step
+            fn = f(xn)
+            if fn <= fx + 1e-9 * max(1.0, abs(fx)):
+                return (xn, fn) if fn <= fx else (x, fx)
+            return None
+        t, slope = 1.0, float(g @ step)
+        while t > 1e-10:
+            xn = x + t * step
+            fn = f(xn)
+            if fn <= fx + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            return None
+        x, fx = xn, fn
+    return None
+
+
+def _fit_minimize(nll, starts, *, fast: bool = True):
+    """Minimise ``nll`` from ``starts``: damped Newton (:func:`_newton`) where it converges to
+    an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`)."""
+    if fast:
+        r = _newton(nll, starts)
+        if r is not None:
+            return optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1]))
+    return _fit_nelder_mead(nll, starts)
+
+
+def _fit_nelder_mead(nll, starts):
     """Coarse Nelder–Mead from each start (xatol 1e-5), then polish the best with a fresh
     small simplex to xatol 1e-10, fatol 1e-12 (the tolerances of a single full run).
 
@@ -230,11 +329,13 @@ def _fit_minimize(nll, starts):
     return r if np.isfinite(r.fun) and r.fun <= best.fun else best
 
 
-def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_n: int | None):
+def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_n: int | None,
+              fast: bool = True):
     """Fit ``name`` on the tail histogram (u, c); return (params dict, log p(u)).
 
     The data term Σ c ln f(u) uses sufficient statistics (Σ c u, Σ c ln u, Σ c ln² u) where
-    the family allows, so one likelihood evaluation costs O(head grid), not O(n)."""
+    the family allows, so one likelihood evaluation costs O(head grid), not O(n).  ``fast``:
+    damped Newton where it converges (else, and with ``fast=False``, the reference Nelder–Mead)."""
     xmin, xmax, discrete = norm.xmin, norm.xmax, norm.discrete
     n = c.sum()
     mean = float((c * u).sum() / n)
@@ -261,9 +362,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         def nll(th):
             lam = math.exp(th[0])
             return lam * (s_x - n * xmin) + n * logz(lam)
+        # the score equation has a closed form without xmax: 1/λ = x̄ − xmin (continuous),
+        # 1/(e^λ − 1) = x̄ − xmin (discrete, geometric); with xmax a 1-D search from it
         lam0 = 1.0 / max(mean - xmin, 1e-9) if not discrete else math.log1p(1.0 / max(mean - xmin, 1e-9))
-        r = _fit_minimize(nll, [[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]])
-        lam = math.exp(r.x[0])
+        if xmax is None and mean - xmin > 1e-9:
+            lam = lam0
+        else:
+            lam = math.exp(_fit_minimize(nll, fast=fast, starts=[[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
         return {"lambda": lam}, logf(u, lam) - logz(lam)
 
     if name == "lognormal":
@@ -286,7 +391,7 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             with np.errstate(all="ignore"):
                 v = data + n * logz(mu, s)
             return v if np.isfinite(v) else 1e300
-        r = _fit_minimize(nll, [[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
+        r = _fit_minimize(nll, fast=fast, starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
                                 [mlog - 2 * slog, math.log(slog * 2)]])
         mu, s = r.x[0], math.exp(r.x[1])
         return {"mu": mu, "sigma": s}, logf(u, mu, s) - logz(mu, s)
@@ -323,7 +428,22 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         for b0 in (0.2, 0.5, 1.0, 1.5):
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
             starts.append([math.log(lam0 * b0), b0])
-        r = _fit_minimize(nll, starts)
+        r = _newton(nll, starts) if fast else None
+        if fast and (r is None or r[0][1] <= 0.0):
+            # the optimum may sit on the boundary β = 0 (the power law, α = 1 + γ): a 1-D fit of γ
+            # there, kept where the likelihood falls as β leaves 0 (the Karush–Kuhn–Tucker condition)
+            b0 = _newton(lambda t: nll([t[0], 0.0]), [[st[0]] for st in starts])
+            if b0 is not None:
+                t0, f0 = float(b0[0][0]), float(b0[1])
+                h = 1e-6
+                if _safe(nll)([t0, h]) >= f0 and _safe(nll)([t0, 4 * h]) >= f0:
+                    r = (np.array([t0, 0.0]), f0)
+                else:
+                    r = None
+            else:
+                r = None
+        r = optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1])) if r is not None \
+            else _fit_nelder_mead(nll, starts)
         g, b = unpack(r.x)
         return {"gamma": g, "beta": b, "lambda": g / b if b > 0 else math.inf}, logf(u, g, b) - logz(g, b)
 
@@ -360,7 +480,7 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return v if np.isfinite(v) else 1e300
         a0 = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
         scale = max(mean - xmin, 1.0)
-        r = _fit_minimize(nll, [[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
+        r = _fit_minimize(nll, fast=fast, starts=[[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
                                 [a0, math.log(1.0 / scale)]])
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
@@ -498,7 +618,9 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
     out = []
     for a in alts:
-        params, lp_alt = _alt_logp(a, u, c, norm, binomial_n=binomial_n)
+        # below FAST_MIN_TAIL points the surfaces are too flat for a finite-difference Newton
+        # convergence test: the reference Nelder–Mead there (cheap: such tails are rarely tested)
+        params, lp_alt = _alt_logp(a, u, c, norm, binomial_n=binomial_n, fast=n >= FAST_MIN_TAIL)
         d = np.asarray(lp_pl - lp_alt, dtype=float)
         d = np.where(np.isfinite(d), d, np.where(d > 0, 1e300, -1e300)) if not np.all(np.isfinite(d)) else d
         R = float((c * d).sum())

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._rng import as_generator
 from ..errors import InputError, UsageError
 
 __all__ = ["read_idx", "load_fashion_mnist", "load_digits", "load_dataset", "task_stream", "Task",
@@ -195,7 +196,7 @@ def load_fashion_mnist(root: str | os.PathLike | None = None, *,
 # ----------------------------------------------------------------------------- digits
 def _split_indices(y: np.ndarray, test_fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Stratified, seeded split: per class, ``round(test_fraction * n_c)`` go to the test set."""
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     train, test = [], []
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
@@ -373,7 +374,7 @@ def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
     if int(n_tasks) < 1:
         raise UsageError(f"n_tasks must be >= 1, got {n_tasks}")
     n_tasks = int(n_tasks)
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     if isinstance(dataset, str):
         split_seed = int(gen.integers(2**31)) if not isinstance(rng, (int, np.integer)) else int(rng)
         (Xtr, ytr) = load_dataset(dataset, split="train", root=root, rng=split_seed)

@@ -42,11 +42,13 @@ torch.Size([2, 10])
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
+from .._rng import as_seed
 from ..errors import UsageError
 
 __all__ = ["get_model", "list_models", "LeNet300", "LeNet5", "VGGSmall", "ResNetSmall",
@@ -153,7 +155,7 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_ch)
         if stride != 1 or in_ch != out_ch:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False),
+            self.shortcut: nn.Module = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride=stride, bias=False),
                                           nn.BatchNorm2d(out_ch))
         else:
             self.shortcut = nn.Identity()
@@ -228,7 +230,7 @@ def list_models() -> list[str]:
 
 
 def get_model(name: str, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28),
-              rng: int | None = None) -> nn.Module:
+              rng: np.random.Generator | int | None = None) -> nn.Module:
     """Build a zoo model by name.
 
     Parameters
@@ -239,9 +241,10 @@ def get_model(name: str, *, num_classes: int = 10, input_shape: Sequence[int] = 
         Output units of the last layer.
     input_shape : sequence of int
         Per-sample input shape ``(C, H, W)``; stored as ``model.input_shape``.
-    rng : int, optional
+    rng : Generator, int or None
         Seed for the weight initialisation (done under a forked torch RNG so the global state is
-        untouched); ``None`` uses torch's global RNG.
+        untouched; a Generator gives one seed, :func:`prunegraph._rng.as_seed`); ``None`` uses
+        torch's global RNG.
 
     Returns
     -------
@@ -271,5 +274,5 @@ def get_model(name: str, *, num_classes: int = 10, input_shape: Sequence[int] = 
     if rng is None:
         return _MODELS[name](num_classes=int(num_classes), input_shape=shape)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(rng))
+        torch.manual_seed(as_seed(rng))
         return _MODELS[name](num_classes=int(num_classes), input_shape=shape)

@@ -347,7 +347,7 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
     >>> out = write_report(pathlib.Path(tempfile.mkdtemp()) / "r.html", title="demo", models=[
     ...     {"name": "lenet300", "summary": "1 layer",
     ...      "table": [{"layer": "fc1", "kind": "in", "alpha": 2.5, "sigma": 0.1}]}])
-    >>> "2.50±0.10" in out.read_text(encoding="utf-8")
+    >>> "2.50±\u200b0.10" in out.read_text(encoding="utf-8")  # a zero-width break after ±
     True
     """
     text = render_report(title=title, models=models, intro=intro)

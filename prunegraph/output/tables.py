@@ -184,6 +184,8 @@ def _best_alt(r: Mapping[str, Any]) -> str:
     name = r.get("best_alt")
     if name is None:
         return "—"
+    if r.get("best_alt_p") is None:  # no test ran (e.g. "not needed": the verdict did not depend on one)
+        return alternative_label(name)
     return f"{alternative_label(name)} (p {fmt_p(r.get('best_alt_p'))})"
 
 

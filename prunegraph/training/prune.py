@@ -43,14 +43,16 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import prune as tprune
 
+from .._rng import as_generator, as_seed
 from ..errors import UsageError
 
 __all__ = [
@@ -138,7 +140,7 @@ def prunable_parameters(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
     >>> [(n, p) for n, _, p in prunable_parameters(get_model("lstm", input_shape=(1, 8, 8)))]
     [('lstm', 'weight_ih_l0'), ('lstm', 'weight_hh_l0'), ('fc', 'weight')]
     """
-    out = []
+    out: list[tuple[str, nn.Module, str]] = []
     for name, mod in model.named_modules():
         if isinstance(mod, (nn.Linear,) + _CONV):
             out.append((name, mod, "weight"))
@@ -427,10 +429,10 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     >>> len(res.rounds), res.report.overall_density == 0.5
     (2, True)
     """
-    from .._progress import progress as _progress
-    from .train import evaluate, seed_from, train
-
     import time
+
+    from .._progress import progress as _progress
+    from .train import evaluate, train
 
     if not 0.0 < float(prune_fraction) < 1.0:
         raise UsageError(f"prune_fraction must lie strictly between 0 and 1, got {prune_fraction}")
@@ -449,7 +451,7 @@ def iterative_magnitude_prune(model: nn.Module, X: torch.Tensor, y: torch.Tensor
     else:
         n_rounds = max(max(1, math.ceil(math.log(targets[k] / start[k]) / math.log(keep) - 1e-9))
                        if targets[k] > 0 else 1 for k in targets)
-    base_seed = seed_from(rng)
+    base_seed = as_seed(rng)  # an int stays itself (as training.train.seed_from)
     rounds = []
     t0 = time.perf_counter()
     for r in _progress(range(1, n_rounds + 1), desc="IMP rounds", total=n_rounds, enabled=progress):
@@ -618,7 +620,7 @@ def random_prune_like(model: nn.Module, reference: nn.Module | PruneReport | Map
     >>> random_prune_like(m, {"0": 0.3}, rng=0).kept
     {'0.weight': 30}
     """
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     all_layers = _layers(model)
     if isinstance(reference, PruneReport):
         counts = {k: reference.kept[k] for k in reference.kept}

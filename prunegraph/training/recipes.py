@@ -15,12 +15,15 @@ and ``scripts/make_reference_checkpoints.py``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from .._rng import as_seed
 from ..errors import UsageError
 from . import prune as P
 from .train import evaluate, train
@@ -58,7 +61,7 @@ def round_summaries(imp: P.IMPResult) -> list[dict[str, Any]]:
 
 def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, method: str,
                       density: float | Mapping[str, float] | None, reference: nn.Module | None = None,
-                      rng: int = 0, retrain_epochs: int = 0, prune_fraction: float = 0.2,
+                      rng: np.random.Generator | int = 0, retrain_epochs: int = 0, prune_fraction: float = 0.2,
                       epochs_per_round: int = 1, eval_data=None, progress: bool = False,
                       **retrain_kw) -> PruneOutcome:
     """Prune ``model`` in place by ``method`` and retrain it.
@@ -80,8 +83,9 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
         Target density (kept share); may be None only for ``random`` with a ``reference``.
     reference : nn.Module, optional
         Pruned model whose per-layer kept counts ``random`` copies.
-    rng : int
-        Seed of the pruning (random masks, IMP); retraining after a one-shot method uses ``rng + 1``.
+    rng : Generator or int
+        Seed of the pruning (random masks, IMP); retraining after a one-shot method uses ``rng + 1``
+        (a Generator gives one int seed first, :func:`prunegraph._rng.as_seed`).
     retrain_epochs : int
         Epochs of retraining after pruning (IMP: after its last round).
     prune_fraction, epochs_per_round : float, int
@@ -109,6 +113,7 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
         raise UsageError(f"method={method!r}: unknown; choose from {', '.join(METHODS)}")
     if density is None and not (method == "random" and reference is not None):
         raise UsageError("prune_and_retrain: give density (or, for method='random', a reference model)")
+    rng = as_seed(rng)
     details: dict[str, Any] = {}
     seconds = 0.0
     if method in ("magnitude", "global"):
@@ -137,8 +142,8 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
 
 
 def random_twin(pruned: nn.Module, dense_state: Mapping[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor,
-                *, epochs: int, rng: int, eval_data=None, device: str | torch.device | None = None,
-                **train_kw) -> TwinResult:
+                *, epochs: int, rng: np.random.Generator | int, eval_data=None,
+                device: str | torch.device | None = None, **train_kw) -> TwinResult:
     """The random-pruning twin of ``pruned``: ``dense_state`` masked uniformly at random with
     exactly ``pruned``'s per-layer kept counts (seed ``rng``), retrained ``epochs`` epochs (seed
     ``rng + 1``) — the null model a pruned network's degrees are read against.
@@ -158,6 +163,7 @@ def random_twin(pruned: nn.Module, dense_state: Mapping[str, torch.Tensor], X: t
     """
     from ..models.zoo import get_model
 
+    rng = as_seed(rng)
     twin = get_model(pruned.zoo_name, num_classes=int(pruned.num_classes), input_shape=tuple(pruned.input_shape))
     twin.load_state_dict(dense_state)
     rep = P.random_prune_like(twin, pruned, rng=rng)
