@@ -1074,7 +1074,8 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
     """One comparison row per (network, degree kind) from :func:`prunegraph.analysis.analyze`
     results: size, mean degree, largest degree over the mean, fitted α and its tail, the
     verdict (and its class without numbers, :func:`prunegraph.analysis.verdict_class`), the
-    null's verdict and the heavier-than-null p-value.
+    null's verdict and the heavier-than-null p-value (and its Benjamini–Hochberg ``heavier_q``
+    over the model's sequences, the one the heavier decision uses).
 
     Parameters
     ----------
@@ -1105,8 +1106,9 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
                 "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
                 "span": row["span"],
-                "verdict": str(row["verdict"]), "verdict_class": verdict_class(row["verdict_code"]),
+                "verdict": str(row["verdict"]), "verdict_code": row["verdict_code"],
+                "verdict_class": verdict_class(row["verdict_code"]),
                 "null_verdict": None if row["null_verdict"] is None
                 else str(row["null_verdict"]),
-                "heavier_p": row["heavier_p"], "var_ratio": row["var_ratio"]})
+                "heavier_p": row["heavier_p"], "heavier_q": row["heavier_q"], "var_ratio": row["var_ratio"]})
     return rows
