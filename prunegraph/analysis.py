@@ -70,8 +70,9 @@ import logging
 import math
 import time
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -734,7 +735,7 @@ class BlockSummary:
                 "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
 
 
-def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
+def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
     """Per transformer block: attention vs MLP projections, median alpha and verdicts against depth.
 
     Blocks and roles come from the layer names (:func:`prunegraph.graph.roles.block_of`,

@@ -18,8 +18,14 @@ import torch
 from torch import nn
 
 from prunegraph.cli import main
-from prunegraph.continual import (ContinualConfig, Ownership, accuracy_metrics,
-                                  load_checkpoint_manifest, run_continual, steps_to_fraction)
+from prunegraph.continual import (
+    ContinualConfig,
+    Ownership,
+    accuracy_metrics,
+    load_checkpoint_manifest,
+    run_continual,
+    steps_to_fraction,
+)
 from prunegraph.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]

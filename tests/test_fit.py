@@ -10,9 +10,7 @@ from scipy import optimize, special
 
 from prunegraph._io import dumps_json
 from prunegraph.errors import InputError, UsageError
-from prunegraph.fit import (find_truncated_range, fit_power_law,
-                            fit_truncated_power_law)
-from prunegraph.fit import _core
+from prunegraph.fit import _core, find_truncated_range, fit_power_law, fit_truncated_power_law
 
 
 # ----------------------------------------------------------------- samplers (independent of the engine)
@@ -392,5 +390,5 @@ def test_truncated_vectorised_search_equals_loop():
     u, c, _ = _core.histogram(x, discrete=True)
     cands = _powerlaw.truncated_candidates(u, c, 300.0, 10)
     best, xm = _powerlaw.truncated_search(u, c, True, cands, 300.0, 100.0)
-    loop = min(((_powerlaw._truncated_fixed(u, c, True, v, 300.0, 100.0).ks, v) for v in cands))
+    loop = min((_powerlaw._truncated_fixed(u, c, True, v, 300.0, 100.0).ks, v) for v in cands)
     assert xm == loop[1] and best.ks == pytest.approx(loop[0], abs=1e-12)

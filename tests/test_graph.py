@@ -11,8 +11,7 @@ import torch
 from torch import nn
 
 from prunegraph import cli
-from prunegraph.graph import (LayerGraph, conv_matrices, graph_from_module,
-                              graph_from_state_dict)
+from prunegraph.graph import LayerGraph, conv_matrices, graph_from_module, graph_from_state_dict
 from prunegraph.loading import load
 from prunegraph.models import zoo
 

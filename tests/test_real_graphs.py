@@ -22,9 +22,9 @@ from torch import nn
 from torch.nn.utils import prune
 
 from prunegraph import cli
+from prunegraph.checkpoint import read_checkpoint
 from prunegraph.errors import InputError, UsageError
 from prunegraph.graph import graph_from_module, graph_from_state_dict
-from prunegraph.checkpoint import read_checkpoint
 from prunegraph.loading import effective_weights, load
 
 torch.set_num_threads(1)

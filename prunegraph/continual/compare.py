@@ -11,8 +11,9 @@ mean, 95 % interval and the number of seeds on which the strategy is ahead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 from .._progress import progress as _progress
 from ..errors import UsageError

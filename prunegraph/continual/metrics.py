@@ -16,8 +16,9 @@ All indices here are 0-based tasks; the matrix rows are shifted by one for the "
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -21,8 +21,8 @@ Rules (Mallya & Lazebnik, PackNet, CVPR 2018, with growth instead of a dense sta
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch

@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Verdict", "VerdictRules", "VerdictDetail", "RandomPruningTest", "VerdictText",
            "VERDICT_TEXT", "DEFAULT_RULES", "classify", "verdict_text", "POWER_LAW_VERDICTS",

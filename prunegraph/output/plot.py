@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -1024,7 +1025,7 @@ class FigureWriter:
         self._pool = None
         self._pending: list[tuple[str, list[FigureJob], list]] = []
 
-    def __enter__(self) -> "FigureWriter":
+    def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor

@@ -16,8 +16,9 @@ import base64
 import html
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .._io import write_text
 from ..errors import InputError, UsageError

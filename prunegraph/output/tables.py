@@ -17,8 +17,9 @@ import csv
 import io
 import math
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 #: The one display name of each likelihood-ratio alternative (CLI, report and figures).
 ALTERNATIVE_LABELS: dict[str, str] = {
