@@ -755,7 +755,8 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         blk, role = block_of(r.layer), role_of(r.layer)
         if blk is None or role is None:
             continue
-        group = "attention" if role in ("q", "k", "v", "qkv", "o") else "mlp" if role in ("gate", "up", "down") else None
+        group = ("attention" if role in ("q", "k", "v", "qkv", "o")
+                 else "mlp" if role in ("gate", "up", "down") else None)
         if group is None:
             continue
         if blk not in order:

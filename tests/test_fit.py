@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -219,7 +220,7 @@ def test_result_is_frozen_and_json_ready():
     assert set(d) >= {"alpha", "sigma", "xmin", "xmax", "n", "n_tail", "ks_distance", "p_value",
                       "n_bootstrap", "discrete", "hit_bound", "bound_note"}
     assert json.loads(dumps_json(d))["alpha"] == f.alpha
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         f.alpha = 1.0  # type: ignore[misc]
     assert np.array_equal(f.tail(), np.sort(np.random.default_rng(0).zipf(2.5, 1000))[
         np.sort(np.random.default_rng(0).zipf(2.5, 1000)) >= f.xmin])
@@ -354,9 +355,9 @@ def test_pruned_ks_search_equals_exhaustive(discrete, budget):
     else:
         alpha, logz = 1.0 + 1.0 / (ml - np.log(q)), None
     idx, d = _core.ks_min_many(U, discrete, NS, ks, last, alpha, logz, group, 2, budget=budget)
-    full = np.array([np.abs(NS[k:l + 1] / NS[k] - (np.exp(_core.log_hzeta(a, U[k:l + 1]) - lz) if discrete
-                                                   else (U[k:l + 1] / U[k]) ** (1 - a))).max()
-                     for k, l, a, lz in zip(ks, last, alpha, logz if discrete else alpha)])
+    full = np.array([np.abs(NS[k:lst + 1] / NS[k] - (np.exp(_core.log_hzeta(a, U[k:lst + 1]) - lz) if discrete
+                                                   else (U[k:lst + 1] / U[k]) ** (1 - a))).max()
+                     for k, lst, a, lz in zip(ks, last, alpha, logz if discrete else alpha)])
     for g in range(2):
         m = np.flatnonzero(group == g)
         want = m[np.argmin(full[m])]

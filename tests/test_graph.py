@@ -175,7 +175,7 @@ def test_recurrent_fold_matches_literal(mode, random_prune):
     rnn = random_prune(getattr(nn, mode)(4, 3, num_layers=2), 0.3, 4)
     gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode]
     net = load(nn.Sequential(rnn), input_shape=(6, 4))
-    assert [lg.name for lg in net.layers] == [f"0.weight_{m}_l{l}" for l in (0, 1) for m in ("ih", "hh")]
+    assert [lg.name for lg in net.layers] == [f"0.weight_{m}_l{li}" for li in (0, 1) for m in ("ih", "hh")]
     assert net.layer("0.weight_ih_l1").in_space == "0.l0"
     for lg in net.layers:
         w = getattr(rnn, lg.name.split(".", 1)[1]).detach()

@@ -791,4 +791,5 @@ def test_streamed_shards_equal_the_loaded_graph(tmp_path):
     for lg in plan:
         ref = net.layer(lg.name)
         assert lg.wiring == ref.wiring == "config"
-        assert torch.equal(lg.multiplicity, ref.multiplicity) and (lg.in_space, lg.out_space) == (ref.in_space, ref.out_space)
+        assert torch.equal(lg.multiplicity, ref.multiplicity)
+        assert (lg.in_space, lg.out_space) == (ref.in_space, ref.out_space)

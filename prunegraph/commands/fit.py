@@ -65,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..fit import ALTERNATIVES
 
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
-                   help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; default: the shipped reference checkpoints")
+                   help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; "
+                        "default: the shipped reference checkpoints")
     p.add_argument("--kinds", type=_csv_list, default=["in", "out"],
                    help="degree kinds, comma-separated: in,out,total,strength (default in,out)")
     p.add_argument("--scope", choices=["layer", "network", "both"], default="layer",

@@ -163,7 +163,8 @@ def format_comparison(result: ComparisonResult) -> str:
     --------
     >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
     ...                       retrain_min_steps=0, scratch_reference=False)
-    >>> print(format_comparison(run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))  # doctest: +ELLIPSIS
+    >>> print(format_comparison(  # doctest: +ELLIPSIS
+    ...     run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))
     1 seeds; mean [95 % interval]; ...
     strategy ...
     """

@@ -29,17 +29,20 @@ def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray,
     if arr.size == 0:
         raise InputError(f"{name}: the sample is empty; pass at least a few positive values")
     if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name}: the sample holds {int((~np.isfinite(arr)).sum())} NaN/inf values; drop them before fitting")
+        raise InputError(f"{name}: the sample holds {int((~np.isfinite(arr)).sum())} NaN/inf values; "
+                         "drop them before fitting")
     if np.any(arr <= 0):
         nz = int((arr == 0).sum())
         nneg = int((arr < 0).sum())
-        raise InputError(f"{name}: a power law needs positive values but the sample has {nz} zeros and {nneg} negatives; "
+        raise InputError(f"{name}: a power law needs positive values but the sample has {nz} zeros and "
+                         f"{nneg} negatives; "
                          "drop dead units (DegreeSequence.alive) first")
     is_int = bool(np.all(arr == np.round(arr)))
     if discrete is None:
         discrete = is_int
     elif discrete and not is_int:
-        raise InputError(f"{name}: discrete=True but the sample has non-integer values; pass discrete=False or integer data")
+        raise InputError(f"{name}: discrete=True but the sample has non-integer values; "
+                         "pass discrete=False or integer data")
     discrete = bool(discrete)
     if discrete and arr.max() <= 8 * arr.size + 1024 and arr.max() < 2**31:
         bc = np.bincount(arr.astype(np.int64))
@@ -359,7 +362,7 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
         logz = None
     idx, dmin = ks_min_many(U, discrete, nsuf, ks, last, alpha, logz, group, len(prepared))
     out = []
-    for g, (off, u2, kloc, ns, sl) in enumerate(prepared):
+    for g, (off, _u2, kloc, ns, _sl) in enumerate(prepared):
         i = idx[g]
         if i < 0:
             out.append(None)

@@ -286,7 +286,8 @@ def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any
     [1.0, 0.5]
     """
     if alternative not in ALTERNATIVE_CURVES:
-        raise UsageError(f"alternative {alternative!r}: unknown distribution; use one of {', '.join(ALTERNATIVE_CURVES)}")
+        raise UsageError(f"alternative {alternative!r}: unknown distribution; "
+                         f"use one of {', '.join(ALTERNATIVE_CURVES)}")
     x = np.atleast_1d(np.asarray(x, dtype=np.float64))
     return _conditional_ccdf(alternative, parameters, x, xmin=float(xmin),
                              xmax=None if xmax is None else float(xmax), discrete=discrete)
@@ -301,7 +302,8 @@ def best_alternative(comparisons: Sequence[Mapping[str, Any]] | Mapping[str, Any
 
     Examples
     --------
-    >>> best_alternative([{"alternative": "lognormal", "R": -1.2}, {"alternative": "exponential", "R": 3.0}])["alternative"]
+    >>> best_alternative([{"alternative": "lognormal", "R": -1.2},
+    ...                   {"alternative": "exponential", "R": 3.0}])["alternative"]
     'lognormal'
     """
     if comparisons is None:
@@ -558,7 +560,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
 
     One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
     σ error bar on the left, the null's on the right, and the verdict's short label (from
-    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
+    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels
+    turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
     table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it.
 
     Parameters
@@ -942,7 +945,8 @@ def _ccdf_caption(r) -> str:
         what.append(f"the power law fitted to the tail from xmin = {_fmt_num(obs.fit.xmin)} "
                     f"(α = {obs.fit.alpha:.2f})")
         if obs.best_alternative:
-            what.append(f"the closest alternative ({ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)})")
+            label = ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)
+            what.append(f"the closest alternative ({label})")
     if r.null_degrees is not None:
         what.append("the random-pruning null (grey squares)")
     text = what[0] + ("; with " + ", ".join(what[1:]) if len(what) > 1 else "") + "."

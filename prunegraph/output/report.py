@@ -88,7 +88,8 @@ def _figures_html(figures: Iterable[Any], where: str) -> list[str]:
         caption = None
         if isinstance(item, Mapping):
             if "figure" not in item:
-                raise UsageError(f"{where} figure {i}: a dict needs the key 'figure'; pass {{'figure': ..., 'caption': ...}}")
+                raise UsageError(f"{where} figure {i}: a dict needs the key 'figure'; "
+                                 "pass {'figure': ..., 'caption': ...}")
             caption = item.get("caption")
             item = item["figure"]
         uri, default = _figure_uri(item, f"{where} figure {i}")

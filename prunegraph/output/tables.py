@@ -268,7 +268,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("var_ratio", "var ratio", "variance ratio", "variance of the degrees / variance of the null's "
            "degrees (above 1: more spread than random pruning)",
            lambda r: fmt_plain(r.get("var_ratio"), ".3g")),
-    Column("verdict", "verdict", "verdict", "what the tests say together (one classifier, prunegraph.fit.classify; rules in the README's "
+    Column("verdict", "verdict", "verdict",
+           "what the tests say together (one classifier, prunegraph.fit.classify; rules in the README's "
            "Verdicts section)",
            lambda r: _text(r.get("verdict")), compact=True, numeric=False),
 )
