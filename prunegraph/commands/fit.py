@@ -174,11 +174,11 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
         return results, timings
     results, timings = [], []
     for s in _progress(sources, desc="checkpoints", total=len(sources), enabled=progress and len(sources) > 1):
-        r, t = analyze_many([s], options, jobs=jobs, progress=progress)
-        results += r
-        timings += t
+        rs, ts = analyze_many([s], options, jobs=jobs, progress=progress)
+        results += rs
+        timings += ts
         if figures is not None:
-            figures.submit(r[0])
+            figures.submit(rs[0])
     return results, timings
 
 

@@ -98,7 +98,7 @@ def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
     >>> d["0.weight"]["budget"], d["2.weight"]["budget"]
     (20, 20)
     """
-    out = {}
+    out: dict = {}
     opts = pa_options(cfg)
     for layer in own.layers:
         free = int(own.free_edges(layer, t).sum())

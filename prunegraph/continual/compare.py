@@ -68,7 +68,7 @@ class ComparisonResult:
     summary: dict         # strategy -> {quantity: {"mean", "sd", "ci", "n"}}
     reference: str
     paired: dict          # strategy -> {quantity: paired difference vs reference}
-    curves: dict = None   # strategy -> first seed's per-task learning curves (figures)
+    curves: dict | None = None   # strategy -> first seed's per-task learning curves (figures)
     baselines: tuple = ()  # finetune / joint rows in runs, summary and paired
 
     def to_dict(self) -> dict[str, Any]:

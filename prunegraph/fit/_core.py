@@ -182,6 +182,7 @@ def _ks_exact_batch(u, discrete, nsuf, kk, ll, aa, lz) -> np.ndarray:
             if discrete:
                 mod = np.exp(log_hzeta(aa[i], u[k:last]) - lz[i])
             else:
+                assert lu is not None  # set whenever not discrete
                 mod = np.exp((1.0 - aa[i]) * (lu[k:last] - lu[k]))
             out[i] = np.abs(nsuf[k:last] / nsuf[k] - mod).max()
         return out
@@ -236,13 +237,13 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
             # per group, evaluate the open candidates with the smallest lower and upper bound
             op = np.flatnonzero(alive & ~exact)
             if op.size:
-                probe = []
+                picks = []
                 for key in (lb, ub):
                     o = op[np.lexsort((key[op], group[op]))]
                     first = np.ones(o.size, dtype=bool)
                     first[1:] = group[o][1:] != group[o][:-1]
-                    probe.append(o[first])
-                probe = np.unique(np.concatenate(probe))
+                    picks.append(o[first])
+                probe = np.unique(np.concatenate(picks))
                 lb[probe] = _ks_exact_batch(u, discrete, nsuf, ks[probe], last[probe], alpha[probe], get(probe))
                 ub[probe] = lb[probe]
                 exact[probe] = True
@@ -361,7 +362,7 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
         alpha = np.where(hit, alpha_max, alpha)
         logz = None
     idx, dmin = ks_min_many(U, discrete, nsuf, ks, last, alpha, logz, group, len(prepared))
-    out = []
+    out: list[HistFit | None] = []
     for g, (off, _u2, kloc, ns, _sl) in enumerate(prepared):
         i = idx[g]
         if i < 0:
@@ -371,6 +372,7 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
         xm = float(q[i])
         nt = int(ntail[i])
         if discrete:
+            assert logz is not None  # set whenever discrete
             ll = float(-a * ssuf[ks[i]] - nt * logz[i])
         else:
             ll = float(nt * np.log((a - 1) / xm) - a * (ssuf[ks[i]] - nt * np.log(xm)))
@@ -381,6 +383,6 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
 
 
 def fit_hist(u: np.ndarray, c: np.ndarray, discrete: bool, *, xmin: float | None = None,
-             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit:
+             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit | None:
     """CSN fit of one histogram; xmin searched over the unique values unless given."""
     return fit_many([(u, c)], discrete, xmin=xmin, min_tail=min_tail, alpha_max=alpha_max)[0]

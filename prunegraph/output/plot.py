@@ -232,7 +232,10 @@ def _conditional_ccdf(family: str, params: Mapping[str, Any], x: np.ndarray, *, 
                       xmax: float | None, discrete: bool) -> np.ndarray:
     """P(X >= x | xmin <= X [<= xmax]) for ``family`` (see the module docstring)."""
     x = np.asarray(x, dtype=np.float64)
-    pts = np.concatenate([[xmin], x] + ([[xmax + 1.0 if discrete else xmax]] if xmax is not None else []))
+    parts: list[Any] = [[xmin], x]
+    if xmax is not None:
+        parts.append([xmax + 1.0 if discrete else xmax])
+    pts = np.concatenate(parts)
     logg = _log_survival(family, params, pts, discrete=discrete)
     ref = logg[0]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -313,7 +316,7 @@ def best_alternative(comparisons: Sequence[Mapping[str, Any]] | Mapping[str, Any
     best, best_r = None, math.inf
     for comp in comparisons:
         try:
-            r = float(comp.get("R"))
+            r = float(comp.get("R"))  # type: ignore[arg-type]  # a missing R raises TypeError, skipped below
         except (TypeError, ValueError):
             continue
         if math.isfinite(r) and r < best_r:
@@ -659,7 +662,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     return fig
 
 
-def _short_verdict(row: dict) -> str:
+def _short_verdict(row: Mapping[str, Any]) -> str:
     """The verdict's short label from the row's machine code (the one table in
     :mod:`prunegraph.fit.verdict`); the verdict text as given when a row has no code."""
     from ..fit.verdict import Verdict, verdict_text
@@ -1026,7 +1029,7 @@ class FigureWriter:
             raise UsageError(f"figure formats {bad or list(self.formats)!r} not supported; use some of "
                              f"{', '.join(FIGURE_FORMATS)}")
         self.jobs, self.progress = int(jobs), progress
-        self._pool = None
+        self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
         self._pending: list[tuple[str, list[FigureJob], list]] = []
 
     def __enter__(self) -> FigureWriter:
