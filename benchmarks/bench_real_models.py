@@ -18,7 +18,8 @@ The synthetic Llama checkpoint (``--llama small|medium|3b``) is written as a Hug
 ``config.json``, bf16 shards and ``model.safetensors.index.json``, at each ``--sparsity``
 (unstructured magnitude pruning of Gaussian weights: ``|w| > z`` with ``z`` the normal quantile).
 It is streamed (``stream_layers``) and its peak RSS is printed against its largest tensor.
-``--llama 3b`` is Llama-3.2-3B's shape (3.2 B parameters, 6.4 GB per sparsity on disk).
+``--llama 3b`` is Llama-3.2-3B's shape with an untied head (3.6 B parameters, 7.2 GB per sparsity on disk;
+deleted after its run unless --keep-llama).
 
     python benchmarks/bench_real_models.py                       # real wheels + small Llama
     python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
@@ -30,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -185,7 +187,12 @@ def run_one(spec: dict) -> dict:
     from prunegraph.loading import load, stream_layers
 
     import prunegraph.analysis  # noqa: F401  (imports counted in the baseline, not the work)
+    import prunegraph.cli  # noqa: F401
+    import prunegraph.fit  # noqa: F401
     import prunegraph.loading  # noqa: F401
+    import scipy.optimize  # noqa: F401  (the fits import these lazily: ~50 MB of code, not data)
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
 
     out: dict = {"name": spec["name"], "rss_start_mb": _rss_mb()}
     path = spec["path"]
@@ -212,49 +219,81 @@ def run_one(spec: dict) -> dict:
             out["module_layers"] = len(tnet.layers)
             out["module_edges"] = tnet.n_edges
             del tnet
-    t = time.perf_counter()
-    plan = stream_layers(path)
-    out["plan_s"] = time.perf_counter() - t
-    out["plan_layers"] = len(plan)
-    t = time.perf_counter()
-    res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
-                  progress=spec.get("progress", False))
-    out["fit_s"] = time.perf_counter() - t
+    if spec.get("cli"):  # the whole `prunegraph fit` command, in this process: its phases from its log
+        out.update(_run_cli(spec, out["rss_start_mb"]))
+    else:
+        t = time.perf_counter()
+        plan = stream_layers(path)
+        out["plan_s"] = time.perf_counter() - t
+        out["plan_layers"] = len(plan)
+        t = time.perf_counter()
+        res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
+                      progress=spec.get("progress", False))
+        out["fit_s"] = time.perf_counter() - t
+        out["verdicts"] = _verdicts(res)
+    out["peak_rss_mb"] = _rss_mb()  # before the profiling below
+    if spec.get("time_bootstrap"):  # one mid-size layer with --bootstrap 100: where the time goes
+        import cProfile
+        import pstats
+
+        plan = stream_layers(path)
+        names = [n for n in plan.layer_names if "layers." in n] or plan.layer_names
+        target = next((n for n in names[len(names) // 2:] if n.endswith("mlp.down_proj")), names[len(names) // 2])
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.enable()
+        # the streamed plan with one layer selected: only that layer is read (counted, not built)
+        analyze(plan, kinds=("in",), layers=target, bootstrap=100, null=False, rng=0)
+        prof.disable()
+        out["bootstrap100_layer"] = target
+        out["bootstrap100_s"] = time.perf_counter() - t
+        st = pstats.Stats(prof)
+        top = sorted(st.stats.items(), key=lambda kv: -kv[1][3])[:60]
+        out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
+                                   if "prunegraph" in fn[0] or "scipy" in fn[0]][:8]
+    return out
+
+
+def _verdicts(res) -> dict:
     from prunegraph.analysis import verdict_class
 
     verdicts: dict = {}
     for r in res.results:
         key = verdict_class(r.observed.verdict)
         verdicts[key] = verdicts.get(key, 0) + 1
-    out["verdicts"] = verdicts
-    if spec.get("time_bootstrap"):  # one mid-size layer with --bootstrap 100: where the time goes
-        import cProfile
-        import pstats
+    return verdicts
 
-        lg = next(iter(stream_layers(path)))
-        names = plan.layer_names
-        target = names[len(names) // 2]
-        for lgi in stream_layers(path):
-            if lgi.name == target:
-                lg = lgi
-                break
-        from prunegraph.graph import NetworkGraph
 
-        one = NetworkGraph((lg,), {s: n for s, n in plan.spaces.items() if s in (lg.in_space, lg.out_space)},
-                           source=target)
-        prof = cProfile.Profile()
-        t = time.perf_counter()
-        prof.enable()
-        analyze(one, kinds=("in",), bootstrap=100, null=False, rng=0)
-        prof.disable()
-        out["bootstrap100_layer"] = target
-        out["bootstrap100_s"] = time.perf_counter() - t
-        st = pstats.Stats(prof)
-        top = sorted(st.stats.items(), key=lambda kv: -kv[1][3])[:40]
-        out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
-                                   if "prunegraph" in fn[0] or "powerlaw" in fn[0]][:6]
-    out["peak_rss_mb"] = _rss_mb()
-    return out
+def _run_cli(spec: dict, rss0: float) -> dict:
+    """``prunegraph fit FOLDER --bootstrap N --json ... [--no-figures]``; wall time by phase from the
+    command's own ``time:`` log line, peak RSS sampled while it runs (largest growth by phase)."""
+    import logging
+    import re
+    import threading
+
+    from prunegraph import cli
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logging.getLogger("prunegraph.commands.fit").addHandler(Keep())
+    logging.getLogger("prunegraph.commands.fit").setLevel(logging.INFO)
+    outdir = Path(spec["path"]).parent / (Path(spec["path"]).name + "-out")
+    argv = ["fit", spec["path"], "--bootstrap", str(spec["bootstrap"]), "--out", str(outdir),
+            "--json", str(outdir / "fit.json"), "-q"] + ([] if spec.get("figures") else ["--no-figures"])
+    t = time.perf_counter()
+    cli.main(argv)
+    wall = time.perf_counter() - t
+    got = next((ln for ln in lines if ln.startswith("time:")), "")
+    ph = {k: float(v) for k, v in re.findall(r"(\w+) ([0-9.]+)s", got)}
+    res = json.loads((outdir / "fit.json").read_text())
+    rows = res if isinstance(res, list) else res.get("models", [res])
+    n_layers = len({r["layer"] for m in rows for r in m.get("results", [])})
+    return {"cli_wall_s": wall, "plan_s": ph.get("load"), "fit_s": ph.get("fit"), "figures_s": ph.get("figures"),
+            "plan_layers": n_layers, "figures": bool(spec.get("figures"))}
 
 
 def child(spec: dict) -> dict:
@@ -359,6 +398,11 @@ def main(argv=None) -> int:
     ap.add_argument("--small", action="store_true", help="same as --llama small")
     ap.add_argument("--sparsity", default="0.5,0.9", help="Llama sparsities")
     ap.add_argument("--time-bootstrap", action="store_true", help="profile --bootstrap 100 on one Llama layer")
+    ap.add_argument("--cli", action="store_true", help="Llama: run the whole `prunegraph fit` command (JSON, "
+                    "figures unless --no-figures) instead of analyze() alone")
+    ap.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
+                    help="with --cli: render the figures (default) or not")
+    ap.add_argument("--keep-llama", action="store_true", help="keep the generated Llama folders")
     ap.add_argument("--workdir", type=Path, default=None, help="where pruned copies and Llama folders go")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -410,9 +454,12 @@ def main(argv=None) -> int:
             info = write_llama(folder, args.llama, s)
             gen_s = time.perf_counter() - t
             res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
-                         "stream_only": True, "time_bootstrap": args.time_bootstrap})
-            res.update(info, gen_s=gen_s, expected=info["matrices"])
+                         "stream_only": True, "time_bootstrap": args.time_bootstrap, "cli": args.cli,
+                         "figures": args.figures})
+            res.update(info, gen_s=gen_s, expected=info["matrices"], bootstrap=args.bootstrap)
             llama_rows.append(res)
+            if not args.keep_llama:  # several GB at 3 B parameters
+                shutil.rmtree(folder, ignore_errors=True)
 
     print(f"real models, global magnitude pruning to {args.keep:.0%} of weights, --bootstrap {args.bootstrap}, "
           f"null on; each in its own process (peak RSS of that process)")
@@ -442,6 +489,11 @@ def main(argv=None) -> int:
                               _fmt(r["fit_s"]), _fmt(r["peak_rss_mb"], ".0f"),
                               _fmt(r["peak_rss_mb"] - r["rss_start_mb"], ".0f"), _fmt(r["largest_tensor_mb"], ".0f"),
                               _fmt((r["peak_rss_mb"] - r["rss_start_mb"]) / r["largest_tensor_mb"], ".2f")]))
+            if "cli_wall_s" in r:
+                fig = r.get("figures_s") or 0.0
+                print(f"  prunegraph fit: wall {r['cli_wall_s']:.0f} s = load {_fmt(r.get('plan_s'))} + fit "
+                      f"{_fmt(r.get('fit_s'))} + figures {fig:.1f} s ({fig / r['cli_wall_s']:.0%} of wall, "
+                      f"figures {'on' if r['figures'] else 'off'}); bootstrap {r.get('bootstrap', '?')}")
             if "bootstrap100_s" in r:
                 print(f"  --bootstrap 100 on {r['bootstrap100_layer']}: {r['bootstrap100_s']:.1f} s; "
                       f"cumulative: {'; '.join(r['bootstrap100_top'])}")

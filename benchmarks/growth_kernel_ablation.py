@@ -26,8 +26,6 @@ import numpy as np
 import torch
 
 from prunegraph.continual import ContinualConfig, run_continual
-from prunegraph.continual import driver as _driver
-from prunegraph.continual.growth import DegreeLaw
 
 VARIANTS = {"own": None, "k+1": (1.0, 1.0), "g0": (0.0, 1.0), "g0.5": (0.5, 1.0),
             "g1.5": (1.5, 1.0), "g2": (2.0, 1.0), "uniform": "uniform",   # k+1: γ = 1
@@ -35,29 +33,17 @@ VARIANTS = {"own": None, "k+1": (1.0, 1.0), "g0": (0.0, 1.0), "g0.5": (0.5, 1.0)
 
 
 def run_variant(name: str, cfg: ContinualConfig) -> dict:
+    """One run of a variant, set through the config (``pa_target``, ``pa_gamma``, ``pa_offset``)."""
     spec = VARIANTS[name]
-    original = _driver._Runner._pa_options
     if isinstance(spec, tuple):
-        gamma, a = spec
-        law = DegreeLaw(gamma, a, 1.0, 0, 10**6, 0, 0.0, (), "given")
-
-        def patched(self):
-            opts = original(self)
-            opts["target"] = {"in": law, "out": law}
-            return opts
-        _driver._Runner._pa_options = patched
+        c = replace(cfg, growth="pa", pa_target="fixed", pa_gamma=spec[0], pa_offset=spec[1])
     elif spec == "family":
-        def patched(self):
-            opts = original(self)
-            opts["gamma_from"] = "family"
-            return opts
-        _driver._Runner._pa_options = patched
-    try:
-        c = replace(cfg, growth="uniform" if spec == "uniform" else "pa")
-        res = run_continual(c, device="cpu").to_dict()
-    finally:
-        _driver._Runner._pa_options = original
-    return res
+        c = replace(cfg, growth="pa", pa_target="family")
+    elif spec == "uniform":
+        c = replace(cfg, growth="uniform")
+    else:
+        c = replace(cfg, growth="pa", pa_target="own")
+    return run_continual(c, device="cpu").to_dict()
 
 
 def _acc(res: dict) -> float:

@@ -452,7 +452,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     if lr_tests not in ("needed", "all"):
         raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    builders = _layer_builders(net)
+    # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
+    degrees_only = not any("strength" in (v or "") for k in kinds for v in KIND_MAP[k])
+    builders = _layer_builders(net, degrees_only=degrees_only)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
     whole = scope in ("network", "both")
@@ -588,9 +590,10 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     Every raw weight folds into exactly one unit-level edge, so the nonzero count is the sum of
     ``multiplicity``; the total is the raw weight's size (a Linear layer that folds nothing:
     ``in_units * out_units``)."""
-    if not hasattr(lg, "multiplicity") or not hasattr(lg, "binary"):  # e.g. a connectome layer
-        return int(lg.n_edges), None
-    nnz = int(lg.n_edges) if lg.binary else int(lg.multiplicity.sum())  # torch sums int32 into int64
+    if not hasattr(lg, "binary") or not (hasattr(lg, "multiplicity") or hasattr(lg, "raw_nonzero")):
+        return int(lg.n_edges), None  # e.g. a connectome layer
+    nnz = (int(lg.n_edges) if lg.binary else int(lg.raw_nonzero) if hasattr(lg, "raw_nonzero")
+           else int(lg.multiplicity.sum()))  # torch sums int32 into int64; a counted layer counted them
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
         if key in shapes:
             return nnz, int(np.prod(shapes[key], dtype=np.int64))
@@ -605,11 +608,12 @@ def _layer_nodes(d) -> int:
     return int(d.in_units if same else d.in_units + d.out_units)
 
 
-def _layer_builders(net) -> list[tuple[str, Any]]:
-    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily)."""
+def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily;
+    ``degrees_only``: counted block by block, see ``StreamPlan.iter_degrees``)."""
     if hasattr(net, "layers"):
         return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
-    return [(spec.name, spec.build) for spec in net.specs]
+    return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
 
 
 def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
@@ -865,6 +869,8 @@ def alive_null_degrees(obs, edges, *, rng):
     d = random_layer_degrees(sub, rng=gen)
 
     def scatter(idx, v, size, dtype):
+        if v is None:  # a counted layer's null has degrees only
+            return None
         out = np.zeros(size, dtype=dtype)
         out[idx] = v
         return out

@@ -280,3 +280,32 @@ class LayerDegrees(LayerInfo):
     def degrees(self, kind: str) -> DegreeSequence:
         """``"in"``, ``"out"``, ``"in_strength"`` or ``"out_strength"``, labelled like LayerGraph's."""
         return layer_sequence(self, kind)
+
+
+@dataclass(frozen=True)
+class CountedLayer(LayerDegrees):
+    """A streamed layer known by its degrees only (no weights, no strengths): what
+    :meth:`prunegraph.graph.StreamPlan.iter_degrees` yields when an analysis needs no weights.
+
+    Duck-types the parts of ``LayerGraph`` a degree analysis and its random-pruning null read:
+    the degrees, :meth:`regular_structure`, ``wiring`` and, for a layer mapping a space onto
+    itself, whether it has a self-loop (``loops``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = CountedLayer("fc", "linear", "x", "fc", 0, 0, 3, 2, n_edges=3,
+    ...                  in_degree=np.array([1, 2]), out_degree=np.array([2, 1, 0]))
+    >>> c.degrees("out").values.tolist(), c.regular_structure()
+    ([2, 1, 0], None)
+    """
+
+    regular: str | None = None
+    wiring: str = "traced"
+    loops: bool = True
+    param: str = ""
+    binary: bool = False
+    raw_nonzero: int = 0      # nonzero raw weight entries (the sum of the built multiplicity)
+
+    def regular_structure(self) -> str | None:
+        return self.regular

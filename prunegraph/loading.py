@@ -457,7 +457,10 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     each layer is built from its weight a block of rows at a time: a ``.safetensors`` file is
     read with ``safetensors.safe_open`` slice by slice, so peak memory while building a layer
     is its two unit-level matrices (float32 weight + int32 multiplicity, i.e. 2x a float32
-    tensor) plus one block (:data:`prunegraph.graph.CHUNK_BYTES`).  Recurrent weights are read
+    tensor) plus one block (:data:`prunegraph.graph.CHUNK_BYTES`).  ``plan.iter_degrees()``
+    (what :func:`prunegraph.analysis.analyze` uses when no strength kind is asked for) only
+    counts nonzeros per row and column, a block of :data:`~prunegraph.graph.matrices.COUNT_BYTES`
+    at a time, so its peak is one block plus the degree vectors.  Recurrent weights are read
     whole.  A source that names a model to trace (``model=``, an ``nn.Module``, or
     prunegraph metadata) is loaded with :func:`load` and its layers handed out from memory.
 

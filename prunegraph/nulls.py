@@ -60,6 +60,11 @@ class EdgeMultiset(LayerInfo):
     weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
     multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
     loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
+    count: int | None = None           # edges, when only counted (``weights`` None: a degrees-only null)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.weights.numel()) if self.weights is not None else int(self.count or 0)
 
 
 def self_mapping(layer) -> bool:
@@ -84,6 +89,9 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
     so the caller can drop the layer before drawing its null."""
     if isinstance(layer, EdgeMultiset):
         return layer
+    if getattr(layer, "weight", None) is None:  # a CountedLayer: degrees only, no weights to shuffle
+        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=not self_mapping(layer) or layer.loops,
+                            count=int(layer.n_edges))
     weight = layer.weight.detach()
     mult = layer.multiplicity.detach()
     n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
@@ -157,6 +165,10 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
     from .degrees import LayerDegrees
 
     ms = edge_multiset(layer)
+    if ms.weights is None:  # counted layer: the same draw, degrees accumulated row by row
+        k_in, k_out = _random_degrees(ms.out_units, ms.in_units, ms.n_edges,
+                                      as_generator(rng), loops=ms.loops)
+        return LayerDegrees(**LayerInfo.fields_of(ms), n_edges=ms.n_edges, in_degree=k_in, out_degree=k_out)
     slots, weights, _ = _null_edges(ms, rng)
     n_out, n_in = ms.out_units, ms.in_units
     rows, cols = slots // n_in, slots % n_in
@@ -179,6 +191,37 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
     order = torch.from_numpy(gen.permutation(m).astype(np.int64))
     return slots, ms.weights[order], ms.multiplicity[order]
+
+
+def _random_degrees(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
+                    loops: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column counts of :func:`_random_slots`'s draw (same generator calls, same
+    result) in O(n_out + n_in) memory: the m slots themselves are never held at once.
+
+    Examples
+    --------
+    >>> k_in, k_out = _random_degrees(3, 4, 5, np.random.default_rng(0))
+    >>> s = _random_slots(3, 4, 5, np.random.default_rng(0))
+    >>> k_in.tolist() == np.bincount(s // 4, minlength=3).tolist(), k_out.tolist() == np.bincount(s % 4, minlength=4).tolist()
+    (True, True)
+    """
+    skip = not loops and n_out == n_in
+    per_row = n_in - 1 if skip else n_in
+    if m == 0 or n_out * per_row >= 10**9:  # empty, or the flat draw (holds m slots anyway)
+        slots = _random_slots(n_out, n_in, m, gen, loops=loops)
+        return (np.bincount(slots // max(1, n_in), minlength=n_out).astype(np.int64),
+                np.bincount(slots % max(1, n_in), minlength=n_in).astype(np.int64))
+    if m > n_out * per_row:
+        raise UsageError(f"cannot place {m} edges in {n_out * per_row} free positions")
+    counts = gen.multivariate_hypergeometric(np.full(n_out, per_row, dtype=np.int64), m,
+                                             method="marginals")
+    k_out = np.zeros(n_in, dtype=np.int64)
+    for j in np.flatnonzero(counts):
+        cols = gen.choice(per_row, size=int(counts[j]), replace=False)
+        if skip:
+            cols[cols >= j] += 1
+        k_out[cols] += 1  # distinct columns within a row
+    return counts.astype(np.int64), k_out
 
 
 def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,

@@ -171,3 +171,57 @@ def test_conv_model_learns_on_split_digits():
     final = res.R[2]
     assert final[0] > 0.8 and final[1] > 0.8                          # two-class tasks: chance 0.5
     assert res.R[2][0] == res.R[1][0]                                 # frozen: no forgetting
+
+
+# --------------------------------------------------------------------------- --pa-target / --pa-gamma
+@pytest.mark.parametrize("bad", [{"pa_target": "alpha"}, {"pa_offset": 0.0},
+                                 {"pa_gamma": float("nan")}])
+def test_pa_target_options_validated(bad):
+    with pytest.raises(UsageError, match="pa_"):
+        ContinualConfig(**bad)
+
+
+def test_pa_options_from_config():
+    from prunegraph.continual.budget import pa_options
+
+    assert "target" not in pa_options(ContinualConfig()) and "gamma_from" not in pa_options(ContinualConfig())
+    assert pa_options(ContinualConfig(pa_target="family"))["gamma_from"] == "family"
+    o = pa_options(ContinualConfig(pa_target="fixed", pa_gamma=1.5, pa_offset=2.0))
+    assert {(s, law.gamma, law.offset) for s, law in o["target"].items()} == {("in", 1.5, 2.0),
+                                                                              ("out", 1.5, 2.0)}
+
+
+def test_pa_gamma_sets_the_grown_edges_preference():
+    """Fixed (k+1)^γ from the config: γ = 0 lands like uniform sampling, γ = 1.5 concentrates
+    the new edges on the high-degree rows (reference: the uniform strategy on the same layer)."""
+    from prunegraph.continual.budget import pa_options
+    from prunegraph.continual.growth import grow_layer
+
+    in_deg = np.minimum(_powerlaw_degrees(2.2, 200, 3), 150)     # 200 rows, skewed degrees
+    out_deg = np.full(300, int(in_deg.sum() // 300))             # flat columns
+    free = torch.ones(200, 300, dtype=torch.bool)
+    top = in_deg >= np.quantile(in_deg, 0.9)
+
+    def share(strategy, cfg, seed):
+        m, dec = grow_layer(strategy, free, 600, in_degree=in_deg, out_degree=out_deg,
+                            pa_options=pa_options(cfg), rng=seed)
+        return float(m[torch.from_numpy(top)].sum()) / float(m.sum()), dec
+
+    for seed in range(3):
+        uni, _ = share("uniform", ContinualConfig(), seed)
+        g0, d0 = share("pa", ContinualConfig(pa_target="fixed", pa_gamma=0.0), seed)
+        g15, d15 = share("pa", ContinualConfig(pa_target="fixed", pa_gamma=1.5), seed)
+        assert [k.gamma for k in d0.kernels] == [0.0, 0.0] and d15.kernels[0].gamma == 1.5
+        assert abs(g0 - uni) < 0.06 < g15 - uni       # γ = 0 ≈ uniform; γ = 1.5 prefers hubs
+
+
+def test_cli_pa_gamma_reaches_the_config():
+    import argparse
+
+    from prunegraph.commands.continual import _config, add_arguments
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    cfg = _config(p.parse_args(["--benchmark", "split-digits", "--pa-target", "fixed",
+                                "--pa-gamma", "0.5", "--pa-offset", "3"]))
+    assert (cfg.pa_target, cfg.pa_gamma, cfg.pa_offset) == ("fixed", 0.5, 3.0)

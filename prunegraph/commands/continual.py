@@ -74,6 +74,10 @@ _FLAGS = {
     "n_test": ("n_test", int, "per-task test subsample (all)"),
     "seed": ("seed", int, "seed (0)"),
     "pa_default_alpha": ("pa_default_alpha", float, "pa fallback exponent when no power law is plausible (3)"),
+    "pa_target": ("pa_target", str, "pa kernel: own (layer's own MLE degree law, default) | family "
+                                     "(gamma from the preferred family) | fixed ((k + A)^gamma)"),
+    "pa_gamma": ("pa_gamma", float, "--pa-target fixed: gamma of (k + A)^gamma (1)"),
+    "pa_offset": ("pa_offset", float, "--pa-target fixed: A of (k + A)^gamma (1)"),
     "attachment_bootstrap": ("attachment_bootstrap", int, "bootstrap replicates of beta (100)"),
 }
 

@@ -28,9 +28,27 @@ __all__ = ["fit_budget_scale", "budget_details", "pa_options"]
 
 
 def pa_options(cfg: ContinualConfig) -> dict:
-    """Keyword arguments of :func:`prunegraph.continual.growth.fit_kernel` from the config."""
-    return {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
+    """Keyword arguments of :func:`prunegraph.continual.growth.fit_kernel` from the config.
+
+    ``pa_target``: ``"own"`` (the layer's own MLE law, γ fitted), ``"family"`` (γ from the
+    preferred family) or ``"fixed"``: f(k) = (k + ``pa_offset``)^``pa_gamma`` on both sides.
+
+    >>> from prunegraph.continual import ContinualConfig
+    >>> o = pa_options(ContinualConfig(pa_target="fixed", pa_gamma=0.5))
+    >>> o["target"]["in"].gamma, o["target"]["out"].offset
+    (0.5, 1.0)
+    """
+    opts = {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
             "min_tail": cfg.pa_min_tail, "bootstrap": cfg.pa_bootstrap}
+    if cfg.pa_target == "family":
+        opts["gamma_from"] = "family"
+    elif cfg.pa_target == "fixed":
+        from .growth import DegreeLaw
+
+        law = DegreeLaw(float(cfg.pa_gamma), float(cfg.pa_offset), 1.0, 0, 10**6, 0, 0.0, (),
+                        "given")
+        opts["target"] = {"in": law, "out": law}
+    return opts
 
 
 def fit_budget_scale(in_degree: np.ndarray, out_degree: np.ndarray, *, target_alpha: float = 3.0,

@@ -16,6 +16,7 @@ continual section for the seeds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -28,7 +29,7 @@ from .growth import STRATEGIES
 #: every strategy a run accepts: growth before the task, or dynamic sparse training in it
 ALL_STRATEGIES = STRATEGIES + DST_STRATEGIES
 
-__all__ = ["ALL_STRATEGIES", "BENCHMARKS", "BUDGET_MODES", "SCENARIOS", "N_CLASSES", "ContinualConfig",
+__all__ = ["ALL_STRATEGIES", "BENCHMARKS", "BUDGET_MODES", "PA_TARGETS", "SCENARIOS", "N_CLASSES", "ContinualConfig",
            "resolve_optimizer", "stage_rng", "torch_seed"]
 
 #: benchmark name -> (data set, stream kind)
@@ -42,6 +43,9 @@ BENCHMARKS = {
 N_CLASSES = {"fashion_mnist": 10, "digits": 10}
 BUDGET_MODES = ("fixed", "share", "fit")
 #: scenario -> what it tests (van de Ven & Tolias 2019, "Three scenarios for continual learning")
+#: pa kernel targets (``--pa-target``)
+PA_TARGETS = ("own", "family", "fixed")
+
 SCENARIOS = {
     "task": "task-incremental: task id given at test time, one head (output rows) per task",
     "domain": "domain-incremental: one shared head, task id not given (permuted streams)",
@@ -96,6 +100,9 @@ class ContinualConfig:
     pa_min_tail: int = 10
     pa_a_min: float = 1.0
     pa_bootstrap: int = 0
+    pa_target: str = "own"          # pa kernel: "own" law (MLE gamma) | "family" | "fixed" (k+A)^gamma
+    pa_gamma: float = 1.0           # pa_target="fixed": gamma of f(k) = (k + pa_offset)^gamma
+    pa_offset: float = 1.0          # pa_target="fixed": A
     gradient_batches: int = 4
     attachment_bootstrap: int = 100
 
@@ -147,6 +154,13 @@ class ContinualConfig:
         for name in ("n_tasks", "batch_size", "prune_iterations", "eval_every", "gradient_batches"):
             if getattr(self, name) < 1:
                 bad(f"{name}={getattr(self, name)}: must be >= 1")
+        if self.pa_target not in PA_TARGETS:
+            bad(f"pa_target {self.pa_target!r}: use one of {', '.join(PA_TARGETS)} (own: the layer's "
+                "own MLE degree law; family: gamma from the preferred family; fixed: (k + pa_offset)"
+                "^pa_gamma)")
+        if not (math.isfinite(self.pa_gamma) and math.isfinite(self.pa_offset) and self.pa_offset > 0):
+            bad(f"pa_gamma={self.pa_gamma}, pa_offset={self.pa_offset}: need finite values and "
+                "pa_offset > 0 (f(k) = (k + A)^gamma must be positive at k = 0)")
         for name in ("epochs", "retrain_epochs", "attachment_bootstrap", "pa_bootstrap",
                      "min_steps", "retrain_min_steps", "eval_dense"):
             if getattr(self, name) < 0:

@@ -5,8 +5,10 @@ from a :class:`LazyWeight` (at most :data:`CHUNK_BYTES` of raw weight held at a 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 
 from ..errors import InputError, UsageError
@@ -192,6 +194,21 @@ def _place(dst: torch.Tensor, src: torch.Tensor, r0: int, groups: int, rows_tota
     block.scatter_(1, idx, src)
 
 
+def _unit_shape(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1,
+                columns: torch.Tensor | None = None) -> tuple[int, int]:
+    """``(out_units, in_units)`` of the unit-level matrix a raw weight of ``kind`` gives."""
+    n0 = int(w.shape[0])
+    if kind == "linear":
+        return (n0, int(columns.max()) + 1 if columns is not None else int(w.shape[1]) // fold)
+    if kind == "conv":
+        return (n0, int(w.shape[1]) * groups)
+    if kind == "conv_transpose":
+        return (int(w.shape[1]) * groups, n0)
+    if kind in ("embedding", "linear_t"):
+        return (int(w.shape[1]), n0)
+    raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")  # pragma: no cover - guarded by the callers
+
+
 def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
                    columns: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit-level ``(weight, multiplicity)`` of a layer built block by block from ``w``.
@@ -203,16 +220,7 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
     n0 = int(w.shape[0])
     per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
     step = max(1, CHUNK_BYTES // per_row)
-    if kind == "linear":
-        shape = (n0, int(columns.max()) + 1 if columns is not None else int(w.shape[1]) // fold)
-    elif kind == "conv":
-        shape = (n0, int(w.shape[1]) * groups)
-    elif kind == "conv_transpose":
-        shape = (int(w.shape[1]) * groups, n0)
-    elif kind in ("embedding", "linear_t"):
-        shape = (int(w.shape[1]), n0)
-    else:  # pragma: no cover - guarded by the callers
-        raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")
+    shape = _unit_shape(w, kind, fold=fold, groups=groups, columns=columns)
     weight = torch.empty(shape, dtype=torch.float32)
     mult = torch.empty(shape, dtype=torch.int32)
     # transposed layouts: the raw rows are the unit matrix's columns
@@ -245,13 +253,148 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
     return weight, mult
 
 
+#: bytes of raw weight read per block when only counting nonzeros (:func:`_lazy_counts`)
+COUNT_BYTES = 8 << 20
+
+#: group widths M tried for N:M semi-structured sparsity (see ``LayerGraph.regular_structure``)
+NM_WIDTHS = (2, 4, 8)
+
+
+@dataclass(frozen=True)
+class LayerCounts:
+    """A layer's unit-level nonzero counts, read block by block (:func:`_lazy_counts`).
+
+    ``in_degree`` [out_units] and ``out_degree`` [in_units] are int64 row and column counts of
+    the unit matrix; ``diagonal``: some unit-level diagonal entry is nonzero (square layouts);
+    ``nm``: for each group width M, the histogram (length M + 1) of nonzeros per group of M
+    consecutive inputs of every output (only when asked for and ``in_units`` allows it).
+    """
+
+    in_degree: np.ndarray
+    out_degree: np.ndarray
+    diagonal: bool
+    nm: dict
+    raw_nonzero: int = 0   # nonzero raw weight entries (each folds into one unit-level edge)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.in_degree.sum())
+
+
+def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: bool, kind: str,
+                        nm: dict) -> str | None:
+    """``LayerGraph.regular_structure`` from counts alone: near-dense (density >= 0.99), or N:M
+    semi-structured (every group of M inputs keeps at most N <= M/2, and >= 90 % keep exactly N).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> regular_from_counts(8, 2, 8, binary=True, kind="linear", nm={4: np.array([0, 0, 4, 0, 0])})
+    'N:M semi-structured (2:4)'
+    """
+    n = in_units * out_units
+    if n == 0:
+        return None
+    dens = n_edges / n
+    if dens >= 0.99:
+        return f"near-dense (density {dens:.3f})"
+    if not binary or kind != "linear":
+        return None
+    for mm in NM_WIDTHS:
+        hist = nm.get(mm)
+        if hist is None:
+            continue
+        hist = np.asarray(hist)
+        nn_ = int(np.flatnonzero(hist).max()) if hist.any() else 0
+        if 0 < nn_ <= mm // 2 and hist[nn_] / hist.sum() >= 0.9:
+            return f"N:M semi-structured ({nn_}:{mm})"
+    return None
+
+
+def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+                 columns: torch.Tensor | None = None, nm: bool = False,
+                 block_bytes: int | None = None) -> LayerCounts:
+    """Unit-level degrees of a layer read block by block, never building its matrices.
+
+    The counts equal those of the ``multiplicity`` that :func:`_lazy_matrices` builds (a unit
+    edge exists iff some raw entry folded into it is nonzero), but only one block of raw rows
+    (:data:`COUNT_BYTES`), its boolean mask and the two count vectors are alive at a time:
+    row counts by ``torch.count_nonzero`` over the block, column counts summed block by block.
+    """
+    _check_dtype(w, w.name, source)
+    n0 = int(w.shape[0])
+    n_out, n_in = _unit_shape(w, kind, fold=fold, groups=groups, columns=columns)
+    transposed = kind in ("conv_transpose", "embedding", "linear_t")
+    k_in = torch.zeros(n_out, dtype=torch.int64)
+    k_out = torch.zeros(n_in, dtype=torch.int64)
+    # raw rows are the unit matrix's rows, or (transposed layouts) its columns
+    row_cnt, col_cnt = (k_out, k_in) if transposed else (k_in, k_out)
+    per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
+    step = max(8, (block_bytes or COUNT_BYTES) // per_row // 8 * 8)  # whole N:M groups of rows
+    grouped = groups if kind in ("conv", "conv_transpose") else 1
+    rpg = n0 // grouped
+    widths = [mm for mm in NM_WIDTHS if n_in % mm == 0 and n_in >= 2 * mm] if nm else []
+    hists = {mm: torch.zeros(mm + 1, dtype=torch.int64) for mm in widths}
+    diagonal = False
+    raw = 0
+    square = n_out == n_in
+    plain = kind in ("embedding", "linear_t") or (kind == "linear" and fold == 1 and columns is None)
+    for r0 in range(0, n0, step):
+        r1 = min(n0, r0 + step)
+        block = w.rows(r0, r1)
+        _finite(block, w.name.removesuffix(".weight"), source)
+        block = block.detach()
+        if plain:
+            m = block != 0
+        elif kind == "linear":
+            m = linear_matrices(block, fold=fold, columns=columns)[1] != 0
+        else:
+            m = (block.reshape(block.shape[0], block.shape[1], -1) != 0).any(-1)
+        if not plain:  # folded: several raw entries per unit edge
+            raw += int(torch.count_nonzero(block))
+        del block
+        row_cnt[r0:r1] = torch.count_nonzero(m, dim=1)
+        rows_g = torch.arange(r0, r1) // rpg  # each raw row's group (conv): its column block
+        if grouped == 1:
+            col_cnt += torch.count_nonzero(m, dim=0)
+        else:
+            cpg = m.shape[1]
+            for g in torch.unique(rows_g).tolist():
+                col_cnt[g * cpg:(g + 1) * cpg] += torch.count_nonzero(m[rows_g == g], dim=0)
+        if square and not diagonal:  # unit (R, off(R) + c) or its transpose: diagonal iff c = R - off(R)
+            c = torch.arange(r0, r1) - rows_g * m.shape[1] * (grouped > 1)
+            ok = (c >= 0) & (c < m.shape[1])
+            diagonal = bool(m[torch.arange(r1 - r0)[ok], c[ok]].any())
+        for mm in widths:  # groups of mm consecutive unit inputs: along columns, or raw rows if transposed
+            g = (m.reshape(m.shape[0], -1, mm).sum(-1, dtype=torch.uint8) if not transposed
+                 else m.reshape(-1, mm, m.shape[1]).sum(1, dtype=torch.uint8))
+            hists[mm] += torch.bincount(g.flatten(), minlength=mm + 1)[: mm + 1]
+        del m
+    return LayerCounts(k_in.numpy(), k_out.numpy(), diagonal, {mm: h.numpy() for mm, h in hists.items()},
+                       int(k_in.sum()) if plain else raw)
+
+
+class _LazyMats:
+    """A layer's matrices built on call from a :class:`LazyWeight`; :meth:`counts` gives only
+    its degrees (:func:`_lazy_counts`) for analyses that need no weights."""
+
+    def __init__(self, w: LazyWeight, kind: str, **how):
+        self.w, self.kind, self.how = w, kind, how
+
+    def __call__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return _lazy_matrices(self.w, self.kind, **self.how)
+
+    def counts(self, *, nm: bool = False) -> LayerCounts:
+        return _lazy_counts(self.w, self.kind, nm=nm, **self.how)
+
+
 def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
           columns: torch.Tensor | None = None):
     """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight).
 
     ``kind="linear_t"``: a Linear stored ``[in, out]`` (GPT-2 ``Conv1D``)."""
     if isinstance(w, LazyWeight):
-        return lambda: _lazy_matrices(w, kind, fold=fold, groups=groups, source=source, columns=columns)
+        return _LazyMats(w, kind, fold=fold, groups=groups, source=source, columns=columns)
     if kind == "linear":
         return linear_matrices(w, fold=fold, columns=columns)
     if kind in ("embedding", "linear_t"):  # both transpose: rows of the stored tensor are inputs

@@ -28,6 +28,26 @@ class _LayerSpec:
         return LayerGraph(self.name, self.kind, w, m, self.in_space, self.out_space,
                           self.in_offset, self.out_offset, self.param, self.binary, self.wiring)
 
+    def build_degrees(self):
+        """The layer's degrees only, counted block by block from the checkpoint
+        (:class:`~prunegraph.degrees.CountedLayer`) when its weight is read lazily; otherwise
+        the built :class:`LayerGraph` (which has every degree too)."""
+        if not hasattr(self.mats, "counts"):
+            return self.build()
+        from ..degrees import CountedLayer
+        from .matrices import regular_from_counts
+
+        c = self.mats.counts(nm=self.binary and self.kind == "linear")
+        n_out, n_in = len(c.in_degree), len(c.out_degree)
+        self_map = self.in_space == self.out_space and self.in_offset == self.out_offset and n_in == n_out
+        return CountedLayer(self.name, self.kind, self.in_space, self.out_space, int(self.in_offset),
+                            int(self.out_offset), n_in, n_out, n_edges=c.n_edges, in_degree=c.in_degree,
+                            out_degree=c.out_degree,
+                            regular=regular_from_counts(c.n_edges, n_out, n_in, binary=self.binary,
+                                                        kind=self.kind, nm=c.nm),
+                            wiring=self.wiring, loops=not self_map or c.diagonal, param=self.param,
+                            binary=self.binary, raw_nonzero=c.raw_nonzero)
+
 
 @dataclass(frozen=True)
 class StreamPlan:
@@ -63,6 +83,12 @@ class StreamPlan:
     def __iter__(self):
         for spec in self.specs:
             yield spec.build()
+
+    def iter_degrees(self):
+        """Each layer's degrees only, counted block by block from the checkpoint without
+        building its matrices (:meth:`_LayerSpec.build_degrees`); in order, like iteration."""
+        for spec in self.specs:
+            yield spec.build_degrees()
 
     @classmethod
     def from_network(cls, net: NetworkGraph) -> "StreamPlan":
