@@ -121,8 +121,8 @@ def main() -> None:
     from safetensors.torch import save_file
 
     from prunegraph.analysis import analyze
-    from prunegraph.output.plot import write_figures
     from prunegraph.loading import load
+    from prunegraph.output.plot import write_figures
 
     sd = build(widths, 0.10)
     n_weights = sum(v.numel() for k, v in sd.items() if k.endswith("weight"))

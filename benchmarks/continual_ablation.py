@@ -111,10 +111,11 @@ def markdown_table(d: dict) -> str:
         if p is None:
             cells = ["reference", "reference", "reference"]
         else:
+            st = p["steps_to_target"]
             cells = [f"{_ci(p['ACC'], '+.4f')} ({p['ACC']['wins']}/{p['ACC']['n']})",
                      f"{_ci(p['curve_area'], '+.4f')} ({p['curve_area']['wins']}/{p['curve_area']['n']})",
-                     (f"{_ci(p['steps_to_target'], '+.0f')} ({p['steps_to_target']['n'] - p['steps_to_target']['wins'] - p['steps_to_target'].get('ties', 0)}/"
-                      f"{p['steps_to_target']['n']})") if p["steps_to_target"].get("n") else "n/a"]
+                     (f"{_ci(st, '+.0f')} ({st['n'] - st['wins'] - st.get('ties', 0)}/"
+                      f"{st['n']})") if st.get("n") else "n/a"]
         lines.append(f"| {v} | {gam} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
                      f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} |")
     return "\n".join(lines)

@@ -70,8 +70,9 @@ import logging
 import math
 import time
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -738,7 +739,7 @@ class BlockSummary:
                 "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
 
 
-def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
+def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
     """Per transformer block: attention vs MLP projections, median alpha and verdicts against depth.
 
     Blocks and roles come from the layer names (:func:`prunegraph.graph.roles.block_of`,
@@ -758,7 +759,8 @@ def block_summary(res: "ModelAnalysis") -> list[BlockSummary]:
         blk, role = block_of(r.layer), role_of(r.layer)
         if blk is None or role is None:
             continue
-        group = "attention" if role in ("q", "k", "v", "qkv", "o") else "mlp" if role in ("gate", "up", "down") else None
+        group = ("attention" if role in ("q", "k", "v", "qkv", "o")
+                 else "mlp" if role in ("gate", "up", "down") else None)
         if group is None:
             continue
         if blk not in order:

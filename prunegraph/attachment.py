@@ -31,8 +31,9 @@ Pure numpy; no networkx on this path.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ class AttachmentKernel:
     kmin: float
     n_bootstrap: int
     confidence: float
-    mle: "ExponentFit | None" = None
+    mle: ExponentFit | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (plain Python types)."""

@@ -30,10 +30,10 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -691,7 +691,7 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
         first = str(exc).strip().splitlines()
         raise InputError(f"{path}: tensors do not fit model {meta['prunegraph_model']} "
                          f"({' '.join(first[:2])[:300]})") from None
-    for k, (mod, p) in layers.items():  # refresh the derived weight from the loaded orig * mask
+    for _k, (mod, p) in layers.items():  # refresh the derived weight from the loaded orig * mask
         if hasattr(mod, p + "_mask"):
             setattr(mod, p, getattr(mod, p + "_orig") * getattr(mod, p + "_mask"))
     model.eval()
@@ -700,6 +700,7 @@ def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn
 
 __all__ = ["Checkpoint", "read_checkpoint", "from_mapping", "TensorSource", "safetensors_source", "tensor_shapes",
            "memory_source", "save_checkpoint", "load_checkpoint", "manifest_path", "file_sha256",
-           "package_versions", "reference_checkpoints", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES", "META_MANIFEST",
+           "package_versions", "reference_checkpoints", "META_MODEL", "META_INPUT_SHAPE", "META_NUM_CLASSES",
+           "META_MANIFEST",
            "MODEL_META_KEYS", "STATE_KEYS", "PRUNED_CHECKPOINT_FORMAT", "checkpoint_files", "strip_prefixes",
            "META_STATE_KEY", "META_PREFIX", "META_HF_CONFIG", "META_SHARDS", "WRAPPER_PREFIXES"]

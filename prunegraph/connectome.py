@@ -161,7 +161,7 @@ class ConnectomeLayer(LayerGraph):
         return self.weight.detach().cpu().double().numpy().T.copy()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SparseLayer(EdgeMultiset):
     """A large connectome as a sparse square layer: CSR over postsynaptic rows.
 
@@ -172,8 +172,8 @@ class SparseLayer(EdgeMultiset):
     row-major order :class:`~prunegraph.nulls.EdgeMultiset` expects.
     """
 
-    indptr: np.ndarray = None
-    indices: np.ndarray = None
+    indptr: np.ndarray
+    indices: np.ndarray
     nodes: tuple = ()
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -43,7 +43,7 @@ def _random_prune(model: nn.Module, density: float = 0.3, seed: int = 0) -> nn.M
     """Zero each weight (ndim >= 2) independently with probability 1 - density, in place."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for _name, p in model.named_parameters():
             if p.ndim >= 2:
                 keep = torch.rand(p.shape, generator=g) < density
                 p.mul_(keep)

@@ -10,8 +10,14 @@ import pytest
 import torch
 
 from prunegraph._io import dumps_json
-from prunegraph.analysis import (analyze, benjamini_hochberg, binomial_gof, compare_tails,
-                                 random_pruning_test, _stream_seed)
+from prunegraph.analysis import (
+    _stream_seed,
+    analyze,
+    benjamini_hochberg,
+    binomial_gof,
+    compare_tails,
+    random_pruning_test,
+)
 from prunegraph.fit import RandomPruningTest, Verdict, VerdictRules, classify, verdict_text
 from prunegraph.graph import LayerGraph, NetworkGraph
 

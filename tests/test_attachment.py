@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prunegraph.attachment import (attachment_exponent, attachment_kernel, internal_attachment,
-                                   internal_exponent, measure_attachment, new_edges)
+from prunegraph.attachment import (
+    attachment_exponent,
+    attachment_kernel,
+    internal_attachment,
+    internal_exponent,
+    measure_attachment,
+    new_edges,
+)
 from prunegraph.errors import InputError, UsageError
 
 

@@ -54,7 +54,7 @@ def test_fit_json_csv_figures_report(pruned_checkpoint, tmp_path, capsys):
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     results = doc["models"][0]["results"]
     assert {(r["layer"], r["degree_kind"]) for r in results} == {
-        (l, k) for l in ("1", "3", "5") for k in ("in", "out")}
+        (layer, k) for layer in ("1", "3", "5") for k in ("in", "out")}
     assert all(r["edges"] > 0 for r in results)
     fitted = [r for r in results if r["observed"]["fit"]]
     assert len(fitted) >= 4 and all(r["observed"]["fit"]["p_value"] is not None for r in fitted)
@@ -138,11 +138,11 @@ def test_compact_table_fits_120_columns_and_wide_shows_everything(capsys):
     ref = REF / "lenet5_fmnist_imp.safetensors"
     assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures"]) == 0
     compact = capsys.readouterr().out
-    table = [l for l in compact.splitlines() if not l.startswith(("==", "   note:", str(ref)))]
-    assert table and max(len(l) for l in table) <= 120, max(table, key=len)
+    table = [line for line in compact.splitlines() if not line.startswith(("==", "   note:", str(ref)))]
+    assert table and max(len(line) for line in table) <= 120, max(table, key=len)
     assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures", "--wide"]) == 0
     wide = capsys.readouterr().out
-    header = next(l for l in wide.splitlines() if l.startswith("layer"))
+    header = next(line for line in wide.splitlines() if line.startswith("layer"))
     shown = [c.short for c in COLUMNS if c.short in header]
     # every column with data, in COLUMNS order (the order the report uses too)
     assert shown == [c.short for c in COLUMNS if c.key not in ("heavier_q", "xmax") or c.short in header]

@@ -18,8 +18,14 @@ import torch
 from torch import nn
 
 from prunegraph.cli import main
-from prunegraph.continual import (ContinualConfig, Ownership, accuracy_metrics,
-                                  load_checkpoint_manifest, run_continual, steps_to_fraction)
+from prunegraph.continual import (
+    ContinualConfig,
+    Ownership,
+    accuracy_metrics,
+    load_checkpoint_manifest,
+    run_continual,
+    steps_to_fraction,
+)
 from prunegraph.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -250,7 +256,8 @@ def test_resume_after_kill(tmp_path, small_run):
     args = [sys.executable, "-m", "prunegraph", "continual", "--benchmark", "split-digits",
             "--tasks", "5", "--epochs", "2", "--eval-every", "2", "--attachment-bootstrap", "10",
             "--density", "0.1", "--growth", "pa", "--batch-size", "32", "--min-steps", "60",
-            "--retrain-min-steps", "20", "--scratch-reference", "no", "--checkpoint", str(ck), "--quiet", "--device", "cpu"]
+            "--retrain-min-steps", "20", "--scratch-reference", "no", "--checkpoint", str(ck), "--quiet",
+            "--device", "cpu"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -295,7 +302,8 @@ def test_cli_errors(tmp_path, capsys):
 def test_cli_compare(tmp_path, capsys):
     out = tmp_path / "cmp.json"
     assert main(["continual", "compare", "--benchmark", "split-digits", "--tasks", "2",
-                 "--epochs", "1", "--min-steps", "30", "--retrain-min-steps", "0", "--attachment-bootstrap", "0", "--strategies", "pa", "uniform",
+                 "--epochs", "1", "--min-steps", "30", "--retrain-min-steps", "0", "--attachment-bootstrap", "0",
+                 "--strategies", "pa", "uniform",
                  "--seeds", "0", "1", "--json", str(out), "--plot", str(tmp_path / "cmp"),
                  "--quiet", "--device", "cpu"]) == 0
     d = json.loads(out.read_text())

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from prunegraph.commands.continual import _warn_fallback
-from prunegraph.continual import (ContinualConfig, fit_budget_scale, fit_kernel, pa_fallback_share,
-                                  run_continual)
+from prunegraph.continual import ContinualConfig, fit_budget_scale, fit_kernel, pa_fallback_share, run_continual
 from prunegraph.continual.driver import resolve_optimizer
 from prunegraph.errors import UsageError
 from prunegraph.fit import fit_power_law

@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from prunegraph.continual.growth import (STRATEGIES, DegreeLaw, fit_degree_law, fit_kernel,
-                                         gamma_for_family, grow_layer, sample_edges,
-                                         step_increments)
+from prunegraph.continual.growth import (
+    STRATEGIES,
+    DegreeLaw,
+    fit_degree_law,
+    fit_kernel,
+    gamma_for_family,
+    grow_layer,
+    sample_edges,
+    step_increments,
+)
 from prunegraph.errors import UsageError
 from prunegraph.fit import fit_power_law
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from prunegraph.models import data as D
 from prunegraph.errors import InputError, UsageError
+from prunegraph.models import data as D
 
 REAL_FMNIST = Path(D.FMNIST_DEFAULT_DIR)
 HAVE_FMNIST = (REAL_FMNIST / "t10k-labels-idx1-ubyte.gz").is_file()

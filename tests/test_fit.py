@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,9 +11,7 @@ from scipy import optimize, special
 
 from prunegraph._io import dumps_json
 from prunegraph.errors import InputError, UsageError
-from prunegraph.fit import (find_truncated_range, fit_power_law,
-                            fit_truncated_power_law)
-from prunegraph.fit import _core
+from prunegraph.fit import _core, find_truncated_range, fit_power_law, fit_truncated_power_law
 
 
 # ----------------------------------------------------------------- samplers (independent of the engine)
@@ -221,7 +220,7 @@ def test_result_is_frozen_and_json_ready():
     assert set(d) >= {"alpha", "sigma", "xmin", "xmax", "n", "n_tail", "ks_distance", "p_value",
                       "n_bootstrap", "discrete", "hit_bound", "bound_note"}
     assert json.loads(dumps_json(d))["alpha"] == f.alpha
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         f.alpha = 1.0  # type: ignore[misc]
     assert np.array_equal(f.tail(), np.sort(np.random.default_rng(0).zipf(2.5, 1000))[
         np.sort(np.random.default_rng(0).zipf(2.5, 1000)) >= f.xmin])
@@ -356,9 +355,9 @@ def test_pruned_ks_search_equals_exhaustive(discrete, budget):
     else:
         alpha, logz = 1.0 + 1.0 / (ml - np.log(q)), None
     idx, d = _core.ks_min_many(U, discrete, NS, ks, last, alpha, logz, group, 2, budget=budget)
-    full = np.array([np.abs(NS[k:l + 1] / NS[k] - (np.exp(_core.log_hzeta(a, U[k:l + 1]) - lz) if discrete
-                                                   else (U[k:l + 1] / U[k]) ** (1 - a))).max()
-                     for k, l, a, lz in zip(ks, last, alpha, logz if discrete else alpha)])
+    full = np.array([np.abs(NS[k:lst + 1] / NS[k] - (np.exp(_core.log_hzeta(a, U[k:lst + 1]) - lz) if discrete
+                                                   else (U[k:lst + 1] / U[k]) ** (1 - a))).max()
+                     for k, lst, a, lz in zip(ks, last, alpha, logz if discrete else alpha)])
     for g in range(2):
         m = np.flatnonzero(group == g)
         want = m[np.argmin(full[m])]
@@ -392,5 +391,5 @@ def test_truncated_vectorised_search_equals_loop():
     u, c, _ = _core.histogram(x, discrete=True)
     cands = _powerlaw.truncated_candidates(u, c, 300.0, 10)
     best, xm = _powerlaw.truncated_search(u, c, True, cands, 300.0, 100.0)
-    loop = min(((_powerlaw._truncated_fixed(u, c, True, v, 300.0, 100.0).ks, v) for v in cands))
+    loop = min((_powerlaw._truncated_fixed(u, c, True, v, 300.0, 100.0).ks, v) for v in cands)
     assert xm == loop[1] and best.ks == pytest.approx(loop[0], abs=1e-12)

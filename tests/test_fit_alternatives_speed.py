@@ -2,7 +2,8 @@
 
 :mod:`prunegraph.fit._reference` is the implementation of :func:`compare_distributions` as it
 stood after the verdict issue (every alternative by multi-start Nelder–Mead).  The library's
-version (closed-form MLEs where they exist, damped Newton for the two-parameter families) must reproduce R, p, the normalised R, the
+version (closed-form MLEs where they exist, damped Newton for the two-parameter families) must reproduce
+R, p, the normalised R, the
 log-likelihood and the fitted parameters to 1e-6 relative (1e-5 for parameters where the optimum
 is flat, see :data:`FLAT_RTOL`) on calibration-suite-like tails and on the shipped reference
 checkpoints' degree tails; and ``prunegraph fit``'s "needed" mode
@@ -147,7 +148,7 @@ def _reference_tails(paths):
 
 def _check_reference_checkpoints(paths):
     n = 0
-    for label, v, fan in _reference_tails(paths):
+    for _label, v, fan in _reference_tails(paths):
         fit = fit_power_law(v, discrete=True)
         fast = compare_distributions(fit, binomial_n=fan)
         ref = _reference.compare_distributions(fit, binomial_n=fan)

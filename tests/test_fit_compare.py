@@ -160,7 +160,8 @@ def test_agrees_with_igraph_plfit(n, alpha):
 
 # ----------------------------------------------------------------- fast normaliser vs literal sums
 _LOGF = {
-    "lognormal": (lambda x, p, xm: -np.log(x) - (np.log(x) - p[0]) ** 2 / (2 * p[1] ** 2), [(0.5, 1.2), (3.0, 0.4), (-3.0, 2.5)]),
+    "lognormal": (lambda x, p, xm: -np.log(x) - (np.log(x) - p[0]) ** 2 / (2 * p[1] ** 2),
+                  [(0.5, 1.2), (3.0, 0.4), (-3.0, 2.5)]),
     "stretched_exponential": (lambda x, p, xm: (p[1] - 1) * np.log(x) - p[0] * (x ** p[1] - xm ** p[1]),
                               [(0.3, 0.6), (2.0, 0.2), (0.01, 1.3)]),
     "truncated_power_law": (lambda x, p, xm: -p[0] * np.log(x / xm) - p[1] * (x - xm),

@@ -11,8 +11,7 @@ import torch
 from torch import nn
 
 from prunegraph import cli
-from prunegraph.graph import (LayerGraph, conv_matrices, graph_from_module,
-                              graph_from_state_dict)
+from prunegraph.graph import LayerGraph, conv_matrices, graph_from_module, graph_from_state_dict
 from prunegraph.loading import load
 from prunegraph.models import zoo
 
@@ -176,7 +175,7 @@ def test_recurrent_fold_matches_literal(mode, random_prune):
     rnn = random_prune(getattr(nn, mode)(4, 3, num_layers=2), 0.3, 4)
     gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode]
     net = load(nn.Sequential(rnn), input_shape=(6, 4))
-    assert [lg.name for lg in net.layers] == [f"0.weight_{m}_l{l}" for l in (0, 1) for m in ("ih", "hh")]
+    assert [lg.name for lg in net.layers] == [f"0.weight_{m}_l{li}" for li in (0, 1) for m in ("ih", "hh")]
     assert net.layer("0.weight_ih_l1").in_space == "0.l0"
     for lg in net.layers:
         w = getattr(rnn, lg.name.split(".", 1)[1]).detach()

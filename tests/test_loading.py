@@ -7,17 +7,16 @@ import json
 import pickle
 
 import numpy as np
-
 import pytest
 import torch
 from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils import prune
 
-from prunegraph.models import zoo
-from prunegraph.errors import InputError, UsageError
 from prunegraph.checkpoint import META_MODEL, META_PREFIX, META_STATE_KEY, Checkpoint, read_checkpoint
+from prunegraph.errors import InputError, UsageError
 from prunegraph.loading import effective_weights, load
+from prunegraph.models import zoo
 
 
 @pytest.fixture(scope="module")

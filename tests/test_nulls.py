@@ -115,7 +115,7 @@ def test_random_network_like_per_layer(sparse_layer):
         model[0].weight[torch.rand(20, 30, generator=torch.Generator().manual_seed(2)) > 0.3] = 0
     net = prunegraph.load(model)
     null = random_network_like(net, rng=0)
-    assert [l.n_edges for l in null.layers] == [l.n_edges for l in net.layers]
+    assert [lay.n_edges for lay in null.layers] == [lay.n_edges for lay in net.layers]
     assert any("null" in n for n in null.notes)
     again = random_network_like(net, rng=0)
     assert all(torch.equal(a.weight, b.weight) for a, b in zip(null.layers, again.layers))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from prunegraph.output import plot
 from prunegraph.errors import InputError, UsageError
+from prunegraph.output import plot
 
 
 def literal_ccdf(values):

@@ -73,7 +73,7 @@ def test_random_state_dict_loads_or_raises_documented_error(sd):
             plan = stream_layers(sd)
             layers = list(plan)
             if sum(lg.n_edges for lg in layers) == 0:
-                raise InputError("empty")  # load refuses empty models; streaming just yields them
+                raise InputError("empty") from None  # load refuses empty models; streaming just yields them
         return
     _check_graph(net)
     plan = stream_layers(sd)
@@ -129,8 +129,8 @@ def test_fit_random_degree_sequences_only_documented_errors(values, discrete):
 def test_analysis_side_never_crashes(values):
     from prunegraph import fit as fitmod
     from prunegraph.analysis import _side
-    from prunegraph.fit import ALTERNATIVES
     from prunegraph.degrees import DegreeSequence
+    from prunegraph.fit import ALTERNATIVES
 
     v = np.asarray(values, dtype=np.int64)
     seq = DegreeSequence(v, np.full(len(v), "l").astype(str), np.arange(len(v)), "in")
@@ -171,8 +171,9 @@ def _stream_cases():
 @pytest.mark.parametrize("as_file", [True, False])
 def test_streamed_layers_equal_loaded_layers(case, as_file, tmp_path, monkeypatch):
     """Block-by-block building (tiny blocks: many per layer) gives exactly load()'s graph."""
-    import prunegraph.graph.matrices as G
     from safetensors.torch import save_file
+
+    import prunegraph.graph.matrices as G
 
     monkeypatch.setattr(G, "CHUNK_BYTES", 40)
     sd = _stream_cases()[case]

@@ -15,12 +15,12 @@ from torch.nn.utils import prune as tprune
 
 from prunegraph import checkpoint as C
 from prunegraph.checkpoint import reference_checkpoints
-from prunegraph.training import prune as P
 from prunegraph.cli import main
-from prunegraph.models.data import load_digits
 from prunegraph.errors import InputError, UsageError
-from prunegraph.training.train import evaluate, train
+from prunegraph.models.data import load_digits
 from prunegraph.models.zoo import get_model
+from prunegraph.training import prune as P
+from prunegraph.training.train import evaluate, train
 
 DATA = reference_checkpoints()[0].parent  # package data: prunegraph/_data/reference
 README = Path(__file__).resolve().parent.parent / "data" / "README.md"

@@ -22,9 +22,9 @@ from torch import nn
 from torch.nn.utils import prune
 
 from prunegraph import cli
+from prunegraph.checkpoint import read_checkpoint
 from prunegraph.errors import InputError, UsageError
 from prunegraph.graph import graph_from_module, graph_from_state_dict
-from prunegraph.checkpoint import read_checkpoint
 from prunegraph.loading import effective_weights, load
 
 torch.set_num_threads(1)
@@ -791,4 +791,5 @@ def test_streamed_shards_equal_the_loaded_graph(tmp_path):
     for lg in plan:
         ref = net.layer(lg.name)
         assert lg.wiring == ref.wiring == "config"
-        assert torch.equal(lg.multiplicity, ref.multiplicity) and (lg.in_space, lg.out_space) == (ref.in_space, ref.out_space)
+        assert torch.equal(lg.multiplicity, ref.multiplicity)
+        assert (lg.in_space, lg.out_space) == (ref.in_space, ref.out_space)

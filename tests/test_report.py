@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from prunegraph.output import plot, report, tables
 from prunegraph.errors import InputError, UsageError
+from prunegraph.output import plot, report, tables
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
 

@@ -42,13 +42,17 @@ def _nm(gen, rows, cols, n=2, m=4):
 
 def _case(name, gen, tmp_path, dtype):
     if name == "mlp":
-        return {"fc1.weight": _sparse(gen, 37, 20, dtype=dtype), "fc2.weight": _sparse(gen, 13, 37, dtype=dtype)}
+        return {"fc1.weight": _sparse(gen, 37, 20, dtype=dtype),
+                "fc2.weight": _sparse(gen, 13, 37, dtype=dtype)}
     if name == "conv":  # plain, grouped (16 -> 16, groups=2), transposed (the name tells)
-        return {"c1.weight": _sparse(gen, 16, 3, 3, 3, dtype=dtype), "c2.weight": _sparse(gen, 16, 8, 3, 3, dtype=dtype),
+        return {"c1.weight": _sparse(gen, 16, 3, 3, 3, dtype=dtype),
+                "c2.weight": _sparse(gen, 16, 8, 3, 3, dtype=dtype),
                 "deconv.weight": _sparse(gen, 16, 8, 2, 2, keep=0.2, dtype=dtype)}
     if name == "gpt2":  # embeddings and Conv1D ([in, out]) are read transposed
-        return {"wte.weight": _sparse(gen, 29, 12, dtype=dtype), "h.0.mlp.c_fc.weight": _sparse(gen, 12, 40, dtype=dtype),
-                "h.0.mlp.c_proj.weight": _nm(gen, 12, 40).t().to(dtype), "lm_head.weight": _sparse(gen, 29, 12, dtype=dtype)}
+        return {"wte.weight": _sparse(gen, 29, 12, dtype=dtype),
+                "h.0.mlp.c_fc.weight": _sparse(gen, 12, 40, dtype=dtype),
+                "h.0.mlp.c_proj.weight": _nm(gen, 12, 40).t().to(dtype),
+                "lm_head.weight": _sparse(gen, 29, 12, dtype=dtype)}
     if name == "regular":  # N:M 2:4, near-dense, and a 2:4 mask under prune's _orig/_mask
         dense = torch.randn(24, 32, generator=gen)
         dense[0, :3] = 0.0
@@ -156,7 +160,8 @@ def test_diagonal_of_square_layouts(kind, groups):
                     w[k, k] = 1.0 if with_diag and k == 5 else 0.0
                 else:
                     w[k, k % 8] = torch.tensor([1.0, 0.0, 0.0]) if with_diag and k == 5 else 0.0
-            built = matrices._lazy_matrices(LazyWeight("x", shape, w.dtype, lambda a, b: w[a:b]), kind, groups=groups)[1]
+            built = matrices._lazy_matrices(LazyWeight("x", shape, w.dtype, lambda a, b: w[a:b]), kind,
+                                            groups=groups)[1]
         c = matrices._lazy_counts(LazyWeight("x", shape, w.dtype, lambda a, b: w[a:b]), kind, groups=groups,
                                   block_bytes=1)
         assert c.diagonal == bool(torch.diagonal(built).ne(0).any()) == with_diag

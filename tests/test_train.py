@@ -10,11 +10,11 @@ import torch
 from torch import nn
 
 from prunegraph.cli import main
-from prunegraph.models.data import load_digits
 from prunegraph.errors import UsageError
+from prunegraph.models.data import load_digits
+from prunegraph.models.zoo import get_model
 from prunegraph.training.prune import magnitude_prune
 from prunegraph.training.train import TrainResult, evaluate, train
-from prunegraph.models.zoo import get_model
 
 
 @pytest.fixture(scope="module")

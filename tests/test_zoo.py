@@ -33,7 +33,7 @@ def test_lenet300_architecture():
     m = get_model("lenet300")
     # 784*300+300 + 300*100+100 + 100*10+10, the LeNet-300-100 of Han et al. (266k weights)
     assert sum(p.numel() for p in m.parameters()) == 266_610
-    assert [tuple(l.weight.shape) for l in (m.fc1, m.fc2, m.fc3)] == [(300, 784), (100, 300), (10, 100)]
+    assert [tuple(lin.weight.shape) for lin in (m.fc1, m.fc2, m.fc3)] == [(300, 784), (100, 300), (10, 100)]
 
 
 def test_lenet5_architecture():

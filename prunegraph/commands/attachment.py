@@ -55,7 +55,7 @@ def _masks_from_task(path: str, task: int, include_head: bool):
     if not 0 < task < done:
         raise UsageError(f"--task {task}: {path} holds tasks 0..{done - 1}; pick 1..{done - 1} "
                          "(task 0 has no earlier snapshot)")
-    params = [l["param"] for l in man["prunable"] if include_head or not l["is_head"]]
+    params = [lay["param"] for lay in man["prunable"] if include_head or not lay["is_head"]]
     before = edge_masks_from_owners(tensors, params, upto=task - 1)
     after = edge_masks_from_owners(tensors, params, upto=task)
     return before, after
@@ -69,8 +69,8 @@ def _masks_from_files(before: str, after: str, model, input_shape):
     shape = _parse_shape(input_shape or None)  # the one --input-shape parser
     gb = prunegraph.load(before, model=model, input_shape=shape)
     ga = prunegraph.load(after, model=model, input_shape=shape)
-    names_b = [l.name for l in gb.layers]
-    names_a = {l.name for l in ga.layers}
+    names_b = [lay.name for lay in gb.layers]
+    names_a = {lay.name for lay in ga.layers}
     common = [n for n in names_b if n in names_a]
     from ..errors import InputError
 

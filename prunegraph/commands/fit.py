@@ -65,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..fit import ALTERNATIVES
 
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
-                   help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; default: the shipped reference checkpoints")
+                   help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; "
+                        "default: the shipped reference checkpoints")
     p.add_argument("--kinds", type=_csv_list, default=["in", "out"],
                    help="degree kinds, comma-separated: in,out,total,strength (default in,out)")
     p.add_argument("--scope", choices=["layer", "network", "both"], default="layer",
@@ -173,11 +174,11 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
         return results, timings
     results, timings = [], []
     for s in _progress(sources, desc="checkpoints", total=len(sources), enabled=progress and len(sources) > 1):
-        r, t = analyze_many([s], options, jobs=jobs, progress=progress)
-        results += r
-        timings += t
+        rs, ts = analyze_many([s], options, jobs=jobs, progress=progress)
+        results += rs
+        timings += ts
         if figures is not None:
-            figures.submit(r[0])
+            figures.submit(rs[0])
     return results, timings
 
 

@@ -26,7 +26,8 @@ trained first for --epochs (--model). Methods:
 
 examples:
   prunegraph prune --model lenet300 --dataset digits --epochs 20 --method imp --sparsity 0.9 -o imp.safetensors
-  prunegraph prune --checkpoint dense.safetensors --dataset digits --method random --like imp.safetensors -o rnd.safetensors
+  prunegraph prune --checkpoint dense.safetensors --dataset digits --method random \\
+      --like imp.safetensors -o rnd.safetensors
 """
 
 METHODS = ("magnitude", "global", "imp", "structured", "random")

@@ -77,8 +77,8 @@ def check_output(path: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..checkpoint import package_versions, save_checkpoint
-    from ..training.train import evaluate, train
     from ..models.zoo import get_model
+    from ..training.train import evaluate, train
 
     out = check_output(args.output)
     if args.epochs < 0:

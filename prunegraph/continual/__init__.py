@@ -31,7 +31,8 @@ from .growth import (
 from .metrics import ContinualMetrics, accuracy_metrics, steps_to_fraction
 from .ownership import FREE, OWNER_SUFFIX, Ownership, prunable_layers
 
-__all__ = ["BENCHMARKS", "BUDGET_MODES", "SCENARIOS", "fit_budget_scale", "pa_fallback_share", "ContinualConfig", "ContinualResult", "run_continual",
+__all__ = ["BENCHMARKS", "BUDGET_MODES", "SCENARIOS", "fit_budget_scale", "pa_fallback_share", "ContinualConfig",
+           "ContinualResult", "run_continual",
            "load_checkpoint_manifest", "STRATEGIES", "GrowthDecision", "ShiftedLinearKernel",
            "fit_kernel", "grow_layer", "sample_edges", "ContinualMetrics", "accuracy_metrics",
            "steps_to_fraction", "FREE", "OWNER_SUFFIX", "Ownership", "prunable_layers"]

@@ -2,7 +2,8 @@
 
 Both train one fixed sparse network whose per-layer edge count is what the continual run may
 use over all tasks: hidden layers ``min(T · max(round(density · out · in), ceil(min_fanin · out)),
-out · in)`` edges (the ``fixed`` budget of every task with its floor, together), the head layer ``head_density`` of every task's rows;
+out · in)`` edges (the ``fixed`` budget of every task with its floor, together), the head layer
+``head_density`` of every task's rows;
 the positions are drawn uniformly with the run's seed, from the same initialisation.
 
 * ``finetune`` (lower bound): tasks one after another, every edge trainable all the time, each

@@ -38,7 +38,7 @@ def pa_options(cfg: ContinualConfig) -> dict:
     >>> o["target"]["in"].gamma, o["target"]["out"].offset
     (0.5, 1.0)
     """
-    opts = {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
+    opts: dict[str, Any] = {"default_alpha": cfg.pa_default_alpha, "a_min": cfg.pa_a_min,
             "min_tail": cfg.pa_min_tail, "bootstrap": cfg.pa_bootstrap}
     if cfg.pa_target == "family":
         opts["gamma_from"] = "family"
@@ -116,7 +116,7 @@ def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
     >>> d["0.weight"]["budget"], d["2.weight"]["budget"]
     (20, 20)
     """
-    out = {}
+    out: dict = {}
     opts = pa_options(cfg)
     for layer in own.layers:
         free = int(own.free_edges(layer, t).sum())

@@ -11,8 +11,9 @@ mean, 95 % interval and the number of seeds on which the strategy is ahead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 from .._progress import progress as _progress
 from ..errors import UsageError
@@ -67,7 +68,7 @@ class ComparisonResult:
     summary: dict         # strategy -> {quantity: {"mean", "sd", "ci", "n"}}
     reference: str
     paired: dict          # strategy -> {quantity: paired difference vs reference}
-    curves: dict = None   # strategy -> first seed's per-task learning curves (figures)
+    curves: dict | None = None   # strategy -> first seed's per-task learning curves (figures)
     baselines: tuple = ()  # finetune / joint rows in runs, summary and paired
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,7 +163,8 @@ def format_comparison(result: ComparisonResult) -> str:
     --------
     >>> cfg = ContinualConfig(benchmark="split-digits", n_tasks=2, epochs=1, min_steps=20,
     ...                       retrain_min_steps=0, scratch_reference=False)
-    >>> print(format_comparison(run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))  # doctest: +ELLIPSIS
+    >>> print(format_comparison(  # doctest: +ELLIPSIS
+    ...     run_comparison(cfg, strategies=["packnet"], seeds=[0], device="cpu")))
     1 seeds; mean [95 % interval]; ...
     strategy ...
     """

@@ -19,7 +19,7 @@ single-process runs only up to float rounding.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 

@@ -31,9 +31,10 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -313,7 +314,7 @@ class _Runner:
         """Grow, train (learning curve), prune with retraining (curve continued): task t."""
         cfg = self.cfg
         decisions = self.grow(t, budgets)
-        grown = {l.param: (self.own.edge_owner(l.param) == t).cpu().numpy() for l in self.layers}
+        grown = {lay.param: (self.own.edge_owner(lay.param) == t).cpu().numpy() for lay in self.layers}
         curve = {"steps": [], "accuracy": [], "offset": 0, "eval_seconds": 0.0}
         main = self.train_phase(t, cfg.epochs, stage=2, curve=curve, min_steps=cfg.min_steps)
         phases = [main]
@@ -357,7 +358,7 @@ class _Runner:
     def attachment(self, t: int, grown: dict[str, np.ndarray]) -> dict:
         from ..attachment import attachment_kernel, measure_attachment
 
-        hidden = [l.param for l in self.layers if not l.is_head]
+        hidden = [lay.param for lay in self.layers if not lay.is_head]
         if t == 0 or not hidden:
             return {"kept": None, "grown": None, "layers": hidden}
         before = self.own.edge_masks(upto=t - 1)
@@ -365,9 +366,11 @@ class _Runner:
         b = {k: before[k] for k in hidden}
         out = {"layers": hidden}
         out["kept"] = measure_attachment(b, {k: after[k] for k in hidden},
-                                         bootstrap=int(self.cfg.attachment_bootstrap), rng=stage_rng(self.cfg, t, 20)).to_dict()
+                                         bootstrap=int(self.cfg.attachment_bootstrap),
+                                         rng=stage_rng(self.cfg, t, 20)).to_dict()
         out["grown"] = measure_attachment(b, {k: b[k] | grown[k] for k in hidden},
-                                          bootstrap=int(self.cfg.attachment_bootstrap), rng=stage_rng(self.cfg, t, 21)).to_dict()
+                                          bootstrap=int(self.cfg.attachment_bootstrap),
+                                          rng=stage_rng(self.cfg, t, 21)).to_dict()
         # Pooling layers of different widths biases β (uniformly random edges come out near
         # 0.35-0.55): the kept edges are also measured layer by layer, where β = 0 means none.
         out["kept_per_layer"] = {}
@@ -412,7 +415,7 @@ class _Runner:
         details = budget_details(cfg, self.own, t)
         self.check_head_capacity(t, details)
         budgets = {k: v["budget"] for k, v in details.items()}
-        full = [l.param for l in self.layers if not l.is_head and details[l.param]["free"] == 0]
+        full = [lay.param for lay in self.layers if not lay.is_head and details[lay.param]["free"] == 0]
         if full:
             warnings.warn(f"task {t}: capacity exhausted in {', '.join(full)} (no free edge "
                           "positions); the task grows no edges there and trains on the frozen "
@@ -449,7 +452,7 @@ class _Runner:
             "growth_strategy": strategy,
             "growth": [d.to_dict() for d in fit["decisions"]],
             "layers": _layer_summary(self.layers, details, fit["decisions"], strategy),
-            "edges": {l.param: int((self.own.edge_owner(l.param) == t).sum()) for l in self.layers},
+            "edges": {lay.param: int((self.own.edge_owner(lay.param) == t).sum()) for lay in self.layers},
             "train_steps": fit["main"]["steps"],
             "retrain_steps": int(sum(p["steps"] for p in fit["phases"][1:])),
             "curve_steps": curve["steps"], "curve_accuracy": curve["accuracy"],
@@ -491,7 +494,7 @@ class _Runner:
                                                          for r in self.R],
                 "records": self.records, "elapsed_s": self.elapsed,
                 "head_units": self.stream.head_units,
-                "prunable": [l.to_dict() for l in self.layers],
+                "prunable": [lay.to_dict() for lay in self.layers],
                 "rng": {"scheme": "numpy SeedSequence([seed, task, stage]) per stage",
                         "seed": self.cfg.seed}}
 

@@ -107,7 +107,7 @@ class DynamicSparse:
 
         t = self.task
         frac = drop_fraction(self.strategy, step, self.end, zeta=self.zeta, alpha=self.alpha)
-        rec = {"step": int(step), "drop_fraction": frac, "layers": {}}
+        rec: dict = {"step": int(step), "drop_fraction": frac, "layers": {}}
         opts = pa_options(self.cfg)
         for layer in self.own.layers:
             p = self.own.params[layer.param]

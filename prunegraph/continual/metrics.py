@@ -16,8 +16,9 @@ All indices here are 0-based tasks; the matrix rows are shifted by one for the "
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -194,6 +195,6 @@ def transfer_vs_scratch(R: Sequence[Sequence[float]], scratch: Sequence[float | 
     >>> transfer_vs_scratch([[0.5, 0.5], [0.9, 0.5], [0.9, 0.8]], [None, 0.7])
     0.10000000000000009
     """
-    R = np.asarray(R, dtype=float)
-    d = [R[j + 1, j] - s for j, s in enumerate(scratch) if j >= 1 and s is not None and j + 1 < len(R)]
+    Ra = np.asarray(R, dtype=float)
+    d = [Ra[j + 1, j] - s for j, s in enumerate(scratch) if j >= 1 and s is not None and j + 1 < len(Ra)]
     return float(np.mean(d)) if d else None

@@ -21,8 +21,8 @@ Rules (Mallya & Lazebnik, PackNet, CVPR 2018, with growth instead of a dense sta
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -149,8 +149,8 @@ class Ownership:
         self.head_units = [list(map(int, u)) for u in head_units]
         params = dict(model.named_parameters())
         self.params = params
-        self.weight_names = [l.param for l in self.layers]
-        head = next(l for l in self.layers if l.is_head)
+        self.weight_names = [lay.param for lay in self.layers]
+        head = next(lay for lay in self.layers if lay.is_head)
         self.head = head
         n_out = head.shape[0]
         for t, units in enumerate(self.head_units):

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -125,7 +125,7 @@ def prune_task(cfg: ContinualConfig, own, t: int, budgets: dict[str, int], *,
     """
     from ..training.prune import top_k_mask
 
-    owned0 = {l.param: int((own.edge_owner(l.param) == t).sum()) for l in own.layers}
+    owned0 = {lay.param: int((own.edge_owner(lay.param) == t).sum()) for lay in own.layers}
     rounds = []
     for it in range(1, cfg.prune_iterations + 1):
         for layer in own.layers:
@@ -140,8 +140,8 @@ def prune_task(cfg: ContinualConfig, own, t: int, budgets: dict[str, int], *,
             score = w.abs() if w.dim() == 2 else w.abs().flatten(2).sum(2)
             score = score.to(torch.float64).masked_fill(~owned, -math.inf)
             own.release_edges(layer, owned & ~top_k_mask(score, target))
-        rec = {"round": it, "edges": {l.param: int((own.edge_owner(l.param) == t).sum())
-                                      for l in own.layers}}
+        rec = {"round": it, "edges": {lay.param: int((own.edge_owner(lay.param) == t).sum())
+                                      for lay in own.layers}}
         if retrain is not None:
             rec["retrain_steps"] = int(retrain(it)["steps"])
         rounds.append(rec)

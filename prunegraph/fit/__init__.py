@@ -22,8 +22,17 @@ from ._alternatives import ALTERNATIVES, LikelihoodRatio, compare_distributions,
 from ._crosscheck import powerlaw_crosscheck
 from ._leastsquares import least_squares_alpha
 from ._powerlaw import PowerLawFit, find_truncated_range, fit_power_law, fit_truncated_power_law
-from .verdict import (DEFAULT_RULES, POWER_LAW_VERDICTS, VERDICT_TEXT, RandomPruningTest, Verdict,
-                      VerdictDetail, VerdictRules, classify, verdict_text)
+from .verdict import (
+                      DEFAULT_RULES,
+                      POWER_LAW_VERDICTS,
+                      VERDICT_TEXT,
+                      RandomPruningTest,
+                      Verdict,
+                      VerdictDetail,
+                      VerdictRules,
+                      classify,
+                      verdict_text,
+)
 
 __all__ = ["ALTERNATIVES", "DEFAULT_RULES", "LikelihoodRatio", "POWER_LAW_VERDICTS", "PowerLawFit",
            "RandomPruningTest", "VERDICT_TEXT", "Verdict", "VerdictDetail", "VerdictRules", "classify",

@@ -368,7 +368,8 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         if xmax is None and mean - xmin > 1e-9:
             lam = lam0
         else:
-            lam = math.exp(_fit_minimize(nll, fast=fast, starts=[[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
+            lam = math.exp(_fit_minimize(nll, fast=fast,
+                                         starts=[[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
         return {"lambda": lam}, logf(u, lam) - logz(lam)
 
     if name == "lognormal":
@@ -480,8 +481,9 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return v if np.isfinite(v) else 1e300
         a0 = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
         scale = max(mean - xmin, 1.0)
-        r = _fit_minimize(nll, fast=fast, starts=[[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
-                                [a0, math.log(1.0 / scale)]])
+        r = _fit_minimize(nll, fast=fast, starts=[[a0, math.log(1e-3 / scale)],
+                                                  [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
+                                                  [a0, math.log(1.0 / scale)]])
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
 
@@ -501,7 +503,8 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     if name == "binomial":
         N = int(binomial_n)
         if u.max() > N:
-            raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; pass the layer's fan-in")
+            raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; "
+                             "pass the layer's fan-in")
         hi = N if xmax is None else min(N, xmax)
 
         grid = np.arange(xmin, hi + 1)
@@ -558,7 +561,8 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
 
     Alternatives: ``lognormal``, ``exponential`` (λe^{−λx}), ``stretched_exponential``
     (x^{β−1}e^{−λx^β}, fitted as γ = λβ and β ∈ [0, 20] so that β = 0 is the power law with
-    α = 1 + γ; parameters ``gamma``, ``beta``, ``lambda``), ``truncated_power_law`` (x^{−α}e^{−λx}), ``poisson`` and ``binomial``
+    α = 1 + γ; parameters ``gamma``, ``beta``, ``lambda``), ``truncated_power_law`` (x^{−α}e^{−λx}),
+    ``poisson`` and ``binomial``
     (n = ``binomial_n``, the layer's fan-in: the random-pruning null).  With the default
     (None) every applicable one is used: poisson and binomial only for discrete data, binomial
     only when ``binomial_n`` is given.

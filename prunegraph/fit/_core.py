@@ -29,17 +29,20 @@ def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray,
     if arr.size == 0:
         raise InputError(f"{name}: the sample is empty; pass at least a few positive values")
     if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name}: the sample holds {int((~np.isfinite(arr)).sum())} NaN/inf values; drop them before fitting")
+        raise InputError(f"{name}: the sample holds {int((~np.isfinite(arr)).sum())} NaN/inf values; "
+                         "drop them before fitting")
     if np.any(arr <= 0):
         nz = int((arr == 0).sum())
         nneg = int((arr < 0).sum())
-        raise InputError(f"{name}: a power law needs positive values but the sample has {nz} zeros and {nneg} negatives; "
+        raise InputError(f"{name}: a power law needs positive values but the sample has {nz} zeros and "
+                         f"{nneg} negatives; "
                          "drop dead units (DegreeSequence.alive) first")
     is_int = bool(np.all(arr == np.round(arr)))
     if discrete is None:
         discrete = is_int
     elif discrete and not is_int:
-        raise InputError(f"{name}: discrete=True but the sample has non-integer values; pass discrete=False or integer data")
+        raise InputError(f"{name}: discrete=True but the sample has non-integer values; "
+                         "pass discrete=False or integer data")
     discrete = bool(discrete)
     if discrete and arr.max() <= 8 * arr.size + 1024 and arr.max() < 2**31:
         bc = np.bincount(arr.astype(np.int64))
@@ -179,6 +182,7 @@ def _ks_exact_batch(u, discrete, nsuf, kk, ll, aa, lz) -> np.ndarray:
             if discrete:
                 mod = np.exp(log_hzeta(aa[i], u[k:last]) - lz[i])
             else:
+                assert lu is not None  # set whenever not discrete
                 mod = np.exp((1.0 - aa[i]) * (lu[k:last] - lu[k]))
             out[i] = np.abs(nsuf[k:last] / nsuf[k] - mod).max()
         return out
@@ -233,13 +237,13 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
             # per group, evaluate the open candidates with the smallest lower and upper bound
             op = np.flatnonzero(alive & ~exact)
             if op.size:
-                probe = []
+                picks = []
                 for key in (lb, ub):
                     o = op[np.lexsort((key[op], group[op]))]
                     first = np.ones(o.size, dtype=bool)
                     first[1:] = group[o][1:] != group[o][:-1]
-                    probe.append(o[first])
-                probe = np.unique(np.concatenate(probe))
+                    picks.append(o[first])
+                probe = np.unique(np.concatenate(picks))
                 lb[probe] = _ks_exact_batch(u, discrete, nsuf, ks[probe], last[probe], alpha[probe], get(probe))
                 ub[probe] = lb[probe]
                 exact[probe] = True
@@ -358,8 +362,8 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
         alpha = np.where(hit, alpha_max, alpha)
         logz = None
     idx, dmin = ks_min_many(U, discrete, nsuf, ks, last, alpha, logz, group, len(prepared))
-    out = []
-    for g, (off, u2, kloc, ns, sl) in enumerate(prepared):
+    out: list[HistFit | None] = []
+    for g, (off, _u2, kloc, ns, _sl) in enumerate(prepared):
         i = idx[g]
         if i < 0:
             out.append(None)
@@ -368,6 +372,7 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
         xm = float(q[i])
         nt = int(ntail[i])
         if discrete:
+            assert logz is not None  # set whenever discrete
             ll = float(-a * ssuf[ks[i]] - nt * logz[i])
         else:
             ll = float(nt * np.log((a - 1) / xm) - a * (ssuf[ks[i]] - nt * np.log(xm)))
@@ -378,6 +383,6 @@ def fit_many(hists, discrete: bool, *, xmin: float | None = None, min_tail: int 
 
 
 def fit_hist(u: np.ndarray, c: np.ndarray, discrete: bool, *, xmin: float | None = None,
-             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit:
+             min_tail: int = 10, alpha_max: float = 100.0) -> HistFit | None:
     """CSN fit of one histogram; xmin searched over the unique values unless given."""
     return fit_many([(u, c)], discrete, xmin=xmin, min_tail=min_tail, alpha_max=alpha_max)[0]

@@ -62,5 +62,5 @@ def powerlaw_crosscheck(x, *, discrete: bool | None = None, xmin: float | None =
             "alpha_abs_diff": abs(mine["alpha"] - theirs["alpha"]),
             "alpha_rel_diff": abs(mine["alpha"] - theirs["alpha"]) / abs(theirs["alpha"]),
             "same_xmin": mine["xmin"] == theirs["xmin"],
-            "call": "powerlaw.Fit(x, discrete=%r, xmin=%r, xmax=%r, estimate_discrete=False, "
-                    "parameter_ranges={'alpha': [1.0, %g]})" % (disc, xmin, xmax, alpha_max)}
+            "call": f"powerlaw.Fit(x, discrete={disc!r}, xmin={xmin!r}, xmax={xmax!r}, estimate_discrete=False, "
+                    f"parameter_ranges={{'alpha': [1.0, {alpha_max:g}]}})"}

@@ -386,7 +386,8 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     if name == "binomial":
         N = int(binomial_n)
         if u.max() > N:
-            raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; pass the layer's fan-in")
+            raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; "
+                             "pass the layer's fan-in")
         hi = N if xmax is None else min(N, xmax)
 
         grid = np.arange(xmin, hi + 1)
@@ -443,7 +444,8 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
 
     Alternatives: ``lognormal``, ``exponential`` (λe^{−λx}), ``stretched_exponential``
     (x^{β−1}e^{−λx^β}, fitted as γ = λβ and β ∈ [0, 20] so that β = 0 is the power law with
-    α = 1 + γ; parameters ``gamma``, ``beta``, ``lambda``), ``truncated_power_law`` (x^{−α}e^{−λx}), ``poisson`` and ``binomial``
+    α = 1 + γ; parameters ``gamma``, ``beta``, ``lambda``), ``truncated_power_law`` (x^{−α}e^{−λx}),
+    ``poisson`` and ``binomial``
     (n = ``binomial_n``, the layer's fan-in: the random-pruning null).  With the default
     (None) every applicable one is used: poisson and binomial only for discrete data, binomial
     only when ``binomial_n`` is given.

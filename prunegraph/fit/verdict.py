@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Verdict", "VerdictRules", "VerdictDetail", "RandomPruningTest", "VerdictText",
            "VERDICT_TEXT", "DEFAULT_RULES", "classify", "verdict_text", "POWER_LAW_VERDICTS",
@@ -197,7 +198,8 @@ VERDICT_TEXT: dict[Verdict, VerdictText] = {
                                      "consistent with random pruning", "v-no"),
     Verdict.INCONCLUSIVE: VerdictText("inconclusive: tail of only {n_tail} units", "inconclusive", ""),
     Verdict.NOT_DISTINGUISHED: VerdictText("inconclusive: not distinguishable from random pruning "
-                                           "(p={random_p}, tail LR p={random_tail_p})", "not distinguishable from random", ""),
+                                           "(p={random_p}, tail LR p={random_tail_p})",
+                                           "not distinguishable from random", ""),
     Verdict.ALTERNATIVE: VerdictText("{alternative} preferred", "alternative preferred", "v-alt"),
     Verdict.UNTESTED: VerdictText("power law not rejected, untested (no GoF test)", "power law untested", ""),
     Verdict.REJECTED: VerdictText("power law rejected (GoF p={gof_p})", "power law rejected", "v-no"),

@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -231,7 +232,10 @@ def _conditional_ccdf(family: str, params: Mapping[str, Any], x: np.ndarray, *, 
                       xmax: float | None, discrete: bool) -> np.ndarray:
     """P(X >= x | xmin <= X [<= xmax]) for ``family`` (see the module docstring)."""
     x = np.asarray(x, dtype=np.float64)
-    pts = np.concatenate([[xmin], x] + ([[xmax + 1.0 if discrete else xmax]] if xmax is not None else []))
+    parts: list[Any] = [[xmin], x]
+    if xmax is not None:
+        parts.append([xmax + 1.0 if discrete else xmax])
+    pts = np.concatenate(parts)
     logg = _log_survival(family, params, pts, discrete=discrete)
     ref = logg[0]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -285,7 +289,8 @@ def alternative_tail_ccdf(x: Any, alternative: str, parameters: Mapping[str, Any
     [1.0, 0.5]
     """
     if alternative not in ALTERNATIVE_CURVES:
-        raise UsageError(f"alternative {alternative!r}: unknown distribution; use one of {', '.join(ALTERNATIVE_CURVES)}")
+        raise UsageError(f"alternative {alternative!r}: unknown distribution; "
+                         f"use one of {', '.join(ALTERNATIVE_CURVES)}")
     x = np.atleast_1d(np.asarray(x, dtype=np.float64))
     return _conditional_ccdf(alternative, parameters, x, xmin=float(xmin),
                              xmax=None if xmax is None else float(xmax), discrete=discrete)
@@ -300,7 +305,8 @@ def best_alternative(comparisons: Sequence[Mapping[str, Any]] | Mapping[str, Any
 
     Examples
     --------
-    >>> best_alternative([{"alternative": "lognormal", "R": -1.2}, {"alternative": "exponential", "R": 3.0}])["alternative"]
+    >>> best_alternative([{"alternative": "lognormal", "R": -1.2},
+    ...                   {"alternative": "exponential", "R": 3.0}])["alternative"]
     'lognormal'
     """
     if comparisons is None:
@@ -310,7 +316,7 @@ def best_alternative(comparisons: Sequence[Mapping[str, Any]] | Mapping[str, Any
     best, best_r = None, math.inf
     for comp in comparisons:
         try:
-            r = float(comp.get("R"))
+            r = float(comp.get("R"))  # type: ignore[arg-type]  # a missing R raises TypeError, skipped below
         except (TypeError, ValueError):
             continue
         if math.isfinite(r) and r < best_r:
@@ -557,7 +563,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
 
     One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
     σ error bar on the left, the null's on the right, and the verdict's short label (from
-    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
+    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels
+    turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
     table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it.
 
     Parameters
@@ -655,7 +662,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     return fig
 
 
-def _short_verdict(row: dict) -> str:
+def _short_verdict(row: Mapping[str, Any]) -> str:
     """The verdict's short label from the row's machine code (the one table in
     :mod:`prunegraph.fit.verdict`); the verdict text as given when a row has no code."""
     from ..fit.verdict import Verdict, verdict_text
@@ -941,7 +948,8 @@ def _ccdf_caption(r) -> str:
         what.append(f"the power law fitted to the tail from xmin = {_fmt_num(obs.fit.xmin)} "
                     f"(α = {obs.fit.alpha:.2f})")
         if obs.best_alternative:
-            what.append(f"the closest alternative ({ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)})")
+            label = ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)
+            what.append(f"the closest alternative ({label})")
     if r.null_degrees is not None:
         what.append("the random-pruning null (grey squares)")
     text = what[0] + ("; with " + ", ".join(what[1:]) if len(what) > 1 else "") + "."
@@ -1021,10 +1029,10 @@ class FigureWriter:
             raise UsageError(f"figure formats {bad or list(self.formats)!r} not supported; use some of "
                              f"{', '.join(FIGURE_FORMATS)}")
         self.jobs, self.progress = int(jobs), progress
-        self._pool = None
+        self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
         self._pending: list[tuple[str, list[FigureJob], list]] = []
 
-    def __enter__(self) -> "FigureWriter":
+    def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor

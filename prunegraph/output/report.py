@@ -16,8 +16,9 @@ import base64
 import html
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .._io import write_text
 from ..errors import InputError, UsageError
@@ -87,7 +88,8 @@ def _figures_html(figures: Iterable[Any], where: str) -> list[str]:
         caption = None
         if isinstance(item, Mapping):
             if "figure" not in item:
-                raise UsageError(f"{where} figure {i}: a dict needs the key 'figure'; pass {{'figure': ..., 'caption': ...}}")
+                raise UsageError(f"{where} figure {i}: a dict needs the key 'figure'; "
+                                 "pass {'figure': ..., 'caption': ...}")
             caption = item.get("caption")
             item = item["figure"]
         uri, default = _figure_uri(item, f"{where} figure {i}")

@@ -17,8 +17,9 @@ import csv
 import io
 import math
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 #: The one display name of each likelihood-ratio alternative (CLI, report and figures).
 ALTERNATIVE_LABELS: dict[str, str] = {
@@ -267,7 +268,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("var_ratio", "var ratio", "variance ratio", "variance of the degrees / variance of the null's "
            "degrees (above 1: more spread than random pruning)",
            lambda r: fmt_plain(r.get("var_ratio"), ".3g")),
-    Column("verdict", "verdict", "verdict", "what the tests say together (one classifier, prunegraph.fit.classify; rules in the README's "
+    Column("verdict", "verdict", "verdict",
+           "what the tests say together (one classifier, prunegraph.fit.classify; rules in the README's "
            "Verdicts section)",
            lambda r: _text(r.get("verdict")), compact=True, numeric=False),
 )
