@@ -182,17 +182,17 @@ def run_one(spec: dict) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from prunegraph.analysis import analyze
-    from prunegraph.checkpoint import read_checkpoint
-    from prunegraph.loading import load, stream_layers
+    import scipy.optimize  # noqa: F401  (the fits import these lazily: ~50 MB of code, not data)
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
 
     import prunegraph.analysis  # noqa: F401  (imports counted in the baseline, not the work)
     import prunegraph.cli  # noqa: F401
     import prunegraph.fit  # noqa: F401
     import prunegraph.loading  # noqa: F401
-    import scipy.optimize  # noqa: F401  (the fits import these lazily: ~50 MB of code, not data)
-    import scipy.special  # noqa: F401
-    import scipy.stats  # noqa: F401
+    from prunegraph.analysis import analyze
+    from prunegraph.checkpoint import read_checkpoint
+    from prunegraph.loading import load, stream_layers
 
     out: dict = {"name": spec["name"], "rss_start_mb": _rss_mb()}
     path = spec["path"]
@@ -269,7 +269,6 @@ def _run_cli(spec: dict, rss0: float) -> dict:
     command's own ``time:`` log line, peak RSS sampled while it runs (largest growth by phase)."""
     import logging
     import re
-    import threading
 
     from prunegraph import cli
 
@@ -437,7 +436,8 @@ def main(argv=None) -> int:
                 bare = work / f"{name}-noconfig"
                 bare.mkdir(exist_ok=True)
                 (bare / "model.safetensors").write_bytes(dst.read_bytes())
-                runs = [(f"{name} (config.json)", dst, None), (f"{name} (names only)", bare / "model.safetensors", None)]
+                runs = [(f"{name} (config.json)", dst, None),
+                        (f"{name} (names only)", bare / "model.safetensors", None)]
         else:
             dst = folder / "model.pt"
             torch.save(pruned, dst)

@@ -132,7 +132,7 @@ table.drop(columns=["layer", "verdict_code", "verdict_class"])
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), sharey=True)
 for ax, kind in zip(axes, ("in", "out", "total")):
-    for i, (name, res) in enumerate(analyses.items()):
+    for name, res in analyses.items():
         r = next(x for x in res.results if x.degree_kind == kind)
         x, y = C.normalized_ccdf(r.degrees)
         style = {"C. elegans": dict(lw=2.0, ls="-"), "magnitude-pruned": dict(lw=1.2, ls="--"),
@@ -237,7 +237,7 @@ for growth in P["growths"]:
     ckpt = Path(workdir.name) / f"{growth}.safetensors"
     runs[growth] = run_continual(cfg, device="cpu", checkpoint=ckpt).to_dict()
     manifest, tensors = load_checkpoint_manifest(ckpt)
-    hidden = [l["param"] for l in manifest["prunable"] if not l["is_head"]]
+    hidden = [layer["param"] for layer in manifest["prunable"] if not layer["is_head"]]
     for t in range(1, P["n_tasks"]):
         before = edge_masks_from_owners(tensors, hidden, upto=t - 1)
         after = edge_masks_from_owners(tensors, hidden, upto=t)
@@ -327,7 +327,8 @@ lines = [
     f"{span(tot['random-pruned'], 'max_over_mean', '{:.1f}')} × the mean.",
     f"* **Verdicts (in, out, total).** C. elegans: {verdict_counts(by['C. elegans'])}. Magnitude-pruned: "
     f"{verdict_counts(by['magnitude-pruned'])}. Random-pruned: {verdict_counts(by['random-pruned'])}.",
-    f"* **Heavier than the random null (Benjamini–Hochberg q < {HEAVIER_LEVEL}).** C. elegans {heavier['C. elegans']} degree sequences, "
+    f"* **Heavier than the random null (Benjamini–Hochberg q < {HEAVIER_LEVEL}).** "
+    f"C. elegans {heavier['C. elegans']} degree sequences, "
     f"magnitude-pruned {heavier['magnitude-pruned']}, random-pruned {heavier['random-pruned']}.",
     f"* **Beyond degrees (worm).** Against degree-preserving rewiring, median z-scores: reciprocity "
     f"{struct.get('reciprocity', float('nan')):.1f}, transitivity {struct.get('transitivity', float('nan')):.1f}, "

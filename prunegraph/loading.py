@@ -21,19 +21,36 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from ._device import default_device
-from .checkpoint import (META_HF_CONFIG, META_INPUT_SHAPE, META_MODEL, META_NUM_CLASSES, TensorSource,
-                         checkpoint_files, from_mapping, memory_source, read_checkpoint, safetensors_source)
+from .checkpoint import (
+    META_HF_CONFIG,
+    META_INPUT_SHAPE,
+    META_MODEL,
+    META_NUM_CLASSES,
+    TensorSource,
+    checkpoint_files,
+    from_mapping,
+    memory_source,
+    read_checkpoint,
+    safetensors_source,
+)
 from .errors import InputError, UsageError
-from .graph import (LayerGraph, LazyWeight, NetworkGraph, StreamPlan, graph_from_module,
-                    graph_from_state_dict, stream_plan)
+from .graph import (
+    LayerGraph,
+    LazyWeight,
+    NetworkGraph,
+    StreamPlan,
+    graph_from_module,
+    graph_from_state_dict,
+    stream_plan,
+)
 
 log = logging.getLogger(__name__)
 

@@ -202,7 +202,8 @@ def _random_degrees(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
     --------
     >>> k_in, k_out = _random_degrees(3, 4, 5, np.random.default_rng(0))
     >>> s = _random_slots(3, 4, 5, np.random.default_rng(0))
-    >>> k_in.tolist() == np.bincount(s // 4, minlength=3).tolist(), k_out.tolist() == np.bincount(s % 4, minlength=4).tolist()
+    >>> (k_in.tolist() == np.bincount(s // 4, minlength=3).tolist(),
+    ...  k_out.tolist() == np.bincount(s % 4, minlength=4).tolist())
     (True, True)
     """
     skip = not loops and n_out == n_in

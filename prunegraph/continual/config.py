@@ -183,7 +183,7 @@ class ContinualConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ContinualConfig":
+    def from_dict(cls, d: dict[str, Any]) -> ContinualConfig:
         """Build from a dict (e.g. a JSON config file); unknown keys are a UsageError."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)

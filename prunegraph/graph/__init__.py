@@ -33,8 +33,7 @@ chaining), :mod:`.roles` (key-name semantics and model families), :mod:`.stream`
 """
 
 from .chain import graph_from_state_dict
-from .matrices import (CHUNK_BYTES, LazyWeight, conv_matrices, embedding_matrices, linear_matrices,
-                       rnn_matrices)
+from .matrices import CHUNK_BYTES, LazyWeight, conv_matrices, embedding_matrices, linear_matrices, rnn_matrices
 from .model import LAYER_KINDS, LayerGraph, NetworkGraph
 from .stream import StreamPlan, stream_plan
 from .trace import graph_from_module

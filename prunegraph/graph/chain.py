@@ -7,8 +7,9 @@ found (:attr:`LayerGraph.wiring`), so a guess is visible per layer."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -5,8 +5,8 @@ from a :class:`LazyWeight` (at most :data:`CHUNK_BYTES` of raw weight held at a 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch

@@ -14,7 +14,6 @@ from .. import degrees as _deg
 from .._io import atomic_path, write_text
 from ..errors import UsageError
 
-
 LAYER_KINDS = ("linear", "conv", "conv_transpose", "rnn", "lstm", "gru", "embedding")
 #: how a layer's wiring is known (:attr:`LayerGraph.wiring`); the last two are guesses
 WIRINGS = ("traced", "config", "names", "shapes")
@@ -82,7 +81,7 @@ class LayerGraph:
     @classmethod
     def from_matrix(cls, name: str, weight: torch.Tensor, *, in_space: str = "input",
                     out_space: str | None = None, kind: str = "linear",
-                    multiplicity: torch.Tensor | None = None, **kw) -> "LayerGraph":
+                    multiplicity: torch.Tensor | None = None, **kw) -> LayerGraph:
         """A layer from a dense ``[out, in]`` matrix (edge weight ``|w|``, multiplicity 1).
 
         Examples
@@ -337,8 +336,8 @@ class NetworkGraph:
                     d["layer"] += "+" + lg.name
         if residuals:
             for a, b in self.residuals:
-                g.add_edges_from((((a, i), (b, i), {"weight": 1.0, "multiplicity": 0, "layer": "residual"})
-                                  for i in range(int(self.spaces[a]))))
+                g.add_edges_from(((a, i), (b, i), {"weight": 1.0, "multiplicity": 0, "layer": "residual"})
+                                  for i in range(int(self.spaces[a])))
         return g
 
     def to_scipy(self):

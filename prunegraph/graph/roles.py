@@ -29,8 +29,9 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 # ------------------------------------------------------------------ lexicon
 _EMBED = re.compile(r"(^|_)(emb|embed|embeds|embedding|embeddings|wte|wpe|tok_embeddings|embed_tokens|"

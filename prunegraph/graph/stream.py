@@ -3,9 +3,9 @@ when iterated (:func:`stream_plan`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
-
+from typing import Any
 
 from .model import LayerGraph, NetworkGraph
 
@@ -91,7 +91,7 @@ class StreamPlan:
             yield spec.build_degrees()
 
     @classmethod
-    def from_network(cls, net: NetworkGraph) -> "StreamPlan":
+    def from_network(cls, net: NetworkGraph) -> StreamPlan:
         """The plan of an already built network: its layers handed out from memory, in order."""
         specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
                                  lg.in_offset, lg.out_offset, lg.param, lg.binary, lg.wiring)

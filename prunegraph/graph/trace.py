@@ -15,15 +15,23 @@ import io
 import logging
 import math
 import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..errors import InputError
-from .matrices import (_check_dtype, _finite, _materialize, conv_matrices, embedding_matrices,
-                       linear_matrices, rnn_matrices)
+from .matrices import (
+    _check_dtype,
+    _finite,
+    _materialize,
+    conv_matrices,
+    embedding_matrices,
+    linear_matrices,
+    rnn_matrices,
+)
 from .model import LayerGraph, NetworkGraph
 from .stream import StreamPlan, _LayerSpec
 
@@ -191,7 +199,7 @@ class _Builder:
     def _residuals_in(self, spaces) -> tuple[tuple[str, str], ...]:
         return tuple(r for r in self._residuals() if r[0] in spaces and r[1] in spaces)
 
-    def plan(self) -> "StreamPlan":
+    def plan(self) -> StreamPlan:
         rows, spaces, notes = self._resolved()
         specs = tuple(_LayerSpec(p.name, p.kind, p.mats, ri, ro, oi, oo, p.param, p.binary, p.wiring)
                       for p, ri, ro, oi, oo in rows)
@@ -208,12 +216,12 @@ class _Builder:
         weights are ``weight_ih``/``weight_hh`` and whose hidden space is named ``name``)."""
         gates, kind = _GATES[mode], _RNN_KIND[mode]
         prev = in_sid
-        for l in range(num_layers):
+        for layer in range(num_layers):
             outs = []
             for suffix in (("", "_reverse") if bidirectional else ("",)):
-                out = self.sp.new(name if cell else f"{name}.l{l}{suffix}", hidden)
+                out = self.sp.new(name if cell else f"{name}.l{layer}{suffix}", hidden)
                 for mat, src in (("ih", prev), ("hh", out)):
-                    pname = f"{name}.weight_{mat}" if cell else f"{name}.weight_{mat}_l{l}{suffix}"
+                    pname = f"{name}.weight_{mat}" if cell else f"{name}.weight_{mat}_l{layer}{suffix}"
                     w = get(pname)
                     if w is None:
                         raise InputError(f"{self.source}: layer {name} has no {pname}; "
@@ -234,7 +242,7 @@ class _Builder:
 
                     self.add(pname, kind, mats, src, out, pname, wiring=wiring)
                 outs.append(out)
-            prev = outs[0] if len(outs) == 1 else self.sp.concat(outs, f"{name}.l{l}:cat")
+            prev = outs[0] if len(outs) == 1 else self.sp.concat(outs, f"{name}.l{layer}:cat")
         return prev
 
 
@@ -501,7 +509,7 @@ class _Tracer:
         anc = {r: self.b.ancestors(r) for r, _ in roots}
         heads = [(r, x) for r, x in roots if not any(r != o and r in anc[o] for o, _ in roots)]
         res = heads[-1][1]
-        for r, x in heads[:-1]:
+        for _r, x in heads[:-1]:
             if not self.b.sp.unify(res.space, x.space):
                 self.b.notes.append(f"addition: spaces {res.space!r} and {x.space!r} could not be "
                                     f"unified (sizes differ)")
