@@ -68,7 +68,8 @@ import pandas as pd
 import torch
 
 import prunegraph
-from prunegraph.analysis import LEVEL, analyze, verdict_class
+from prunegraph.analysis import HEAVIER_LEVEL, analyze
+from prunegraph.fit.verdict import Verdict, verdict_text
 from prunegraph.models.data import load_dataset
 from prunegraph.models.zoo import get_model
 from prunegraph.output.plot import plot_alpha_summary, plot_ccdf
@@ -152,13 +153,14 @@ for key, a in analyses.items():
 #
 # One row per layer and degree kind: fitted α ± σ, xmin, tail size, KS distance, bootstrap GoF p,
 # the best alternative by likelihood ratio, the χ² p of the binomial (random-pruning) law on all
-# units, the verdict, the null's verdict, and the one-sided Fisher p of "heavier tail than the
-# null" (share of units above the pooled 95th percentile).
+# units, the verdict, the null's verdict, the one-sided p of "heavier tail than the null" (share
+# of units above the pooled 95th percentile) and its Benjamini–Hochberg q over the model's
+# sequences, which decides "heavier" (q < `HEAVIER_LEVEL`).
 
 # %%
 COLS = ["layer", "kind", "nodes", "edges", "density", "dead", "alpha", "sigma", "xmin", "n_tail",
         "ks_d", "gof_p", "best_alt", "binom_p", "verdict", "null_alpha", "null_verdict", "heavier_p",
-        "var_ratio"]
+        "heavier_q", "var_ratio"]
 tables = []
 for name in ("lenet300", "lenet5"):
     df = pd.DataFrame(analyses[(name, P["main_density"])].rows())[COLS]
@@ -177,7 +179,7 @@ for name in ("lenet300", "lenet5"):
         plot_ccdf(r.degrees, fit=r.observed.fit.to_dict(),
                   alternative=[c.to_dict() for c in r.observed.comparisons],
                   null_degrees=r.null_degrees, ax=ax,
-                  title=f"{r.layer} {r.degree_kind}: {verdict_class(r.observed.verdict)}"[:60])
+                  title=f"{r.layer} {r.degree_kind}: {verdict_text(r.observed.verdict, short=True)}"[:60])
     for ax in list(axes.flat)[len(res):]:
         ax.set_visible(False)
     fig.suptitle(f"{name} at density {P['main_density']} ({P['dataset']}): degree CCDFs, "
@@ -197,21 +199,23 @@ plt.show()
 # ## How the verdict moves with sparsity
 #
 # The same analysis at every density of the schedule: one verdict per layer, kind and density, and
-# the fitted exponent and heavier-than-null p-value as functions of density.
+# the fitted exponent and heavier-than-null q-value (Benjamini–Hochberg) as functions of density.
 
 # %%
 sweep = pd.DataFrame([
     {"model": name, "density": d, **{k: r[k] for k in ("layer", "kind", "alpha", "sigma", "xmin", "n_tail",
-                                                        "gof_p", "best_alt", "span", "verdict", "null_verdict",
-                                                        "heavier_p", "var_ratio")}}
+                                                        "gof_p", "best_alt", "span", "verdict", "verdict_code",
+                                                        "null_verdict_code", "heavier_p", "heavier_q",
+                                                        "var_ratio")}}
     for (name, d), a in analyses.items() for r in a.rows()])
-sweep["verdict class"] = sweep["verdict"].map(verdict_class)
-sweep["null class"] = sweep["null_verdict"].map(lambda v: None if v is None else verdict_class(v))
+sweep["verdict class"] = sweep["verdict_code"].map(lambda c: verdict_text(Verdict(c), short=True))
+sweep["null class"] = sweep["null_verdict_code"].map(
+    lambda c: None if c is None else verdict_text(Verdict(c), short=True))
 sweep.pivot_table(index=["model", "layer", "kind"], columns="density", values="verdict class",
                   aggfunc="first").sort_index(axis=1, ascending=False)
 
 # %%
-sweep.pivot_table(index=["model", "layer", "kind"], columns="density", values="heavier_p",
+sweep.pivot_table(index=["model", "layer", "kind"], columns="density", values="heavier_q",
                   aggfunc="first").sort_index(axis=1, ascending=False)
 
 # %%
@@ -246,7 +250,8 @@ def fmt_list(values, spec=".3f"):
 
 dens = list(P["densities"])
 main = sweep[sweep.density == P["main_density"]]
-heavier = sweep.heavier_p.notna() & (sweep.heavier_p < LEVEL)
+heavier = sweep.heavier_q.notna() & (sweep.heavier_q.astype(float) < HEAVIER_LEVEL)
+RANDOM_LIKE = verdict_text(Verdict.RANDOM_LIKE, short=True)
 lines = [(f"Setting **{SIZE}**: {P['dataset']}, {len(y)} training and {len(yte)} test images, "
           f"{P['bootstrap']} bootstrap sets per GoF p-value, alternatives: {', '.join(P['alternatives'])}."), ""]
 for name, g in accuracy.groupby("model", sort=False):
@@ -255,19 +260,20 @@ for name, g in accuracy.groupby("model", sort=False):
     lines.append(f"* **Accuracy, {name}** (dense {g['acc dense'].iloc[0]:.3f}) at density {fmt_list(dens, 'g')}: "
                  f"magnitude-pruned {fmt_list(g['acc magnitude-pruned'])}, random twin "
                  f"{fmt_list(g['acc random twin'])}; magnitude pruning is ahead at {wins} of {len(dens)} levels.")
-obs_binom = int(sweep["verdict class"].str.contains("like random pruning").sum())
-null_main = main["null class"].dropna()
-null_binom = int(null_main.str.contains("like random pruning").sum())
-lines.append(f"* **Against the random-pruning null.** Observed sequences read as \"like random pruning\": "
+obs_binom = int((sweep.verdict_code == Verdict.RANDOM_LIKE.value).sum())
+null_main = main["null_verdict_code"].dropna()
+null_binom = int((null_main == Verdict.RANDOM_LIKE.value).sum())
+lines.append(f"* **Against the random-pruning null.** Observed sequences read as \"{RANDOM_LIKE}\": "
              f"{obs_binom} of {len(sweep)} (all densities). Null sequences at density {P['main_density']} "
              f"read so: {null_binom} of {len(null_main)}.")
 for name in ("lenet300", "lenet5"):
     per_d = [int((heavier & (sweep.model == name) & (sweep.density == d)).sum()) for d in dens]
     n_seq = int(((sweep.model == name) & (sweep.density == dens[0])).sum())
-    lines.append(f"  {name}: sequences with a heavier tail than their null (Fisher p < {LEVEL}) at density "
+    lines.append(f"  {name}: sequences with a heavier tail than their null (Benjamini–Hochberg "
+                 f"q < {HEAVIER_LEVEL}) at density "
                  f"{fmt_list(dens, 'g')}: {' / '.join(map(str, per_d))} of {n_seq}.")
-plaus = sweep["verdict class"] == "power law plausible"
-narrow = sweep["verdict class"] == "power law plausible (narrow)"
+plaus = sweep.verdict_code == Verdict.PLAUSIBLE.value
+narrow = sweep.verdict_code == Verdict.PLAUSIBLE_NARROW.value
 fitted = main[main.alpha.notna()]
 top = fitted.loc[fitted.n_tail.idxmax()]
 lines.append(f"* **Power laws?** Unqualified \"power law plausible\": {int(plaus.sum())} of {len(sweep)} "
@@ -280,13 +286,13 @@ unfit = sweep[sweep.alpha.isna()]
 for name in ("lenet300", "lenet5"):
     u = unfit[(unfit.model == name) & (unfit.density == P["main_density"])]
     n_seq = int(((sweep.model == name) & (sweep.density == P["main_density"])).sum())
-    why = ", ".join(sorted(set(u.verdict.map(verdict_class)))) or "none"
+    why = ", ".join(sorted(set(u["verdict class"]))) or "none"
     lines.append(f"* **{name}: not fitted** at density {P['main_density']}: {len(u)} of {n_seq} "
                  f"sequences ({why}).")
 n_heavier, n_plaus = int(heavier.sum()), int(plaus.sum())
 broader = n_heavier > obs_binom
 lines += ["", (f"**Against the hypothesis.** Over all densities {n_heavier} of {len(sweep)} sequences have a "
-               f"heavier tail than random pruning and {obs_binom} read like random pruning, while {n_plaus} are "
+               f"heavier tail than random pruning and {obs_binom} read \"{RANDOM_LIKE}\", while {n_plaus} are "
                "unqualified power laws: "
                + ("magnitude pruning leaves degree distributions broader than random pruning's binomial, "
                   if broader else "the degrees are mostly indistinguishable from random pruning, ")
