@@ -296,3 +296,31 @@ def test_compact_columns_follow_the_data():
     assert keys == sorted(keys, key=order.index)
     wide = [c.key for c in tables.columns_for([base], wide=True)]
     assert "wiring" in wide and wide[-1] == "verdict"
+
+
+def test_side_by_side_section_lists_every_network_with_identical_columns():
+    rows = [{"network": "connectome:worm", "layer": "chemical", "kind": "in", "nodes": 180, "mean_degree": 10.8,
+             "max_over_mean": 3.61, "alpha": 3.46, "span": 3.2, "heavier_q": 0.001,
+             "verdict_class": "alternative preferred"},
+            {"network": "lenet.safetensors", "layer": "fc1", "kind": "out", "nodes": 1084, "mean_degree": 25.6,
+             "max_over_mean": 3.55, "alpha": 6.15, "span": 2.1, "heavier_q": 0.0015,
+             "verdict_class": "power law plausible (narrow)"}]
+    page = report.render_report(title="t", models=[{"name": "m", "table": []}], comparison=rows)
+    section = page[page.index('id="side-by-side"'):page.index("</section>", page.index('id="side-by-side"'))]
+    assert section.count("<tr>") == 3  # header + one row per sequence
+    for text in ("connectome:worm", "lenet.safetensors", "3.61", "×3.2", "power law plausible (narrow)"):
+        assert text in section
+    assert 'id="side-by-side"' not in report.render_report(title="t", models=[{"name": "m", "table": []}])
+
+
+def test_fit_report_of_two_networks_has_the_side_by_side_section(tmp_path):
+    from prunegraph.checkpoint import reference_checkpoints
+    from prunegraph.cli import main
+
+    refs = [str(p) for p in reference_checkpoints() if "lenet300_digits" in str(p)]
+    assert len(refs) == 2
+    assert main(["fit", *refs, "--bootstrap", "0", "--report", "--out", str(tmp_path), "-q"]) == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('id="side-by-side"'):page.index("</section>", page.index('id="side-by-side"'))]
+    assert section.count("<tr>") == 1 + 2 * 6  # 2 models × 3 layers × in/out
+    assert all(r in section for r in refs)

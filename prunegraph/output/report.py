@@ -252,8 +252,38 @@ def _columns_howto() -> list[str]:
     return parts
 
 
-def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str = "") -> str:
-    """Render the report as an HTML string (see :func:`write_report`)."""
+def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The side-by-side section: every network's degree sequences through identical statistics
+    (rows of :func:`prunegraph.connectome.side_by_side`), degrees normalised by their mean so
+    that networks of different sizes compare."""
+    from .tables import fmt_estimate, fmt_int, fmt_p, fmt_plain, fmt_span
+
+    cols = (("network", "network", lambda r: str(r.get("network") or "—")),
+            ("layer", "layer", lambda r: str(r.get("layer") or "—")),
+            ("degree", "degree kind", lambda r: str(r.get("kind") or "—")),
+            ("units", "units (nodes)", lambda r: fmt_int(r.get("nodes"))),
+            ("⟨k⟩", "mean degree of the alive units", lambda r: fmt_plain(r.get("mean_degree"))),
+            ("max/⟨k⟩", "largest degree over the mean: how far the biggest hub stands out",
+             lambda r: fmt_plain(r.get("max_over_mean"))),
+            ("α", "fitted power-law exponent", lambda r: fmt_estimate(r.get("alpha"))),
+            ("span", "largest degree / xmin", lambda r: fmt_span(r.get("span"))),
+            ("heavier q", "Benjamini–Hochberg q of the heavier-than-null test (q < 0.05 decides)",
+             lambda r: fmt_p(r.get("heavier_q"))),
+            ("verdict", "the verdict (one classifier for every network)",
+             lambda r: str(r.get("verdict_class") or "—")))
+    head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, tip, _ in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r))}</td>" for _, _, fmt in cols) + "</tr>"
+                   for r in rows)
+    return ('<section id="side-by-side"><h2>Side by side</h2><p class="summary">Every network of this '
+            "report through identical statistics (the same fit, null and verdict rules), one row per "
+            "layer and degree kind; ⟨k⟩ and max/⟨k⟩ put networks of different sizes on one scale.</p>"
+            f'<table class="fit compact"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+
+
+def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str = "",
+                  comparison: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """Render the report as an HTML string (see :func:`write_report`); ``comparison`` rows
+    (from :func:`prunegraph.connectome.side_by_side`) add a side-by-side section first."""
     if not isinstance(title, str):
         raise UsageError("write_report: title must be a string")
     models = list(models or ())
@@ -281,6 +311,8 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
         ) + "</ul></nav>")
     if not models:
         parts.append('<p class="empty">No models were analysed.</p>')
+    if comparison:
+        parts.append(_side_by_side_html(comparison))
     for mid, model in zip(ids, models):
         name = str(model["name"])
         where = f"write_report: model {name!r}"
@@ -311,7 +343,7 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
 
 
 def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mapping[str, Any]],
-                 intro: str = "") -> Path:
+                 intro: str = "", comparison: Sequence[Mapping[str, Any]] | None = None) -> Path:
     """Write one self-contained HTML report of per-layer power-law fits.
 
     Parameters
@@ -332,6 +364,9 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
         ``{"figure": ..., "caption": ...}``).  Figures are embedded, not closed.
     intro : str
         An optional paragraph under the title.
+    comparison : list of dict, optional
+        Rows of :func:`prunegraph.connectome.side_by_side`: a "Side by side" section that puts
+        every network (pruned layers, a connectome) through identical statistics.
 
     Returns
     -------
@@ -352,7 +387,7 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
     >>> "2.50±\u200b0.10" in out.read_text(encoding="utf-8")  # a zero-width break after ±
     True
     """
-    text = render_report(title=title, models=models, intro=intro)
+    text = render_report(title=title, models=models, intro=intro, comparison=comparison)
     return write_text(path, text)
 
 
@@ -386,4 +421,9 @@ def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str 
             "table": res.rows(),
             "figures": figs,
         })
-    return write_report(path, title="prunegraph fit report", models=models)
+    comparison = None
+    if len(results) > 1:  # several networks (e.g. a connectome beside pruned nets): side by side
+        from ..connectome import side_by_side
+
+        comparison = side_by_side(results, layers="all")
+    return write_report(path, title="prunegraph fit report", models=models, comparison=comparison)
