@@ -470,3 +470,18 @@ def test_stretched_exponential_curve_in_the_fits_gamma_form(beta):
         lam = gamma / beta
         want = np.exp(-lam * (x ** beta - 2.0 ** beta))
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_captions_and_titles_carry_the_verdict_wording_not_its_code():
+    """A new user saw 'verdict: plausible_narrow' on a figure: the wording table, not the enum value."""
+    import prunegraph
+    from prunegraph.analysis import analyze
+    from prunegraph.checkpoint import reference_checkpoints
+
+    ref = next(p for p in reference_checkpoints() if p.name == "lenet300_fmnist_imp.safetensors")
+    res = analyze(prunegraph.load(str(ref)), bootstrap=0, null=False)
+    for r in res.results:
+        caption = plot._ccdf_caption(r)
+        said = caption.rsplit(" Verdict: ", 1)[1]
+        assert said.rstrip(".") == r.observed.verdict_text
+        assert "_" not in said  # no machine code such as plausible_narrow

@@ -953,7 +953,7 @@ def _ccdf_caption(r) -> str:
     if r.null_degrees is not None:
         what.append("the random-pruning null (grey squares)")
     text = what[0] + ("; with " + ", ".join(what[1:]) if len(what) > 1 else "") + "."
-    return text + f" Verdict: {obs.verdict}."
+    return text + f" Verdict: {obs.verdict_text}."
 
 
 def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
@@ -971,7 +971,7 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
                  fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
                  alternative=None if best is None else best.to_dict(),
                  null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
-                 verdict=r.observed.verdict,
+                 verdict=r.observed.verdict_text,
                  title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree")))
     rows = [dict(r.row(), layer_kind=r.layer_kind) for r in res.results]
     if rows:
