@@ -177,9 +177,12 @@ def checkpoint_files(path: str | os.PathLike) -> tuple[list[Path], dict[str, Any
             if len(idx) == 1 or len(cands) == 1:
                 found = (idx or cands)[0]
             else:
-                listing = ", ".join(f.name for f in cands[:6]) or "none"
-                raise InputError(f"{p}: a folder without one checkpoint to read (weight files: {listing}); "
-                                 f"name the file or the index file")
+                if not cands:
+                    raise InputError(f"{p}: a folder with no checkpoint in it (no .safetensors, .pt, .pth, "
+                                     ".bin or .index.json file); give the path of a checkpoint file")
+                listing = ", ".join(f.name for f in cands[:6]) + (", …" if len(cands) > 6 else "")
+                raise InputError(f"{p}: a folder with {len(cands)} checkpoint files ({listing}) and no "
+                                 "index file joining them; name one of them")
         p = found
     if p.suffix.lower() == ".json" and not p.name.endswith(".index.json"):
         _refuse_json(p)  # a manifest or a config: point to the weights beside it

@@ -108,3 +108,21 @@ def test_fit_help_says_what_nodes_and_edges_are():
     for layer in ("Linear", "Conv", "ConvTranspose", "RNN/LSTM/GRU", "Embedding"):
         assert layer in proc.stdout
     assert "w.dens" in proc.stdout and "kernel" in proc.stdout
+
+
+def test_folder_errors_say_what_the_folder_holds(tmp_path, capsys):
+    """A folder of several checkpoints asks for one by name; an empty folder says it is empty."""
+    from prunegraph.cli import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["fit", str(empty), "--no-figures", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "no checkpoint in it" in err and "index file" not in err
+    many = tmp_path / "many"
+    many.mkdir()
+    for name in ("a.safetensors", "b.safetensors"):
+        (many / name).write_bytes(b"")
+    assert main(["fit", str(many), "--no-figures", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "2 checkpoint files (a.safetensors, b.safetensors)" in err and "name one of them" in err
