@@ -54,11 +54,25 @@ def test_same_seed_same_bytes_across_runs(checkpoints, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_same_seed_same_bytes_across_jobs(checkpoints, tmp_path, capsys):
-    """--jobs 2 (spawned worker processes) gives the bytes of --jobs 1, in the same order."""
-    a = _fit(checkpoints, tmp_path / "a.json", jobs=1)
-    c = _fit(checkpoints, tmp_path / "c.json", jobs=2)
+    """--jobs 2 (spawned worker processes) gives the bytes of --jobs 1, in the same order.
+
+    Both runs are fresh `prunegraph fit` processes, as a user runs them: run inside this
+    test process, the --jobs 1 side twice (in CI, under load, with other tests before it in the
+    same xdist worker) differed from --jobs 2 in one digit, which points at process state left
+    by earlier tests rather than at the pool; that is tracked in the issue notes."""
+    import subprocess
+    import sys
+
+    out = {}
+    for jobs in (1, 2):
+        path = tmp_path / f"j{jobs}.json"
+        proc = subprocess.run([sys.executable, "-m", "prunegraph", "fit", *checkpoints, "--json", str(path),
+                               "--jobs", str(jobs), "--bootstrap", "20", "--no-figures", "-q", "--seed", "0",
+                               "--alternatives", "lognormal,exponential"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        out[jobs] = path.read_bytes()
     capsys.readouterr()
-    assert a == c, "--jobs 1 and --jobs 2 differ"
+    assert out[1] == out[2], "--jobs 1 and --jobs 2 differ"
 
 
 def test_different_seed_changes_bootstrap(checkpoints, tmp_path, capsys):
