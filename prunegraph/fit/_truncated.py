@@ -53,13 +53,21 @@ def discrete_mle_grid(lt: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
     with np.errstate(divide="ignore", invalid="ignore"):
         a = 1.0 + 1.0 / (m - lt[0] + 1e-300)
     a = np.clip(np.where(np.isfinite(a), a, 1.0), -alpha_max, alpha_max)
-    active = ~hit
+    a = _newton_rows(lambda aa, idx: moments(aa), m, a, lo, hi, ~hit, tol=tol, max_iter=max_iter)
+    a = np.where(m < e_hi, alpha_max, np.where(m > e_lo, -alpha_max, a))
+    return a, hit
+
+
+def _newton_rows(moments, m, a, lo, hi, active, *, tol: float, max_iter: int) -> np.ndarray:
+    """Safeguarded Newton, row-wise, on E_α[ln X] = m (E decreasing in α, derivative −Var):
+    ``moments(alpha, rows)`` returns (E, Var) of the still-active rows; steps leaving the
+    bracket [lo, hi] (narrowed as it goes, in place) are replaced by bisection."""
     for _ in range(max_iter):
         if not active.any():
             break
         idx = np.flatnonzero(active)
         aa = a[idx]
-        e, v = moments(aa)
+        e, v = moments(aa, idx)[:2]
         f = e - m[idx]  # decreasing in α
         pos = f > 0
         lo[idx[pos]] = np.maximum(lo[idx[pos]], aa[pos])
@@ -71,8 +79,7 @@ def discrete_mle_grid(lt: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
         a[idx] = new
         conv = (np.abs(new - aa) <= tol * np.maximum(1.0, np.abs(aa))) | (hi[idx] - lo[idx] <= tol)
         active[idx[conv]] = False
-    a = np.where(m < e_hi, alpha_max, np.where(m > e_lo, -alpha_max, a))
-    return a, hit
+    return a
 
 
 def discrete_pmf(alpha: np.ndarray, lt: np.ndarray) -> np.ndarray:
@@ -126,24 +133,7 @@ def discrete_search(h: np.ndarray, lt: np.ndarray, starts: np.ndarray, *, alpha_
     with np.errstate(divide="ignore", invalid="ignore"):
         a = 1.0 + 1.0 / (m - lt[starts] + 1e-300)
     a = np.clip(np.where(np.isfinite(a), a, 1.0), -alpha_max, alpha_max)
-    active = ~((m < e_hi) | (m > e_lo))
-    for _ in range(max_iter):
-        if not active.any():
-            break
-        idx = np.flatnonzero(active)
-        aa = a[idx]
-        e, v, _ = moments(aa, idx)
-        f = e - m[idx]
-        pos = f > 0
-        lo[idx[pos]] = np.maximum(lo[idx[pos]], aa[pos])
-        hi[idx[~pos]] = np.minimum(hi[idx[~pos]], aa[~pos])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new = aa + f / v
-        bad = ~np.isfinite(new) | (new <= lo[idx]) | (new >= hi[idx])
-        new = np.where(bad, 0.5 * (lo[idx] + hi[idx]), new)
-        a[idx] = new
-        conv = (np.abs(new - aa) <= tol * np.maximum(1.0, np.abs(aa))) | (hi[idx] - lo[idx] <= tol)
-        active[idx[conv]] = False
+    a = _newton_rows(moments, m, a, lo, hi, ~((m < e_hi) | (m > e_lo)), tol=tol, max_iter=max_iter)
     a = np.where(m < e_hi, alpha_max, np.where(m > e_lo, -alpha_max, a))
     _, _, p = moments(a, allr)
     mod = np.cumsum(p[:, ::-1], axis=1)[:, ::-1]
