@@ -1098,7 +1098,7 @@ def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None 
                 continue
             if degree_kinds is not None and r.degree_kind not in degree_kinds:
                 continue
-            row = r.row()
+            row = r.fit_row()
             v = np.asarray(r.degrees, dtype=float)
             alive = v[v > 0]
             mean = float(alive.mean()) if alive.size else math.nan
@@ -1106,11 +1106,11 @@ def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None 
                 "network": res.source, "layer": r.layer, "kind": r.degree_kind,
                 "nodes": r.nodes, "edges": r.edges, "density": r.density,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
-                "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
-                "span": row["span"],
-                "verdict": str(row["verdict"]), "verdict_code": row["verdict_code"],
-                "verdict_class": verdict_class(row["verdict_code"]),
-                "null_verdict": None if row["null_verdict"] is None
-                else str(row["null_verdict"]),
-                "heavier_p": row["heavier_p"], "heavier_q": row["heavier_q"], "var_ratio": row["var_ratio"]})
+                "alpha": row.alpha, "xmin": row.xmin, "n_tail": row.n_tail,
+                "span": row.span,
+                "verdict": str(row.verdict), "verdict_code": row.verdict_code,
+                "verdict_class": verdict_class(row.verdict_code),
+                "null_verdict": None if row.null_verdict is None
+                else str(row.null_verdict),
+                "heavier_p": row.heavier_p, "heavier_q": row.heavier_q, "var_ratio": row.var_ratio})
     return rows

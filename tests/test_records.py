@@ -104,3 +104,49 @@ def test_no_nan_in_records(run):
         for v in (rec.curve_area, rec.beta_in, rec.scratch_accuracy, *rec.beta_in_per_layer.values()):
             assert v is None or math.isfinite(v)
 
+
+# ----------------------------------------------------------------------------- FitRow
+@pytest.fixture(scope="module")
+def analysis():
+    import torch
+
+    import prunegraph
+    from prunegraph.analysis import analyze
+
+    g = torch.Generator().manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(60, 40), torch.nn.ReLU(), torch.nn.Linear(40, 20))
+    with torch.no_grad():
+        for lin in (m[0], m[2]):
+            lin.weight.mul_((torch.rand(lin.weight.shape, generator=g) < 0.2).float())
+    return analyze(prunegraph.load(m), degree_kinds=["in", "out"], scope="both", bootstrap=5,
+                   alternatives=["exponential"], rng=0)
+
+
+def test_fit_row_agrees_with_the_json_record(analysis):
+    from prunegraph.analysis import FitRow
+
+    rows = analysis.fit_rows()
+    assert len(rows) == len(analysis.results) and all(isinstance(r, FitRow) for r in rows)
+    for row, rec in zip(rows, analysis.to_dict()["results"]):
+        obs, fit = rec["observed"], rec["observed"]["fit"]
+        assert (row.layer, row.degree_kind, row.nodes, row.edges) == \
+            (rec["layer"], rec["degree_kind"], rec["nodes"], rec["edges"])
+        assert row.dead == obs["n_dead"] and row.verdict_code == obs["verdict_code"]
+        if fit is not None:
+            assert row.alpha == pytest.approx(fit["alpha"]) and row.n_tail == fit["n_tail"]
+        assert (row.heavier_q is None) == (rec["heavier_than_null"] is None)
+    # the dict form is the CSV's vocabulary: the degree kind is the column "kind"
+    d = rows[0].to_dict()
+    assert d["kind"] == rows[0].degree_kind and "degree_kind" not in d
+    assert analysis.rows() == [r.to_dict() for r in rows]
+
+
+def test_output_reads_fit_rows_and_dicts_alike(analysis, tmp_path):
+    from prunegraph.output.report import write_report
+    from prunegraph.output.tables import format_rows
+
+    rows = analysis.fit_rows()
+    assert format_rows(rows, wide=True) == format_rows([r.to_dict() for r in rows], wide=True)
+    a = write_report(tmp_path / "a.html", title="t", models=[{"name": "m", "table": rows}]).read_text()
+    b = write_report(tmp_path / "b.html", title="t", models=[{"name": "m", "table": analysis.rows()}]).read_text()
+    assert a == b and rows[0].verdict in a
