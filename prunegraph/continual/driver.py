@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from .._progress import progress as _progress
+from .._rng import seed_int
 from ..errors import InputError, UsageError
 from .budget import budget_details, fit_budget_scale
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint_manifest, save_run
@@ -50,7 +51,6 @@ from .config import (
     ContinualConfig,
     resolve_optimizer,
     stage_rng,
-    torch_seed,
 )
 from .distributed import Dist, select_device, set_deterministic
 from .dst import DST_STRATEGIES, DynamicSparse
@@ -239,7 +239,7 @@ class _Runner:
         """Train task t's own entries; the global torch RNG (dropout) is seeded per phase and restored."""
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(torch_seed(stage_rng(self.cfg, t, 100 + stage)))
+            torch.manual_seed(seed_int(stage_rng(self.cfg, t, 100 + stage)))
             return self._train_phase(t, epochs, stage, curve=curve, min_steps=min_steps)
 
     def curve_point(self, t: int, curve: dict, step: int) -> None:
@@ -295,7 +295,7 @@ class _Runner:
         # the model's parameters not owned edge by edge (none in the zoo's models) stay frozen
         grad_mask = {n: masks.get(n, torch.zeros((), dtype=p.dtype)) for n, p in named.items()}
         res = train(model, Xtr, ytr, epochs=epochs, min_steps=min_steps, lr=self.lr,
-                    batch_size=cfg.batch_size, rng=torch_seed(stage_rng(cfg, t, stage)),
+                    batch_size=cfg.batch_size, rng=seed_int(stage_rng(cfg, t, stage)),
                     device=self.device, grad_mask=grad_mask, head=units, optimizer=self.optimizer,
                     shard=(self.dist.rank, self.dist.world), on_gradients=on_gradients,
                     after_step=after_step, set_mode=lambda m: _set_modes(m, t))

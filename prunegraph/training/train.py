@@ -48,11 +48,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._compat import warn_renamed
 from .._device import default_device
 from .._progress import progress as _progress
+from .._rng import as_seed
 from ..errors import UsageError
 
-__all__ = ["train", "evaluate", "TrainResult", "seed_from"]
+__all__ = ["train", "evaluate", "TrainResult"]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,9 @@ class TrainResult:
 
 
 def seed_from(rng: np.random.Generator | int | None) -> int:
-    """An int seed for torch derived from an ``rng`` argument (int seeds pass through)."""
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return int(rng)
-    return int(np.random.default_rng(rng).integers(2**62))
+    """Deprecated: :func:`prunegraph._rng.as_seed` (the same numbers)."""
+    warn_renamed("prunegraph.training.train.seed_from", "prunegraph._rng.as_seed")
+    return as_seed(rng)
 
 
 def _logits(model: nn.Module, xb: torch.Tensor, head: Head) -> torch.Tensor:
@@ -288,7 +289,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
     else:
         opt = torch.optim.Adam(trainable, lr=lr)
     lut = _head_lut(head, dev)
-    gen = torch.Generator().manual_seed(seed_from(rng))
+    gen = torch.Generator().manual_seed(as_seed(rng))
     n = X.shape[0]
     n_batches = math.ceil(n / batch_size)
     total_steps = int(epochs) * n_batches
