@@ -923,7 +923,7 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     >>> sorted(c), c["in"].p_value > 0.05
     (['in', 'internal', 'out'], True)
     """
-    from .attachment import attachment_kernel, internal_attachment
+    from .attachment import UniformPlacement, attachment_kernel, internal_attachment
 
     if draws < 1:
         raise UsageError(f"draws={draws}: need at least 1 random draw")
@@ -932,19 +932,17 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     if b.shape != a.shape:
         raise InputError(f"before {b.shape} and after {a.shape} differ; compare snapshots of one graph")
     loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
-    free = ~b
+    allowed = np.ones_like(b)
     if not loops:
-        np.fill_diagonal(free, False)
-    slots = np.flatnonzero(free)
-    n_new = int((a & ~b).sum())
+        np.fill_diagonal(allowed, False)
+    placement = UniformPlacement.between([b], [a], [allowed])
     obs = {"in": attachment_kernel(b, a, side="in", kmin=kmin, bootstrap=0).beta,
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
     gen = as_generator(rng)
     betas: dict[str, list[float | None]] = {k: [] for k in obs}
     for _ in range(draws):
-        r = b.copy()
-        r.flat[gen.choice(slots, size=n_new, replace=False)] = True
+        (r,) = placement.masks(gen)
         betas["in"].append(attachment_kernel(b, r, side="in", kmin=kmin, bootstrap=0).beta)
         betas["out"].append(attachment_kernel(b, r, side="out", kmin=kmin, bootstrap=0).beta)
         betas["internal"].append(internal_attachment(b, r, kmin=kmin, bootstrap=0).beta)
