@@ -354,7 +354,7 @@ def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200,
     mean = float(null.mean()) if null.size else None
     sd = float(null.std(ddof=1)) if null.size > 1 else None
     p = None
-    if obs.beta is not None and null.size:
+    if obs.beta is not None and mean is not None:
         far = int((np.abs(null - mean) >= abs(obs.beta - mean) - 1e-12).sum())
         p = (1 + far) / (1 + null.size)
     return UniformNull(side=side, beta=obs.beta, null_betas=tuple(null.tolist()), null_mean=mean,
@@ -400,14 +400,14 @@ def _one_ended_nodes(items, side: str) -> tuple[np.ndarray, np.ndarray, int, int
             n_new, n_removed)
 
 
-def _classes_weighted(deg: np.ndarray, cnt: np.ndarray, w: np.ndarray):
+def _classes_weighted(deg: np.ndarray, cnt: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     kmax = int(deg.max()) + 1 if deg.size else 1
     n_new = np.bincount(deg, weights=cnt * w, minlength=kmax)
     expo = np.bincount(deg, weights=w, minlength=kmax)
     return np.arange(kmax, dtype=float), n_new, expo
 
 
-def _percentile_ci(samples: list[float], confidence: float) -> tuple[float, float] | None:
+def _percentile_ci(samples: list[float | None], confidence: float) -> tuple[float, float] | None:
     s = np.asarray([v for v in samples if v is not None and np.isfinite(v)], dtype=float)
     if s.size < 10:
         return None
@@ -569,7 +569,7 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
     prod = np.outer(np.arange(kmax1), np.arange(kmax2)).ravel()
     up = np.unique(prod)
 
-    def by_product(N, D):
+    def by_product(N, D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         idx = np.searchsorted(up, prod)
         return (up.astype(float), np.bincount(idx, N.ravel(), up.size),
                 np.bincount(idx, D.ravel(), up.size))

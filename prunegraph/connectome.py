@@ -173,6 +173,8 @@ class SparseLayer(EdgeMultiset):
     row-major order :class:`~prunegraph.nulls.EdgeMultiset` expects.
     """
 
+    weights: torch.Tensor             # synapse counts, row-major (never None: a connectome is read whole)
+    multiplicity: torch.Tensor
     indptr: np.ndarray
     indices: np.ndarray
     nodes: tuple = ()

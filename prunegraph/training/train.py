@@ -117,7 +117,7 @@ def _logits(model: nn.Module, xb: torch.Tensor, head: Head) -> torch.Tensor:
 
 
 def _targets(yb: torch.Tensor, head: Head, lut: torch.Tensor | None) -> torch.Tensor:
-    if lut is None:
+    if lut is None or head is None or callable(head):
         return yb
     inside = (yb >= 0) & (yb < lut.numel())
     mapped = torch.where(inside, lut[yb.clamp(0, lut.numel() - 1)], torch.full_like(yb, -1))
@@ -284,6 +284,7 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
                              f"parameters are {', '.join(params)}")
         masks[name] = torch.as_tensor(m).to(dev, dtype=params[name].dtype)
     trainable = [p for p in params.values() if p.requires_grad]
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(trainable, lr=lr, momentum=momentum, nesterov=momentum > 0)
     else:
@@ -336,9 +337,9 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
                             if p.grad is not None:
                                 p.grad.add_(p, alpha=weight_decay)
                     for name, m in masks.items():
-                        g = params[name].grad
-                        if g is not None:
-                            g.mul_(m)
+                        grad = params[name].grad
+                        if grad is not None:
+                            grad.mul_(m)
                 opt.step()
                 steps += 1
                 if after_step is not None:
