@@ -182,7 +182,7 @@ def test_conv_rows_show_weight_density_beside_edge_density(tmp_path):
     from prunegraph.analysis import analyze_many
 
     ref = REF / "lenet5_fmnist_imp.safetensors"
-    (res,), _ = analyze_many([str(ref)], {"kinds": ["in"], "bootstrap": 0, "null": False})
+    (res,), _ = analyze_many([str(ref)], {"degree_kinds": ["in"], "bootstrap": 0, "null": False})
     tensors = load_file(str(ref))
     rows = {r["layer"]: r for r in res.rows()}
     for layer in ("conv1", "conv2", "fc1", "fc2"):
