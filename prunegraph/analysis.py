@@ -327,15 +327,16 @@ class ModelAnalysis:
     settings: dict[str, Any]
     notes: tuple[str, ...] = ()
 
-    def summary(self) -> str:
-        """One line: how many sequences were fitted and how their verdicts split."""
+    def summary(self, *, name: str | None = None) -> str:
+        """One line: how many sequences were fitted and how their verdicts split; ``name``
+        replaces the source path at its start (the CLI shows a shorter path)."""
         counts: dict[Verdict, int] = {}
         for r in self.results:
             counts[r.observed.verdict] = counts.get(r.observed.verdict, 0) + 1
         heavier = sum(1 for r in self.results if r.tail and r.tail.heavier_q < HEAVIER_LEVEL)
         parts = ", ".join(f"{n} {verdict_text(v, short=True)}"
                           for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        return (f"{self.source}: {len(self.results)} degree sequences; {parts}; "
+        return (f"{self.source if name is None else name}: {len(self.results)} degree sequences; {parts}; "
                 f"{heavier} with a heavier tail than the random-pruning null "
                 f"(Benjamini–Hochberg q < {HEAVIER_LEVEL})")
 

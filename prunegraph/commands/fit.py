@@ -183,7 +183,7 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
 
 
 def run(args) -> int:
-    from ..checkpoint import reference_checkpoints
+    from ..checkpoint import display_source, reference_checkpoints
     from ..output.report import write_html_report
     from ..output.tables import format_blocks, format_table, to_csv, to_json
 
@@ -226,7 +226,7 @@ def run(args) -> int:
                 blocks = format_blocks(res)
                 if blocks:
                     say(blocks)
-            say(res.summary())
+            say(res.summary(name=display_source(res.source)))
         t0 = time.perf_counter()
         if writer is not None:
             figures = writer.result()
