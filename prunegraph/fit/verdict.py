@@ -48,7 +48,11 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._alternatives import LikelihoodRatio
+    from ._powerlaw import PowerLawFit
 
 __all__ = ["Verdict", "VerdictRules", "VerdictDetail", "RandomPruningTest", "VerdictText",
            "VERDICT_TEXT", "DEFAULT_RULES", "classify", "verdict_text", "POWER_LAW_VERDICTS",
@@ -109,7 +113,7 @@ class VerdictRules:
     min_units: int = 20
     random_level: float = 0.01
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.correction not in ("bonferroni", "none"):
             raise ValueError(f"correction={self.correction!r}: choose 'bonferroni' or 'none'")
         if not 0 < self.level < 1:
@@ -209,7 +213,7 @@ VERDICT_TEXT: dict[Verdict, VerdictText] = {
 }
 
 
-def _g(v) -> str:
+def _g(v: object) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
@@ -225,14 +229,14 @@ def verdict_text(detail: VerdictDetail | Verdict, *, short: bool = False) -> str
     entry = VERDICT_TEXT[Verdict(v)]
     if short or isinstance(detail, Verdict):
         return entry.short
-    fields = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
+    fields: dict[str, Any] = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
                                                    "random_tail_p", "value", "error", "reason")}
     fields["alternative"] = (detail.alternative or "").replace("_", " ")
     fields["min_units"] = detail.rules.min_units
     return entry.label.format(**fields)
 
 
-def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None,
+def classify(fit: PowerLawFit | None = None, comparisons: Sequence[LikelihoodRatio] = (), *, n_alive: int | None = None,
              all_equal: float | None = None, error: str | None = None, regular: str | None = None,
              random_test: RandomPruningTest | None = None, span: float | None = None,
              rules: VerdictRules = DEFAULT_RULES) -> VerdictDetail:
@@ -264,7 +268,7 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
     """
     if n_alive is None:
         n_alive = int(fit.n) if fit is not None else 0
-    base = dict(n_alive=int(n_alive), rules=rules)
+    base: dict[str, Any] = dict(n_alive=int(n_alive), rules=rules)
     if n_alive < rules.min_units:
         return VerdictDetail(Verdict.TOO_FEW_UNITS, **base)
     if regular is not None:
@@ -289,7 +293,7 @@ def classify(fit=None, comparisons: Sequence = (), *, n_alive: int | None = None
                 random_p=None if rp is None else float(rp.p_value),
                 random_tail_p=None if rp is None else float(rp.tail_p))
 
-    def d(v):
+    def d(v: Verdict) -> VerdictDetail:
         return VerdictDetail(v, **base)
 
     if rp is not None and not math.isnan(rp.p_value):
