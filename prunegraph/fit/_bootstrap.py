@@ -11,6 +11,7 @@ the same for any n_jobs, and on a Dask cluster (:mod:`prunegraph.distributed`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -51,17 +52,20 @@ def _tail_table(spec: BootSpec) -> tuple[np.ndarray, np.ndarray]:
     return x, p / p.sum()
 
 
-def _draw(spec: BootSpec, table, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _draw(spec: BootSpec, table: tuple[np.ndarray, np.ndarray] | None,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One synthetic set as a histogram (sorted unique values, counts)."""
     n = spec.n
     n_tail = rng.binomial(n, 1.0 - spec.n_body / n) if spec.n_body else n
     nb = n - n_tail
-    cb = rng.multinomial(nb, spec.body_p) if nb else None
-    if spec.discrete:
+    # no body draw (and no generator call) when the set is all tail; cb is then never read
+    cb = rng.multinomial(nb, spec.body_p) if nb else np.zeros(0, dtype=np.int64)
+    if table is not None:  # the discrete case (_chunk builds the table exactly when spec.discrete)
         x, p = table
         ct = rng.multinomial(n_tail, p)
         m = int(ct[-1])
-        parts_u, parts_c = [], []
+        parts_u: list[np.ndarray] = []
+        parts_c: list[np.ndarray] = []
         if nb:
             parts_u.append(spec.body_u)
             parts_c.append(cb)
@@ -86,28 +90,30 @@ def _draw(spec: BootSpec, table, rng: np.random.Generator) -> tuple[np.ndarray, 
     return u, c.astype(np.int64)
 
 
-def _fit_batch(spec: BootSpec, hists) -> np.ndarray:
+def _fit_batch(spec: BootSpec, hists: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     fits = _core.fit_many(hists, spec.discrete, xmin=spec.xmin if spec.fixed_xmin else None,
                           min_tail=spec.min_tail, alpha_max=spec.alpha_max, raise_empty=False)
     # a synthetic set that cannot be fitted counts as a worse fit than the data (D = inf)
     return np.array([np.inf if f is None else f.ks for f in fits])
 
 
-def _truncated_searched(spec: BootSpec, seeds) -> np.ndarray:
+def _truncated_searched(spec: BootSpec, seeds: Sequence[np.random.SeedSequence], xmax: float) -> np.ndarray:
     """Truncated bootstrap when xmin was searched: n values, the body below xmin resampled from
     the data with probability n_body/n, the rest from the fitted truncated law; xmin searched
-    again on every set (the same candidate rule and KS criterion as the fit)."""
+    again on every set (the same candidate rule and KS criterion as the fit); ``xmax`` is
+    ``spec.xmax``, not None here."""
     from ._powerlaw import truncated_candidates, truncated_search
 
     out = np.empty(len(seeds))
     if spec.discrete:
-        g = _truncated.grid(spec.xmin, spec.xmax)
+        g = _truncated.grid(spec.xmin, xmax)
         p = _truncated.discrete_pmf(np.array([spec.alpha]), np.log(g))[0]
     for i, s in enumerate(seeds):
         rng = np.random.default_rng(s)
         n_tail = rng.binomial(spec.n, 1.0 - spec.n_body / spec.n) if spec.n_body else spec.n
         nb = spec.n - n_tail
-        parts_u, parts_c = [], []
+        parts_u: list[np.ndarray] = []
+        parts_c: list[np.ndarray] = []
         if nb:
             parts_u.append(spec.body_u)
             parts_c.append(rng.multinomial(nb, spec.body_p))
@@ -115,7 +121,7 @@ def _truncated_searched(spec: BootSpec, seeds) -> np.ndarray:
             parts_u.append(g)
             parts_c.append(rng.multinomial(n_tail, p))
         else:
-            v, cv = np.unique(_truncated.continuous_sample(rng, n_tail, spec.alpha, spec.xmin, spec.xmax),
+            v, cv = np.unique(_truncated.continuous_sample(rng, n_tail, spec.alpha, spec.xmin, xmax),
                               return_counts=True)
             parts_u.append(v)
             parts_c.append(cv)
@@ -126,22 +132,26 @@ def _truncated_searched(spec: BootSpec, seeds) -> np.ndarray:
         if not spec.discrete:
             order = np.argsort(u, kind="stable")
             u, c = u[order], c[order]
-        cands = truncated_candidates(u, c, spec.xmax, spec.min_tail)
+        cands = truncated_candidates(u, c, xmax, spec.min_tail)
         if not cands:
             out[i] = np.inf
             continue
-        best, _ = truncated_search(u, c, spec.discrete, cands, spec.xmax, spec.alpha_max)
+        best, _ = truncated_search(u, c, spec.discrete, cands, xmax, spec.alpha_max)
         out[i] = best.ks
     return out
 
 
-def _truncated_batch(spec: BootSpec, seeds, n_tail: int) -> np.ndarray:
-    """DC bootstrap with the range fixed: n_tail draws from the truncated law, refit α."""
+def _truncated_batch(spec: BootSpec, seeds: Sequence[np.random.SeedSequence], n_tail: int | None,
+                     xmax: float) -> np.ndarray:
+    """DC bootstrap with the range fixed: n_tail draws from the truncated law, refit α
+    (``xmax`` is ``spec.xmax``, not None here)."""
     if not spec.fixed_xmin:
-        return _truncated_searched(spec, seeds)
+        return _truncated_searched(spec, seeds, xmax)
+    if n_tail is None:
+        raise ValueError("a truncated bootstrap with a fixed range needs n_tail")
     out = np.empty(len(seeds))
     if spec.discrete:
-        g = _truncated.grid(spec.xmin, spec.xmax)
+        g = _truncated.grid(spec.xmin, xmax)
         lt = np.log(g)
         p = _truncated.discrete_pmf(np.array([spec.alpha]), lt)[0]
         h = np.stack([np.random.default_rng(s).multinomial(n_tail, p) for s in seeds])
@@ -150,17 +160,17 @@ def _truncated_batch(spec: BootSpec, seeds, n_tail: int) -> np.ndarray:
         return _truncated.discrete_ks_grid(h, a, lt)
     for i, s in enumerate(seeds):
         rng = np.random.default_rng(s)
-        v = _truncated.continuous_sample(rng, n_tail, spec.alpha, spec.xmin, spec.xmax)
+        v = _truncated.continuous_sample(rng, n_tail, spec.alpha, spec.xmin, xmax)
         u, c = np.unique(v, return_counts=True)
-        a, _ = _truncated.continuous_mle(float(np.log(v).mean()), spec.xmin, spec.xmax, alpha_max=spec.alpha_max)
-        out[i] = _truncated.continuous_ks(u, c, a, spec.xmin, spec.xmax)
+        alpha, _ = _truncated.continuous_mle(float(np.log(v).mean()), spec.xmin, xmax, alpha_max=spec.alpha_max)
+        out[i] = _truncated.continuous_ks(u, c, alpha, spec.xmin, xmax)
     return out
 
 
-def _chunk(args) -> np.ndarray:
+def _chunk(args: tuple[BootSpec, Sequence[np.random.SeedSequence], int | None]) -> np.ndarray:
     spec, seeds, n_tail = args
     if spec.xmax is not None:
-        return _truncated_batch(spec, seeds, n_tail)
+        return _truncated_batch(spec, seeds, n_tail, spec.xmax)
     table = _tail_table(spec) if spec.discrete else None
     hists = [_draw(spec, table, np.random.default_rng(s)) for s in seeds]
     if not spec.discrete:

@@ -64,8 +64,8 @@ class PowerLawFit:
     xmin_fixed: bool
     n_candidates: int
     notes: tuple[str, ...] = ()
-    values: np.ndarray = field(default=None, repr=False, compare=False)
-    counts: np.ndarray = field(default=None, repr=False, compare=False)
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    counts: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def plausible(self) -> bool | None:
@@ -74,7 +74,7 @@ class PowerLawFit:
 
     def tail(self) -> np.ndarray:
         """The fitted values (xmin ≤ x ≤ xmax), sorted, expanded from the stored histogram."""
-        if self.values is None:
+        if self.values is None or self.counts is None:
             raise UsageError("this PowerLawFit holds no data (built by hand); pass the sample instead")
         m = self.values >= self.xmin
         if self.xmax is not None:
@@ -195,6 +195,8 @@ def fit_power_law(x, *, discrete: bool | None = None, xmin: float | None = None,
     if u.size < 2:
         raise InputError(f"x: all {int(c.sum())} values equal {u[0]:g}; a power law needs at least two distinct values")
     hf = _core.fit_hist(u, c, discrete, xmin=xmin, min_tail=min_tail, alpha_max=alpha_max)
+    if hf is None:  # fit_hist raises on a sample without candidates; None would mean no KS minimum
+        raise InputError(f"x: no xmin candidate could be fitted (n={int(c.sum())}, {u.size} distinct values)")
     if xmin is not None and hf.n_tail < min_tail:
         raise InputError(f"xmin={xmin:g}: only {hf.n_tail} values ≥ xmin, fewer than min_tail={min_tail}; lower xmin")
     if discrete:
@@ -244,13 +246,14 @@ def _truncated_fixed(u, c, discrete, xmin, xmax, alpha_max) -> _TFit:
         h = np.zeros((1, g.size))
         h[0, (uu - g[0]).astype(np.int64)] = cc
         mean_log = float((cc * np.log(uu)).sum() / n_in)
-        a, hit = _truncated.discrete_mle_grid(lt, np.array([mean_log]), alpha_max=alpha_max)
-        ks = float(_truncated.discrete_ks_grid(h, a, lt)[0])
-        p = _truncated.discrete_pmf(a, lt)[0]
+        a_row, hit_row = _truncated.discrete_mle_grid(lt, np.array([mean_log]), alpha_max=alpha_max)
+        ks = float(_truncated.discrete_ks_grid(h, a_row, lt)[0])
+        p = _truncated.discrete_pmf(a_row, lt)[0]
         ll = float((cc * np.log(p[(uu - g[0]).astype(np.int64)])).sum())
         e = p @ lt
         v = p @ (lt * lt) - e * e
-        return _TFit(float(a[0]), bool(hit[0]), ks, n_in, ll, float(1 / math.sqrt(n_in * v)) if v > 0 else math.inf)
+        return _TFit(float(a_row[0]), bool(hit_row[0]), ks, n_in, ll,
+                     float(1 / math.sqrt(n_in * v)) if v > 0 else math.inf)
     lx = np.log(uu)
     mean_log = float((cc * lx).sum() / n_in)
     a, hit = _truncated.continuous_mle(mean_log, xmin, xmax, alpha_max=alpha_max)
@@ -284,11 +287,14 @@ def truncated_search(u, c, discrete, cands, xmax, alpha_max) -> tuple[_TFit, flo
         ks, _ = _truncated.discrete_search(h, np.log(g), np.asarray(cands) - g[0], alpha_max=alpha_max)
         xm = cands[int(np.argmin(ks))]
         return _truncated_fixed(u, c, discrete, xm, xmax, alpha_max), xm
-    best = best_xmin = None
+    best: _TFit | None = None
+    best_xmin = math.nan
     for xm in cands:
         tf = _truncated_fixed(u, c, discrete, xm, xmax, alpha_max)
         if best is None or tf.ks < best.ks:
             best, best_xmin = tf, xm
+    if best is None:
+        raise InputError("no xmin candidate ≤ xmax to fit")
     return best, best_xmin
 
 
@@ -420,7 +426,7 @@ def find_truncated_range(x, *, discrete: bool | None = None, n_grid: int = 20, p
     for _, _, a, b in pairs:
         tested += 1
         f = _fit_counts(u, c, discrete, a, b, bootstrap, gen, min_tail, alpha_max, n_jobs)
-        if f.p_value > p_min:
+        if f.p_value is not None and f.p_value > p_min:  # always set: _fit_counts bootstraps
             return PowerLawFit(**{**{k.name: getattr(f, k.name) for k in fields(f)},
                                   "notes": f.notes + (f"widest plausible range after testing {tested} of "
                                                       f"{len(pairs)} ranges (p > {p_min:g})",)})

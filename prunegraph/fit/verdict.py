@@ -277,8 +277,9 @@ def classify(fit: PowerLawFit | None = None, comparisons: Sequence[LikelihoodRat
         return VerdictDetail(Verdict.DEGENERATE, value=float(all_equal), **base)
     if fit is None:
         return VerdictDetail(Verdict.NOT_FITTED, error=error or "no fit", **base)
-    if span is None and getattr(fit, "values", None) is not None:
-        top = float(fit.values[-1]) if fit.xmax is None else float(fit.xmax)
+    values = getattr(fit, "values", None)
+    if span is None and values is not None:
+        top = float(values[-1]) if fit.xmax is None else float(fit.xmax)
         span = top / float(fit.xmin)
     comps = list(comparisons)
     best = min(comps, key=lambda c: c.R) if comps else None
