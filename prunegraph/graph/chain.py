@@ -28,7 +28,7 @@ class _Entry:
     layer_type: str            # linear | conv | conv_transpose | embedding | rnn
     n_in: int            # units read (linear: in_features)
     n_out: int
-    weight: torch.Tensor | None = None
+    weight: torch.Tensor | LazyWeight | None = None
     groups: int | None = None  # None: infer from the chain
     rnn: dict | None = None    # mode, num_layers, bidirectional, hidden, get, cell
     role: str | None = None    # q k v o gate up down embed shortcut (see roles.role_of)
@@ -213,7 +213,10 @@ class _Chain:
         self.cur: tuple[str, int, str] | None = None  # (space, units, layout)
         self.history: list[tuple[str, int]] = []
         self.stream: str | None = None                # residual stream (transformers)
-        self.attn_in = self.v_out = self.mlp_in = self.mlp_mid = None
+        self.attn_in: str | None = None               # space q, k, v read (transformers)
+        self.v_out: str | None = None
+        self.mlp_in: str | None = None
+        self.mlp_mid: str | None = None
         self.prev_role: str | None = None
         self.block: str | None = None                 # conv-net residual block
         self.block_in: str | None = None
@@ -375,7 +378,7 @@ class _Chain:
                 if units % e.n_in == 0 and e.n_out % (units // e.n_in) == 0:
                     groups = units // e.n_in
                     b.notes.append(f"layer {e.name}: groups={groups} inferred from the chain")
-                elif int(e.weight.shape[0]) == units:  # only the transposed reading chains
+                elif e.weight is not None and int(e.weight.shape[0]) == units:  # only the transposed reading chains
                     layer_type = "conv_transpose"
                     e = _Entry(e.name, layer_type, int(e.weight.shape[0]), int(e.weight.shape[1]), e.weight, 1,
                                role=e.role, param=e.param, wiring="shapes")
@@ -406,6 +409,8 @@ class _Chain:
             layout = "feature"
         else:
             r = e.rnn
+            if r is None:  # only recurrent entries reach here, and they carry their rnn record
+                raise InputError(f"{b.source}: layer {e.name} of type {layer_type!r} has no recurrent record")
             if fold > 1:
                 sid = b.fresh_input(e.name, e.n_in, "a recurrent layer cannot fold conv positions")
             out = b.add_rnn(e.name, r["mode"], r["get"], sid, num_layers=r["num_layers"],
@@ -421,12 +426,12 @@ class _Chain:
         self.close_block()
 
 
-def _chain(entries: list[_Entry], b: _Builder, family: Family | None = None) -> NetworkGraph:
+def _chain(entries: list[_Entry], b: _Builder, family: Family | None = None) -> None:
+    """Join ``entries`` into ``b`` (then ``b.network()``, or ``b.plan()`` for a lazy builder)."""
     ch = _Chain(b, family)
     for e in entries:
         ch.add(e)
     ch.finish()
-    return b.finish()
 
 
 def _family(arch: Any) -> Family | None:
@@ -441,7 +446,7 @@ def _family(arch: Any) -> Family | None:
     return fam
 
 
-def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = None):
+def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = None) -> None:
     fam = _family(arch)
     if fam is None and isinstance(arch, Mapping):
         b.notes.append(f"config.json model_type {arch.get('model_type')!r} has no block map here; "
@@ -458,7 +463,7 @@ def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = 
     if skipped:
         b.notes.append(f"skipped {len(skipped)} tensor(s) of 2+ dimensions: {'; '.join(skipped[:8])}"
                        + (" ..." if len(skipped) > 8 else ""))
-    return _chain(entries, b, fam)
+    _chain(entries, b, fam)
 
 
 def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str = "state_dict",
@@ -497,4 +502,5 @@ def graph_from_state_dict(state_dict: Mapping[str, torch.Tensor], *, source: str
     ({'input': 3, 'a': 4, 'b': 2}, 'no model to trace: layers ', True)
     """
     b = _Builder(source)
-    return _plan_state_dict(state_dict, b, arch=arch)
+    _plan_state_dict(state_dict, b, arch=arch)
+    return b.network()

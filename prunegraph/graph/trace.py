@@ -76,6 +76,8 @@ class _Spaces:
         if ra == rb:
             return oa == ob
         sa, sb = self.size[ra], self.size[rb]
+        if sa is None or sb is None:  # roots of sized spaces are sized (a space or a concatenation)
+            return False
         order = list(self.size)
         if sa == sb and order.index(rb) < order.index(ra):  # keep the earlier space's name
             ra, oa, rb, ob, sa, sb = rb, ob, ra, oa, sb, sa
@@ -101,7 +103,7 @@ class _Spaces:
         off = 0
         for (r, _), s in zip(roots, sizes):
             self.parent[r] = (new, off)
-            off += s
+            off += s if s is not None else 0  # ok: no size is None here
         return new
 
 
@@ -195,6 +197,13 @@ class _Builder:
             w, m = p.mats() if callable(p.mats) else p.mats
             layers.append(LayerGraph(p.name, p.layer_type, w, m, ri, ro, oi, oo, p.param, p.binary, p.wiring))
         return NetworkGraph(tuple(layers), spaces, self.source, notes, self._residuals_in(spaces))
+
+    def network(self) -> NetworkGraph:
+        """:meth:`finish` of a builder that is not lazy (a lazy one gives its :meth:`plan`)."""
+        net = self.finish()
+        if net is None:
+            raise TypeError(f"{self.source}: a lazy builder holds a plan, not a network; call plan()")
+        return net
 
     def _residuals_in(self, spaces) -> tuple[tuple[str, str], ...]:
         return tuple(r for r in self._residuals() if r[0] in spaces and r[1] in spaces)
@@ -356,7 +365,7 @@ class _Tracer:
             return a if a.spatial is not None and out and out[-1] == n * a.spatial else None
         return None
 
-    def consume(self, a, n_in: int, name: str, *, linear: bool) -> tuple[str, int]:
+    def consume(self, a, n_in: int, name: str, *, linear: bool) -> tuple[str, int | torch.Tensor]:
         """Space id read by layer ``name`` with ``n_in`` inputs, and the fold: positions per unit
         (an int, channel-major) or the unit of every input column (a tensor, any other layout)."""
         if not isinstance(a, _Act):
@@ -372,7 +381,7 @@ class _Tracer:
                                                   f"an earlier layer as {n}"), 1
         if a.layout == "flat" and linear:
             s = a.spatial if a.spatial is not None else (n_in // n if n and n_in % n == 0 else None)
-            if s is not None and n * s == n_in:
+            if s is not None and n is not None and n * s == n_in:
                 if a.inner is not None and a.inner != s:  # permuted before flattening
                     return a.space, (torch.arange(n_in) // a.inner) % n
                 return a.space, s
@@ -499,7 +508,7 @@ class _Tracer:
         acts = [x for x in acts if isinstance(x, _Act) and x.layout != "raw"]
         if not acts:
             return None
-        roots = []
+        roots: list[tuple[str, _Act]] = []
         for x in acts:
             r = self.b.sp.find(x.space)[0]
             if r not in [y[0] for y in roots]:
@@ -719,7 +728,8 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
                        f"layers joined in module registration order by chaining shapes")
         from .chain import _chain, _module_entries  # chain builds on this module: import on call
 
-        return _chain(_module_entries(module, get), b)
+        _chain(_module_entries(module, get), b)
+        return b.network()
     if shape is not None:
         from torch.fx.passes.shape_prop import ShapeProp
 
@@ -743,10 +753,10 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
     else:
         b.notes.append("no input_shape: traced without shape propagation; flatten folds inferred from sizes")
     _Tracer(gm, get, b).run(gm.graph)
-    return b.finish()
+    return b.network()
 
 
-def unit_consumers(model: nn.Module, layers: Mapping[str, nn.Module]
+def unit_consumers(model: nn.Module, layers: Mapping[str, nn.Linear | nn.modules.conv._ConvNd]
                    ) -> dict[str, list[tuple[str, int]] | None]:
     """For each Linear/Conv module of ``layers`` (by module name): the layers of ``layers``
     reading its output units and the fold (columns per unit), following the unit-preserving
