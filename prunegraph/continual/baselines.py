@@ -56,6 +56,7 @@ def _masks(cfg: ContinualConfig, model, stream) -> dict[str, torch.Tensor]:
                     n_out * n_in)
             edge.flat[gen.choice(n_out * n_in, size=k, replace=False)] = True
         w = layer.module.weight
+        assert isinstance(w, torch.Tensor)  # prunable layers are Linear/Conv modules
         out[layer.param] = expand_edges(torch.as_tensor(edge, device=w.device), w).to(w.dtype)
     return out
 
@@ -97,13 +98,14 @@ def run_baseline(config: ContinualConfig, baseline: str, *, device: str | None =
         (Xtr, ytr), (Xte, yte) = task.train, task.test
         data.append((Xtr, _unit_labels(stream, t, ytr, cfg), Xte, _unit_labels(stream, t, yte, cfg)))
 
-    def row():
+    def row() -> list[float]:
         return [float(evaluate(model, Xte, yte, device=dev, head=list(stream.head_units[j])))
                 for j, (_, _, Xte, yte) in enumerate(data)]
 
-    kw = dict(lr=lr, batch_size=cfg.batch_size, device=dev, grad_mask=masks, optimizer=opt)
+    kw: dict[str, Any] = dict(lr=lr, batch_size=cfg.batch_size, device=dev, grad_mask=masks, optimizer=opt)
     R = [row()]
     steps = 0
+    m: dict[str, Any]
     if baseline == "finetune":
         for t, (Xtr, ytr, _, _) in enumerate(data):
             res = train(model, Xtr, ytr, epochs=cfg.epochs, min_steps=cfg.min_steps,
@@ -120,11 +122,10 @@ def run_baseline(config: ContinualConfig, baseline: str, *, device: str | None =
                     **kw)
         steps = res.steps
         final = row()
-        R = None
         acc, bwt, forg = float(np.mean(final)), None, None
         m = {"final_row": final}
     edges = int(sum(int(mk.flatten(2).amax(2).sum()) if mk.dim() > 2 else int(mk.sum())
                     for mk in masks.values()))
-    return {"baseline": baseline, "R": R, "ACC": acc, "BWT": bwt, "forgetting": forg,
-            "edges_total": edges, "steps": int(steps), "optimizer": opt, "lr": lr,
+    return {"baseline": baseline, "R": R if baseline == "finetune" else None, "ACC": acc, "BWT": bwt,
+            "forgetting": forg, "edges_total": edges, "steps": int(steps), "optimizer": opt, "lr": lr,
             "details": m if baseline == "joint" else None}
