@@ -58,13 +58,16 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from .._rng import torch_generator
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..fit import LikelihoodRatio
 
 __all__ = ["STRATEGIES", "DegreeLaw", "PowerKernel", "ShiftedLinearKernel", "GrowthDecision",
            "fit_degree_law", "gamma_for_family", "preferred_family", "fit_kernel", "power_law_record",
@@ -266,6 +269,7 @@ def fit_degree_law(degrees: np.ndarray, *, width: int | None = None,
             res = minimize(f, x0, method="L-BFGS-B", bounds=bounds)
             if best is None or res.fun < best.fun:
                 best = res
+    assert best is not None  # gammas and offsets are nonempty
     th = list(best.x)
     if gamma is not None:
         th = [gamma] + th
@@ -373,7 +377,10 @@ class PowerKernel:
     def weights(self, k: torch.Tensor) -> torch.Tensor:
         """f(k) as float64."""
         k = k.to(torch.float64)
-        return torch.ones_like(k) if self.offset is None else (k + self.offset) ** self.gamma
+        # offset and gamma are None together (a uniform kernel)
+        if self.offset is None or self.gamma is None:
+            return torch.ones_like(k)
+        return (k + self.offset) ** self.gamma
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -515,7 +522,7 @@ def power_law_record(degrees: np.ndarray, *, min_tail: int = 10, bootstrap: int 
             return out
     from ..fit import Verdict, VerdictRules, classify, verdict_text
 
-    comps = ()
+    comps: tuple[LikelihoodRatio, ...] = ()
     if fit.n_tail >= min_tail:
         try:
             with warnings.catch_warnings():
@@ -555,7 +562,7 @@ def step_increments(degrees: np.ndarray, capacity: np.ndarray, budget: int,
     """
     k = np.asarray(degrees, dtype=float)
     cap = np.asarray(capacity, dtype=float)
-    if kernel.offset is None or budget >= cap.sum():
+    if kernel.offset is None or kernel.gamma is None or budget >= cap.sum():  # None together: uniform
         return cap.copy() if budget >= cap.sum() else cap * (budget / max(cap.sum(), 1.0))
     a, s = float(kernel.offset), 1.0 - float(kernel.gamma)
     x = np.log(k + a)
