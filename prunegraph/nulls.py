@@ -89,9 +89,12 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
     so the caller can drop the layer before drawing its null."""
     if isinstance(layer, EdgeMultiset):
         return layer
-    if getattr(layer, "weight", None) is None:  # a CountedLayer: degrees only, no weights to shuffle
-        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=not self_mapping(layer) or layer.loops,
-                            count=int(layer.n_edges))
+    if getattr(layer, "weight", None) is None:  # a CountedLayer: its edges if read, else their count
+        loops = not self_mapping(layer) or layer.loops
+        if getattr(layer, "edge_weights", None) is not None:
+            return EdgeMultiset(**LayerInfo.fields_of(layer), weights=layer.edge_weights,
+                                multiplicity=layer.edge_multiplicity, loops=loops)
+        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=loops, count=int(layer.n_edges))
     weight = layer.weight.detach()
     mult = layer.multiplicity.detach()
     n_out, n_in = int(weight.shape[0]), int(weight.shape[1])

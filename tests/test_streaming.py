@@ -199,12 +199,70 @@ def test_fit_json_identical_to_the_built_path(case, tmp_path, small_blocks):
     assert any(r["observed"]["fit"] for r in streamed["results"]) or case != "llama"
 
 
-def test_strength_kinds_still_build_the_layer(tmp_path):
-    plan = stream_layers(_checkpoint("mlp", tmp_path))
-    res = analyze(plan, kinds=["in", "strength"], null=True, alternatives=[])
+def test_strength_kinds_stream_without_building(tmp_path, monkeypatch):
+    """Strength kinds are summed block by block too: no layer is ever built, and the fit JSON
+    equals the built path's (bf16 weights: the float32 sums of the built path are exact here)."""
+    from prunegraph.graph import stream as stream_mod
+
+    path = _checkpoint("mlp", tmp_path)
+    ref = analyze(load(path), kinds=["in", "strength"], null=True, alternatives=[])
+
+    def no_build(self):
+        raise AssertionError(f"layer {self.name} was built")
+
+    monkeypatch.setattr(stream_mod._LayerSpec, "build", no_build)
+    res = analyze(stream_layers(path), kinds=["in", "strength"], null=True, alternatives=[])
     assert {r.degree_kind for r in res.results} == {"in", "strength"}
-    ref = analyze(load(tmp_path / "m.safetensors"), kinds=["in", "strength"], null=True, alternatives=[])
     assert json.dumps(res.to_dict(), sort_keys=True) == json.dumps(ref.to_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("case", CASES)
+def test_streamed_strengths_equal_the_built_layers(case, dtype, tmp_path, small_blocks):
+    """Strengths summed in float64 block by block equal the float64 sums of the built unit matrix
+    (the built path's float32 sums agree to float32 rounding); the edges kept for the weighted
+    null are the built layer's multiset in the same order, so the seeded null is the same."""
+    plan = stream_layers(_checkpoint(case, tmp_path, dtype))
+    for c, lg in zip(plan.iter_degrees(strengths=True, edges=True), plan):
+        exact_in, exact_out = lg.weight.double().sum(1).numpy(), lg.weight.double().sum(0).numpy()
+        np.testing.assert_allclose(c.in_strength, exact_in, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(c.out_strength, exact_out, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(c.in_strength, lg.in_strength, rtol=1e-5)
+        np.testing.assert_allclose(c.out_strength, lg.out_strength, rtol=1e-5)
+        assert c.in_strength.dtype == np.float64 and np.array_equal(c.in_degree, lg.in_degree)
+        a, b = edge_multiset(c), edge_multiset(lg)
+        assert torch.equal(a.weights, b.weights) and torch.equal(a.multiplicity, b.multiplicity)
+        assert a.loops == b.loops
+        x, y = random_layer_degrees(c, rng=3), random_layer_degrees(lg, rng=3)
+        assert np.array_equal(x.in_strength, y.in_strength) and np.array_equal(x.out_degree, y.out_degree)
+    # without edges nothing per edge is kept
+    assert all(c.edge_weights is None and c.in_strength is not None for c in plan.iter_degrees(strengths=True))
+
+
+def test_strengths_read_one_block_at_a_time():
+    """Hand-checked strengths of a 20 x 6 matrix read 8 rows at a time, never the whole tensor."""
+    w = torch.zeros(20, 6)
+    w[0, :] = 1.0                 # row 0: strength 6
+    w[:, 2] = -2.0                # column 2: 2 in every row
+    w[19, 5] = 3.0
+    asked = []
+
+    def read(r0, r1):
+        asked.append(r1 - r0)
+        return w[r0:r1]
+
+    lw = LazyWeight("fc.weight", (20, 6), torch.float32, read)
+    c = matrices._lazy_counts(lw, "linear", block_bytes=1)
+    asked.clear()
+    st = matrices._lazy_strengths(lw, "linear", c, edges=True, block_bytes=1)
+    assert max(asked) == 1 and sum(asked) == 20
+    assert st.in_strength.tolist() == [7.0] + [2.0] * 18 + [5.0]
+    assert st.out_strength.tolist() == [1.0, 1.0, 40.0, 1.0, 1.0, 4.0]
+    assert st.weights.tolist() == [1.0, 1.0, 2.0, 1.0, 1.0, 1.0] + [2.0] * 18 + [2.0, 3.0]
+    # stored [in, out] (Conv1D): the same layer read transposed, edges in the unit matrix's row order
+    lt = LazyWeight("c_fc.weight", (6, 20), torch.float32, lambda a, b: w.t()[a:b])
+    t = matrices._lazy_strengths(lt, "linear_t", matrices._lazy_counts(lt, "linear_t"), edges=True, block_bytes=1)
+    assert t.in_strength.tolist() == st.in_strength.tolist() and t.weights.tolist() == st.weights.tolist()
 
 
 @pytest.mark.parametrize("case", ["conv", "mlp"])
