@@ -164,3 +164,25 @@ def test_lenet_report_is_not_grouped(fitted):
     sec = _section_of(text, str(src))
     assert not list(sec.iter("h3")) and "Per block" not in text
     assert len([t for t in sec.iter("table") if "compact" in t.get("class")]) == 1
+
+
+def test_figure_progress_counts_figures(fitted, tmp_path, monkeypatch):
+    """The figure phase's bar advances per figure (batches of at most FIGURE_BATCH), not per batch."""
+    import prunegraph._progress as prog
+    from prunegraph.output import plot
+
+    seen = []
+
+    def record(iterable, *, desc="", total=None, enabled=False):
+        items = list(iterable)
+        seen.append((desc, total, len(items), enabled))
+        return items
+
+    monkeypatch.setattr(prog, "progress", record)
+    res = analyze(load(fitted["llama"][0]), kinds=("in",), bootstrap=0, null=False, rng=0)
+    with plot.FigureWriter(tmp_path, jobs=2, progress=True) as fw:
+        fw.submit(res)
+        paths = fw.result()[res.source]
+    n = len(res.results) + 2  # a CCDF per layer, the alpha summary, the depth figure
+    assert len(paths) == n and seen[-1] == ("figures", n, n, True)
+    assert max(fw._sizes.values()) <= plot.FIGURE_BATCH and len(fw._sizes) >= 2

@@ -1050,6 +1050,9 @@ def _stem(source: str) -> str:
     return Path(source).stem.replace(":", "_") if source else "model"
 
 
+#: most figures one worker draws per batch (:class:`FigureWriter`): the progress bar's step
+FIGURE_BATCH = 16
+
 #: figure formats ``write_figures`` can write
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -1170,6 +1173,7 @@ class FigureWriter:
         self.jobs, self.progress = int(jobs), progress
         self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
         self._pending: list[tuple[str, list[FigureJob], list]] = []
+        self._sizes: dict[Any, int] = {}  # figures per submitted batch
 
     def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
@@ -1192,9 +1196,13 @@ class FigureWriter:
         if self._pool is None:
             done = [[render_job(j, self.formats)] for j in jobs]
         else:
-            size = max(1, -(-len(jobs) // (2 * self.jobs)))  # a few batches per worker
-            done = [self._pool.submit(_render_many, jobs[i:i + size], self.formats)
-                    for i in range(0, len(jobs), size)]
+            # a few batches per worker, at most FIGURE_BATCH figures each, so that the progress bar moves
+            size = max(1, min(FIGURE_BATCH, -(-len(jobs) // (2 * self.jobs))))
+            done = []
+            for i in range(0, len(jobs), size):
+                fut = self._pool.submit(_render_many, jobs[i:i + size], self.formats)
+                self._sizes[fut] = len(jobs[i:i + size])
+                done.append(fut)
         self._pending.append((res.source, jobs, done))
 
     def result(self) -> dict[str, list[Path]]:
@@ -1205,7 +1213,11 @@ class FigureWriter:
         if futures:
             from concurrent.futures import as_completed
 
-            for _ in _progress(as_completed(futures), desc="figures", total=len(futures),
+            def drawn():  # one tick per figure, as each batch finishes
+                for fut in as_completed(futures):
+                    yield from range(self._sizes.get(fut, 1))
+
+            for _ in _progress(drawn(), desc="figures", total=sum(self._sizes.get(f, 1) for f in futures),
                                enabled=self.progress):
                 pass
         out: dict[str, list[Path]] = {}
