@@ -270,3 +270,83 @@ def test_raw_nonzero_counts_the_folded_entries(case, tmp_path, small_blocks):
     plan = stream_layers(_checkpoint(case, tmp_path))
     for c, lg in zip(plan.iter_degrees(), plan):
         assert c.raw_nonzero == int(lg.multiplicity.sum()) and (c.param, c.binary) == (lg.param, lg.binary)
+
+
+class _Mask(torch.nn.Module):
+    """A masking parametrization (as torch.ao.pruning registers before squash_mask)."""
+
+    def __init__(self, mask):
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, w):
+        return w * self.mask
+
+
+class _Scale(torch.nn.Module):
+    """A parametrization a state_dict cannot apply (its own parameter)."""
+
+    def __init__(self):
+        super().__init__()
+        self.s = torch.nn.Parameter(torch.tensor(2.0))
+
+    def forward(self, w):
+        return w * self.s
+
+
+def _parametrized_checkpoint(tmp_path, dtype):
+    """Linear layers under weight_norm (dim 0 and dim 1), a mask parametrization and the old
+    weight_norm (W_g / W_v), saved as safetensors."""
+    import warnings
+
+    from torch import nn
+    from torch.nn.utils import parametrize
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(12, 40, bias=False), nn.ReLU(), nn.Linear(40, 16, bias=False), nn.ReLU(),
+                      nn.Linear(16, 24, bias=False), nn.ReLU(), nn.Linear(24, 5, bias=False))
+    with torch.no_grad():
+        for layer in m[::2]:
+            layer.weight.mul_(torch.rand_like(layer.weight) > 0.5)
+    nn.utils.parametrizations.weight_norm(m[0])          # g [40, 1]: row by row
+    nn.utils.parametrizations.weight_norm(m[2], dim=1)   # g [1, 40]: norms over rows, read whole
+    parametrize.register_parametrization(m[4], "weight", _Mask((torch.rand(24, 16) > 0.3).float()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        nn.utils.weight_norm(m[6])                       # weight_g / weight_v
+    sd = {k: v.detach().to(dtype) for k, v in m.state_dict().items()}
+    return _save_st(sd, tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_parametrizations_stream_like_the_whole_load(tmp_path, monkeypatch, dtype):
+    monkeypatch.setattr(matrices, "COUNT_BYTES", 1)      # several blocks per layer
+    monkeypatch.setattr(matrices, "CHUNK_BYTES", 64)
+    path = _parametrized_checkpoint(tmp_path, dtype)
+    plan, net = stream_layers(path), load(path)
+    assert plan.layer_names == [lg.name for lg in net.layers] == ["0", "2", "4", "6"]
+    for built, lg in zip(plan, net.layers):
+        assert torch.equal(built.weight, lg.weight) and torch.equal(built.multiplicity, lg.multiplicity)
+    for c, lg in zip(plan.iter_degrees(strengths=True), net.layers):
+        assert np.array_equal(c.in_degree, lg.in_degree) and np.array_equal(c.out_degree, lg.out_degree)
+        np.testing.assert_allclose(c.in_strength, lg.weight.double().sum(1).numpy(), rtol=1e-12)
+    opts = dict(kinds=["in", "out"], bootstrap=0, alternatives=[], rng=1)
+    assert json.dumps(analyze(plan, **opts).to_dict(), sort_keys=True) == \
+        json.dumps(analyze(net, **opts).to_dict(), sort_keys=True)
+
+
+def test_unknown_parametrization_streams_its_original_with_one_warning(tmp_path):
+    from torch import nn
+    from torch.nn.utils import parametrize
+
+    lin = nn.Linear(6, 4, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 0, 0, 2, 0, 0]] * 4))
+    parametrize.register_parametrization(lin, "weight", _Scale())
+    path = _save_st({f"fc.{k}": v.detach() for k, v in lin.state_dict().items()}, tmp_path / "s.safetensors")
+    with pytest.warns(UserWarning, match="fc.weight has a parametrization") as rec:
+        plan = stream_layers(path)
+        lg = next(iter(plan))
+    assert len([w for w in rec if "parametrization" in str(w.message)]) == 1
+    assert plan.layer_names == ["fc"] and lg.in_degree.tolist() == [2, 2, 2, 2]
+    assert lg.weight.tolist() == [[1.0, 0, 0, 2, 0, 0]] * 4   # the stored original, not scaled
