@@ -227,8 +227,9 @@ def run_one(spec: dict) -> dict:
         out["plan_s"] = time.perf_counter() - t
         out["plan_layers"] = len(plan)
         t = time.perf_counter()
-        res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
-                      progress=spec.get("progress", False))
+        extra = {} if spec.get("alternatives") is None else {"alternatives": spec["alternatives"]}
+        res = analyze(plan, kinds=tuple(spec.get("kinds") or ("in", "out")), bootstrap=spec["bootstrap"],
+                      null=True, rng=0, progress=spec.get("progress", False), **extra)
         out["fit_s"] = time.perf_counter() - t
         out["verdicts"] = _verdicts(res)
     out["peak_rss_mb"] = _rss_mb()  # before the profiling below
@@ -287,12 +288,16 @@ def _run_cli(spec: dict, rss0: float) -> dict:
     cli.main(argv)
     wall = time.perf_counter() - t
     got = next((ln for ln in lines if ln.startswith("time:")), "")
-    ph = {k: float(v) for k, v in re.findall(r"(\w+) ([0-9.]+)s", got)}
+    ph = {k: float(v) for k, v in re.findall(r"(\w+)\)? ([0-9.]+)s", got)}  # "... (after the fits) 1.2s"
+    ph["figures"] = ph.pop("fits", None)
     res = json.loads((outdir / "fit.json").read_text())
     rows = res if isinstance(res, list) else res.get("models", [res])
     n_layers = len({r["layer"] for m in rows for r in m.get("results", [])})
     return {"cli_wall_s": wall, "plan_s": ph.get("load"), "fit_s": ph.get("fit"), "figures_s": ph.get("figures"),
-            "plan_layers": n_layers, "figures": bool(spec.get("figures"))}
+            "plan_layers": n_layers, "figures": bool(spec.get("figures")),
+            # the figure workers are child processes: the largest one's peak, apart from this process's
+            "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "n_figures": sum(1 for _ in outdir.rglob("*.png"))}
 
 
 def child(spec: dict) -> dict:
@@ -403,6 +408,10 @@ def main(argv=None) -> int:
                     help="with --cli: render the figures (default) or not")
     ap.add_argument("--keep-llama", action="store_true", help="keep the generated Llama folders")
     ap.add_argument("--workdir", type=Path, default=None, help="where pruned copies and Llama folders go")
+    ap.add_argument("--save", type=Path, default=None, help="also write the raw rows as JSON here")
+    ap.add_argument("--kinds", default="in,out", help="Llama without --cli: degree kinds analysed (e.g. in,strength)")
+    ap.add_argument("--alternatives", default=None, help="Llama without --cli: likelihood-ratio alternatives "
+                    "(comma-separated, 'none' for no tests; default all)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -455,7 +464,9 @@ def main(argv=None) -> int:
             gen_s = time.perf_counter() - t
             res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
                          "stream_only": True, "time_bootstrap": args.time_bootstrap, "cli": args.cli,
-                         "figures": args.figures})
+                         "figures": args.figures, "kinds": args.kinds.split(","),
+                         "alternatives": (None if args.alternatives is None else
+                                          [] if args.alternatives == "none" else args.alternatives.split(","))})
             res.update(info, gen_s=gen_s, expected=info["matrices"], bootstrap=args.bootstrap)
             llama_rows.append(res)
             if not args.keep_llama:  # several GB at 3 B parameters
@@ -493,10 +504,15 @@ def main(argv=None) -> int:
                 fig = r.get("figures_s") or 0.0
                 print(f"  prunegraph fit: wall {r['cli_wall_s']:.0f} s = load {_fmt(r.get('plan_s'))} + fit "
                       f"{_fmt(r.get('fit_s'))} + figures {fig:.1f} s ({fig / r['cli_wall_s']:.0%} of wall, "
-                      f"figures {'on' if r['figures'] else 'off'}); bootstrap {r.get('bootstrap', '?')}")
+                      f"figures {'on' if r['figures'] else 'off'}: {r.get('n_figures', 0)} PNG, largest figure "
+                      f"worker {_fmt(r.get('children_peak_rss_mb'), '.0f')} MB); bootstrap {r.get('bootstrap', '?')}")
             if "bootstrap100_s" in r:
                 print(f"  --bootstrap 100 on {r['bootstrap100_layer']}: {r['bootstrap100_s']:.1f} s; "
                       f"cumulative: {'; '.join(r['bootstrap100_top'])}")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps({"argv": sys.argv[1:], "models": rows, "llama": llama_rows}, indent=1))
+        print(f"raw results: {args.save}")
     return 0
 
 
