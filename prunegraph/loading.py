@@ -548,9 +548,12 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     read with ``safetensors.safe_open`` slice by slice, so peak memory while building a layer
     is its two unit-level matrices (float32 weight + int32 multiplicity, i.e. 2x a float32
     tensor) plus one block (:data:`prunegraph.graph.CHUNK_BYTES`).  ``plan.iter_degrees()``
-    (what :func:`prunegraph.analysis.analyze` uses when no strength kind is asked for) only
-    counts nonzeros per row and column, a block of :data:`~prunegraph.graph.matrices.COUNT_BYTES`
-    at a time, so its peak is one block plus the degree vectors.  Recurrent weights are read
+    (what :func:`prunegraph.analysis.analyze` uses) only counts nonzeros per row and column, a
+    block of :data:`~prunegraph.graph.matrices.COUNT_BYTES` at a time, so its peak is one block
+    plus the degree vectors; with strength kinds a second pass sums ``|w|`` per unit in float64
+    (and keeps the edge weights, 8 bytes per edge, for the weighted null).  ``parametrizations.*``
+    and ``weight_norm`` weights are computed block by block as :func:`load` computes them (a
+    weight norm over a dim other than 0 reads that weight whole).  Recurrent weights are read
     whole.  A source that names a model to trace (``model=``, an ``nn.Module``, or
     prunegraph metadata) is loaded with :func:`load` and its layers handed out from memory.
 
