@@ -237,7 +237,10 @@ _HOWTO = (
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "
      "in the corner. The dotted vertical line is xmin; the grey squares are the random-pruning "
      "null; the verdict is written on each plot. The α summary shades 2 ≤ α ≤ 3, the range of "
-     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted."),
+     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted. For a transformer, the "
+     "depth figure plots each attention (q, k, v, o) and MLP (gate, up, down) projection’s α with its "
+     "95 % interval and the median per block against depth, with each block’s verdicts below; the "
+     "report then lists the layers block by block."),
 )
 
 
