@@ -80,7 +80,7 @@ def test_depth_figure_written_for_a_transformer_not_for_a_lenet(fitted):
 
 def test_depth_figure_data_equal_block_summary(fitted):
     src, _ = fitted["llama"]
-    res = analyze(load(src), kinds=("in", "out"), bootstrap=0, null=False, rng=0)
+    res = analyze(load(src), degree_kinds=("in", "out"), bootstrap=0, null=False, rng=0)
     blocks = block_summary(res)
     assert [b.depth for b in blocks] == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]  # attention/mlp x in/out
     by_layer = {(r.layer, r.degree_kind): r for r in res.results}
@@ -90,7 +90,7 @@ def test_depth_figure_data_equal_block_summary(fitted):
         alive = [f.alpha for f in fits if f is not None]
         assert b.alpha_median == (float(np.median(alive)) if alive else None)
         assert sum(b.verdicts.values()) == len(b.layers) == (4 if b.group == "attention" else 3)
-    job = next(j for j in figure_jobs(res, "unused") if j.kind == "depth")
+    job = next(j for j in figure_jobs(res, "unused") if j.figure_type == "depth")
     assert job.kwargs["blocks"] == [b.to_dict() for b in blocks]
     fig = plot_depth(**job.kwargs)
     lines = {ln.get_gid(): ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()}
@@ -109,8 +109,8 @@ def test_depth_figure_data_equal_block_summary(fitted):
             np.testing.assert_array_equal(np.asarray(pts, float), np.asarray(want, float))
             for label in {v for b in rows for v in b.verdicts}:
                 assert bars[f"verdicts-{group}-{kind}-{label}"] == [b.verdicts.get(label, 0) for b in rows]
-    assert not [j for j in figure_jobs(analyze(load(fitted["lenet"][0]), kinds=("in",), bootstrap=0,
-                                                    null=False), "unused") if j.kind == "depth"]
+    assert not [j for j in figure_jobs(analyze(load(fitted["lenet"][0]), degree_kinds=("in",), bootstrap=0,
+                                                    null=False), "unused") if j.figure_type == "depth"]
 
 
 def _section_of(html_text, name):
@@ -179,7 +179,7 @@ def test_figure_progress_counts_figures(fitted, tmp_path, monkeypatch):
         return items
 
     monkeypatch.setattr(prog, "progress", record)
-    res = analyze(load(fitted["llama"][0]), kinds=("in",), bootstrap=0, null=False, rng=0)
+    res = analyze(load(fitted["llama"][0]), degree_kinds=("in",), bootstrap=0, null=False, rng=0)
     with plot.FigureWriter(tmp_path, jobs=2, progress=True) as fw:
         fw.submit(res)
         paths = fw.result()[res.source]

@@ -1064,7 +1064,7 @@ class FigureJob:
 
     stem: Path
     caption: str
-    kind: str                       # "ccdf", "alpha" or "depth"
+    figure_type: str                # "ccdf", "alpha" or "depth"
     kwargs: dict = field(repr=False)
     layer: str | None = None        # the layer of a per-layer figure (ccdf)
 
@@ -1104,7 +1104,7 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
                  null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
                  verdict=r.observed.verdict_text,
                  title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer))
-    rows = [dict(r.row(), layer_kind=r.layer_kind) for r in res.results]
+    rows = [dict(r.row(), layer_kind=r.layer_type) for r in res.results]
     if rows:
         jobs.append(FigureJob(
             out / stem / "alpha_summary",
@@ -1132,7 +1132,7 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     with warnings.catch_warnings():
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        draw = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}[job.kind]
+        draw = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}[job.figure_type]
         return save_figure(draw(**job.kwargs), job.stem, formats=formats)
 
 
@@ -1157,7 +1157,7 @@ class FigureWriter:
     >>> lg = LayerGraph.from_matrix("fc", (torch.rand(40, 60, generator=g) < 0.2).float(), out_space="output")
     >>> net = NetworkGraph((lg,), {"input": 60, "output": 40}, "demo")
     >>> with FigureWriter(tempfile.mkdtemp(), jobs=1) as fw:
-    ...     fw.submit(analyze(net, kinds=["in"], null=False))
+    ...     fw.submit(analyze(net, degree_kinds=["in"], null=False))
     ...     [p.name for p in fw.result()["demo"]]
     ['ccdf_fc_in.png', 'alpha_summary.png']
     """

@@ -497,7 +497,7 @@ def _grouped_by_block(res, figs: list) -> dict[str, Any]:
     started = False
     for r, row in zip(res.results, res.rows()):
         blk = block_of(r.layer)
-        if r.layer_kind == "network":
+        if r.layer_type == "network":
             heading = "Whole network"
         elif blk in depth:
             heading, started = f"Block {depth[blk]}: {blk}", True
