@@ -219,6 +219,10 @@ def run_one(spec: dict) -> dict:
             out["module_layers"] = len(tnet.layers)
             out["module_edges"] = tnet.n_edges
             del tnet
+    if spec.get("strength_read"):  # strengths + edges + weighted null of every layer, no fits
+        out.update(_strength_read(path, spec["strength_read"]))
+        out["peak_rss_mb"] = _rss_mb()
+        return out
     if spec.get("cli"):  # the whole `prunegraph fit` command, in this process: its phases from its log
         out.update(_run_cli(spec, out["rss_start_mb"]))
     else:
@@ -253,6 +257,31 @@ def run_one(spec: dict) -> dict:
         out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
                                    if "prunegraph" in fn[0] or "scipy" in fn[0]][:8]
     return out
+
+
+def _strength_read(path: str, how: str) -> dict:
+    """What ``analyze`` does per layer for a strength kind, before the fits: the layer's degrees and
+    strengths, its edge multiset and the weighted random-pruning null.  ``how="stream"``: read block
+    by block (``iter_degrees(strengths=True, edges=True)``, float64 sums); ``"build"``: the path
+    before, each layer built whole (float32 weight + int32 multiplicity matrices)."""
+    from prunegraph.degrees import LayerDegrees
+    from prunegraph.loading import stream_layers
+    from prunegraph.nulls import edge_multiset, random_layer_degrees
+
+    plan = stream_layers(path)
+    layers = plan.iter_degrees(strengths=True, edges=True) if how == "stream" else iter(plan)
+    t = time.perf_counter()
+    total, edges = 0.0, 0
+    for lg in layers:
+        d = LayerDegrees.from_layer(lg)
+        ms = edge_multiset(lg)
+        del lg
+        null = random_layer_degrees(ms, rng=0)
+        total += float(d.in_strength.sum())
+        edges += d.n_edges
+        del d, ms, null
+    return {"strength_read": how, "read_s": time.perf_counter() - t, "strength_total": total, "edges": edges,
+            "plan_layers": len(plan)}
 
 
 def _verdicts(res) -> dict:
@@ -412,6 +441,8 @@ def main(argv=None) -> int:
     ap.add_argument("--kinds", default="in,out", help="Llama without --cli: degree kinds analysed (e.g. in,strength)")
     ap.add_argument("--alternatives", default=None, help="Llama without --cli: likelihood-ratio alternatives "
                     "(comma-separated, 'none' for no tests; default all)")
+    ap.add_argument("--strength-read", action="store_true", help="Llama: peak RSS of the strength path "
+                    "(degrees, float64 strengths, edges, weighted null; no fits), streamed vs built whole")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -462,6 +493,15 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             info = write_llama(folder, args.llama, s)
             gen_s = time.perf_counter() - t
+            if args.strength_read:
+                for how in ("build", "stream"):
+                    res = child({"name": f"{folder.name} ({how})", "path": str(folder), "stream_only": True,
+                                 "strength_read": how})
+                    res.update(info, gen_s=gen_s, expected=info["matrices"])
+                    llama_rows.append(res)
+                if not args.keep_llama:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
             res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
                          "stream_only": True, "time_bootstrap": args.time_bootstrap, "cli": args.cli,
                          "figures": args.figures, "kinds": args.kinds.split(","),
@@ -496,10 +536,13 @@ def main(argv=None) -> int:
                 print(f"{r['name']} | error: {r['error']}")
                 continue
             print(" | ".join([r["name"], f"{r['params'] / 1e9:.3f} B", str(r["shards"]),
-                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r["plan_s"], ".2f"),
-                              _fmt(r["fit_s"]), _fmt(r["peak_rss_mb"], ".0f"),
+                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r.get("plan_s"), ".2f"),
+                              _fmt(r.get("fit_s")), _fmt(r["peak_rss_mb"], ".0f"),
                               _fmt(r["peak_rss_mb"] - r["rss_start_mb"], ".0f"), _fmt(r["largest_tensor_mb"], ".0f"),
                               _fmt((r["peak_rss_mb"] - r["rss_start_mb"]) / r["largest_tensor_mb"], ".2f")]))
+            if "strength_read" in r:
+                print(f"  strengths ({r['strength_read']}): read + null {r['read_s']:.1f} s, sum of in-strengths "
+                      f"{r['strength_total']:.6e}, edges {r['edges']}")
             if "cli_wall_s" in r:
                 fig = r.get("figures_s") or 0.0
                 print(f"  prunegraph fit: wall {r['cli_wall_s']:.0f} s = load {_fmt(r.get('plan_s'))} + fit "

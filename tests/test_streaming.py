@@ -95,8 +95,9 @@ CASES = ["mlp", "conv", "gpt2", "regular", "llama"]
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Count 8 raw rows per block, so every layer above spans several blocks."""
+    """Count 8 raw rows (sum strengths of 1 row) per block, so every layer above spans several blocks."""
     monkeypatch.setattr(matrices, "COUNT_BYTES", 1)
+    monkeypatch.setattr(matrices, "STRENGTH_BYTES", 1)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])

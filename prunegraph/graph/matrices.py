@@ -390,6 +390,11 @@ def _block_units(block: torch.Tensor, layer_type: str, *, fold: int = 1,
     return flat.abs().sum(-1, dtype=torch.float32), (flat != 0).sum(-1, dtype=torch.int32)
 
 
+#: bytes of raw weight read per block when summing strengths (:func:`_lazy_strengths`): its float32,
+#: float64 and per-edge temporaries are ~20 x the raw block, so blocks are smaller than for counting
+STRENGTH_BYTES = 2 << 20
+
+
 @dataclass(frozen=True)
 class LayerStrengths:
     """A layer's unit strengths read block by block (:func:`_lazy_strengths`): float64 sums of
@@ -416,7 +421,8 @@ def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold
     preallocated 1-D tensors of ``counts.n_edges`` entries at their row-major positions in the
     unit matrix (position = start of unit row + edges of that row placed so far), so the
     random-pruning null shuffles the same multiset in the same order as from the built layer.
-    Memory: one block, the two strength vectors and, with ``edges``, 8 bytes per edge.
+    Memory: one block (:data:`STRENGTH_BYTES` of raw rows and its temporaries), the two strength
+    vectors and, with ``edges``, 8 bytes per edge.
     """
     n0 = int(w.shape[0])
     n_out, n_in = len(counts.in_degree), len(counts.out_degree)
@@ -437,7 +443,7 @@ def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold
         placed = torch.zeros(n_out, dtype=torch.int64)  # edges of each unit row written so far
         cursor = 0
     per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
-    step = max(1, (block_bytes or COUNT_BYTES) // per_row)
+    step = max(1, (block_bytes or STRENGTH_BYTES) // per_row)
     for r0 in range(0, n0, step):
         r1 = min(n0, r0 + step)
         block = w.rows(r0, r1)
@@ -456,24 +462,24 @@ def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold
         del ad
         if edges:
             keep = m != 0
-            vals, mult = a[keep], m[keep]  # row-major over the block: raw row, then unit column
             if not transposed:  # raw rows are unit rows, in order: the block's edges come next
+                vals = a[keep]  # row-major over the block: raw row, then unit column
                 ew[cursor:cursor + vals.numel()] = vals
-                em[cursor:cursor + vals.numel()] = mult
+                em[cursor:cursor + vals.numel()] = m[keep]
                 cursor += vals.numel()
-            else:  # unit row u = raw column (+ its group's offset), unit column = raw row
-                nz = keep.nonzero()
-                u = nz[:, 1] + (rows_g[nz[:, 0]] * cpg if grouped > 1 else 0)
-                order = torch.sort(u, stable=True).indices  # by unit row, then raw row (unit column)
-                u = u[order]
-                uniq, cnt = torch.unique_consecutive(u, return_counts=True)
-                rank = torch.arange(u.numel()) - torch.repeat_interleave(torch.cumsum(cnt, 0) - cnt, cnt)
-                pos = start[u] + placed[u] + rank
-                ew[pos] = vals[order]
-                em[pos] = mult[order]
-                placed[uniq] += cnt
-                del nz, u, order, rank, pos
-            del keep, vals, mult
+                del vals
+            else:  # unit row = raw column (+ its group's offset), unit column = raw row
+                for g in (torch.unique(rows_g).tolist() if grouped > 1 else [0]):
+                    sel = rows_g == g if grouped > 1 else slice(None)
+                    kt = keep[sel].t()  # [unit rows of the group, raw rows]: row-major = by unit row, then column
+                    cnt = kt.sum(1)
+                    base = start[g * cpg:(g + 1) * cpg] + placed[g * cpg:(g + 1) * cpg] - (torch.cumsum(cnt, 0) - cnt)
+                    pos = torch.repeat_interleave(base, cnt) + torch.arange(int(cnt.sum()))
+                    ew[pos] = a[sel].t()[kt]
+                    em[pos] = m[sel].t()[kt]
+                    placed[g * cpg:(g + 1) * cpg] += cnt
+                    del kt, pos
+            del keep
         del a, m
     return LayerStrengths(s_in.numpy(), s_out.numpy(), ew, em)
 

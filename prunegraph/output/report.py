@@ -359,7 +359,8 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
             if figs:
                 parts.append('<div class="figures">' + "".join(figs) + "</div>")
             for j, sec in enumerate(model["sections"]):
-                parts.append(f'<section class="block" id="{mid}-part-{j + 1}"><h3>{html.escape(str(sec["heading"]))}</h3>')
+                heading = html.escape(str(sec["heading"]))
+                parts.append(f'<section class="block" id="{mid}-part-{j + 1}"><h3>{heading}</h3>')
                 parts.append(_table_html(sec.get("table") or (), where))
                 figs = _figures_html(sec.get("figures") or (), where)
                 if figs:
