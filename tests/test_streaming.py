@@ -351,3 +351,27 @@ def test_unknown_parametrization_streams_its_original_with_one_warning(tmp_path)
     assert len([w for w in rec if "parametrization" in str(w.message)]) == 1
     assert plan.layer_names == ["fc"] and lg.in_degree.tolist() == [2, 2, 2, 2]
     assert lg.weight.tolist() == [[1.0, 0, 0, 2, 0, 0]] * 4   # the stored original, not scaled
+
+
+@pytest.mark.parametrize("n_out,n_in,m,loops", [(7, 9, 20, True), (12, 12, 50, False), (5, 5, 0, True),
+                                                (2100, 4000, 4_300_000, True)])
+def test_weighted_null_equals_the_literal_draw(n_out, n_in, m, loops):
+    """random_layer_degrees holds only columns and the permutation and sums weights in chunks of
+    4M edges; it equals the literal draw: slots, then the permutation of the weights over them."""
+    from prunegraph.degrees import LayerInfo
+    from prunegraph.nulls import EdgeMultiset
+
+    gen = torch.Generator().manual_seed(0)
+    weights = torch.rand(m, generator=gen) + 0.5
+    ms = EdgeMultiset(**LayerInfo("fc", "linear", "a", "a" if not loops else "b", 0, 0, n_in, n_out).__dict__,
+                      weights=weights, multiplicity=torch.ones(m, dtype=torch.int32), loops=loops)
+    got = random_layer_degrees(ms, rng=11)
+    g = np.random.default_rng(11)
+    slots = _random_slots(n_out, n_in, m, g, loops=loops)
+    w = weights[torch.from_numpy(g.permutation(m))].double().numpy()
+    rows, cols = slots // n_in, slots % n_in
+    assert np.array_equal(got.in_degree, np.bincount(rows, minlength=n_out))
+    assert np.array_equal(got.out_degree, np.bincount(cols, minlength=n_in))
+    np.testing.assert_allclose(got.in_strength, np.bincount(rows, weights=w, minlength=n_out), rtol=1e-12)
+    np.testing.assert_allclose(got.out_strength, np.bincount(cols, weights=w, minlength=n_in), rtol=1e-12)
+    assert loops or not np.any(rows == cols)
