@@ -21,8 +21,15 @@ It is streamed (``stream_layers``) and its peak RSS is printed against its large
 ``--llama 3b`` is Llama-3.2-3B's shape with an untied head (3.6 B parameters, 7.2 GB per sparsity on disk;
 deleted after its run unless --keep-llama).
 
+``--cli`` runs the whole ``prunegraph fit`` (figures on unless ``--no-figures``: wall time by phase,
+the figures' share, the figure workers' peak RSS); ``--time-bootstrap`` profiles ``--bootstrap 100``
+on one layer; ``--strength-read`` measures the strength path (degrees, float64 strengths, edges,
+weighted null; no fits) streamed vs built whole; ``--save`` writes the raw rows as JSON.
+
     python benchmarks/bench_real_models.py                       # real wheels + small Llama
     python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
+    python benchmarks/bench_real_models.py --models none --llama 3b --sparsity 0.5 --cli --time-bootstrap \
+        --save benchmarks/results/llama_3b_50_stream_fit.json
 """
 
 from __future__ import annotations
