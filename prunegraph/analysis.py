@@ -73,7 +73,7 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -227,39 +227,96 @@ class SequenceAnalysis:
             "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
         }
 
-    def row(self) -> dict[str, Any]:
-        """A flat row for tables and CSV (the README documents each column)."""
+    def fit_row(self) -> FitRow:
+        """The flat row of the fit table (CLI, report, CSV)."""
         f, nf = self.observed.fit, (self.null.fit if self.null else None)
-        return {
-            "layer": self.layer,
-            "kind": self.degree_kind,
-            "wiring": self.wiring + ("?" if self.guessed else ""),
-            "nodes": self.nodes,
-            "edges": self.edges,
-            "density": self.density,
-            "weight_density": self.weight_density,
-            "dead": self.observed.n_dead,
-            "alpha": None if f is None else f.alpha,
-            "sigma": None if f is None else f.sigma,
-            "xmin": None if f is None else f.xmin,
-            "xmax": None if f is None else f.xmax,
-            "n_tail": None if f is None else f.n_tail,
-            "ks_d": None if f is None else f.ks_distance,
-            "gof_p": None if f is None else f.p_value,
-            "best_alt": LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
-            "best_alt_p": self.observed.best_alternative_p,
-            "binom_p": self.observed.binomial_p,
-            "span": self.observed.tail_span,
-            "verdict": self.observed.verdict_text,
-            "verdict_code": self.observed.verdict.value,
-            "null_alpha": None if nf is None else nf.alpha,
-            "null_sigma": None if nf is None else nf.sigma,
-            "null_verdict": None if self.null is None else self.null.verdict_text,
-            "null_verdict_code": None if self.null is None else self.null.verdict.value,
-            "heavier_p": None if self.tail is None else self.tail.heavier_p,
-            "heavier_q": None if self.tail is None else self.tail.heavier_q,
-            "var_ratio": None if self.tail is None else self.tail.variance_ratio,
-        }
+        return FitRow(
+            layer=self.layer,
+            degree_kind=self.degree_kind,
+            wiring=self.wiring + ("?" if self.guessed else ""),
+            nodes=self.nodes,
+            edges=self.edges,
+            density=self.density,
+            weight_density=self.weight_density,
+            dead=self.observed.n_dead,
+            alpha=None if f is None else f.alpha,
+            sigma=None if f is None else f.sigma,
+            xmin=None if f is None else f.xmin,
+            xmax=None if f is None else f.xmax,
+            n_tail=None if f is None else f.n_tail,
+            ks_d=None if f is None else f.ks_distance,
+            gof_p=None if f is None else f.p_value,
+            best_alt=LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
+            best_alt_p=self.observed.best_alternative_p,
+            binom_p=self.observed.binomial_p,
+            span=self.observed.tail_span,
+            verdict=self.observed.verdict_text,
+            verdict_code=self.observed.verdict.value,
+            null_alpha=None if nf is None else nf.alpha,
+            null_sigma=None if nf is None else nf.sigma,
+            null_verdict=None if self.null is None else self.null.verdict_text,
+            null_verdict_code=None if self.null is None else self.null.verdict.value,
+            heavier_p=None if self.tail is None else self.tail.heavier_p,
+            heavier_q=None if self.tail is None else self.tail.heavier_q,
+            var_ratio=None if self.tail is None else self.tail.variance_ratio,
+        )
+
+    def row(self) -> dict[str, Any]:
+        """:meth:`fit_row` as a dict (``FitRow.to_dict()``: the keys of the CSV and the table)."""
+        return self.fit_row().to_dict()
+
+
+@dataclass(frozen=True)
+class FitRow:
+    """One row of the fit table: a layer (or the network) and a degree kind, the fitted tail,
+    the tests and the verdicts, flat.  ``output.tables.COLUMNS`` says what each column means;
+    :meth:`to_dict` gives the row dict the table, the report and ``--csv`` read (there the
+    degree kind is the column ``kind``).
+
+    Examples
+    --------
+    >>> import torch, prunegraph
+    >>> from prunegraph.analysis import analyze
+    >>> net = prunegraph.load(torch.nn.Sequential(torch.nn.Linear(20, 10)))
+    >>> row = analyze(net, degree_kinds=["in"], bootstrap=0, null=False, alternatives=[]).fit_rows()[0]
+    >>> row.layer, row.degree_kind, row.to_dict()["kind"], row.edges
+    ('0', 'in', 'in', 200)
+    """
+
+    layer: str
+    degree_kind: str
+    wiring: str
+    nodes: int
+    edges: int
+    density: float
+    weight_density: float | None
+    dead: int
+    alpha: float | None
+    sigma: float | None
+    xmin: float | None
+    xmax: float | None
+    n_tail: int | None
+    ks_d: float | None
+    gof_p: float | None
+    best_alt: str | None
+    best_alt_p: float | None
+    binom_p: float | None
+    span: float | None
+    verdict: str
+    verdict_code: str
+    null_alpha: float | None
+    null_sigma: float | None
+    null_verdict: str | None
+    null_verdict_code: str | None
+    heavier_p: float | None
+    heavier_q: float | None
+    var_ratio: float | None
+
+    #: attribute -> row key where the two differ (the table's column is "kind")
+    KEYS: ClassVar[dict[str, str]] = {"degree_kind": "kind"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.KEYS.get(f.name, f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -284,7 +341,12 @@ class ModelAnalysis:
                 f"{heavier} with a heavier tail than the random-pruning null "
                 f"(Benjamini–Hochberg q < {HEAVIER_LEVEL})")
 
+    def fit_rows(self) -> list[FitRow]:
+        """One :class:`FitRow` per result (the fit table)."""
+        return [r.fit_row() for r in self.results]
+
     def rows(self) -> list[dict[str, Any]]:
+        """:meth:`fit_rows` as dicts (what ``--csv`` writes)."""
         return [r.row() for r in self.results]
 
     def to_dict(self) -> dict[str, Any]:

@@ -266,10 +266,10 @@ class LayerDegrees(LayerInfo):
     """
 
     n_edges: int = 0
-    in_degree: np.ndarray = None
-    out_degree: np.ndarray = None
-    in_strength: np.ndarray = None
-    out_strength: np.ndarray = None
+    in_degree: np.ndarray | None = None
+    out_degree: np.ndarray | None = None
+    in_strength: np.ndarray | None = None    # None: a counted layer (no weights)
+    out_strength: np.ndarray | None = None
 
     @property
     def density(self) -> float:

@@ -57,8 +57,8 @@ class EdgeMultiset(LayerInfo):
     """What a random-pruning null of a layer needs, without the layer's dense matrices: its
     shape and names, and its edge weights and multiplicities in row-major order."""
 
-    weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
-    multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
+    weights: torch.Tensor | None = None       # 1-D, the nonzero unit-level weights, row-major
+    multiplicity: torch.Tensor | None = None  # 1-D, matching multiplicities
     loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
     count: int | None = None           # edges, when only counted (``weights`` None: a degrees-only null)
 
@@ -203,6 +203,8 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
+    if ms.weights is None or ms.multiplicity is None:  # pragma: no cover - callers pass counted layers elsewhere
+        raise UsageError(f"layer {ms.name}: a null of its edges needs its weights; it was only counted")
     gen = as_generator(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)

@@ -1104,7 +1104,7 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
                  null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
                  verdict=r.observed.verdict_text,
                  title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer))
-    rows = [dict(r.row(), layer_kind=r.layer_type) for r in res.results]
+    rows = [r.row() for r in res.results]
     if rows:
         jobs.append(FigureJob(
             out / stem / "alpha_summary",
