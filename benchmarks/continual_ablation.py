@@ -92,8 +92,8 @@ def markdown_table(d: dict) -> str:
     runs = [r for r in d["runs"] if r["density"] == dens]
     head = ("| variant | γ | ACC | ΔACC vs uniform (wins) | curve area | Δ area (wins) | "
             f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) | "
-            f"edges to ACC {d['budget_target_ACC']:g} |")
-    lines = [head, "|" + "---|" * 9]
+            + " | ".join(f"edges to ACC {t}" for t in d["budget"]) + " |")
+    lines = [head, "|" + "---|" * (8 + len(d["budget"]))]
     for v in main["variants"]:
         s, p = main["summary"][v], main["paired"].get(v)
         vr = [r for r in runs if r["variant"] == v]
@@ -113,15 +113,16 @@ def markdown_table(d: dict) -> str:
                       f"{st['n']})") if st.get("n") else "n/a"]
         lines.append(f"| {v} | {_gamma(v, vr)} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
                      f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} | "
-                     f"{_budget_cell(d['budget'].get(v))} |")
-    swept = list(d["budget"])
+                     + " | ".join(_budget_cell(b.get(v)) for b in d["budget"].values()) + " |")
+    swept = list(next(iter(d["budget"].values()), {}))
+    first = next(iter(d["budget"].values()), {})
     if swept:
-        grid = sorted({p["density"] for v in swept for p in d["budget"][v]["points"]})
-        edges = {p["density"]: p["edges"] for v in swept for p in d["budget"][v]["points"]}
+        grid = sorted({p["density"] for v in swept for p in first[v]["points"]})
+        edges = {p["density"]: p["edges"] for v in swept for p in first[v]["points"]}
         lines += ["", "| variant | " + " | ".join(f"ACC at {g:g} ({edges[g]:.0f} edges)" for g in grid) + " |",
                   "|" + "---|" * (len(grid) + 1)]
         for v in swept:
-            pts = {p["density"]: p["ACC"] for p in d["budget"][v]["points"]}
+            pts = {p["density"]: p["ACC"] for p in first[v]["points"]}
             lines.append(f"| {v} | " + " | ".join(_ci(pts[g], ".4f") if g in pts else "–" for g in grid) + " |")
     return "\n".join(lines)
 
@@ -142,19 +143,19 @@ def load_runs(paths: list[str], default_density: float) -> list[dict]:
     return list(rows.values())
 
 
-def results(rows: list[dict], base: ContinualConfig, budget_target: float) -> dict:
+def results(rows: list[dict], base: ContinualConfig, budget_targets: list[float]) -> dict:
     """The JSON this script writes: every run, per-density summaries, the smallest budget."""
     per = summarise_ablation(rows)
     return {"format": "prunegraph-continual-ablation/2", "config": base.to_dict(),
-            "main_density": base.density, "budget_target_ACC": budget_target,
+            "main_density": base.density, "budget_targets_ACC": list(budget_targets),
             "seeds": sorted({r["seed"] for r in rows}),
             "runs": sorted(rows, key=lambda r: (r["density"], VARIANTS.index(r["variant"]), r["seed"])),
             "per_density": {str(k): v for k, v in per.items()},
-            "budget": budget_to_target(rows, target=budget_target),
+            "budget": {f"{t:g}": budget_to_target(rows, target=t) for t in budget_targets},
             "note": "grow_factor 1, scratch reference off; steps_to_target and curve_area: means "
                     "over tasks 1..T-1 (None for a seed where a task never reached the target); "
                     "paired = variant minus uniform, same seed and density; budget: edges (all "
-                    "tasks) at which ACC reaches budget_target_ACC, log-linear interpolation "
+                    "tasks) at which ACC reaches each of budget_targets_ACC, log-linear interpolation "
                     "between grid budgets (prunegraph.continual.ablation.budget_to_target)"}
 
 
@@ -171,8 +172,8 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     ap.add_argument("--target", type=float, default=0.85,
                     help="absolute accuracy target of steps_to_target (harness default 0.9)")
-    ap.add_argument("--budget-target", type=float, default=0.90,
-                    help="ACC the smallest-budget column asks for (over a --densities sweep)")
+    ap.add_argument("--budget-targets", type=float, nargs="+", default=[0.90, 0.94],
+                    help="ACC the smallest-budget columns ask for (over a --densities sweep)")
     ap.add_argument("--log", default=None, help="append every run's summary here (JSON lines)")
     ap.add_argument("--from-log", metavar="JSONL", nargs="+",
                     help="summarise the runs of --log files instead (runs without a density "
@@ -188,7 +189,7 @@ def main() -> None:
     if args.from_log:          # summarise the runs a --log holds (e.g. of a run stopped early)
         from prunegraph._io import write_json
 
-        out = results(load_runs(args.from_log, args.density), base, args.budget_target)
+        out = results(load_runs(args.from_log, args.density), base, args.budget_targets)
         if args.json:
             write_json(args.json, out)
         print(markdown_table(out))
@@ -221,7 +222,7 @@ def main() -> None:
                       args.log) for dens in densities for s in args.seeds]
         for row in pool.map(_one, jobs):
             show(row)
-    out = results(rows, base, args.budget_target)
+    out = results(rows, base, args.budget_targets)
     if args.json:
         from prunegraph._io import write_json
 
