@@ -262,7 +262,9 @@ def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
         rows, cols = flat // per_row, flat % per_row
         cols[cols >= rows] += 1
         return rows * n_in + cols
-    counts, cols = _random_rows_cols(n_out, n_in, m, gen, loops=loops)
+    drawn = _random_rows_cols(n_out, n_in, m, gen, loops=loops)
+    assert drawn is not None  # None only for the flat draw of >= 1e9 slots, handled above
+    counts, cols = drawn
     out = np.repeat(np.arange(n_out, dtype=np.int64) * n_in, counts)
     out += cols
     return out

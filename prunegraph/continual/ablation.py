@@ -99,7 +99,7 @@ def run_variant(config: ContinualConfig, name: str, *, device: str | None = "cpu
 
     t0 = time.perf_counter()
     d = run_continual(config, device=device).to_dict()
-    row = _summarise(d)
+    row: dict[str, Any] = _summarise(d)
     row.update(seed=config.seed, variant=name, density=config.density,
                pa_gamma=config.pa_gamma if config.growth == "pa" and config.pa_target == "fixed" else None,
                seconds=time.perf_counter() - t0)
@@ -149,7 +149,7 @@ def _by(rows: Iterable[dict], variant: str, density: float | None = None) -> lis
                   key=lambda r: r["seed"])
 
 
-def summarise_ablation(rows: Sequence[dict], *, reference: str = "uniform") -> dict[str, Any]:
+def summarise_ablation(rows: Sequence[dict], *, reference: str = "uniform") -> dict[float, Any]:
     """Per density and variant: mean and 95 % interval; paired differences against ``reference``.
 
     Only variants with runs at every seed the density holds are summarised (a run stopped early
@@ -233,7 +233,7 @@ def budget_to_target(rows: Sequence[dict], *, target: float, reference: str = "u
     for v in variants:
         grid = [d for d in dens_all if _by(rows, v, d)]
         seeds = sorted(set.intersection(*({r["seed"] for r in _by(rows, v, d)} for d in grid)))
-        points = []
+        points: list[dict[str, Any]] = []
         for d in grid:
             rs = [r for r in _by(rows, v, d) if r["seed"] in seeds]
             points.append({"density": d, "edges": float(np.mean([r["edges_total"] for r in rs])),

@@ -433,7 +433,8 @@ def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold
     s_out = torch.zeros(n_in, dtype=torch.float64)
     # raw rows are the unit matrix's rows, or (transposed layouts) its columns
     row_s, col_s = (s_out, s_in) if transposed else (s_in, s_out)
-    ew = em = None
+    ew: torch.Tensor | None = None
+    em: torch.Tensor | None = None
     if edges:
         n_edges = counts.n_edges
         ew = torch.empty(n_edges, dtype=torch.float32)
@@ -460,7 +461,7 @@ def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold
             for g in torch.unique(rows_g).tolist():
                 col_s[g * cpg:(g + 1) * cpg] += ad[rows_g == g].sum(0)
         del ad
-        if edges:
+        if ew is not None and em is not None:  # set exactly when edges
             keep = m != 0
             if not transposed:  # raw rows are unit rows, in order: the block's edges come next
                 vals = a[keep]  # row-major over the block: raw row, then unit column

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -727,8 +727,9 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     axes = fig.subplots(2, len(kinds), sharex=True, squeeze=False, height_ratios=[3, 2])
     colors = _palette(max(8, len(labels) + 2))
     group_color = {"attention": colors[0], "mlp": colors[1]}
-    group_style = {"attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
-                   "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
+    group_style: dict[str, dict[str, Any]] = {
+        "attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
+        "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
     verdict_color = {v: colors[(i + 2) % len(colors)] for i, v in enumerate(labels)}
     for col, kind in enumerate(kinds):
         ax, axv = axes[0, col], axes[1, col]
@@ -1132,7 +1133,8 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     with warnings.catch_warnings():
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        draw = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}[job.figure_type]
+        draws: dict[str, Callable[..., Any]] = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}
+        draw = draws[job.figure_type]
         return save_figure(draw(**job.kwargs), job.stem, formats=formats)
 
 

@@ -292,8 +292,8 @@ def _blocks_html(blocks: Sequence[Mapping[str, Any]]) -> str:
     body = []
     for b in blocks:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted((b.get("verdicts") or {}).items(), key=lambda kv: -kv[1]))
-        group = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}.get(b.get("group"),
-                                                                                         str(b.get("group")))
+        group_text: dict[Any, str] = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+        group = group_text.get(b.get("group"), str(b.get("group")))
         cells = (str(b.get("depth")), str(b.get("block")), group, str(b.get("degree_kind")),
                  alpha(b.get("alpha_median")), verdicts)
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
