@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
@@ -247,6 +249,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     mlog = float((c * lu).sum() / n)
     slog = float(np.sqrt(max((c * (lu - mlog) ** 2).sum() / n, 1e-12)))
     s_x, s_l, s_l2 = float((c * u).sum()), float((c * lu).sum()), float((c * lu * lu).sum())
+    # each family's branch below defines its own helpers with its own parameters
+    logf: Callable[..., Any]
+    dlogf: Callable[..., Any]
+    tail_int: Callable[..., Any]
+    logz: Callable[..., Any]
+    nll: Callable[..., Any]
+    logp: Callable[..., Any]
 
     if name == "exponential":
         def logf(x, lam):
@@ -384,7 +393,7 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         return {"mu": mu}, logp(mu)
 
     if name == "binomial":
-        N = int(binomial_n)
+        N = int(binomial_n)  # type: ignore[arg-type]  # frozen copy: the caller checks binomial_n is given
         if u.max() > N:
             raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; "
                              "pass the layer's fan-in")
@@ -496,10 +505,11 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
             raise UsageError("alternatives: 'binomial' needs binomial_n= (the layer's fan-in)")
     if binomial_n is not None and (int(binomial_n) != binomial_n or binomial_n < 1):
         raise UsageError(f"binomial_n={binomial_n!r}: must be a positive integer (the layer's fan-in)")
-    m = fit.values >= fit.xmin
+    # frozen copy: values/counts are set (checked above for a given fit; fit_power_law sets them)
+    m = fit.values >= fit.xmin  # type: ignore[operator]
     if fit.xmax is not None:
-        m &= fit.values <= fit.xmax
-    u, c = fit.values[m], fit.counts[m].astype(float)
+        m &= fit.values <= fit.xmax  # type: ignore[operator]
+    u, c = fit.values[m], fit.counts[m].astype(float)  # type: ignore[index]
     n = int(c.sum())
     lp_pl = power_law_logp(u, fit)
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
