@@ -182,7 +182,12 @@ def layer_sequence(layer: Any, degree_kind: str) -> DegreeSequence:
 
 
 @renamed_kwargs(kind="degree_kind")
-def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
+def _not_recorded(lg: LayerDegrees | LayerGraph, degree_kind: str) -> UsageError:
+    return UsageError(f"layer {lg.name}: no {degree_kind} degrees recorded (a layer counted without its "
+                      "weights); build it with its strengths to read strength degree kinds")
+
+
+def network_sequence(layers: Iterable[LayerGraph | LayerDegrees], spaces: Mapping[str, int],
                      degree_kind: str = "total") -> DegreeSequence:
     """Whole-network degrees: every unit of every activation space, in ``spaces`` order.
 
@@ -216,10 +221,14 @@ def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
         if want_in:
             start = base[lg.out_space] + lg.out_offset
             v = lg.in_strength if strength else lg.in_degree
+            if v is None:
+                raise _not_recorded(lg, degree_kind)
             values[start:start + len(v)] += v
         if want_out:
             start = base[lg.in_space] + lg.in_offset
             v = lg.out_strength if strength else lg.out_degree
+            if v is None:
+                raise _not_recorded(lg, degree_kind)
             values[start:start + len(v)] += v
     labels = np.concatenate([np.full(int(s), name, dtype=object) for name, s in spaces.items()]
                             ).astype(str) if n else np.array([], dtype=str)
