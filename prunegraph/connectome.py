@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._compat import renamed_kwargs
 from ._rng import as_generator, child
 from .degrees import layer_sequence
 from .errors import InputError, UsageError
@@ -172,6 +173,8 @@ class SparseLayer(EdgeMultiset):
     row-major order :class:`~prunegraph.nulls.EdgeMultiset` expects.
     """
 
+    weights: torch.Tensor             # synapse counts, row-major (never None: a connectome is read whole)
+    multiplicity: torch.Tensor
     indptr: np.ndarray
     indices: np.ndarray
     nodes: tuple = ()
@@ -213,9 +216,9 @@ class SparseLayer(EdgeMultiset):
         return self._get("outs", lambda: np.bincount(self.indices, weights=self.weights.double().numpy(),
                                                      minlength=self.in_units))
 
-    def degrees(self, kind: str):
+    def degrees(self, degree_kind: str):
         """As :meth:`prunegraph.graph.LayerGraph.degrees`."""
-        return layer_sequence(self, kind)
+        return layer_sequence(self, degree_kind)
 
     def to_scipy(self):
         """``scipy.sparse.csr_array`` ``W[post, pre]`` of synapse counts."""
@@ -225,7 +228,7 @@ class SparseLayer(EdgeMultiset):
                             shape=(self.out_units, self.in_units))
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "param": self.param,
+        return {"name": self.name, "kind": self.layer_type, "param": self.param,
                 "in_space": self.in_space, "out_space": self.out_space,
                 "in_offset": 0, "out_offset": 0, "in_units": self.in_units,
                 "out_units": self.out_units, "edges": self.n_edges, "density": self.density,
@@ -526,7 +529,7 @@ def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = No
     integral = bool(np.all(data == np.round(data)))
     mult = (data if integral else np.ones_like(data)).astype(np.int32)
     loops = bool(mat.diagonal().any())
-    layer = SparseLayer(name=name, kind="connectome", in_space=SPACE, out_space=SPACE,
+    layer = SparseLayer(name=name, layer_type="connectome", in_space=SPACE, out_space=SPACE,
                         in_offset=0, out_offset=0, in_units=n, out_units=n,
                         weights=torch.from_numpy(data), multiplicity=torch.from_numpy(mult),
                         loops=loops, indptr=mat.indptr, indices=mat.indices,
@@ -922,7 +925,7 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     >>> sorted(c), c["in"].p_value > 0.05
     (['in', 'internal', 'out'], True)
     """
-    from .attachment import attachment_kernel, internal_attachment
+    from .attachment import UniformPlacement, attachment_kernel, internal_attachment
 
     if draws < 1:
         raise UsageError(f"draws={draws}: need at least 1 random draw")
@@ -931,19 +934,17 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     if b.shape != a.shape:
         raise InputError(f"before {b.shape} and after {a.shape} differ; compare snapshots of one graph")
     loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
-    free = ~b
+    allowed = np.ones_like(b)
     if not loops:
-        np.fill_diagonal(free, False)
-    slots = np.flatnonzero(free)
-    n_new = int((a & ~b).sum())
+        np.fill_diagonal(allowed, False)
+    placement = UniformPlacement.between([b], [a], [allowed])
     obs = {"in": attachment_kernel(b, a, side="in", kmin=kmin, bootstrap=0).beta,
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
     gen = as_generator(rng)
     betas: dict[str, list[float | None]] = {k: [] for k in obs}
     for _ in range(draws):
-        r = b.copy()
-        r.flat[gen.choice(slots, size=n_new, replace=False)] = True
+        (r,) = placement.masks(gen)
         betas["in"].append(attachment_kernel(b, r, side="in", kmin=kmin, bootstrap=0).beta)
         betas["out"].append(attachment_kernel(b, r, side="out", kmin=kmin, bootstrap=0).beta)
         betas["internal"].append(internal_attachment(b, r, kmin=kmin, bootstrap=0).beta)
@@ -1069,7 +1070,8 @@ def normalized_ccdf(values) -> tuple[np.ndarray, np.ndarray]:
     return k / v.mean(), ccdf
 
 
-def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
+@renamed_kwargs(kinds="degree_kinds")
+def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None = None,
                  layers: str = "network") -> list[dict[str, Any]]:
     """One comparison row per (network, degree kind) from :func:`prunegraph.analysis.analyze`
     results: size, mean degree, largest degree over the mean, fitted α and its tail, the
@@ -1080,8 +1082,8 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
     Parameters
     ----------
     analyses : sequence of ModelAnalysis
-    kinds : sequence of str, optional
-        Degree kinds to keep (default all).
+    degree_kinds : sequence of str, optional
+        Degree kinds to keep (default all; ``kinds=`` is its deprecated 0.1 name).
     layers : {"network", "layer", "all"}
         Keep whole-network rows (default; a connectome's only layer is its network), per-layer
         rows, or both.
@@ -1094,9 +1096,9 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
             is_net = r.layer == "network"
             if layers == "network" and not is_net or layers == "layer" and is_net:
                 continue
-            if kinds is not None and r.degree_kind not in kinds:
+            if degree_kinds is not None and r.degree_kind not in degree_kinds:
                 continue
-            row = r.row()
+            row = r.fit_row()
             v = np.asarray(r.degrees, dtype=float)
             alive = v[v > 0]
             mean = float(alive.mean()) if alive.size else math.nan
@@ -1104,11 +1106,11 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
                 "network": res.source, "layer": r.layer, "kind": r.degree_kind,
                 "nodes": r.nodes, "edges": r.edges, "density": r.density,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
-                "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
-                "span": row["span"],
-                "verdict": str(row["verdict"]), "verdict_code": row["verdict_code"],
-                "verdict_class": verdict_class(row["verdict_code"]),
-                "null_verdict": None if row["null_verdict"] is None
-                else str(row["null_verdict"]),
-                "heavier_p": row["heavier_p"], "heavier_q": row["heavier_q"], "var_ratio": row["var_ratio"]})
+                "alpha": row.alpha, "xmin": row.xmin, "n_tail": row.n_tail,
+                "span": row.span,
+                "verdict": str(row.verdict), "verdict_code": row.verdict_code,
+                "verdict_class": verdict_class(row.verdict_code),
+                "null_verdict": None if row.null_verdict is None
+                else str(row.null_verdict),
+                "heavier_p": row.heavier_p, "heavier_q": row.heavier_q, "var_ratio": row.var_ratio})
     return rows

@@ -389,7 +389,7 @@ def model_from_factory(spec: str) -> nn.Module:
         mod = importlib.import_module(mod_name)
     except ImportError as exc:
         raise UsageError(f"model {spec!r}: cannot import {mod_name} ({exc}); put it on PYTHONPATH") from None
-    fn = mod
+    fn: Any = mod
     for part in attr.split("."):
         fn = getattr(fn, part, None)
         if fn is None:

