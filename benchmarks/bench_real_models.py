@@ -21,8 +21,15 @@ It is streamed (``stream_layers``) and its peak RSS is printed against its large
 ``--llama 3b`` is Llama-3.2-3B's shape with an untied head (3.6 B parameters, 7.2 GB per sparsity on disk;
 deleted after its run unless --keep-llama).
 
+``--cli`` runs the whole ``prunegraph fit`` (figures on unless ``--no-figures``: wall time by phase,
+the figures' share, the figure workers' peak RSS); ``--time-bootstrap`` profiles ``--bootstrap 100``
+on one layer; ``--strength-read`` measures the strength path (degrees, float64 strengths, edges,
+weighted null; no fits) streamed vs built whole; ``--save`` writes the raw rows as JSON.
+
     python benchmarks/bench_real_models.py                       # real wheels + small Llama
     python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
+    python benchmarks/bench_real_models.py --models none --llama 3b --sparsity 0.5 --cli --time-bootstrap \
+        --save benchmarks/results/llama_3b_50_stream_fit.json
 """
 
 from __future__ import annotations
@@ -123,6 +130,10 @@ def run_one(spec: dict) -> dict:
             out["module_layers"] = len(tnet.layers)
             out["module_edges"] = tnet.n_edges
             del tnet
+    if spec.get("strength_read"):  # strengths + edges + weighted null of every layer, no fits
+        out.update(_strength_read(path, spec["strength_read"]))
+        out["peak_rss_mb"] = _rss_mb()
+        return out
     if spec.get("cli"):  # the whole `prunegraph fit` command, in this process: its phases from its log
         out.update(_run_cli(spec, out["rss_start_mb"]))
     else:
@@ -131,8 +142,9 @@ def run_one(spec: dict) -> dict:
         out["plan_s"] = time.perf_counter() - t
         out["plan_layers"] = len(plan)
         t = time.perf_counter()
-        res = analyze(plan, degree_kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
-                      progress=spec.get("progress", False))
+        extra = {} if spec.get("alternatives") is None else {"alternatives": spec["alternatives"]}
+        res = analyze(plan, degree_kinds=tuple(spec.get("kinds") or ("in", "out")), bootstrap=spec["bootstrap"],
+                      null=True, rng=0, progress=spec.get("progress", False), **extra)
         out["fit_s"] = time.perf_counter() - t
         out["verdicts"] = _verdicts(res)
     out["peak_rss_mb"] = _rss_mb()  # before the profiling below
@@ -156,6 +168,31 @@ def run_one(spec: dict) -> dict:
         out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
                                    if "prunegraph" in fn[0] or "scipy" in fn[0]][:8]
     return out
+
+
+def _strength_read(path: str, how: str) -> dict:
+    """What ``analyze`` does per layer for a strength kind, before the fits: the layer's degrees and
+    strengths, its edge multiset and the weighted random-pruning null.  ``how="stream"``: read block
+    by block (``iter_degrees(strengths=True, edges=True)``, float64 sums); ``"build"``: the path
+    before, each layer built whole (float32 weight + int32 multiplicity matrices)."""
+    from prunegraph.degrees import LayerDegrees
+    from prunegraph.loading import stream_layers
+    from prunegraph.nulls import edge_multiset, random_layer_degrees
+
+    plan = stream_layers(path)
+    layers = plan.iter_degrees(strengths=True, edges=True) if how == "stream" else iter(plan)
+    t = time.perf_counter()
+    total, edges = 0.0, 0
+    for lg in layers:
+        d = LayerDegrees.from_layer(lg)
+        ms = edge_multiset(lg)
+        del lg
+        null = random_layer_degrees(ms, rng=0)
+        total += float(d.in_strength.sum())
+        edges += d.n_edges
+        del d, ms, null
+    return {"strength_read": how, "read_s": time.perf_counter() - t, "strength_total": total, "edges": edges,
+            "plan_layers": len(plan)}
 
 
 def _verdicts(res) -> dict:
@@ -191,12 +228,16 @@ def _run_cli(spec: dict, rss0: float) -> dict:
     cli.main(argv)
     wall = time.perf_counter() - t
     got = next((ln for ln in lines if ln.startswith("time:")), "")
-    ph = {k: float(v) for k, v in re.findall(r"(\w+) ([0-9.]+)s", got)}
+    ph = {k: float(v) for k, v in re.findall(r"(\w+)\)? ([0-9.]+)s", got)}  # "... (after the fits) 1.2s"
+    ph["figures"] = ph.pop("fits", None)
     res = json.loads((outdir / "fit.json").read_text())
     rows = res if isinstance(res, list) else res.get("models", [res])
     n_layers = len({r["layer"] for m in rows for r in m.get("results", [])})
     return {"cli_wall_s": wall, "plan_s": ph.get("load"), "fit_s": ph.get("fit"), "figures_s": ph.get("figures"),
-            "plan_layers": n_layers, "figures": bool(spec.get("figures"))}
+            "plan_layers": n_layers, "figures": bool(spec.get("figures")),
+            # the figure workers are child processes: the largest one's peak, apart from this process's
+            "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "n_figures": sum(1 for _ in outdir.rglob("*.png"))}
 
 
 def child(spec: dict) -> dict:
@@ -307,6 +348,12 @@ def main(argv=None) -> int:
                     help="with --cli: render the figures (default) or not")
     ap.add_argument("--keep-llama", action="store_true", help="keep the generated Llama folders")
     ap.add_argument("--workdir", type=Path, default=None, help="where pruned copies and Llama folders go")
+    ap.add_argument("--save", type=Path, default=None, help="also write the raw rows as JSON here")
+    ap.add_argument("--kinds", default="in,out", help="Llama without --cli: degree kinds analysed (e.g. in,strength)")
+    ap.add_argument("--alternatives", default=None, help="Llama without --cli: likelihood-ratio alternatives "
+                    "(comma-separated, 'none' for no tests; default all)")
+    ap.add_argument("--strength-read", action="store_true", help="Llama: peak RSS of the strength path "
+                    "(degrees, float64 strengths, edges, weighted null; no fits), streamed vs built whole")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -357,9 +404,20 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             info = write_llama(folder, args.llama, s)
             gen_s = time.perf_counter() - t
+            if args.strength_read:
+                for how in ("build", "stream"):
+                    res = child({"name": f"{folder.name} ({how})", "path": str(folder), "stream_only": True,
+                                 "strength_read": how})
+                    res.update(info, gen_s=gen_s, expected=info["matrices"])
+                    llama_rows.append(res)
+                if not args.keep_llama:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
             res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
                          "stream_only": True, "time_bootstrap": args.time_bootstrap, "cli": args.cli,
-                         "figures": args.figures})
+                         "figures": args.figures, "kinds": args.kinds.split(","),
+                         "alternatives": (None if args.alternatives is None else
+                                          [] if args.alternatives == "none" else args.alternatives.split(","))})
             res.update(info, gen_s=gen_s, expected=info["matrices"], bootstrap=args.bootstrap)
             llama_rows.append(res)
             if not args.keep_llama:  # several GB at 3 B parameters
@@ -389,18 +447,26 @@ def main(argv=None) -> int:
                 print(f"{r['name']} | error: {r['error']}")
                 continue
             print(" | ".join([r["name"], f"{r['params'] / 1e9:.3f} B", str(r["shards"]),
-                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r["plan_s"], ".2f"),
-                              _fmt(r["fit_s"]), _fmt(r["peak_rss_mb"], ".0f"),
+                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r.get("plan_s"), ".2f"),
+                              _fmt(r.get("fit_s")), _fmt(r["peak_rss_mb"], ".0f"),
                               _fmt(r["peak_rss_mb"] - r["rss_start_mb"], ".0f"), _fmt(r["largest_tensor_mb"], ".0f"),
                               _fmt((r["peak_rss_mb"] - r["rss_start_mb"]) / r["largest_tensor_mb"], ".2f")]))
+            if "strength_read" in r:
+                print(f"  strengths ({r['strength_read']}): read + null {r['read_s']:.1f} s, sum of in-strengths "
+                      f"{r['strength_total']:.6e}, edges {r['edges']}")
             if "cli_wall_s" in r:
                 fig = r.get("figures_s") or 0.0
                 print(f"  prunegraph fit: wall {r['cli_wall_s']:.0f} s = load {_fmt(r.get('plan_s'))} + fit "
                       f"{_fmt(r.get('fit_s'))} + figures {fig:.1f} s ({fig / r['cli_wall_s']:.0%} of wall, "
-                      f"figures {'on' if r['figures'] else 'off'}); bootstrap {r.get('bootstrap', '?')}")
+                      f"figures {'on' if r['figures'] else 'off'}: {r.get('n_figures', 0)} PNG, largest figure "
+                      f"worker {_fmt(r.get('children_peak_rss_mb'), '.0f')} MB); bootstrap {r.get('bootstrap', '?')}")
             if "bootstrap100_s" in r:
                 print(f"  --bootstrap 100 on {r['bootstrap100_layer']}: {r['bootstrap100_s']:.1f} s; "
                       f"cumulative: {'; '.join(r['bootstrap100_top'])}")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps({"argv": sys.argv[1:], "models": rows, "llama": llama_rows}, indent=1))
+        print(f"raw results: {args.save}")
     return 0
 
 

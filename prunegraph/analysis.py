@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import logging
 import math
 import time
@@ -517,9 +518,10 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
     if lr_tests not in ("needed", "all"):
         raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
-    degrees_only = not any("strength" in (v or "") for k in degree_kinds for v in DEGREE_KINDS[k])
-    builders = _layer_builders(net, degrees_only=degrees_only)
+    # a streamed layer is never built (issue 13): counted, and with a strength kind its strengths
+    # summed block by block (its edge weights kept for the weighted null)
+    strengths = any("strength" in (v or "") for k in degree_kinds for v in DEGREE_KINDS[k])
+    builders = _layer_builders(net, strengths=strengths, edges=strengths and null)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
     whole = scope in ("network", "both")
@@ -674,12 +676,13 @@ def _layer_nodes(d) -> int:
     return int(d.in_units if same else d.in_units + d.out_units)
 
 
-def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]:
-    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily;
-    ``degrees_only``: counted block by block, see ``StreamPlan.iter_degrees``)."""
+def _layer_builders(net, *, strengths: bool = False, edges: bool = False) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (read block by
+    block, never built: see ``StreamPlan.iter_degrees``)."""
     if hasattr(net, "layers"):
         return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
-    return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
+    return [(spec.name, functools.partial(spec.build_degrees, strengths=strengths, edges=edges))
+            for spec in net.specs]
 
 
 def _analyze_sequence(fitmod, *, name, layer_type, degree_kind, internal, deg, null_deg, nodes, edges,
@@ -799,10 +802,13 @@ class BlockSummary:
     layers: tuple[str, ...]
     alpha_median: float | None   # median fitted alpha over the group's fitted sequences
     verdicts: dict           # short verdict label -> count
+    alphas: tuple = ()       # per layer (in ``layers`` order) its fitted alpha, None where not fitted
+    sigmas: tuple = ()       # per layer the alpha's standard error, None where not fitted
 
     def to_dict(self) -> dict[str, Any]:
         return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
-                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
+                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts),
+                "alphas": [_num(a) for a in self.alphas], "sigmas": [_num(s) for s in self.sigmas]}
 
 
 def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
@@ -839,8 +845,11 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         for r in rows:
             key = verdict_text(r.observed.verdict, short=True)
             counts[key] = counts.get(key, 0) + 1
+        fits = [r.observed.fit for r in rows]
         out.append(BlockSummary(blk, order.index(blk), group, degree_kind, tuple(r.layer for r in rows),
-                                float(np.median(alphas)) if alphas else None, counts))
+                                float(np.median(alphas)) if alphas else None, counts,
+                                tuple(None if f is None else float(f.alpha) for f in fits),
+                                tuple(None if f is None else float(f.sigma) for f in fits)))
     return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
 

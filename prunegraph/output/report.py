@@ -229,7 +229,10 @@ _HOWTO = (
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "
      "in the corner. The dotted vertical line is xmin; the grey squares are the random-pruning "
      "null; the verdict is written on each plot. The α summary shades 2 ≤ α ≤ 3, the range of "
-     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted."),
+     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted. For a transformer, the "
+     "depth figure plots each attention (q, k, v, o) and MLP (gate, up, down) projection’s α with its "
+     "95 % interval and the median per block against depth, with each block’s verdicts below; the "
+     "report then lists the layers block by block."),
 )
 
 
@@ -270,6 +273,34 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
             "report through identical statistics (the same fit, null and verdict rules), one row per "
             "layer and degree kind; ⟨k⟩ and max/⟨k⟩ put networks of different sizes on one scale.</p>"
             f'<table class="fit compact"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+
+
+def _blocks_html(blocks: Sequence[Mapping[str, Any]]) -> str:
+    """The per-block summary of a transformer (rows of ``BlockSummary.to_dict()``): attention vs
+    MLP projections, median α and verdict counts against depth."""
+    import math
+
+    def alpha(v):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return "—"
+        return f"{v:.2f}" if math.isfinite(v) else "—"
+
+    head = "".join(f"<th>{h}</th>" for h in ("depth", "block", "projections", "degree kind", "median α",
+                                                  "verdicts"))
+    body = []
+    for b in blocks:
+        verdicts = ", ".join(f"{n} {v}" for v, n in sorted((b.get("verdicts") or {}).items(), key=lambda kv: -kv[1]))
+        group = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}.get(b.get("group"),
+                                                                                         str(b.get("group")))
+        cells = (str(b.get("depth")), str(b.get("block")), group, str(b.get("degree_kind")),
+                 alpha(b.get("alpha_median")), verdicts)
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return ('<h3 id="blocks">Per block</h3><p class="summary">Median fitted α over each block\u2019s attention '
+            "and MLP projections, and how many of them got each verdict, against depth (the figure below "
+            "shows each projection\u2019s α with its 95 % interval).</p>"
+            f'<table class="fit compact blocks"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
 def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str = "",
@@ -316,6 +347,21 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
             notes = (notes,)
         if notes:
             parts.append('<ul class="notes">' + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>")
+        if model.get("sections"):  # a transformer: per-block summary and figures first, then block by block
+            parts.append(_blocks_html(model.get("blocks") or ()))
+            figs = _figures_html(model.get("figures") or (), where)
+            if figs:
+                parts.append('<div class="figures">' + "".join(figs) + "</div>")
+            for j, sec in enumerate(model["sections"]):
+                heading = html.escape(str(sec["heading"]))
+                parts.append(f'<section class="block" id="{mid}-part-{j + 1}"><h3>{heading}</h3>')
+                parts.append(_table_html(sec.get("table") or (), where))
+                figs = _figures_html(sec.get("figures") or (), where)
+                if figs:
+                    parts.append('<div class="figures">' + "".join(figs) + "</div>")
+                parts.append("</section>")
+            parts.append("</section>")
+            continue
         parts.append(_table_html(model.get("table"), where))
         figs = _figures_html(model.get("figures") or (), where)
         if figs:
@@ -405,16 +451,60 @@ def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str 
                 continue
             cap = captions.get(p.with_suffix(""))
             figs.append(p if cap is None else {"figure": p, "caption": cap})
-        models.append({
+        model = {
             "name": res.source,
             "summary": res.summary(),
             "notes": list(res.notes),
             "table": res.fit_rows(),
             "figures": figs,
-        })
+        }
+        model.update(_grouped_by_block(res, figs))
+        models.append(model)
     comparison = None
     if len(results) > 1:  # several networks (e.g. a connectome beside pruned nets): side by side
         from ..connectome import side_by_side
 
         comparison = side_by_side(results, layers="all")
     return write_report(path, title="prunegraph fit report", models=models, comparison=comparison)
+
+
+def _grouped_by_block(res, figs: list) -> dict[str, Any]:
+    """For a transformer (a non-empty :func:`prunegraph.analysis.block_summary`): the per-block
+    rows, the model-level figures (depth figure first, then the α summary) and one section per
+    block (layers before the first block, e.g. embeddings, and after the last, e.g. the head,
+    apart), each with its table rows and per-layer figures; empty for any other model."""
+    from ..analysis import block_summary
+    from ..graph.roles import block_of
+
+    blocks = block_summary(res)
+    if not blocks:
+        return {}
+    depth = {b.block: b.depth for b in blocks}
+    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent.parent for f in figs), None)
+    layer_of: dict[str, str] = {}
+    if folder is not None:
+        from .plot import figure_jobs
+
+        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder) if j.layer is not None}
+    sections: dict[str, dict] = {}
+    where: dict[str, str] = {}
+    started = False
+    for r, row in zip(res.results, res.fit_rows()):
+        blk = block_of(r.layer)
+        if r.layer_type == "network":
+            heading = "Whole network"
+        elif blk in depth:
+            heading, started = f"Block {depth[blk]}: {blk}", True
+        else:
+            heading = "After the blocks (head and other layers)" if started else "Before the blocks (embeddings)"
+        sections.setdefault(heading, {"heading": heading, "table": [], "figures": []})["table"].append(row)
+        where.setdefault(r.layer, heading)
+    top = []
+    for f in figs:
+        layer = layer_of.get(Path(f["figure"] if isinstance(f, Mapping) else f).stem)
+        if layer is None:
+            top.append(f)
+        else:
+            sections[where[layer]]["figures"].append(f)
+    top.sort(key=lambda f: Path(f["figure"] if isinstance(f, Mapping) else f).stem != "depth")
+    return {"blocks": [b.to_dict() for b in blocks], "figures": top, "sections": list(sections.values())}
