@@ -1071,9 +1071,15 @@ def binomial_gof(values: np.ndarray, n: int) -> float:
 
 def _upper_excess(labels: np.ndarray, starts: np.ndarray, s_pool: np.ndarray, n_x: int, n_y: int) -> np.ndarray:
     """T for each row of ``labels`` (True = observed) over the pooled sample sorted descending:
-    max over thresholds of (S_x − S_y)/√(S(1 − S)); ``starts`` index each threshold's block end."""
-    cx = np.cumsum(labels, axis=-1)[..., starts - 1]
-    cy = starts[None, :] - cx if labels.ndim == 2 else starts - cx
+    max over thresholds of (S_x − S_y)/√(S(1 − S)); ``starts`` index each threshold's block end.
+
+    The observed counts per block (``np.add.reduceat`` over the blocks of tied values) are
+    summed over blocks, not over every position: the same integers as a cumulative sum along
+    the row read at the block ends, at O(row) additions into O(blocks) outputs."""
+    blocks = np.r_[0, starts[:-1]]
+    rows = labels[..., :starts[-1]].view(np.uint8)
+    cx = np.cumsum(np.add.reduceat(rows, blocks, axis=-1, dtype=np.int64), axis=-1)
+    cy = starts - cx
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (cx / n_x - cy / n_y) / np.sqrt(s_pool * (1 - s_pool))
     z = np.where(np.isfinite(z), z, -np.inf)

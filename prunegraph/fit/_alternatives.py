@@ -26,6 +26,8 @@ SE_BETA_MAX = 20.0
 DISCRETE_ONLY = {"poisson", "binomial"}
 #: shortest tail fitted by damped Newton (shorter ones: the reference Nelder–Mead)
 FAST_MIN_TAIL = 50
+#: ln λ standing for λ = 0 in the cut-off power law's boundary fit (λ·xmax ≪ 1e-9 on any tail)
+_TPL_ZERO = -40.0
 
 
 @dataclass(frozen=True)
@@ -286,13 +288,57 @@ def _newton(nll, starts, *, maxit: int = 20, xtol: float = 1e-7):
     return None
 
 
-def _fit_minimize(nll, starts, *, fast: bool = True):
+#: how often each fitting route was taken since import (``newton``, ``newton_natural``,
+#: ``boundary``, ``nelder_mead``): the benchmarks report how rare the reference fallback is
+ROUTES: dict[str, int] = {}
+
+
+def _route(name: str) -> None:
+    ROUTES[name] = ROUTES.get(name, 0) + 1
+
+
+#: an optimum is "sharp" where a log-likelihood resolution of _FLAT_EPS nats pins every
+#: parameter to _FLAT_REL relative (√(2ε/h) along the flattest Hessian direction); on a flatter
+#: one the reference Nelder–Mead stops anywhere along the valley, and is kept as it is
+_FLAT_EPS, _FLAT_REL = 1e-11, 3e-6
+
+
+def _sharp(nll, x, fx) -> bool:
+    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL)."""
+    d = _fd_derivs(_safe(nll), np.asarray(x, float), fx)
+    if d is None:
+        return False
+    w, v = np.linalg.eigh(d[1])
+    if not w[0] > 0:
+        return False
+    spread = np.abs(v) * np.sqrt(2 * _FLAT_EPS / w)[None, :]  # per parameter, per direction
+    return bool(np.all(spread.max(axis=1) <= _FLAT_REL * np.maximum(1.0, np.abs(x))))
+
+
+def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None):
     """Minimise ``nll`` from ``starts``: damped Newton (:func:`_newton`) where it converges to
-    an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`)."""
+    an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`).
+
+    ``natural``: a pair of maps (θ → φ, φ → θ) to the family's natural (exponential-family)
+    parameters, where the negative log-likelihood is convex (its normaliser is a log-partition
+    function), so Newton converges there where the working parametrisation θ is badly
+    conditioned (a long curved valley); tried when Newton in θ does not settle.
+    ``boundary``: a callable returning ``(θ, f)`` for an optimum on the boundary of the
+    parameter space (the power law inside the family) or None; tried next."""
     if fast:
         r = _newton(nll, starts)
+        how = "newton"
+        if r is None and natural is not None:
+            fwd, back = natural
+            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts])
+            if rn is not None and _sharp(nll, back(rn[0]), rn[1]):
+                r, how = (back(rn[0]), rn[1]), "newton_natural"
+        if r is None and boundary is not None:
+            r, how = boundary(), "boundary"
         if r is not None:
+            _route(how)
             return optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1]))
+    _route("nelder_mead")
     return _fit_nelder_mead(nll, starts)
 
 
@@ -392,8 +438,18 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             with np.errstate(all="ignore"):
                 v = data + n * logz(mu, s)
             return v if np.isfinite(v) else 1e300
-        r = _fit_minimize(nll, fast=fast, starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
-                                [mlog - 2 * slog, math.log(slog * 2)]])
+        def to_natural(th):  # (μ, ln σ) → (η₁, η₂) = (μ/σ², 1/(2σ²)): ln f = η₁ ln x − η₂ ln²x − ln x + c
+            s2 = math.exp(2 * th[1])
+            return np.array([th[0] / s2, 0.5 / s2])
+
+        def from_natural(ph):  # η₂ ≤ 0 is outside the family (not normalisable): NaN, i.e. +inf
+            if not ph[1] > 0:
+                return np.array([math.nan, math.nan])
+            s2 = 0.5 / ph[1]
+            return np.array([ph[0] * s2, 0.5 * math.log(s2)])
+        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural),
+                          starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
+                                  [mlog - 2 * slog, math.log(slog * 2)]])
         mu, s = r.x[0], math.exp(r.x[1])
         return {"mu": mu, "sigma": s}, logf(u, mu, s) - logz(mu, s)
 
@@ -430,7 +486,9 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
             starts.append([math.log(lam0 * b0), b0])
         r = _newton(nll, starts) if fast else None
+        how = "newton"
         if fast and (r is None or r[0][1] <= 0.0):
+            how = "boundary"
             # the optimum may sit on the boundary β = 0 (the power law, α = 1 + γ): a 1-D fit of γ
             # there, kept where the likelihood falls as β leaves 0 (the Karush–Kuhn–Tucker condition)
             b0 = _newton(lambda t: nll([t[0], 0.0]), [[st[0]] for st in starts])
@@ -443,6 +501,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
                     r = None
             else:
                 r = None
+            if r is None:
+                # the β = 0 start sits on the kink of the clip at the boundary, where the finite
+                # differences straddle it: Newton again from the interior starts only
+                r, how = _newton(nll, starts[1:]), "newton"
+                if r is not None and not r[0][1] > 0.0:
+                    r = None
+        _route(how if r is not None else "nelder_mead")
         r = optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1])) if r is not None \
             else _fit_nelder_mead(nll, starts)
         g, b = unpack(r.x)
@@ -481,9 +546,28 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return v if np.isfinite(v) else 1e300
         a0 = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
         scale = max(mean - xmin, 1.0)
-        r = _fit_minimize(nll, fast=fast, starts=[[a0, math.log(1e-3 / scale)],
-                                                  [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
-                                                  [a0, math.log(1.0 / scale)]])
+        starts = [[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
+                  [a0, math.log(1.0 / scale)]]
+
+        def to_natural(th):  # (α, ln λ) → (α, λ·scale): ln f = −α ln x − λ x + c is linear in them
+            return np.array([th[0], math.exp(th[1]) * scale])
+
+        def from_natural(ph):  # λ ≤ 0: ln λ = −inf or NaN, which the likelihood maps to +inf
+            return np.array([ph[0], math.log(ph[1] / scale) if ph[1] > 0 else -math.inf])
+
+        def boundary():
+            """The optimum at λ → 0 (the power law, the boundary of the family): α fitted at
+            λ = e^{−40}·(no scale), kept where the likelihood falls as λ leaves 0 (KKT)."""
+            lt = _TPL_ZERO
+            b = _newton(lambda t: nll([t[0], lt]), [[st[0]] for st in starts])
+            if b is None:
+                return None
+            a_b, f_b = float(b[0][0]), float(b[1])
+            f = _safe(nll)
+            if all(f([a_b, math.log(h / scale)]) >= f_b for h in (1e-6, 1e-5)):
+                return np.array([a_b, lt]), f_b
+            return None
+        r = _fit_minimize(nll, fast=fast, starts=starts, natural=(to_natural, from_natural), boundary=boundary)
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
 
