@@ -106,6 +106,9 @@ class _Norm:
             self.grid = np.arange(xmin, top + 1.0)
             self.lgrid = np.log(self.grid)
             self.top = float(top)
+        #: the grids (t, ln t) of the exact 1,000-term blocks of :func:`_log_rest`, by start:
+        #: the same few blocks serve every likelihood evaluation on this tail
+        self.blocks: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def log_z(self, logf, dlogf, log_int, logf_grid=None) -> float:
         """ln Σ f (discrete) or ln ∫ f (continuous) given ln f, d ln f/dx and ln ∫_a^∞ f."""
@@ -118,17 +121,20 @@ class _Norm:
         lz = _lse(logf(self.grid) if logf_grid is None else logf_grid(self.lgrid))
         if xmax is not None and self.top >= xmax:
             return lz
-        lt = _log_rest(self.top + 1.0, logf, dlogf, log_int)
+        lt = _log_rest(self.top + 1.0, logf, dlogf, log_int, logf_grid=logf_grid, blocks=self.blocks)
         if xmax is not None:
-            lt = lt + float(np.log(-np.expm1(_log_rest(xmax + 1.0, logf, dlogf, log_int) - lt)))
+            lt = lt + float(np.log(-np.expm1(_log_rest(xmax + 1.0, logf, dlogf, log_int, logf_grid=logf_grid,
+                                                       blocks=self.blocks) - lt)))
         return float(np.logaddexp(lz, lt))
 
 
-def _log_rest(m, logf, dlogf, log_int, depth: int = 0) -> float:
+def _log_rest(m, logf, dlogf, log_int, depth: int = 0, *, logf_grid=None, blocks=None) -> float:
     """ln Σ_{t=m}^{∞} f(t) ≈ ln[∫_{m−½}^{∞} f dx + f′(m−½)/24] (Euler–Maclaurin, midpoint form).
 
     Where f still varies fast on the unit scale at m (the correction is not small) the next
-    1,000 terms are summed exactly and the formula is applied after them."""
+    1,000 terms are summed exactly and the formula is applied after them.  ``logf_grid``
+    (ln f as a function of ln t, the same arithmetic as ``logf``) and ``blocks`` (a cache of
+    those blocks' t and ln t) spare the logarithms of the block on every evaluation."""
     a = m - 0.5
     li = float(log_int(a))
     lfa = float(logf(a))
@@ -136,12 +142,19 @@ def _log_rest(m, logf, dlogf, log_int, depth: int = 0) -> float:
     d = lfa - li
     corr = math.exp(d) * float(dlogf(a)) / 24.0 if (math.isfinite(li) and d < 700.0) else -1.0
     if not corr > -0.5:
-        g = np.arange(m, m + 1000.0)
-        lg = logf(g)
+        if logf_grid is not None and blocks is not None:
+            blk = blocks.get(m)
+            if blk is None:
+                g = np.arange(m, m + 1000.0)
+                blk = blocks[m] = (g, np.log(g))
+            lg = logf_grid(blk[1])
+        else:
+            lg = logf(np.arange(m, m + 1000.0))
         lc = _lse(lg)
         if depth >= 200 or (lg[-1] < lc - 60.0 and lg[-1] < lg[-2]):
             return lc
-        return float(np.logaddexp(lc, _log_rest(m + 1000.0, logf, dlogf, log_int, depth + 1)))
+        return float(np.logaddexp(lc, _log_rest(m + 1000.0, logf, dlogf, log_int, depth + 1,
+                                                logf_grid=logf_grid, blocks=blocks)))
     return li + math.log1p(corr)
 
 
