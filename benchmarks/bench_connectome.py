@@ -90,7 +90,7 @@ res = (g.number_of_nodes(), g.number_of_edges(), max(kin.values()), max(kout.val
     "prunegraph fit": ("from prunegraph.connectome import read_edge_list\nfrom prunegraph.analysis import analyze\n"
                        "import prunegraph.fit, prunegraph.nulls", """
 net = read_edge_list(PATH, pre="pre_root_id", post="post_root_id", weight="syn_count")
-r = analyze(net, kinds=["in", "out"], scope="layer", bootstrap=0,
+r = analyze(net, degree_kinds=["in", "out"], scope="layer", bootstrap=0,
             alternatives=["lognormal", "exponential"])
 res = [(x.degree_kind, round(x.observed.fit.alpha, 3) if x.observed.fit else None,
         str(x.observed.verdict), x.tail.heavier_p if x.tail else None) for x in r.results]

@@ -139,7 +139,7 @@ def main() -> None:
         seqs = [lg.degrees(k) for lg in net.layers for k in ("in", "out")]
         t["degrees"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = analyze(net, kinds=["in", "out"], bootstrap=boots, rng=0, n_jobs=args.jobs)
+        res = analyze(net, degree_kinds=["in", "out"], bootstrap=boots, rng=0, n_jobs=args.jobs)
         t["fits (observed + null, bootstrap + LR)"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         write_figures([res], Path(tmp) / "figs")

@@ -227,7 +227,7 @@ def run_one(spec: dict) -> dict:
         out["plan_s"] = time.perf_counter() - t
         out["plan_layers"] = len(plan)
         t = time.perf_counter()
-        res = analyze(plan, kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
+        res = analyze(plan, degree_kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
                       progress=spec.get("progress", False))
         out["fit_s"] = time.perf_counter() - t
         out["verdicts"] = _verdicts(res)
@@ -243,7 +243,7 @@ def run_one(spec: dict) -> dict:
         t = time.perf_counter()
         prof.enable()
         # the streamed plan with one layer selected: only that layer is read (counted, not built)
-        analyze(plan, kinds=("in",), layers=target, bootstrap=100, null=False, rng=0)
+        analyze(plan, degree_kinds=("in",), layers=target, bootstrap=100, null=False, rng=0)
         prof.disable()
         out["bootstrap100_layer"] = target
         out["bootstrap100_s"] = time.perf_counter() - t

@@ -109,7 +109,7 @@ if mode == "stream":
             from prunegraph.graph import NetworkGraph
             t1 = time.perf_counter()
             one = NetworkGraph((lg,), {lg.in_space: lg.in_units, lg.out_space: lg.out_units}, path)
-            res = analyze(one, kinds=["in"], bootstrap=0, alternatives=["exponential"], null=True)
+            res = analyze(one, degree_kinds=["in"], bootstrap=0, alternatives=["exponential"], null=True)
             fit_s += time.perf_counter() - t1
             del one, res
         del lg

@@ -125,7 +125,7 @@ def build(kind, p, rng):
     if kind == "degrees":
         k = _redraw(p["draw"], p["n"], p["fan_in"], rng)
         w = _mask_from_in_degrees(k, p["fan_in"], rng) * weights((p["n"], p["fan_in"]))
-        return _net([_layer("fc", w)], {"input": p["fan_in"], "fc": p["n"]}), dict(kinds=["in"])
+        return _net([_layer("fc", w)], {"input": p["fan_in"], "fc": p["n"]}), dict(degree_kinds=["in"])
     if kind == "strength":
         # each unit gets 20 random inputs whose |w| sum to a Pareto(α) value: in-strength ~ Pareto
         n, fan_in = p["n"], 400
@@ -136,7 +136,7 @@ def build(kind, p, rng):
         rows, cols = np.nonzero(mask)
         w[rows, cols] = (share * s[:, None]).ravel()
         return (_net([_layer("fc", torch.from_numpy(w.astype(np.float32)))], {"input": fan_in, "fc": n}),
-                dict(kinds=["strength"]))
+                dict(degree_kinds=["strength"]))
     if kind in ("random", "hubs"):
         n, fan_in, d = p["n"], p["fan_in"], p["density"]
         dead_out, dead_in = p.get("dead_out", 0), p.get("dead_in", 0)
@@ -151,13 +151,13 @@ def build(kind, p, rng):
                 mask[j] = 0
                 mask[j, rng.choice(fan_in, int(rng.uniform(3, 6) * mean), replace=False)] = 1
         w = torch.from_numpy(mask) * weights((n, fan_in))
-        return _net([_layer("fc", w)], {"input": fan_in, "fc": n}), dict(kinds=["in"])
+        return _net([_layer("fc", w)], {"input": fan_in, "fc": n}), dict(degree_kinds=["in"])
     if kind == "betabinom":
         from scipy import stats
 
         k = stats.betabinom.rvs(p["fan_in"], p["a"], p["b"], size=p["n"], random_state=rng)
         w = _mask_from_in_degrees(k, p["fan_in"], rng) * weights((p["n"], p["fan_in"]))
-        return _net([_layer("fc", w)], {"input": p["fan_in"], "fc": p["n"]}), dict(kinds=["in"])
+        return _net([_layer("fc", w)], {"input": p["fan_in"], "fc": p["n"]}), dict(degree_kinds=["in"])
     if kind == "network":
         sizes, layers, prev = p["sizes"], [], "input"
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -168,7 +168,7 @@ def build(kind, p, rng):
             layers.append(_layer(f"fc{i}", mask * weights((b, a)), in_space=prev))
             prev = f"fc{i}"
         spaces = {"input": sizes[0], **{f"fc{i}": b for i, b in enumerate(sizes[1:])}}
-        return _net(layers, spaces), dict(kinds=["in", "out"], scope="network")
+        return _net(layers, spaces), dict(degree_kinds=["in", "out"], scope="network")
     raise ValueError(kind)
 
 

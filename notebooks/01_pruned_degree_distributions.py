@@ -142,7 +142,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"prunegraph\.
 analyses = {}
 t0 = time.perf_counter()
 for (name, d), net in snapshots.items():
-    analyses[(name, d)] = analyze(net, kinds=("in", "out"), bootstrap=P["bootstrap"],
+    analyses[(name, d)] = analyze(net, degree_kinds=("in", "out"), bootstrap=P["bootstrap"],
                                   alternatives=P["alternatives"], rng=SEED)
 print(f"{len(analyses)} analyses in {time.perf_counter() - t0:.0f} s")
 for key, a in analyses.items():

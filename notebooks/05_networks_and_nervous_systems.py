@@ -120,7 +120,7 @@ pd.DataFrame([{"network": n, "group": group[n], "nodes": net.n_units, "edges": n
 
 # %%
 t0 = time.perf_counter()
-analyses = {name: analyze(net, kinds=["in", "out", "total"], scope="network",
+analyses = {name: analyze(net, degree_kinds=["in", "out", "total"], scope="network",
                           bootstrap=P["bootstrap"], rng=SEED)
             for name, net in networks.items()}
 print(f"analysed {len(analyses)} networks in {time.perf_counter() - t0:.0f} s")

@@ -12,7 +12,7 @@ module
    (:func:`prunegraph.nulls.random_layer_like`), and
 4. tests whether the observed degrees have a heavier tail than the null's.
 
-The result is plain data (:class:`ModelAnalysis`, :class:`KindAnalysis`); the CLI, the report
+The result is plain data (:class:`ModelAnalysis`, :class:`SequenceAnalysis`); the CLI, the report
 and the notebooks only format it.
 
 Verdicts
@@ -76,6 +76,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compat import module_aliases, renamed_attribute, renamed_kwargs
 from .errors import InputError, UsageError
 from .fit import ALTERNATIVES
 from .fit.verdict import NULL_LIKE, RandomPruningTest, Verdict, VerdictDetail, VerdictRules, classify, verdict_text
@@ -105,10 +106,9 @@ N_PERMUTATIONS = 999
 #: bootstrap resamples of the goodness-of-fit test by default (the CLI's default too)
 DEFAULT_BOOTSTRAP = 100
 
-LAYER_KINDS = ("in", "out", "in_strength", "out_strength")
-NETWORK_KINDS = ("in", "out", "total", "strength")
-#: user-facing kind names -> (layer kind, network kind)
-KIND_MAP = {
+#: user-facing degree kinds (``analyze(degree_kinds=...)``, ``--kinds``) -> (the per-layer
+#: degree kind of :meth:`LayerGraph.degrees`, the whole-network one of :meth:`NetworkGraph.degrees`)
+DEGREE_KINDS = {
     "in": ("in", "in"),
     "out": ("out", "out"),
     "total": (None, "total"),
@@ -188,11 +188,11 @@ class SideAnalysis:
 
 
 @dataclass(frozen=True)
-class KindAnalysis:
+class SequenceAnalysis:
     """One layer (or the whole network) and one degree kind: observed, null, comparison."""
 
     layer: str                # layer name, or "network"
-    layer_kind: str           # "linear", "conv", ..., or "network"
+    layer_type: str           # "linear", "conv", ..., or "network"
     degree_kind: str
     nodes: int
     edges: int
@@ -213,7 +213,7 @@ class KindAnalysis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "layer": self.layer,
-            "layer_kind": self.layer_kind,
+            "layer_kind": self.layer_type,  # the 0.1 key, unchanged (docs/formats.md)
             "wiring": self.wiring,
             "guessed": self.guessed,
             "degree_kind": self.degree_kind,
@@ -266,19 +266,20 @@ class ModelAnalysis:
     """Every analysed layer and kind of one model."""
 
     source: str
-    results: tuple[KindAnalysis, ...]
+    results: tuple[SequenceAnalysis, ...]
     settings: dict[str, Any]
     notes: tuple[str, ...] = ()
 
-    def summary(self) -> str:
-        """One line: how many sequences were fitted and how their verdicts split."""
+    def summary(self, *, name: str | None = None) -> str:
+        """One line: how many sequences were fitted and how their verdicts split; ``name``
+        replaces the source path at its start (the CLI shows a shorter path)."""
         counts: dict[Verdict, int] = {}
         for r in self.results:
             counts[r.observed.verdict] = counts.get(r.observed.verdict, 0) + 1
         heavier = sum(1 for r in self.results if r.tail and r.tail.heavier_q < HEAVIER_LEVEL)
         parts = ", ".join(f"{n} {verdict_text(v, short=True)}"
                           for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        return (f"{self.source}: {len(self.results)} degree sequences; {parts}; "
+        return (f"{self.source if name is None else name}: {len(self.results)} degree sequences; {parts}; "
                 f"{heavier} with a heavier tail than the random-pruning null "
                 f"(Benjamini–Hochberg q < {HEAVIER_LEVEL})")
 
@@ -325,7 +326,7 @@ class ModelAnalysis:
         >>> g = torch.Generator().manual_seed(0)
         >>> m = torch.nn.Sequential(torch.nn.Linear(60, 50))
         >>> _ = m[0].weight.data.mul_(torch.rand(50, 60, generator=g) < 0.2)
-        >>> df = analyze(prunegraph.load(m), kinds=["in"], alternatives=["exponential"]).to_frame()
+        >>> df = analyze(prunegraph.load(m), degree_kinds=["in"], alternatives=["exponential"]).to_frame()
         >>> df[["layer", "degree_kind", "side"]].values.tolist()
         [['0', 'in', 'observed'], ['0', 'in', 'null']]
         """
@@ -377,7 +378,8 @@ class ModelAnalysis:
         return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
 
 
-def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
+@renamed_kwargs(kinds="degree_kinds")
+def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
             null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
@@ -390,9 +392,10 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         From :func:`prunegraph.load`, or :func:`prunegraph.loading.stream_layers` to analyse a
         large checkpoint one layer at a time (only degree arrays are kept between layers, so
         peak memory stays near that of the largest layer).
-    kinds : sequence of {"in", "out", "total", "strength"}
-        Degree kinds. ``total`` exists only for the whole network; per layer ``strength``
-        is the in-strength (sum of |w| into a unit).
+    degree_kinds : sequence of {"in", "out", "total", "strength"}
+        Degree kinds (:data:`DEGREE_KINDS`; ``kinds=`` is the deprecated 0.1 name). ``total``
+        exists only for the whole network; per layer ``strength`` is the in-strength (sum of |w|
+        into a unit).
     scope : {"layer", "network", "both"}
         Fit each layer's bipartite degrees, the whole network's unit degrees, or both.
     layers : str or sequence of str
@@ -434,7 +437,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     <torch._C.Generator object at ...>
     >>> net = prunegraph.load(torch.nn.Sequential(torch.nn.Linear(50, 40), torch.nn.ReLU(),
     ...                                           torch.nn.Linear(40, 30)))
-    >>> res = analyze(net, kinds=["in"], alternatives=["exponential"], bootstrap=0)
+    >>> res = analyze(net, degree_kinds=["in"], alternatives=["exponential"], bootstrap=0)
     >>> [r.layer for r in res.results]
     ['0', '2']
     """
@@ -442,9 +445,9 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     from ._rng import as_seed
 
     rng = as_seed(rng)  # an int stays itself; a Generator or None draws one seed
-    unknown = [k for k in kinds if k not in KIND_MAP]
+    unknown = [k for k in degree_kinds if k not in DEGREE_KINDS]
     if unknown:
-        raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(KIND_MAP)}")
+        raise UsageError(f"unknown degree kind {unknown[0]!r}; choose from {', '.join(DEGREE_KINDS)}")
     if scope not in ("layer", "network", "both"):
         raise UsageError(f"unknown scope {scope!r}; choose layer, network or both")
     if bootstrap < 0:
@@ -453,7 +456,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
     # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
-    degrees_only = not any("strength" in (v or "") for k in kinds for v in KIND_MAP[k])
+    degrees_only = not any("strength" in (v or "") for k in degree_kinds for v in DEGREE_KINDS[k])
     builders = _layer_builders(net, degrees_only=degrees_only)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
@@ -466,7 +469,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
     from .degrees import LayerDegrees, network_sequence
     from .nulls import edge_multiset
 
-    results: list[KindAnalysis] = []
+    results: list[SequenceAnalysis] = []
     built = edges_seen = 0
     shapes = _param_shapes(net)
     w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
@@ -500,8 +503,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
         del edges_only
         law = layer_law(obs)
         if fit_layer:
-            for k in kinds:
-                internal = KIND_MAP[k][0]
+            for k in degree_kinds:
+                internal = DEGREE_KINDS[k][0]
                 if internal is None:
                     continue
                 binom_n = obs.in_units if internal == "in" else obs.out_units if internal == "out" else None
@@ -511,7 +514,7 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                     groups = [(np.arange(len(deg.values)), (law[internal],))]
                 in_block = None if block is None else block[0 if internal in ("in", "in_strength") else 1]
                 results.append(dataclasses.replace(_analyze_sequence(
-                    fitmod, name=name, layer_kind=obs.kind, kind=k, internal=internal, in_block=in_block,
+                    fitmod, name=name, layer_type=obs.layer_type, degree_kind=k, internal=internal, in_block=in_block,
                     deg=deg, null_deg=None if null_d is None else null_d.degrees(internal),
                     nodes=_layer_nodes(obs), edges=obs.n_edges, density=obs.density,
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
@@ -528,12 +531,12 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                          "layer(s); check that the checkpoint holds the trained, pruned weights")
     if whole:  # every layer was built, so edges_seen counts the whole network
         possible = sum(d.in_units * d.out_units for d in kept_obs)
-        for k in kinds:
-            internal = KIND_MAP[k][1]
+        for k in degree_kinds:
+            internal = DEGREE_KINDS[k][1]
             deg = network_sequence(kept_obs, net.spaces, internal)
             null_deg = network_sequence(kept_null, net.spaces, internal) if null else None
             results.append(dataclasses.replace(_analyze_sequence(
-                fitmod, name="network", layer_kind="network", kind=k, internal=internal, deg=deg,
+                fitmod, name="network", layer_type="network", degree_kind=k, internal=internal, deg=deg,
                 in_block=network_block(kept_obs, kept_block, net.spaces, internal) if null else None,
                 null_deg=null_deg, nodes=int(len(deg.values)), edges=int(edges_seen),
                 density=edges_seen / possible if possible else float("nan"), binom_n=None,
@@ -541,7 +544,8 @@ def analyze(net, *, kinds: Sequence[str] = ("in", "out"), scope: str = "layer",
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
                 n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
     results = _adjust_heavier(results)
-    settings = {"kinds": list(kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
+    # "kinds": the JSON key of 0.1, unchanged (docs/formats.md)
+    settings = {"kinds": list(degree_kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
                 "alternatives": list(alternatives), "lr_tests": lr_tests, "truncated": truncated, "null": null,
                 "seed": rng, "level": LEVEL, "min_units": MIN_UNITS, "min_tail": MIN_TAIL,
                 "min_span": MIN_SPAN, "correction": RULES.correction, "heavier_correction": "benjamini-hochberg",
@@ -597,7 +601,7 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
         if key in shapes:
             return nnz, int(np.prod(shapes[key], dtype=np.int64))
-    if lg.kind == "linear" and lg.binary:
+    if lg.layer_type == "linear" and lg.binary:
         return nnz, int(lg.in_units) * int(lg.out_units)
     return nnz, None
 
@@ -616,15 +620,15 @@ def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]
     return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
 
 
-def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg, nodes, edges,
+def _analyze_sequence(fitmod, *, name, layer_type, degree_kind, internal, deg, null_deg, nodes, edges,
                       density, binom_n, groups, bootstrap, alternatives, truncated, rng,
-                      n_jobs, in_block=None, regular=None, wiring="traced", lr_tests="needed") -> KindAnalysis:
+                      n_jobs, in_block=None, regular=None, wiring="traced", lr_tests="needed") -> SequenceAnalysis:
     """Fit one observed degree sequence and its null, and compare their tails.
 
     ``regular``: why the layer is regular by construction (:meth:`LayerGraph.regular_structure`);
     then nothing is fitted (a near-dense layer's null is near-dense too; an N:M layer's null is not).
     """
-    seed = _stream_seed(rng, name, kind)
+    seed = _stream_seed(rng, name, degree_kind)
     discrete = "strength" not in internal
     alts = _alts(alternatives, discrete, binom_n)
     observed = _side(fitmod, deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
@@ -639,8 +643,8 @@ def _analyze_sequence(fitmod, *, name, layer_kind, kind, internal, deg, null_deg
         values = np.asarray(deg.values)
         keep = np.ones(values.size, bool) if in_block is None else np.asarray(in_block, bool)
         tail = compare_tails(values[keep], np.asarray(null_deg.values)[keep], rng=seed + 3)
-    return KindAnalysis(
-        layer=name, layer_kind=layer_kind, degree_kind=kind, nodes=int(nodes), edges=int(edges),
+    return SequenceAnalysis(
+        layer=name, layer_type=layer_type, degree_kind=degree_kind, nodes=int(nodes), edges=int(edges),
         density=float(density), observed=observed, null=null_side, tail=tail,
         degrees=np.asarray(deg.values),
         null_degrees=None if null_deg is None else np.asarray(null_deg.values), wiring=wiring)
@@ -753,7 +757,7 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
     """
     from .graph.roles import block_of, role_of
 
-    groups: dict[tuple[str, str, str], list[KindAnalysis]] = {}
+    groups: dict[tuple[str, str, str], list[SequenceAnalysis]] = {}
     order: list[str] = []
     for r in res.results:
         blk, role = block_of(r.layer), role_of(r.layer)
@@ -767,13 +771,13 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
             order.append(blk)
         groups.setdefault((blk, group, r.degree_kind), []).append(r)
     out = []
-    for (blk, group, kind), rows in groups.items():
+    for (blk, group, degree_kind), rows in groups.items():
         alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None]
         counts: dict[str, int] = {}
         for r in rows:
             key = verdict_text(r.observed.verdict, short=True)
             counts[key] = counts.get(key, 0) + 1
-        out.append(BlockSummary(blk, order.index(blk), group, kind, tuple(r.layer for r in rows),
+        out.append(BlockSummary(blk, order.index(blk), group, degree_kind, tuple(r.layer for r in rows),
                                 float(np.median(alphas)) if alphas else None, counts))
     return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
@@ -815,11 +819,11 @@ def layer_law(obs) -> dict[str, tuple[int, float]] | None:
     return {"in": (b_in, p), "out": (b_out, p)}
 
 
-def network_laws(layers, laws, spaces, kind: str):
+def network_laws(layers, laws, spaces, degree_kind: str):
     """Per group of network units, the layers' binomial components of their degree (module
     docstring): a unit's in-degree sums one Binomial per layer writing it, its out-degree one per
-    layer reading it, total both. None when some layer has no binomial law or kind is a strength."""
-    if kind not in ("in", "out", "total") or any(law is None for law in laws):
+    layer reading it, total both. None when some layer has no binomial law or degree_kind is a strength."""
+    if degree_kind not in ("in", "out", "total") or any(law is None for law in laws):
         return None
     base, n = {}, 0
     for name, size in spaces.items():
@@ -827,11 +831,11 @@ def network_laws(layers, laws, spaces, kind: str):
         n += int(size)
     comps: list[list] = [[] for _ in range(n)]
     for lg, law in zip(layers, laws):
-        if kind in ("in", "total"):
+        if degree_kind in ("in", "total"):
             start = base[lg.out_space] + lg.out_offset
             for i in range(start, start + lg.out_units):
                 comps[i].append(law["in"])
-        if kind in ("out", "total"):
+        if degree_kind in ("out", "total"):
             start = base[lg.in_space] + lg.in_offset
             for i in range(start, start + lg.in_units):
                 comps[i].append(law["out"])
@@ -876,7 +880,7 @@ def alive_null_degrees(obs, edges, *, rng):
         return out
 
     null = LayerDegrees(
-        name=obs.name, kind=obs.kind, in_space=obs.in_space, out_space=obs.out_space,
+        name=obs.name, layer_type=obs.layer_type, in_space=obs.in_space, out_space=obs.out_space,
         in_offset=obs.in_offset, out_offset=obs.out_offset, in_units=obs.in_units,
         out_units=obs.out_units, n_edges=d.n_edges,
         in_degree=scatter(rows, d.in_degree, obs.out_units, np.int64),
@@ -886,8 +890,8 @@ def alive_null_degrees(obs, edges, *, rng):
     return null, (scatter(rows, True, obs.out_units, bool), scatter(cols, True, obs.in_units, bool))
 
 
-def network_block(layers, blocks, spaces, kind: str) -> np.ndarray:
-    """Network units inside some layer's random-pruning block for this kind (in: the out units
+def network_block(layers, blocks, spaces, degree_kind: str) -> np.ndarray:
+    """Network units inside some layer's random-pruning block for this degree kind (in: the out units
     a layer writes, out: the in units it reads, total/strength: either)."""
     base, n = {}, 0
     for name, size in spaces.items():
@@ -895,10 +899,10 @@ def network_block(layers, blocks, spaces, kind: str) -> np.ndarray:
         n += int(size)
     mask = np.zeros(n, dtype=bool)
     for lg, (rows, cols) in zip(layers, blocks):
-        if kind in ("in", "total", "strength", "in_strength"):
+        if degree_kind in ("in", "total", "strength", "in_strength"):
             start = base[lg.out_space] + lg.out_offset
             mask[start:start + lg.out_units] |= rows
-        if kind in ("out", "total", "strength", "out_strength"):
+        if degree_kind in ("out", "total", "strength", "out_strength"):
             start = base[lg.in_space] + lg.in_offset
             mask[start:start + lg.in_units] |= cols
     return mask
@@ -1164,7 +1168,7 @@ def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
     return out
 
 
-def _adjust_heavier(results: list[KindAnalysis]) -> list[KindAnalysis]:
+def _adjust_heavier(results: list[SequenceAnalysis]) -> list[SequenceAnalysis]:
     """Benjamini–Hochberg across all sequences of one model (layers, kinds, network)."""
     idx = [i for i, r in enumerate(results) if r.tail is not None]
     if not idx:
@@ -1176,9 +1180,9 @@ def _adjust_heavier(results: list[KindAnalysis]) -> list[KindAnalysis]:
     return out
 
 
-def _stream_seed(seed: int, name: str, kind: str) -> int:
-    """A seed for one (layer, kind): stable across runs, platforms and selections."""
-    return int(np.random.SeedSequence([int(seed), zlib.crc32(f"{name}\0{kind}".encode())])
+def _stream_seed(seed: int, name: str, degree_kind: str) -> int:
+    """A seed for one (layer, degree kind): stable across runs, platforms and selections."""
+    return int(np.random.SeedSequence([int(seed), zlib.crc32(f"{name}\0{degree_kind}".encode())])
                .generate_state(1, dtype=np.uint32)[0])
 
 
@@ -1246,7 +1250,7 @@ def analyze_many(sources: Sequence[str], options: Mapping[str, Any], *, jobs: in
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.safetensors"
     >>> g = torch.Generator().manual_seed(0)
     >>> save_file({"fc.weight": (torch.rand(30, 40, generator=g) < 0.3).float()}, str(p))
-    >>> res, t = analyze_many([str(p)], {"kinds": ["in"], "bootstrap": 0, "null": False})
+    >>> res, t = analyze_many([str(p)], {"degree_kinds": ["in"], "bootstrap": 0, "null": False})
     >>> res[0].source == str(p), sorted(t[0])
     (True, ['fit', 'load', 'source'])
     """
@@ -1264,3 +1268,13 @@ def analyze_many(sources: Sequence[str], options: Mapping[str, Any], *, jobs: in
         with ProcessPoolExecutor(max_workers=min(jobs, len(sources)), mp_context=ctx) as pool:
             out = list(pool.map(analyze_checkpoint, sources, [dict(options) for _ in sources]))
     return [r for r, _ in out], [dict(t, source=s) for (_, t), s in zip(out, sources)]
+
+
+# 0.1 names, kept for one release with a DeprecationWarning
+SequenceAnalysis.layer_kind = renamed_attribute("layer_type", "layer_kind")  # type: ignore[attr-defined]
+__getattr__ = module_aliases(__name__, {
+    "KindAnalysis": ("SequenceAnalysis", SequenceAnalysis),
+    "KIND_MAP": ("DEGREE_KINDS", DEGREE_KINDS),
+    "LAYER_KINDS": ("DEGREE_KINDS", ("in", "out", "in_strength", "out_strength")),
+    "NETWORK_KINDS": ("DEGREE_KINDS", tuple(DEGREE_KINDS)),
+})

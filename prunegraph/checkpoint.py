@@ -536,6 +536,33 @@ def reference_checkpoints() -> list[Path]:
     return found
 
 
+def display_source(source: str | os.PathLike) -> str:
+    """How a checkpoint's path is shown to a person: a shipped reference checkpoint as
+    ``prunegraph/_data/reference/NAME`` wherever the package is installed, a file under the
+    working directory relative to it, anything else (other paths, ``connectome:NAME``) as given.
+
+    Examples
+    --------
+    >>> display_source(reference_checkpoints()[0])
+    'prunegraph/_data/reference/lenet300_digits_imp.safetensors'
+    >>> display_source("connectome:white1986")
+    'connectome:white1986'
+    """
+    text = str(source)
+    if ":" in text and not Path(text).exists():
+        return text
+    path = Path(text).resolve()
+    from importlib.resources import files
+
+    shipped = Path(str(files("prunegraph") / "_data" / "reference")).resolve()
+    if path.parent == shipped:
+        return f"prunegraph/_data/reference/{path.name}"
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return text
+
+
 # --------------------------------------------------------------------------- pruned zoo models
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes."""

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._compat import renamed_kwargs
 from ._rng import as_generator, child
 from .degrees import layer_sequence
 from .errors import InputError, UsageError
@@ -213,9 +214,9 @@ class SparseLayer(EdgeMultiset):
         return self._get("outs", lambda: np.bincount(self.indices, weights=self.weights.double().numpy(),
                                                      minlength=self.in_units))
 
-    def degrees(self, kind: str):
+    def degrees(self, degree_kind: str):
         """As :meth:`prunegraph.graph.LayerGraph.degrees`."""
-        return layer_sequence(self, kind)
+        return layer_sequence(self, degree_kind)
 
     def to_scipy(self):
         """``scipy.sparse.csr_array`` ``W[post, pre]`` of synapse counts."""
@@ -225,7 +226,7 @@ class SparseLayer(EdgeMultiset):
                             shape=(self.out_units, self.in_units))
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "param": self.param,
+        return {"name": self.name, "kind": self.layer_type, "param": self.param,
                 "in_space": self.in_space, "out_space": self.out_space,
                 "in_offset": 0, "out_offset": 0, "in_units": self.in_units,
                 "out_units": self.out_units, "edges": self.n_edges, "density": self.density,
@@ -526,7 +527,7 @@ def from_edges(pre: np.ndarray, post: np.ndarray, weight: np.ndarray | None = No
     integral = bool(np.all(data == np.round(data)))
     mult = (data if integral else np.ones_like(data)).astype(np.int32)
     loops = bool(mat.diagonal().any())
-    layer = SparseLayer(name=name, kind="connectome", in_space=SPACE, out_space=SPACE,
+    layer = SparseLayer(name=name, layer_type="connectome", in_space=SPACE, out_space=SPACE,
                         in_offset=0, out_offset=0, in_units=n, out_units=n,
                         weights=torch.from_numpy(data), multiplicity=torch.from_numpy(mult),
                         loops=loops, indptr=mat.indptr, indices=mat.indices,
@@ -1069,7 +1070,8 @@ def normalized_ccdf(values) -> tuple[np.ndarray, np.ndarray]:
     return k / v.mean(), ccdf
 
 
-def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
+@renamed_kwargs(kinds="degree_kinds")
+def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None = None,
                  layers: str = "network") -> list[dict[str, Any]]:
     """One comparison row per (network, degree kind) from :func:`prunegraph.analysis.analyze`
     results: size, mean degree, largest degree over the mean, fitted α and its tail, the
@@ -1080,8 +1082,8 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
     Parameters
     ----------
     analyses : sequence of ModelAnalysis
-    kinds : sequence of str, optional
-        Degree kinds to keep (default all).
+    degree_kinds : sequence of str, optional
+        Degree kinds to keep (default all; ``kinds=`` is its deprecated 0.1 name).
     layers : {"network", "layer", "all"}
         Keep whole-network rows (default; a connectome's only layer is its network), per-layer
         rows, or both.
@@ -1094,7 +1096,7 @@ def side_by_side(analyses: Sequence[Any], *, kinds: Sequence[str] | None = None,
             is_net = r.layer == "network"
             if layers == "network" and not is_net or layers == "layer" and is_net:
                 continue
-            if kinds is not None and r.degree_kind not in kinds:
+            if degree_kinds is not None and r.degree_kind not in degree_kinds:
                 continue
             row = r.row()
             v = np.asarray(r.degrees, dtype=float)

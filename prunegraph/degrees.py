@@ -27,15 +27,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ._compat import module_aliases, renamed_attribute, renamed_kwargs
 from .errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import LayerGraph
 
-#: kinds accepted by :meth:`LayerGraph.degrees`
-LAYER_KINDS = ("in", "out", "in_strength", "out_strength")
-#: kinds accepted by :meth:`NetworkGraph.degrees`
-NETWORK_KINDS = ("in", "out", "total", "strength", "in_strength", "out_strength")
+#: degree kinds accepted by :meth:`LayerGraph.degrees`
+LAYER_DEGREE_KINDS = ("in", "out", "in_strength", "out_strength")
+#: degree kinds accepted by :meth:`NetworkGraph.degrees`
+NETWORK_DEGREE_KINDS = ("in", "out", "total", "strength", "in_strength", "out_strength")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class DegreeSequence:
         each unit.
     index : numpy.ndarray
         int64 index of the unit within that layer side or space.
-    kind : str
+    degree_kind : str
         ``"in"``, ``"out"``, ``"total"``, ``"strength"``, ``"in_strength"`` or ``"out_strength"``.
 
     Examples
@@ -65,7 +66,7 @@ class DegreeSequence:
     values: np.ndarray
     layer: np.ndarray
     index: np.ndarray
-    kind: str
+    degree_kind: str
 
     def __post_init__(self):
         n = len(self.values)
@@ -105,13 +106,13 @@ class DegreeSequence:
         if not keep.any():
             raise UsageError(f"DegreeSequence has no unit labelled {name!r}; labels: "
                              f"{', '.join(dict.fromkeys(self.layer.tolist()))}")
-        return DegreeSequence(self.values[keep], self.layer[keep], self.index[keep], self.kind)
+        return DegreeSequence(self.values[keep], self.layer[keep], self.index[keep], self.degree_kind)
 
     def to_dict(self) -> dict:
         """JSON-ready summary and the full sequence (plain Python types)."""
         vals = self.values.tolist()
         return {
-            "kind": self.kind,
+            "kind": self.degree_kind,  # the 0.1 key, unchanged
             "n": len(self),
             "n_dead": self.n_dead,
             "values": vals,
@@ -163,23 +164,26 @@ def sum_in_out(weight: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return s_in.cpu().double().numpy(), s_out.cpu().double().numpy()
 
 
-def layer_sequence(layer: Any, kind: str) -> DegreeSequence:
+@renamed_kwargs(kind="degree_kind")
+def layer_sequence(layer: Any, degree_kind: str) -> DegreeSequence:
     """Degree sequence of one layer (see :meth:`prunegraph.LayerGraph.degrees`).
 
     ``layer`` is any record with ``name``, ``in_degree``, ``out_degree``, ``in_strength`` and
     ``out_strength``: a :class:`~prunegraph.graph.LayerGraph`, a :class:`LayerDegrees`, a
     connectome's sparse layer."""
-    if kind not in LAYER_KINDS:
-        raise UsageError(f"layer degree kind {kind!r} is unknown; choose one of {', '.join(LAYER_KINDS)}")
+    if degree_kind not in LAYER_DEGREE_KINDS:
+        raise UsageError(f"layer degree kind {degree_kind!r} is unknown; choose one of "
+                         f"{', '.join(LAYER_DEGREE_KINDS)}")
     values = {"in": layer.in_degree, "out": layer.out_degree,
-              "in_strength": layer.in_strength, "out_strength": layer.out_strength}[kind]
+              "in_strength": layer.in_strength, "out_strength": layer.out_strength}[degree_kind]
     n = len(values)
     return DegreeSequence(values, np.full(n, layer.name, dtype=object).astype(str),
-                          np.arange(n, dtype=np.int64), kind)
+                          np.arange(n, dtype=np.int64), degree_kind)
 
 
+@renamed_kwargs(kind="degree_kind")
 def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
-                     kind: str = "total") -> DegreeSequence:
+                     degree_kind: str = "total") -> DegreeSequence:
     """Whole-network degrees: every unit of every activation space, in ``spaces`` order.
 
     A unit's in-degree sums the in-degrees it receives from every layer writing its space;
@@ -195,10 +199,10 @@ def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
     >>> network_sequence([lg], {"input": 2, "fc": 2}, "total").values.tolist()
     [2, 1, 1, 2]
     """
-    if kind not in NETWORK_KINDS:
-        raise UsageError(f"network degree kind {kind!r} is unknown; choose one of "
-                         f"{', '.join(NETWORK_KINDS)}")
-    strength = kind in ("strength", "in_strength", "out_strength")
+    if degree_kind not in NETWORK_DEGREE_KINDS:
+        raise UsageError(f"network degree kind {degree_kind!r} is unknown; choose one of "
+                         f"{', '.join(NETWORK_DEGREE_KINDS)}")
+    strength = degree_kind in ("strength", "in_strength", "out_strength")
     dtype = np.float64 if strength else np.int64
     base: dict[str, int] = {}
     n = 0
@@ -206,8 +210,8 @@ def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
         base[name] = n
         n += int(size)
     values = np.zeros(n, dtype=dtype)
-    want_in = kind in ("in", "total", "strength", "in_strength")
-    want_out = kind in ("out", "total", "strength", "out_strength")
+    want_in = degree_kind in ("in", "total", "strength", "in_strength")
+    want_out = degree_kind in ("out", "total", "strength", "out_strength")
     for lg in layers:
         if want_in:
             start = base[lg.out_space] + lg.out_offset
@@ -221,7 +225,7 @@ def network_sequence(layers: Iterable[LayerGraph], spaces: Mapping[str, int],
                             ).astype(str) if n else np.array([], dtype=str)
     index = (np.concatenate([np.arange(int(s), dtype=np.int64) for s in spaces.values()])
              if n else np.array([], dtype=np.int64))
-    return DegreeSequence(values, labels, index, kind)
+    return DegreeSequence(values, labels, index, degree_kind)
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,7 @@ class LayerInfo:
     """A layer's identity and shape without its matrices (shared by the matrix-free records)."""
 
     name: str
-    kind: str
+    layer_type: str
     in_space: str
     out_space: str
     in_offset: int
@@ -240,7 +244,7 @@ class LayerInfo:
     @staticmethod
     def fields_of(layer) -> dict:
         """The LayerInfo fields of a LayerGraph (or of another LayerInfo), as keyword arguments."""
-        return {"name": layer.name, "kind": layer.kind, "in_space": layer.in_space,
+        return {"name": layer.name, "layer_type": layer.layer_type, "in_space": layer.in_space,
                 "out_space": layer.out_space, "in_offset": int(layer.in_offset),
                 "out_offset": int(layer.out_offset), "in_units": int(layer.in_units),
                 "out_units": int(layer.out_units)}
@@ -277,9 +281,10 @@ class LayerDegrees(LayerInfo):
         return cls(**LayerInfo.fields_of(lg), n_edges=int(lg.n_edges), in_degree=lg.in_degree,
                    out_degree=lg.out_degree, in_strength=lg.in_strength, out_strength=lg.out_strength)
 
-    def degrees(self, kind: str) -> DegreeSequence:
+    @renamed_kwargs(kind="degree_kind")
+    def degrees(self, degree_kind: str) -> DegreeSequence:
         """``"in"``, ``"out"``, ``"in_strength"`` or ``"out_strength"``, labelled like LayerGraph's."""
-        return layer_sequence(self, kind)
+        return layer_sequence(self, degree_kind)
 
 
 @dataclass(frozen=True)
@@ -309,3 +314,11 @@ class CountedLayer(LayerDegrees):
 
     def regular_structure(self) -> str | None:
         return self.regular
+
+
+# 0.1 names, kept for one release with a DeprecationWarning
+DegreeSequence.__init__ = renamed_kwargs(kind="degree_kind")(DegreeSequence.__init__)  # type: ignore[method-assign]
+DegreeSequence.kind = renamed_attribute("degree_kind", "kind")  # type: ignore[attr-defined]
+LayerInfo.kind = renamed_attribute("layer_type", "kind")  # type: ignore[attr-defined]
+__getattr__ = module_aliases(__name__, {"LAYER_KINDS": ("LAYER_DEGREE_KINDS", LAYER_DEGREE_KINDS),
+                                        "NETWORK_KINDS": ("NETWORK_DEGREE_KINDS", NETWORK_DEGREE_KINDS)})

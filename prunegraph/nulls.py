@@ -131,7 +131,7 @@ def random_layer_like(layer, *, rng: np.random.Generator | int | None = None):
     >>> import torch
     >>> from prunegraph.graph import LayerGraph
     >>> w = torch.tensor([[1., 0., 2.], [0., 0., 3.]])
-    >>> lg = LayerGraph(name="fc", kind="linear", weight=w, multiplicity=(w != 0).int(),
+    >>> lg = LayerGraph(name="fc", layer_type="linear", weight=w, multiplicity=(w != 0).int(),
     ...                 in_space="input", out_space="fc")
     >>> null = random_layer_like(lg, rng=0)
     >>> int(null.n_edges), sorted(null.weight[null.weight > 0].tolist())
@@ -301,7 +301,7 @@ def rewire_layer(layer, *, swaps_per_edge: float = 10.0,
     >>> import torch
     >>> from prunegraph.graph import LayerGraph
     >>> w = (torch.rand(20, 30, generator=torch.Generator().manual_seed(0)) < 0.2).float()
-    >>> lg = LayerGraph(name="fc", kind="linear", weight=w, multiplicity=w.int(),
+    >>> lg = LayerGraph(name="fc", layer_type="linear", weight=w, multiplicity=w.int(),
     ...                 in_space="a", out_space="b")
     >>> r = rewire_layer(lg, rng=0)
     >>> bool((r.in_degree == lg.in_degree).all() and (r.out_degree == lg.out_degree).all())

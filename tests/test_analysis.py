@@ -29,7 +29,7 @@ def layer_with_in_degrees(k: np.ndarray, n_in: int, *, seed: int = 0, name: str 
     for j, kj in enumerate(k):
         w[j, rng.choice(n_in, size=int(kj), replace=False)] = torch.from_numpy(
             rng.uniform(0.1, 1.0, size=int(kj))).float()
-    return LayerGraph(name=name, kind="linear", weight=w, multiplicity=(w != 0).int(),
+    return LayerGraph(name=name, layer_type="linear", weight=w, multiplicity=(w != 0).int(),
                       in_space="input", out_space=name)
 
 
@@ -52,8 +52,8 @@ def planted_and_binomial():
 
 def test_verdicts_on_constructed_layers(planted_and_binomial):
     heavy, binom = planted_and_binomial
-    rh = analyze(heavy, kinds=["in"], bootstrap=50, rng=0).results[0]
-    rb = analyze(binom, kinds=["in"], bootstrap=50, rng=0).results[0]
+    rh = analyze(heavy, degree_kinds=["in"], bootstrap=50, rng=0).results[0]
+    rb = analyze(binom, degree_kinds=["in"], bootstrap=50, rng=0).results[0]
     assert rh.observed.verdict is Verdict.PLAUSIBLE, rh.observed
     assert rh.observed.verdict_text == "power law plausible"
     assert rh.observed.tail_span >= 10
@@ -72,7 +72,7 @@ def test_dead_units_counted_not_fitted():
     rng = np.random.default_rng(0)
     k = np.minimum(rng.zipf(2.5, 300), 500)
     k[:40] = 0
-    res = analyze(net_of(layer_with_in_degrees(k, 500)), kinds=["in"], alternatives=[], null=False)
+    res = analyze(net_of(layer_with_in_degrees(k, 500)), degree_kinds=["in"], alternatives=[], null=False)
     r = res.results[0]
     assert r.observed.n_dead == 40
     assert r.observed.fit.n == 260
@@ -81,7 +81,7 @@ def test_dead_units_counted_not_fitted():
 @pytest.mark.parametrize("value", [1, 7])
 def test_dense_or_regular_layer_is_degenerate(value):
     k = np.full(50, value)
-    res = analyze(net_of(layer_with_in_degrees(k, 60)), kinds=["in"], null=False)
+    res = analyze(net_of(layer_with_in_degrees(k, 60)), degree_kinds=["in"], null=False)
     r = res.results[0]
     assert r.observed.fit is None
     assert r.observed.verdict is Verdict.DEGENERATE
@@ -89,7 +89,7 @@ def test_dense_or_regular_layer_is_degenerate(value):
 
 
 def test_too_few_units_is_degenerate():
-    res = analyze(net_of(layer_with_in_degrees(np.array([1, 2, 3]), 10)), kinds=["in"], null=False)
+    res = analyze(net_of(layer_with_in_degrees(np.array([1, 2, 3]), 10)), degree_kinds=["in"], null=False)
     assert res.results[0].observed.verdict is Verdict.TOO_FEW_UNITS
     assert res.results[0].observed.verdict_text.startswith("too few units: 3 alive (need 20)")
 
@@ -99,14 +99,14 @@ def test_layer_glob_and_bad_options(planted_and_binomial):
     with pytest.raises(ValueError, match="no layer matches"):
         analyze(heavy, layers="conv*")
     with pytest.raises(ValueError, match="unknown degree kind"):
-        analyze(heavy, kinds=["sideways"])
+        analyze(heavy, degree_kinds=["sideways"])
     with pytest.raises(ValueError, match="scope"):
         analyze(heavy, scope="galaxy")
 
 
 def test_network_scope_and_json_roundtrip(planted_and_binomial):
     heavy, _ = planted_and_binomial
-    res = analyze(heavy, kinds=["in", "total"], scope="both", alternatives=["exponential"], rng=1)
+    res = analyze(heavy, degree_kinds=["in", "total"], scope="both", alternatives=["exponential"], rng=1)
     assert [(r.layer, r.degree_kind) for r in res.results] == [("heavy", "in"), ("network", "in"),
                                                                ("network", "total")]
     doc = json.loads(dumps_json(res.to_dict()))
@@ -115,8 +115,8 @@ def test_network_scope_and_json_roundtrip(planted_and_binomial):
 
 def test_analysis_is_deterministic(planted_and_binomial):
     heavy, _ = planted_and_binomial
-    a = dumps_json(analyze(heavy, kinds=["in"], bootstrap=20, rng=3).to_dict())
-    b = dumps_json(analyze(heavy, kinds=["in"], bootstrap=20, rng=3).to_dict())
+    a = dumps_json(analyze(heavy, degree_kinds=["in"], bootstrap=20, rng=3).to_dict())
+    b = dumps_json(analyze(heavy, degree_kinds=["in"], bootstrap=20, rng=3).to_dict())
     assert a == b
 
 
@@ -291,7 +291,7 @@ def test_network_scope_random_pruning_is_not_a_power_law():
 
     verdicts = []
     for seed in range(4):
-        res = analyze(random_mlp([784, 300, 100, 10], 0.08, seed), kinds=["in", "out", "total"],
+        res = analyze(random_mlp([784, 300, 100, 10], 0.08, seed), degree_kinds=["in", "out", "total"],
                       scope="network", alternatives=[], bootstrap=20, rng=seed)
         for r in res.results:
             assert r.observed.random_test is not None and r.observed.random_test.n_groups >= 2
@@ -307,7 +307,7 @@ def test_hub_is_tested_not_pooled():
     rng = np.random.default_rng(0)
     k = rng.binomial(784, 0.08, 1001)
     k[0] = 600
-    r = analyze(net_of(layer_with_in_degrees(k, 784)), kinds=["in"], bootstrap=20, rng=0).results[0]
+    r = analyze(net_of(layer_with_in_degrees(k, 784)), degree_kinds=["in"], bootstrap=20, rng=0).results[0]
     rp = r.observed.random_test
     assert binomial_gof(k, 784) > 0.1          # the pooled χ² alone still cannot see the hub
     assert rp.max_p < 1e-12 and rp.p_value < 1e-12
@@ -321,7 +321,7 @@ def test_heavier_test_valid_with_dead_units(seed):
     rng = np.random.default_rng(seed)
     k = rng.binomial(784, 0.16, 1000)
     k[:500] = 0
-    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), kinds=["in"], alternatives=[],
+    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), degree_kinds=["in"], alternatives=[],
                 bootstrap=0, rng=seed).results[0]
     assert r.tail.heavier_p > 0.05 and np.isfinite(r.tail.tail_share_ratio)
     assert r.observed.verdict is Verdict.RANDOM_LIKE
@@ -334,7 +334,7 @@ def test_heavier_test_has_power_on_power_law_layers(seed):
     every one (p at its floor 1/1000)."""
     rng = np.random.default_rng(seed)
     k = np.minimum(rng.zipf(2.5, 1000), 784)
-    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), kinds=["in"], alternatives=[],
+    r = analyze(net_of(layer_with_in_degrees(k, 784, seed=seed)), degree_kinds=["in"], alternatives=[],
                 bootstrap=0, rng=seed).results[0]
     assert r.tail.heavier_p <= 0.002 and r.tail.heavier_q <= 0.002
 

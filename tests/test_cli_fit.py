@@ -132,13 +132,39 @@ def test_fit_default_reference_checkpoints(tmp_path, capsys):
     assert len(doc["models"]) == len(refs)
 
 
+def test_headers_show_short_paths(tmp_path, monkeypatch, capsys, pruned_checkpoint):
+    """Shipped references print as in the README wherever the package lives; a file under the
+    working directory prints relative to it; the JSON keeps the full path."""
+    from prunegraph.checkpoint import display_source, reference_checkpoints
+
+    ref = reference_checkpoints()[0]
+    assert display_source(ref) == f"prunegraph/_data/reference/{ref.name}"
+    assert display_source(str(ref.resolve())) == f"prunegraph/_data/reference/{ref.name}"
+    here = tmp_path / "runs" / f"m{Path(pruned_checkpoint).suffix}"
+    here.parent.mkdir()
+    here.write_bytes(Path(pruned_checkpoint).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", str(here), "--bootstrap", "0", "--no-figures", "--kinds", "in",
+                 "--json", str(tmp_path / "o.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"== runs/{here.name}" in out.splitlines()
+    assert any(line.startswith(f"runs/{here.name}: ") for line in out.splitlines())
+    assert json.loads((tmp_path / "o.json").read_text())["models"][0]["source"] == str(here)
+    elsewhere = Path("/") / "nonexistent-dir" / "x.pt"
+    assert display_source(elsewhere) == str(elsewhere)
+    assert display_source("connectome:white1986") == "connectome:white1986"
+
+
 def test_compact_table_fits_120_columns_and_wide_shows_everything(capsys):
     from prunegraph.output.tables import COLUMNS
 
     ref = REF / "lenet5_fmnist_imp.safetensors"
     assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures"]) == 0
     compact = capsys.readouterr().out
-    table = [line for line in compact.splitlines() if not line.startswith(("==", "   note:", str(ref)))]
+    from prunegraph.checkpoint import display_source
+
+    shown_as = display_source(ref)
+    table = [line for line in compact.splitlines() if not line.startswith(("==", "   note:", shown_as))]
     assert table and max(len(line) for line in table) <= 120, max(table, key=len)
     assert main(["fit", str(ref), "--bootstrap", "0", "--no-figures", "--wide"]) == 0
     wide = capsys.readouterr().out
@@ -156,7 +182,7 @@ def test_conv_rows_show_weight_density_beside_edge_density(tmp_path):
     from prunegraph.analysis import analyze_many
 
     ref = REF / "lenet5_fmnist_imp.safetensors"
-    (res,), _ = analyze_many([str(ref)], {"kinds": ["in"], "bootstrap": 0, "null": False})
+    (res,), _ = analyze_many([str(ref)], {"degree_kinds": ["in"], "bootstrap": 0, "null": False})
     tensors = load_file(str(ref))
     rows = {r["layer"]: r for r in res.rows()}
     for layer in ("conv1", "conv2", "fc1", "fc2"):

@@ -155,7 +155,7 @@ def test_sparse_layer_analysis_equals_dense():
     dense = C.from_adjacency(w, [str(i) for i in range(150)])
     pre, post = np.nonzero(w)
     sparse = C.from_edges(pre, post, w[pre, post], n=150, name="connectome")  # nulls are seeded by layer name
-    kw = dict(kinds=["in", "out"], scope="both", alternatives=["exponential"], rng=3)
+    kw = dict(degree_kinds=["in", "out"], scope="both", alternatives=["exponential"], rng=3)
     rd, rs = analyze(dense, **kw), analyze(sparse, **kw)
     for x, y in zip(rd.results, rs.results):
         np.testing.assert_array_equal(x.degrees, y.degrees)

@@ -171,16 +171,16 @@ def small_tensors(n_classes=10, n=200, seed=0):
 
 
 def test_split_stream():
-    tasks = D.task_stream("digits", kind="split", n_tasks=5, rng=0)
+    tasks = D.task_stream("digits", stream_type="split", n_tasks=5, rng=0)
     assert [t.task_id for t in tasks] == list(range(5))
     assert [t.classes for t in tasks] == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
     Xtr, ytr = D.load_digits(split="train", rng=0)
     assert sum(len(t.train[1]) for t in tasks) == len(ytr)
     for t in tasks:
         assert set(t.train[1].tolist()) == set(t.classes) == set(t.test[1].tolist())
-        assert t.kind == "split" and t.permutation is None
+        assert t.stream_type == "split" and t.permutation is None
         assert t.to_dict()["n_train"] == len(t.train[1])
-    local = D.task_stream("digits", kind="split", n_tasks=5, rng=0, labels="local")
+    local = D.task_stream("digits", stream_type="split", n_tasks=5, rng=0, labels="local")
     for t, tl in zip(tasks, local):
         assert set(tl.train[1].tolist()) == {0, 1}
         assert torch.equal(tl.train[1], t.train[1] - t.classes[0])
@@ -189,19 +189,19 @@ def test_split_stream():
 
 def test_split_stream_shuffled_is_seeded():
     data = small_tensors()
-    a = D.task_stream(data, kind="split", n_tasks=3, classes_per_task=3, shuffle_classes=True, rng=5)
-    b = D.task_stream(data, kind="split", n_tasks=3, classes_per_task=3, shuffle_classes=True, rng=5)
+    a = D.task_stream(data, stream_type="split", n_tasks=3, classes_per_task=3, shuffle_classes=True, rng=5)
+    b = D.task_stream(data, stream_type="split", n_tasks=3, classes_per_task=3, shuffle_classes=True, rng=5)
     assert [t.classes for t in a] == [t.classes for t in b]
     used = [c for t in a for c in t.classes]
     assert len(used) == len(set(used)) == 9
-    others = {tuple(t.classes for t in D.task_stream(data, kind="split", n_tasks=3, classes_per_task=3,
+    others = {tuple(t.classes for t in D.task_stream(data, stream_type="split", n_tasks=3, classes_per_task=3,
                                                      shuffle_classes=True, rng=s)) for s in range(6)}
     assert len(others) > 1
 
 
 def test_permuted_stream():
     data = small_tensors()
-    tasks = D.task_stream(data, kind="permuted", n_tasks=4, rng=3)
+    tasks = D.task_stream(data, stream_type="permuted", n_tasks=4, rng=3)
     (Xtr, ytr), (Xte, yte) = data
     assert tasks[0].permutation is None and torch.equal(tasks[0].train[0], Xtr)
     perms = [t.permutation for t in tasks[1:]]
@@ -211,19 +211,19 @@ def test_permuted_stream():
         torch.testing.assert_close(t.test[0].flatten(1), Xte.flatten(1)[:, p])
         assert torch.equal(t.train[1], ytr) and t.classes == tuple(range(10))
     assert not torch.equal(perms[0], perms[1])
-    again = D.task_stream(data, kind="permuted", n_tasks=4, rng=3)
+    again = D.task_stream(data, stream_type="permuted", n_tasks=4, rng=3)
     assert all(torch.equal(a.permutation, b.permutation) for a, b in zip(tasks[1:], again[1:]))
-    first = D.task_stream(data, kind="permuted", n_tasks=2, rng=3, permute_first=True)
+    first = D.task_stream(data, stream_type="permuted", n_tasks=2, rng=3, permute_first=True)
     assert first[0].permutation is not None
 
 
 def test_stream_subsample():
-    tasks = D.task_stream(small_tensors(), kind="permuted", n_tasks=2, n_train=30, n_test=10, rng=0)
+    tasks = D.task_stream(small_tensors(), stream_type="permuted", n_tasks=2, n_train=30, n_test=10, rng=0)
     assert [len(t.train[1]) for t in tasks] == [30, 30] and len(tasks[0].test[1]) == 10
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="rotated"), "kind"),
+    (dict(stream_type="rotated"), "stream_type"),
     (dict(n_tasks=0), "n_tasks"),
     (dict(n_tasks=11), "cannot split"),
     (dict(labels="both"), "labels"),

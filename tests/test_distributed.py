@@ -27,7 +27,7 @@ def _net():
 def test_local_cluster_bootstrap_identical_to_one_process():
     values = np.random.default_rng(1).zipf(2.5, 3000)
     ref = fit_power_law(values, bootstrap=60, rng=3)
-    res_ref = analyze(_net(), kinds=("out",), bootstrap=40, null=False, rng=0)
+    res_ref = analyze(_net(), degree_kinds=("out",), bootstrap=40, null=False, rng=0)
     assert active_client() is None
     from distributed import get_task_stream
 
@@ -35,7 +35,7 @@ def test_local_cluster_bootstrap_identical_to_one_process():
         assert active_client() is client and sum(client.nthreads().values()) == 2
         with get_task_stream(client) as ts:
             got = fit_power_law(values, bootstrap=60, rng=3)
-            res = analyze(_net(), kinds=("out",), bootstrap=40, null=False, rng=0)
+            res = analyze(_net(), degree_kinds=("out",), bootstrap=40, null=False, rng=0)
         ran = [t for t in ts.data if "_chunk" in str(t.get("key"))]
         workers = {t["worker"] for t in ran}
     assert active_client() is None

@@ -21,7 +21,7 @@ pd = pytest.importorskip("pandas")
 def result():
     m = get_model("lenet300", input_shape=(1, 8, 8), rng=0)
     magnitude_prune(m, density=0.1)
-    return analyze(prunegraph.load(m), kinds=["in", "out"], scope="both",
+    return analyze(prunegraph.load(m), degree_kinds=["in", "out"], scope="both",
                    alternatives=["exponential", "lognormal"], bootstrap=3, rng=1)
 
 
@@ -67,7 +67,7 @@ def test_frame_without_null_has_one_row_per_sequence(result):
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
         m[0].weight.mul_(torch.rand(50, 60, generator=g) < 0.2)
-    res = analyze(prunegraph.load(m), kinds=["in", "out"], alternatives=["exponential"], null=False)
+    res = analyze(prunegraph.load(m), degree_kinds=["in", "out"], alternatives=["exponential"], null=False)
     df = res.to_frame()
     assert list(df["side"]) == ["observed", "observed"] and df["heavier_p"].isna().all()
     assert df["alpha"].tolist() == pytest.approx([r.observed.fit.alpha for r in res.results])

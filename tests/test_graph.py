@@ -31,7 +31,7 @@ def test_conv_two_channels_one_zero_kernel():
         conv.weight[2, 1, 2, 2] = 0.5
     net = load(nn.Sequential(conv), input_shape=(2, 5, 5))
     lg = net.layer("0")
-    assert lg.kind == "conv"
+    assert lg.layer_type == "conv"
     assert lg.multiplicity.tolist() == [[9, 9], [0, 9], [9, 2]]
     assert lg.weight.tolist() == [[9.0, 9.0], [0.0, 9.0], [9.0, 2.5]]
     assert lg.in_degree.tolist() == [2, 1, 2]
@@ -123,13 +123,13 @@ def test_conv_transpose_and_embedding_match_literal(random_prune):
         g = i // 2
         for jl in range(3):
             ref[g * 3 + jl, i] = w[i, jl].abs().sum().item()
-    assert lg.kind == "conv_transpose"
+    assert lg.layer_type == "conv_transpose"
     np.testing.assert_allclose(lg.weight.numpy(), ref, rtol=1e-6)
 
     emb = random_prune(nn.Embedding(7, 3), 0.5, 2)
     net = load(nn.Sequential(emb, nn.Flatten(), nn.Linear(6, 2)), input_shape=(2,))
     lg = net.layer("0")
-    assert lg.kind == "embedding" and lg.in_space == "input" and net.spaces["input"] == 7
+    assert lg.layer_type == "embedding" and lg.in_space == "input" and net.spaces["input"] == 7
     np.testing.assert_array_equal(lg.mask.numpy(), (emb.weight.detach() != 0).numpy().T)
 
 
@@ -158,7 +158,7 @@ class TinyLSTM(nn.Module):
 def test_lstm_gate_folding_by_hand():
     net = load(TinyLSTM())
     ih, hh = net.layer("lstm.weight_ih_l0"), net.layer("lstm.weight_hh_l0")
-    assert ih.kind == hh.kind == "lstm"
+    assert ih.layer_type == hh.layer_type == "lstm"
     assert ih.weight.tolist() == [[0.0, 3.0], [0.5, 0.0]]
     assert ih.multiplicity.tolist() == [[0, 2], [1, 0]]
     assert hh.in_space == hh.out_space == "lstm.l0"

@@ -12,7 +12,7 @@ from prunegraph.nulls import random_layer_like, random_network_like, rewire_laye
 
 
 def make_layer(weight: torch.Tensor, name: str = "fc") -> LayerGraph:
-    return LayerGraph(name=name, kind="linear", weight=weight.abs().float(),
+    return LayerGraph(name=name, layer_type="linear", weight=weight.abs().float(),
                       multiplicity=(weight != 0).int(), in_space="in", out_space=name)
 
 

@@ -439,7 +439,7 @@ def test_write_figures_png_by_default_same_files_in_parallel(tmp_path):
     layers = tuple(LayerGraph.from_matrix(f"fc{i}", (torch.rand(60, 60, generator=g) < 0.2).float(),
                                           in_space=f"s{i}", out_space=f"s{i + 1}") for i in range(2))
     net = NetworkGraph(layers, {"s0": 60, "s1": 60, "s2": 60}, "demo")
-    res = analyze(net, kinds=["in"], bootstrap=0)
+    res = analyze(net, degree_kinds=["in"], bootstrap=0)
     serial = plot.write_figures([res], tmp_path / "a")
     parallel = plot.write_figures([res], tmp_path / "b", jobs=2)
     assert [p.suffix for p in serial["demo"]] == [".png"] * 3

@@ -190,8 +190,8 @@ def test_streamed_layers_equal_loaded_layers(case, as_file, tmp_path, monkeypatc
     for a, b in zip(layers, net.layers):
         assert torch.equal(a.weight, b.weight), a.name
         assert torch.equal(a.multiplicity, b.multiplicity), a.name
-        assert (a.in_space, a.out_space, a.in_offset, a.out_offset, a.binary, a.kind) == \
-               (b.in_space, b.out_space, b.in_offset, b.out_offset, b.binary, b.kind)
+        assert (a.in_space, a.out_space, a.in_offset, a.out_offset, a.binary, a.layer_type) == \
+               (b.in_space, b.out_space, b.in_offset, b.out_offset, b.binary, b.layer_type)
     assert np.array_equal(plan.to_network().degrees("total").values, net.degrees("total").values)
 
 

@@ -152,7 +152,7 @@ def test_embedding_read_as_token_to_unit_wherever_it_is():
     for order in (sd, dict(reversed(list(sd.items())))):
         net = graph_from_state_dict(order)
         e = net.layer("tok_embeddings")
-        assert e.kind == "embedding" and (e.in_units, e.out_units) == (30, 4)
+        assert e.layer_type == "embedding" and (e.in_units, e.out_units) == (30, 4)
         assert _names(net) == ["tok_embeddings", "proj"]
         # token i -> unit j: out-degree of token 5 is 0; unit 1 is fed by tokens 0, 3, .. 27 except none
         assert e.out_degree[5] == 0 and e.out_degree[0] == 4
@@ -163,7 +163,7 @@ def test_gpt2_wte_is_an_embedding():
     sd = {"wte.weight": torch.ones(11, 4), "wpe.weight": torch.ones(6, 4), "h.0.mlp.c_fc.weight": torch.ones(4, 8),
           "h.0.mlp.c_proj.weight": torch.ones(8, 4), "lm_head.weight": torch.ones(11, 4)}
     net = graph_from_state_dict(sd)
-    assert net.layer("wte").kind == "embedding" and net.layer("wte").in_units == 11
+    assert net.layer("wte").layer_type == "embedding" and net.layer("wte").in_units == 11
     assert net.layer("wpe").out_space == net.layer("wte").out_space
     # GPT-2 Conv1D stores [in, out]: c_fc reads 4 units and writes 8
     assert (net.layer("h.0.mlp.c_fc").in_units, net.layer("h.0.mlp.c_fc").out_units) == (4, 8)
@@ -231,7 +231,7 @@ def test_conv_transpose_in_a_state_dict():
     sd = {"enc.weight": torch.ones(16, 1, 3, 3), "deconv.weight": dec.weight.detach().clone()}
     net = graph_from_state_dict(sd)
     d = net.layer("deconv")
-    assert d.kind == "conv_transpose" and (d.in_units, d.out_units) == (16, 8) and d.in_space == "enc"
+    assert d.layer_type == "conv_transpose" and (d.in_units, d.out_units) == (16, 8) and d.in_space == "enc"
     assert d.out_degree.tolist() == [8, 8, 8, 0] + [8] * 12
     ref = load(nn.Sequential(nn.Conv2d(1, 16, 3, bias=False), dec), input_shape=(1, 6, 6)).layer("1")
     assert torch.equal(d.multiplicity, ref.multiplicity)
@@ -239,7 +239,7 @@ def test_conv_transpose_in_a_state_dict():
     # chain; as a ConvTranspose(16 -> 6) it does
     sd = {"enc.weight": torch.ones(16, 1, 3, 3), "dec.weight": torch.ones(16, 6, 2, 2)}
     d = graph_from_state_dict(sd).layer("dec")
-    assert d.kind == "conv_transpose" and (d.in_units, d.out_units) == (16, 6) and d.in_space == "enc"
+    assert d.layer_type == "conv_transpose" and (d.in_units, d.out_units) == (16, 6) and d.in_space == "enc"
     assert d.in_degree.tolist() == [16] * 6
 
 
@@ -544,7 +544,7 @@ def test_near_dense_and_2_4_layers_are_regular_by_construction():
     w[torch.arange(0, 60, 2), torch.arange(0, 60, 2)] = 0.0   # degrees {383, 384}
     nm = (torch.rand(60, 64, generator=torch.Generator().manual_seed(1)) + 0.1) * _two_of_four(60, 64)
     sd = {"dense.weight": w, "nm.weight": nm}
-    res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
+    res = analyze(graph_from_state_dict(sd), degree_kinds=("in",), bootstrap=0, null=False)
     rows = {r.layer: r for r in res.results}
     for name in ("dense", "nm"):
         assert "regular by construction" in rows[name].observed.verdict_text, (name, rows[name].observed.verdict_text)
@@ -569,7 +569,7 @@ def test_nodes_of_a_recurrent_hh_layer_counted_once():
     with torch.no_grad():
         for p in lstm.parameters():
             p.mul_((torch.rand_like(p) > 0.5).float())
-    res = analyze(load({f"lstm.{k}": v for k, v in lstm.state_dict().items()}), kinds=("in",),
+    res = analyze(load({f"lstm.{k}": v for k, v in lstm.state_dict().items()}), degree_kinds=("in",),
                   bootstrap=0, null=False)
     hh = next(r for r in res.results if r.layer.endswith("weight_hh_l0"))
     assert hh.nodes == 25
@@ -666,7 +666,7 @@ def test_real_minilm_structure(wheel_dir):
     sd = _magnitude_prune(load_file(str(path)))
     net = graph_from_state_dict(sd)
     emb = net.layer("embeddings.word_embeddings")
-    assert emb.kind == "embedding" and (emb.in_units, emb.out_units) == (30522, 384)
+    assert emb.layer_type == "embedding" and (emb.in_units, emb.out_units) == (30522, 384)
     names = _names(net)
     assert names[0].startswith("embeddings.") and names[-1] == "pooler.dense"
     assert len(names) == 3 + 6 * 6 + 1
@@ -701,7 +701,7 @@ def test_block_summary_groups_attention_and_mlp_by_depth():
 
     torch.manual_seed(7)
     sd = {k: v * (torch.rand_like(v) > 0.6) for k, v in _bert_block_sd(d=40, ff=60, layers=2, vocab=50).items()}
-    res = analyze(graph_from_state_dict(sd), kinds=("in",), bootstrap=0, null=False)
+    res = analyze(graph_from_state_dict(sd), degree_kinds=("in",), bootstrap=0, null=False)
     rows = block_summary(res)
     assert [(b.depth, b.block, b.group) for b in rows] == [
         (0, "encoder.layer.0", "attention"), (0, "encoder.layer.0", "mlp"),
@@ -714,7 +714,7 @@ def test_block_summary_groups_attention_and_mlp_by_depth():
     alphas = [by_layer[n].observed.fit.alpha for n in rows[2].layers if by_layer[n].observed.fit is not None]
     assert rows[2].alpha_median == (float(np.median(alphas)) if alphas else None)
     assert sum(rows[2].verdicts.values()) == 4
-    assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), kinds=("in",))) == []
+    assert block_summary(analyze(graph_from_state_dict(_conv_classifier_sd()), degree_kinds=("in",))) == []
 
 
 def test_skipped_tensors_are_listed_with_the_reason():

@@ -88,7 +88,7 @@ def test_analyze_and_get_model_accept_a_generator():
     with torch.no_grad():
         lin.weight.mul_(torch.rand(lin.weight.shape, generator=torch_generator(0)) < 0.3)
     net = prunegraph.load(torch.nn.Sequential(lin))
-    kw = dict(kinds=["in"], alternatives=["exponential"])
+    kw = dict(degree_kinds=["in"], alternatives=["exponential"])
     a = analyze(net, rng=np.random.default_rng(2), **kw)
     b = analyze(net, rng=seed_int(2), **kw)
     assert a.settings["seed"] == seed_int(2) and isinstance(a.settings["seed"], int)

@@ -108,8 +108,8 @@ def test_counted_degrees_equal_the_built_layers(case, dtype, tmp_path, small_blo
     assert [c.name for c in counted] == plan.layer_names
     for c, lg in zip(counted, plan):
         assert isinstance(c, CountedLayer)
-        assert (c.kind, c.in_space, c.out_space, c.in_offset, c.out_offset, c.wiring) == \
-               (lg.kind, lg.in_space, lg.out_space, lg.in_offset, lg.out_offset, lg.wiring)
+        assert (c.layer_type, c.in_space, c.out_space, c.in_offset, c.out_offset, c.wiring) == \
+               (lg.layer_type, lg.in_space, lg.out_space, lg.in_offset, lg.out_offset, lg.wiring)
         assert np.array_equal(c.in_degree, lg.in_degree) and np.array_equal(c.out_degree, lg.out_degree)
         assert c.in_degree.dtype == np.int64 and c.n_edges == lg.n_edges
         assert c.regular_structure() == lg.regular_structure()
@@ -192,7 +192,7 @@ def test_counted_null_equals_the_weighted_null(case, tmp_path):
 def test_fit_json_identical_to_the_built_path(case, tmp_path, small_blocks):
     """Streamed + counted (degree kinds) gives the JSON that the fully loaded network gives."""
     path = _checkpoint(case, tmp_path)
-    opts = dict(kinds=["in", "out", "total"], scope="both", bootstrap=3, alternatives=["exponential"], rng=4)
+    opts = dict(degree_kinds=["in", "out", "total"], scope="both", bootstrap=3, alternatives=["exponential"], rng=4)
     streamed = analyze(stream_layers(path), **opts).to_dict()
     loaded = analyze(load(path), **opts).to_dict()
     assert json.dumps(streamed, sort_keys=True) == json.dumps(loaded, sort_keys=True)
@@ -201,9 +201,9 @@ def test_fit_json_identical_to_the_built_path(case, tmp_path, small_blocks):
 
 def test_strength_kinds_still_build_the_layer(tmp_path):
     plan = stream_layers(_checkpoint("mlp", tmp_path))
-    res = analyze(plan, kinds=["in", "strength"], null=True, alternatives=[])
+    res = analyze(plan, degree_kinds=["in", "strength"], null=True, alternatives=[])
     assert {r.degree_kind for r in res.results} == {"in", "strength"}
-    ref = analyze(load(tmp_path / "m.safetensors"), kinds=["in", "strength"], null=True, alternatives=[])
+    ref = analyze(load(tmp_path / "m.safetensors"), degree_kinds=["in", "strength"], null=True, alternatives=[])
     assert json.dumps(res.to_dict(), sort_keys=True) == json.dumps(ref.to_dict(), sort_keys=True)
 
 

@@ -113,12 +113,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args) -> None:
-    from ..analysis import KIND_MAP
+    from ..analysis import DEGREE_KINDS
     from ..fit import ALTERNATIVES
 
-    bad = [k for k in args.kinds if k not in KIND_MAP]
+    bad = [k for k in args.kinds if k not in DEGREE_KINDS]
     if bad:
-        raise UsageError(f"--kinds: unknown kind {bad[0]!r}; choose from {','.join(KIND_MAP)}")
+        raise UsageError(f"--kinds: unknown degree kind {bad[0]!r}; choose from {','.join(DEGREE_KINDS)}")
     args.lr_tests = "all" if "all" in args.alternatives else "needed"
     args.alternatives = [a for a in args.alternatives if a != "all"] or list(ALTERNATIVES)
     bad = [a for a in args.alternatives if a not in ALTERNATIVES]
@@ -183,7 +183,7 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
 
 
 def run(args) -> int:
-    from ..checkpoint import reference_checkpoints
+    from ..checkpoint import display_source, reference_checkpoints
     from ..output.report import write_html_report
     from ..output.tables import format_blocks, format_table, to_csv, to_json
 
@@ -192,7 +192,7 @@ def run(args) -> int:
     for s in sources:
         if not Path(s).exists() and not s.startswith("connectome:"):
             raise InputError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
-    options = dict(kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
+    options = dict(degree_kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, lr_tests=args.lr_tests, truncated=args.truncated,
                    null=args.null,
                    rng=args.seed, task=args.task, model=args.model, arch=args.arch,
@@ -226,7 +226,7 @@ def run(args) -> int:
                 blocks = format_blocks(res)
                 if blocks:
                     say(blocks)
-            say(res.summary())
+            say(res.summary(name=display_source(res.source)))
         t0 = time.perf_counter()
         if writer is not None:
             figures = writer.result()
@@ -254,10 +254,10 @@ def run(args) -> int:
             written.append(write_text(args.csv, text))
     n_fig = sum(len(ps) for ps in figures.values())
     if n_fig:
-        kinds = sorted({p.suffix.lstrip(".").upper() for ps in figures.values() for p in ps})
+        formats = sorted({p.suffix.lstrip(".").upper() for ps in figures.values() for p in ps})
         dirs = sorted({str(p.parent) for ps in figures.values() for p in ps})
         where = dirs[0] if len(dirs) == 1 else f"{args.out}/<checkpoint>/"
-        say(f"figures: {n_fig} {'+'.join(kinds)} files in {where}")
+        say(f"figures: {n_fig} {'+'.join(formats)} files in {where}")
     if report is not None:
         say(f"report: {report}")
     for p in written:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._compat import renamed_kwargs
 from .config import ContinualConfig, resolve_optimizer, stage_rng, torch_seed
 from .metrics import accuracy_metrics
 
@@ -58,7 +59,8 @@ def _masks(cfg: ContinualConfig, model, stream) -> dict[str, torch.Tensor]:
     return out
 
 
-def run_baseline(config: ContinualConfig, kind: str, *, device: str | None = None) -> dict[str, Any]:
+@renamed_kwargs(kind="baseline")
+def run_baseline(config: ContinualConfig, baseline: str, *, device: str | None = None) -> dict[str, Any]:
     """Run ``finetune`` or ``joint`` on the run's stream; returns R (where defined), ACC, BWT, edges.
 
     Examples
@@ -75,8 +77,8 @@ def run_baseline(config: ContinualConfig, kind: str, *, device: str | None = Non
     from .distributed import select_device
     from .driver import _build_stream, _unit_labels
 
-    if kind not in BASELINES:
-        raise UsageError(f"baseline {kind!r}: choose one of {', '.join(BASELINES)}")
+    if baseline not in BASELINES:
+        raise UsageError(f"baseline {baseline!r}: choose one of {', '.join(BASELINES)}")
     cfg = config
     dev = select_device(device)
     stream = _build_stream(cfg)
@@ -101,7 +103,7 @@ def run_baseline(config: ContinualConfig, kind: str, *, device: str | None = Non
     kw = dict(lr=lr, batch_size=cfg.batch_size, device=dev, grad_mask=masks, optimizer=opt)
     R = [row()]
     steps = 0
-    if kind == "finetune":
+    if baseline == "finetune":
         for t, (Xtr, ytr, _, _) in enumerate(data):
             res = train(model, Xtr, ytr, epochs=cfg.epochs, min_steps=cfg.min_steps,
                         rng=torch_seed(stage_rng(cfg, t, 2)), head=list(stream.head_units[t]), **kw)
@@ -122,6 +124,6 @@ def run_baseline(config: ContinualConfig, kind: str, *, device: str | None = Non
         m = {"final_row": final}
     edges = int(sum(int(mk.flatten(2).amax(2).sum()) if mk.dim() > 2 else int(mk.sum())
                     for mk in masks.values()))
-    return {"baseline": kind, "R": R, "ACC": acc, "BWT": bwt, "forgetting": forg,
+    return {"baseline": baseline, "R": R, "ACC": acc, "BWT": bwt, "forgetting": forg,
             "edges_total": edges, "steps": int(steps), "optimizer": opt, "lr": lr,
-            "details": m if kind == "joint" else None}
+            "details": m if baseline == "joint" else None}

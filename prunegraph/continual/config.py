@@ -32,7 +32,7 @@ ALL_STRATEGIES = STRATEGIES + DST_STRATEGIES
 __all__ = ["ALL_STRATEGIES", "BENCHMARKS", "BUDGET_MODES", "PA_TARGETS", "SCENARIOS", "N_CLASSES", "ContinualConfig",
            "resolve_optimizer", "stage_rng", "torch_seed"]
 
-#: benchmark name -> (data set, stream kind)
+#: benchmark name -> (data set, stream type)
 BENCHMARKS = {
     "split-fmnist": ("fashion_mnist", "split"),
     "permuted-fmnist": ("fashion_mnist", "permuted"),
@@ -115,12 +115,12 @@ class ContinualConfig:
             bad(f"growth {self.growth!r}: choose one of {', '.join(ALL_STRATEGIES)}")
         if self.scenario not in SCENARIOS:
             bad(f"scenario {self.scenario!r}: use one of {', '.join(SCENARIOS)}")
-        kind = BENCHMARKS[self.benchmark][1]
-        if self.scenario == "domain" and kind != "permuted":
+        stream_type = BENCHMARKS[self.benchmark][1]
+        if self.scenario == "domain" and stream_type != "permuted":
             bad(f"--scenario domain needs a permuted benchmark (same classes in every task), not "
                 f"{self.benchmark}; use --scenario task or class for split streams")
         if self.scenario == "class":
-            if kind != "split":
+            if stream_type != "split":
                 bad(f"--scenario class on {self.benchmark}: every permuted task has the same "
                     "classes, so it is domain-incremental; use --scenario domain")
             bad("--scenario class is refused: with frozen per-task weights and no task identity "
@@ -167,8 +167,8 @@ class ContinualConfig:
                 bad(f"{name}={getattr(self, name)}: must be >= 0")
         if self.lr is not None and not self.lr > 0:
             bad(f"lr={self.lr}: must be > 0 (or None for the optimizer's default)")
-        dataset, kind = BENCHMARKS[self.benchmark]
-        if kind == "split":
+        dataset, stream_type = BENCHMARKS[self.benchmark]
+        if stream_type == "split":
             n = N_CLASSES[dataset]
             per, left = divmod(n, self.n_tasks)
             if per < 2 or left:

@@ -137,12 +137,12 @@ class _Stream:
 def _build_stream(cfg: ContinualConfig) -> _Stream:
     from ..models.data import task_stream
 
-    dataset, kind = BENCHMARKS[cfg.benchmark]
-    tasks = task_stream(dataset, kind=kind, n_tasks=cfg.n_tasks, rng=cfg.seed,
+    dataset, stream_type = BENCHMARKS[cfg.benchmark]
+    tasks = task_stream(dataset, stream_type=stream_type, n_tasks=cfg.n_tasks, rng=cfg.seed,
                         n_train=cfg.n_train, n_test=cfg.n_test)
     input_shape = tuple(int(s) for s in tasks[0].train[0].shape[1:])
     n_labels = int(max(max(t.classes) for t in tasks)) + 1
-    if kind == "permuted" and cfg.scenario == "task":
+    if stream_type == "permuted" and cfg.scenario == "task":
         heads = [[t * n_labels + c for c in range(n_labels)] for t in range(cfg.n_tasks)]
         num_classes = n_labels * cfg.n_tasks
         offsets = [t * n_labels for t in range(cfg.n_tasks)]

@@ -100,11 +100,11 @@ def grow_task(cfg: ContinualConfig, own, init: dict, t: int, budgets: dict[str, 
         current = own.edge_owner(layer.param)
         current = (current >= 0) & (current < t)
         n = math.ceil(cfg.grow_factor * budgets[layer.param])
-        kind = strategy
+        rule = strategy
         if strategy in DST_STRATEGIES:   # SET/RigL start: the budget, drawn uniformly
-            kind, n = "uniform", budgets[layer.param]
+            rule, n = "uniform", budgets[layer.param]
         picked, dec = grow_layer(
-            kind, own.free_edges(layer, t), n,
+            rule, own.free_edges(layer, t), n,
             in_degree=current.sum(1).cpu().numpy(), out_degree=current.sum(0).cpu().numpy(),
             grad=(grads or {}).get(layer.param), layer=layer.name, pa_options=opts, rng=gen)
         own.assign_edges(layer, picked, t)

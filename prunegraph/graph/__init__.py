@@ -32,13 +32,16 @@ union-find and the :mod:`torch.fx` tracer), :mod:`.chain` (state_dict entries, r
 chaining), :mod:`.roles` (key-name semantics and model families), :mod:`.stream` (:class:`StreamPlan`).
 """
 
+from .._compat import module_aliases
 from .chain import graph_from_state_dict
 from .matrices import CHUNK_BYTES, LazyWeight, conv_matrices, embedding_matrices, linear_matrices, rnn_matrices
-from .model import LAYER_KINDS, LayerGraph, NetworkGraph
+from .model import LAYER_TYPES, LayerGraph, NetworkGraph
 from .stream import StreamPlan, stream_plan
 from .trace import graph_from_module
 
 __all__ = ["LayerGraph", "NetworkGraph", "graph_from_module", "graph_from_state_dict",
            "LazyWeight", "StreamPlan", "stream_plan",
            "linear_matrices", "conv_matrices", "rnn_matrices", "embedding_matrices",
-           "LAYER_KINDS", "CHUNK_BYTES"]
+           "LAYER_TYPES", "CHUNK_BYTES"]
+
+__getattr__ = module_aliases(__name__, {"LAYER_KINDS": ("LAYER_TYPES", LAYER_TYPES)})

@@ -25,7 +25,7 @@ from .trace import _Builder
 @dataclass
 class _Entry:
     name: str
-    kind: str            # linear | conv | conv_transpose | embedding | rnn
+    layer_type: str            # linear | conv | conv_transpose | embedding | rnn
     n_in: int            # units read (linear: in_features)
     n_out: int
     weight: torch.Tensor | None = None
@@ -176,10 +176,10 @@ def _state_dict_entries(sd: Mapping[str, Any], source: str = "state_dict", famil
             n_in, n_out = (int(w.shape[0]), int(w.shape[1])) if conv1d else (int(w.shape[1]), int(w.shape[0]))
             out.append(_Entry(name, "linear", n_in, n_out, w, role=role, param=key, linear_t=conv1d))
         else:
-            kind = "conv_transpose" if _TRANSPOSE_NAME.search(name.split(".")[-1]) else "conv"
-            n_in, n_out = (int(w.shape[0]), int(w.shape[1])) if kind == "conv_transpose" else (
+            layer_type = "conv_transpose" if _TRANSPOSE_NAME.search(name.split(".")[-1]) else "conv"
+            n_in, n_out = (int(w.shape[0]), int(w.shape[1])) if layer_type == "conv_transpose" else (
                 int(w.shape[1]), int(w.shape[0]))
-            out.append(_Entry(name, kind, n_in, n_out, w, None, role=role if role == "shortcut" else None,
+            out.append(_Entry(name, layer_type, n_in, n_out, w, None, role=role if role == "shortcut" else None,
                               param=key))
     out.sort(key=lambda e: sort_key(e.name))
     # MLP roles only count inside a transformer (a block that also has attention): LeNet's fc1/fc2
@@ -233,7 +233,7 @@ class _Chain:
         space, units, layout = self.cur
         if units == width:
             return space, 1, e.wiring
-        if e.kind in ("linear", "rnn") and layout == "channel" and width % units == 0:
+        if e.layer_type in ("linear", "rnn") and layout == "channel" and width % units == 0:
             b.notes.append(f"layer {e.name}: {width} inputs folded onto the {units} channels of "
                            f"{space!r} ({width // units} positions each; a channel-major flatten of a "
                            f"conv output assumed: pass the model for permuted layouts)")
@@ -343,8 +343,8 @@ class _Chain:
         if sid is None:
             sid, _, wiring = self.read(e, e.n_in)
         out = b.sp.new(e.name, e.n_out)
-        kind = "linear_t" if e.linear_t else "linear"
-        b.add(e.name, "linear", _mats(e.weight, kind, source=b.source, columns=columns), sid, out,
+        layer_type = "linear_t" if e.linear_t else "linear"
+        b.add(e.name, "linear", _mats(e.weight, layer_type, source=b.source, columns=columns), sid, out,
               e.param or f"{e.name}.weight", binary=columns is None, wiring=wiring)
         if self.attn_in is not None:
             b.skip(self.attn_in, out)
@@ -358,31 +358,31 @@ class _Chain:
         sid = self.block_in if self.units(self.block_in) == width else self.read(e, width)[0]
         main = self.block_main[-1] if self.block_main else None
         out = main if main is not None and self.units(main) == e.n_out else b.sp.new(e.name, e.n_out)
-        kind = "conv" if e.kind == "conv" else e.kind
-        b.add(e.name, kind, _mats(e.weight, "linear" if kind == "linear" else kind, source=b.source),
-              sid, out, e.param or f"{e.name}.weight", binary=kind == "linear", wiring="names")
+        layer_type = "conv" if e.layer_type == "conv" else e.layer_type
+        b.add(e.name, layer_type, _mats(e.weight, "linear" if layer_type == "linear" else layer_type, source=b.source),
+              sid, out, e.param or f"{e.name}.weight", binary=layer_type == "linear", wiring="names")
         self.block_short = True
 
     def plain(self, e: _Entry):
         b = self.b
         units = self.cur[1] if self.cur is not None else None
-        groups, kind = e.groups, e.kind
+        groups, layer_type = e.groups, e.layer_type
         if e.role == "shortcut" and groups is None:  # named a shortcut: reads an earlier space, ungrouped
             groups = 1
-        if kind == "conv" and groups is None:  # bare state_dict: n_in is per group
+        if layer_type == "conv" and groups is None:  # bare state_dict: n_in is per group
             groups = 1
             if units is not None and units != e.n_in:
                 if units % e.n_in == 0 and e.n_out % (units // e.n_in) == 0:
                     groups = units // e.n_in
                     b.notes.append(f"layer {e.name}: groups={groups} inferred from the chain")
                 elif int(e.weight.shape[0]) == units:  # only the transposed reading chains
-                    kind = "conv_transpose"
-                    e = _Entry(e.name, kind, int(e.weight.shape[0]), int(e.weight.shape[1]), e.weight, 1,
+                    layer_type = "conv_transpose"
+                    e = _Entry(e.name, layer_type, int(e.weight.shape[0]), int(e.weight.shape[1]), e.weight, 1,
                                role=e.role, param=e.param, wiring="shapes")
                     b.notes.append(f"layer {e.name}: read as a ConvTranspose (its weight's first dimension "
                                    f"chains with the previous layer, its second does not)")
             width = e.n_in * groups
-        elif kind == "conv_transpose" and groups is None:
+        elif layer_type == "conv_transpose" and groups is None:
             groups, width = 1, e.n_in
         else:
             width = e.n_in
@@ -391,16 +391,16 @@ class _Chain:
         if self.family is not None and prefer is not None and sid == prefer:
             wiring = "config"
         out = b.sp.new(e.name, e.n_out)
-        if kind == "linear":
+        if layer_type == "linear":
             b.add(e.name, "linear", _mats(e.weight, "linear_t" if e.linear_t else "linear", fold=fold,
                                           source=b.source),
                   sid, out, e.param or f"{e.name}.weight", binary=fold == 1, wiring=wiring)
             layout = "feature"
-        elif kind in ("conv", "conv_transpose"):
-            b.add(e.name, kind, _mats(e.weight, kind, groups=groups or 1, source=b.source), sid, out,
+        elif layer_type in ("conv", "conv_transpose"):
+            b.add(e.name, layer_type, _mats(e.weight, layer_type, groups=groups or 1, source=b.source), sid, out,
                   e.param or f"{e.name}.weight", wiring=wiring)
             layout = "channel"
-        elif kind == "embedding":
+        elif layer_type == "embedding":
             b.add(e.name, "embedding", _mats(e.weight, "embedding", source=b.source), sid, out,
                   e.param or f"{e.name}.weight", binary=True, wiring=wiring)
             layout = "feature"

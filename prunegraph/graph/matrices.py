@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .._compat import renamed_kwargs
 from ..errors import InputError, UsageError
 
 
@@ -194,22 +195,22 @@ def _place(dst: torch.Tensor, src: torch.Tensor, r0: int, groups: int, rows_tota
     block.scatter_(1, idx, src)
 
 
-def _unit_shape(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1,
+def _unit_shape(w: LazyWeight, layer_type: str, *, fold: int = 1, groups: int = 1,
                 columns: torch.Tensor | None = None) -> tuple[int, int]:
-    """``(out_units, in_units)`` of the unit-level matrix a raw weight of ``kind`` gives."""
+    """``(out_units, in_units)`` of the unit-level matrix a raw weight of ``layer_type`` gives."""
     n0 = int(w.shape[0])
-    if kind == "linear":
+    if layer_type == "linear":
         return (n0, int(columns.max()) + 1 if columns is not None else int(w.shape[1]) // fold)
-    if kind == "conv":
+    if layer_type == "conv":
         return (n0, int(w.shape[1]) * groups)
-    if kind == "conv_transpose":
+    if layer_type == "conv_transpose":
         return (int(w.shape[1]) * groups, n0)
-    if kind in ("embedding", "linear_t"):
+    if layer_type in ("embedding", "linear_t"):
         return (int(w.shape[1]), n0)
-    raise UsageError(f"_lazy_matrices: unsupported kind {kind!r}")  # pragma: no cover - guarded by the callers
+    raise UsageError(f"_lazy_matrices: unsupported layer type {layer_type!r}")  # pragma: no cover - callers guard
 
 
-def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+def _lazy_matrices(w: LazyWeight, layer_type: str, *, fold: int = 1, groups: int = 1, source: str = "",
                    columns: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit-level ``(weight, multiplicity)`` of a layer built block by block from ``w``.
 
@@ -220,16 +221,16 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
     n0 = int(w.shape[0])
     per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
     step = max(1, CHUNK_BYTES // per_row)
-    shape = _unit_shape(w, kind, fold=fold, groups=groups, columns=columns)
+    shape = _unit_shape(w, layer_type, fold=fold, groups=groups, columns=columns)
     weight = torch.empty(shape, dtype=torch.float32)
     mult = torch.empty(shape, dtype=torch.int32)
     # transposed layouts: the raw rows are the unit matrix's columns
-    tw, tm = (weight.t(), mult.t()) if kind in ("conv_transpose", "embedding", "linear_t") else (weight, mult)
+    tw, tm = (weight.t(), mult.t()) if layer_type in ("conv_transpose", "embedding", "linear_t") else (weight, mult)
     for r0 in range(0, n0, step):
         r1 = min(n0, r0 + step)
         block = w.rows(r0, r1)
         _finite(block, w.name.removesuffix(".weight"), source)
-        if kind == "linear" and fold == 1 and columns is None:  # fast path: write straight into the destination rows
+        if layer_type == "linear" and fold == 1 and columns is None:  # fast path: straight into the destination rows
             block = block.detach()
             if block.dtype == torch.float32:
                 torch.abs(block, out=weight[r0:r1])
@@ -238,15 +239,15 @@ def _lazy_matrices(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, 
             mult[r0:r1].copy_(block != 0)
             del block
             continue
-        if kind == "linear":
+        if layer_type == "linear":
             a, m = linear_matrices(block, fold=fold, columns=columns)
-        elif kind in ("embedding", "linear_t"):
+        elif layer_type in ("embedding", "linear_t"):
             a, m = block.detach().abs().float(), (block != 0).to(torch.int32)
         else:
             flat = block.detach().reshape(block.shape[0], block.shape[1], -1)
             a = flat.abs().sum(-1, dtype=torch.float32)
             m = (flat != 0).sum(-1, dtype=torch.int32)
-        g = groups if kind in ("conv", "conv_transpose") else 1
+        g = groups if layer_type in ("conv", "conv_transpose") else 1
         _place(tw, a, r0, g, n0)
         _place(tm, m, r0, g, n0)
         del block, a, m
@@ -281,7 +282,8 @@ class LayerCounts:
         return int(self.in_degree.sum())
 
 
-def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: bool, kind: str,
+@renamed_kwargs(kind="layer_type")
+def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: bool, layer_type: str,
                         nm: dict) -> str | None:
     """``LayerGraph.regular_structure`` from counts alone: near-dense (density >= 0.99), or N:M
     semi-structured (every group of M inputs keeps at most N <= M/2, and >= 90 % keep exactly N).
@@ -289,7 +291,7 @@ def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: 
     Examples
     --------
     >>> import numpy as np
-    >>> regular_from_counts(8, 2, 8, binary=True, kind="linear", nm={4: np.array([0, 0, 4, 0, 0])})
+    >>> regular_from_counts(8, 2, 8, binary=True, layer_type="linear", nm={4: np.array([0, 0, 4, 0, 0])})
     'N:M semi-structured (2:4)'
     """
     n = in_units * out_units
@@ -298,7 +300,7 @@ def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: 
     dens = n_edges / n
     if dens >= 0.99:
         return f"near-dense (density {dens:.3f})"
-    if not binary or kind != "linear":
+    if not binary or layer_type != "linear":
         return None
     for mm in NM_WIDTHS:
         hist = nm.get(mm)
@@ -311,7 +313,7 @@ def regular_from_counts(n_edges: int, out_units: int, in_units: int, *, binary: 
     return None
 
 
-def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+def _lazy_counts(w: LazyWeight, layer_type: str, *, fold: int = 1, groups: int = 1, source: str = "",
                  columns: torch.Tensor | None = None, nm: bool = False,
                  block_bytes: int | None = None) -> LayerCounts:
     """Unit-level degrees of a layer read block by block, never building its matrices.
@@ -323,22 +325,22 @@ def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, so
     """
     _check_dtype(w, w.name, source)
     n0 = int(w.shape[0])
-    n_out, n_in = _unit_shape(w, kind, fold=fold, groups=groups, columns=columns)
-    transposed = kind in ("conv_transpose", "embedding", "linear_t")
+    n_out, n_in = _unit_shape(w, layer_type, fold=fold, groups=groups, columns=columns)
+    transposed = layer_type in ("conv_transpose", "embedding", "linear_t")
     k_in = torch.zeros(n_out, dtype=torch.int64)
     k_out = torch.zeros(n_in, dtype=torch.int64)
     # raw rows are the unit matrix's rows, or (transposed layouts) its columns
     row_cnt, col_cnt = (k_out, k_in) if transposed else (k_in, k_out)
     per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
     step = max(8, (block_bytes or COUNT_BYTES) // per_row // 8 * 8)  # whole N:M groups of rows
-    grouped = groups if kind in ("conv", "conv_transpose") else 1
+    grouped = groups if layer_type in ("conv", "conv_transpose") else 1
     rpg = n0 // grouped
     widths = [mm for mm in NM_WIDTHS if n_in % mm == 0 and n_in >= 2 * mm] if nm else []
     hists = {mm: torch.zeros(mm + 1, dtype=torch.int64) for mm in widths}
     diagonal = False
     raw = 0
     square = n_out == n_in
-    plain = kind in ("embedding", "linear_t") or (kind == "linear" and fold == 1 and columns is None)
+    plain = layer_type in ("embedding", "linear_t") or (layer_type == "linear" and fold == 1 and columns is None)
     for r0 in range(0, n0, step):
         r1 = min(n0, r0 + step)
         block = w.rows(r0, r1)
@@ -346,7 +348,7 @@ def _lazy_counts(w: LazyWeight, kind: str, *, fold: int = 1, groups: int = 1, so
         block = block.detach()
         if plain:
             m = block != 0
-        elif kind == "linear":
+        elif layer_type == "linear":
             m = linear_matrices(block, fold=fold, columns=columns)[1] != 0
         else:
             m = (block.reshape(block.shape[0], block.shape[1], -1) != 0).any(-1)
@@ -378,25 +380,25 @@ class _LazyMats:
     """A layer's matrices built on call from a :class:`LazyWeight`; :meth:`counts` gives only
     its degrees (:func:`_lazy_counts`) for analyses that need no weights."""
 
-    def __init__(self, w: LazyWeight, kind: str, **how):
-        self.w, self.kind, self.how = w, kind, how
+    def __init__(self, w: LazyWeight, layer_type: str, **how):
+        self.w, self.layer_type, self.how = w, layer_type, how
 
     def __call__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return _lazy_matrices(self.w, self.kind, **self.how)
+        return _lazy_matrices(self.w, self.layer_type, **self.how)
 
     def counts(self, *, nm: bool = False) -> LayerCounts:
-        return _lazy_counts(self.w, self.kind, nm=nm, **self.how)
+        return _lazy_counts(self.w, self.layer_type, nm=nm, **self.how)
 
 
-def _mats(w, kind: str, *, fold: int = 1, groups: int = 1, source: str = "",
+def _mats(w, layer_type: str, *, fold: int = 1, groups: int = 1, source: str = "",
           columns: torch.Tensor | None = None):
     """Matrices of one layer now (a tensor) or as a callable reading it block by block (LazyWeight).
 
-    ``kind="linear_t"``: a Linear stored ``[in, out]`` (GPT-2 ``Conv1D``)."""
+    ``layer_type="linear_t"``: a Linear stored ``[in, out]`` (GPT-2 ``Conv1D``)."""
     if isinstance(w, LazyWeight):
-        return _LazyMats(w, kind, fold=fold, groups=groups, source=source, columns=columns)
-    if kind == "linear":
+        return _LazyMats(w, layer_type, fold=fold, groups=groups, source=source, columns=columns)
+    if layer_type == "linear":
         return linear_matrices(w, fold=fold, columns=columns)
-    if kind in ("embedding", "linear_t"):  # both transpose: rows of the stored tensor are inputs
+    if layer_type in ("embedding", "linear_t"):  # both transpose: rows of the stored tensor are inputs
         return embedding_matrices(w)
-    return conv_matrices(w, groups=groups, transposed=kind == "conv_transpose")
+    return conv_matrices(w, groups=groups, transposed=layer_type == "conv_transpose")

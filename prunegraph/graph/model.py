@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 from .. import degrees as _deg
+from .._compat import module_aliases, renamed_attribute, renamed_kwargs
 from .._io import atomic_path, write_text
 from ..errors import UsageError
 
-LAYER_KINDS = ("linear", "conv", "conv_transpose", "rnn", "lstm", "gru", "embedding")
+#: values of :attr:`LayerGraph.layer_type`
+LAYER_TYPES = ("linear", "conv", "conv_transpose", "rnn", "lstm", "gru", "embedding")
 #: how a layer's wiring is known (:attr:`LayerGraph.wiring`); the last two are guesses
 WIRINGS = ("traced", "config", "names", "shapes")
 
@@ -29,7 +31,7 @@ class LayerGraph:
     name : str
         Module path (``"fc1"``, ``"features.0"``); recurrent layers add the matrix,
         ``"lstm.weight_ih_l0"`` / ``"lstm.weight_hh_l0"``.
-    kind : str
+    layer_type : str
         ``"linear"``, ``"conv"``, ``"conv_transpose"``, ``"rnn"``, ``"lstm"``, ``"gru"``, ``"embedding"``.
     weight : torch.Tensor
         float32 ``[out_units, in_units]``, edge weight ``|w|`` (kernels and folds: L1 norm); 0 = no edge.
@@ -59,7 +61,7 @@ class LayerGraph:
     """
 
     name: str
-    kind: str
+    layer_type: str
     weight: torch.Tensor
     multiplicity: torch.Tensor
     in_space: str = "input"
@@ -79,8 +81,9 @@ class LayerGraph:
                              f"multiplicity {tuple(self.multiplicity.shape)} must be equal 2-d shapes")
 
     @classmethod
+    @renamed_kwargs(kind="layer_type")
     def from_matrix(cls, name: str, weight: torch.Tensor, *, in_space: str = "input",
-                    out_space: str | None = None, kind: str = "linear",
+                    out_space: str | None = None, layer_type: str = "linear",
                     multiplicity: torch.Tensor | None = None, **kw) -> LayerGraph:
         """A layer from a dense ``[out, in]`` matrix (edge weight ``|w|``, multiplicity 1).
 
@@ -97,7 +100,7 @@ class LayerGraph:
         else:
             multiplicity = torch.as_tensor(multiplicity).to(torch.int32)
             kw.setdefault("binary", multiplicity.numel() == 0 or int(multiplicity.max()) <= 1)
-        return cls(name, kind, w.abs().float(), multiplicity, in_space,
+        return cls(name, layer_type, w.abs().float(), multiplicity, in_space,
                    out_space if out_space is not None else name, **kw)
 
     @property
@@ -159,13 +162,14 @@ class LayerGraph:
         """float64 ``[in_units]``: ``sum_j W[j, i]``."""
         return self._sums()[1]
 
-    def degrees(self, kind: str) -> _deg.DegreeSequence:
-        """Degree sequence of ``kind`` in ``"in"``, ``"out"``, ``"in_strength"``, ``"out_strength"``.
+    @renamed_kwargs(kind="degree_kind")
+    def degrees(self, degree_kind: str) -> _deg.DegreeSequence:
+        """Degree sequence of ``degree_kind`` in ``"in"``, ``"out"``, ``"in_strength"``, ``"out_strength"``.
 
         Labels: ``layer`` = this layer's name; ``index`` = the output unit (for ``in``/``in_strength``)
         or the input unit (for ``out``/``out_strength``).
         """
-        return _deg.layer_sequence(self, kind)
+        return _deg.layer_sequence(self, degree_kind)
 
     def regular_structure(self) -> str | None:
         """Why this layer's degrees are regular by construction, or ``None``.
@@ -190,7 +194,7 @@ class LayerGraph:
         dens = self.density
         if dens >= 0.99:
             return f"near-dense (density {dens:.3f})"
-        if not self.binary or self.kind != "linear":
+        if not self.binary or self.layer_type != "linear":
             return None
         m = self.mask
         for mm in (2, 4, 8):
@@ -203,9 +207,9 @@ class LayerGraph:
         return None
 
     def to_dict(self) -> dict:
-        """JSON-ready summary (no matrices)."""
+        """JSON-ready summary (no matrices).  The layer type keeps its 0.1 key ``"kind"``."""
         return {
-            "name": self.name, "kind": self.kind, "param": self.param,
+            "name": self.name, "kind": self.layer_type, "param": self.param,
             "in_space": self.in_space, "out_space": self.out_space,
             "in_offset": self.in_offset, "out_offset": self.out_offset,
             "in_units": self.in_units, "out_units": self.out_units,
@@ -283,7 +287,8 @@ class NetworkGraph:
     def n_edges(self) -> int:
         return int(sum(lg.n_edges for lg in self.layers))
 
-    def degrees(self, kind: str = "total") -> _deg.DegreeSequence:
+    @renamed_kwargs(kind="degree_kind")
+    def degrees(self, degree_kind: str = "total") -> _deg.DegreeSequence:
         """Whole-network sequence over all units of all spaces (``"in"``, ``"out"``, ``"total"``,
         ``"strength"`` = in + out strength, ``"in_strength"``, ``"out_strength"``).
 
@@ -291,9 +296,9 @@ class NetworkGraph:
         layers reading it.  Input pixels and output logits are units too (they have only out-
         or in-edges).  Cached.
         """
-        if kind not in self._cache:
-            self._cache[kind] = _deg.network_sequence(self.layers, self.spaces, kind)
-        return self._cache[kind]
+        if degree_kind not in self._cache:
+            self._cache[degree_kind] = _deg.network_sequence(self.layers, self.spaces, degree_kind)
+        return self._cache[degree_kind]
 
     def _base(self) -> dict[str, int]:
         base, n = {}, 0
@@ -391,3 +396,9 @@ class NetworkGraph:
                        "dead_units": tot.n_dead, "layers": len(self.layers),
                        "weight_entries": int(sum(int(lg.multiplicity.sum()) for lg in self.layers))},
         }
+
+
+# 0.1 names, kept for one release with a DeprecationWarning
+LayerGraph.__init__ = renamed_kwargs(kind="layer_type")(LayerGraph.__init__)  # type: ignore[method-assign]
+LayerGraph.kind = renamed_attribute("layer_type", "kind")  # type: ignore[attr-defined]
+__getattr__ = module_aliases(__name__, {"LAYER_KINDS": ("LAYER_TYPES", LAYER_TYPES)})

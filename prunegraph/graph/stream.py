@@ -13,7 +13,7 @@ from .model import LayerGraph, NetworkGraph
 @dataclass(frozen=True)
 class _LayerSpec:
     name: str
-    kind: str
+    layer_type: str
     mats: Any
     in_space: str
     out_space: str
@@ -25,7 +25,7 @@ class _LayerSpec:
 
     def build(self) -> LayerGraph:
         w, m = self.mats() if callable(self.mats) else self.mats
-        return LayerGraph(self.name, self.kind, w, m, self.in_space, self.out_space,
+        return LayerGraph(self.name, self.layer_type, w, m, self.in_space, self.out_space,
                           self.in_offset, self.out_offset, self.param, self.binary, self.wiring)
 
     def build_degrees(self):
@@ -37,14 +37,14 @@ class _LayerSpec:
         from ..degrees import CountedLayer
         from .matrices import regular_from_counts
 
-        c = self.mats.counts(nm=self.binary and self.kind == "linear")
+        c = self.mats.counts(nm=self.binary and self.layer_type == "linear")
         n_out, n_in = len(c.in_degree), len(c.out_degree)
         self_map = self.in_space == self.out_space and self.in_offset == self.out_offset and n_in == n_out
-        return CountedLayer(self.name, self.kind, self.in_space, self.out_space, int(self.in_offset),
+        return CountedLayer(self.name, self.layer_type, self.in_space, self.out_space, int(self.in_offset),
                             int(self.out_offset), n_in, n_out, n_edges=c.n_edges, in_degree=c.in_degree,
                             out_degree=c.out_degree,
                             regular=regular_from_counts(c.n_edges, n_out, n_in, binary=self.binary,
-                                                        kind=self.kind, nm=c.nm),
+                                                        layer_type=self.layer_type, nm=c.nm),
                             wiring=self.wiring, loops=not self_map or c.diagonal, param=self.param,
                             binary=self.binary, raw_nonzero=c.raw_nonzero)
 
@@ -93,7 +93,7 @@ class StreamPlan:
     @classmethod
     def from_network(cls, net: NetworkGraph) -> StreamPlan:
         """The plan of an already built network: its layers handed out from memory, in order."""
-        specs = tuple(_LayerSpec(lg.name, lg.kind, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
+        specs = tuple(_LayerSpec(lg.name, lg.layer_type, (lg.weight, lg.multiplicity), lg.in_space, lg.out_space,
                                  lg.in_offset, lg.out_offset, lg.param, lg.binary, lg.wiring)
                       for lg in net.layers)
         return cls(specs, dict(net.spaces), net.source, net.notes, net.residuals)

@@ -38,7 +38,7 @@ from .stream import StreamPlan, _LayerSpec
 log = logging.getLogger(__name__)
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-_RNN_KIND = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn", "RNN_RELU": "rnn"}
+_RNN_TYPE = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn", "RNN_RELU": "rnn"}
 
 
 # =============================================================================== space table
@@ -119,7 +119,7 @@ class _Act:
 @dataclass
 class _Pending:
     name: str
-    kind: str
+    layer_type: str
     mats: Any            # (weight, mult), or a callable returning them (streaming)
     in_sid: str
     out_sid: str
@@ -139,10 +139,10 @@ class _Builder:
         self.lazy = lazy  # keep matrix builders as callables (stream_plan) instead of running them
         self.skips: list[tuple[str, str]] = []  # residual identity connections (from, to)
 
-    def add(self, name, kind, mats, in_sid, out_sid, param, *, binary=False, wiring=None):
+    def add(self, name, layer_type, mats, in_sid, out_sid, param, *, binary=False, wiring=None):
         if callable(mats) and not self.lazy:
             mats = mats()
-        self.pending.append(_Pending(name, kind, mats, in_sid, out_sid, param, binary, wiring or "traced"))
+        self.pending.append(_Pending(name, layer_type, mats, in_sid, out_sid, param, binary, wiring or "traced"))
 
     def skip(self, src: str, dst: str) -> None:
         """Record a residual identity connection from space ``src`` to space ``dst`` (same size)."""
@@ -193,7 +193,7 @@ class _Builder:
         layers = []
         for p, ri, ro, oi, oo in rows:
             w, m = p.mats() if callable(p.mats) else p.mats
-            layers.append(LayerGraph(p.name, p.kind, w, m, ri, ro, oi, oo, p.param, p.binary, p.wiring))
+            layers.append(LayerGraph(p.name, p.layer_type, w, m, ri, ro, oi, oo, p.param, p.binary, p.wiring))
         return NetworkGraph(tuple(layers), spaces, self.source, notes, self._residuals_in(spaces))
 
     def _residuals_in(self, spaces) -> tuple[tuple[str, str], ...]:
@@ -201,7 +201,7 @@ class _Builder:
 
     def plan(self) -> StreamPlan:
         rows, spaces, notes = self._resolved()
-        specs = tuple(_LayerSpec(p.name, p.kind, p.mats, ri, ro, oi, oo, p.param, p.binary, p.wiring)
+        specs = tuple(_LayerSpec(p.name, p.layer_type, p.mats, ri, ro, oi, oo, p.param, p.binary, p.wiring)
                       for p, ri, ro, oi, oo in rows)
         return StreamPlan(specs, spaces, self.source, notes, self._residuals_in(spaces))
 
@@ -214,7 +214,7 @@ class _Builder:
                 wiring: str | None = None) -> str:
         """Add a recurrent layer (``cell=True``: an ``LSTMCell``/``GRUCell``/``RNNCell``, whose
         weights are ``weight_ih``/``weight_hh`` and whose hidden space is named ``name``)."""
-        gates, kind = _GATES[mode], _RNN_KIND[mode]
+        gates, layer_type = _GATES[mode], _RNN_TYPE[mode]
         prev = in_sid
         for layer in range(num_layers):
             outs = []
@@ -240,7 +240,7 @@ class _Builder:
                         _finite(w, pname, self.source)
                         return rnn_matrices(w, gates=gates)
 
-                    self.add(pname, kind, mats, src, out, pname, wiring=wiring)
+                    self.add(pname, layer_type, mats, src, out, pname, wiring=wiring)
                 outs.append(out)
             prev = outs[0] if len(outs) == 1 else self.sp.concat(outs, f"{name}.l{layer}:cat")
         return prev
@@ -585,7 +585,7 @@ class _Tracer:
                 continue
             self.env[node] = self.passthrough(first, node)
         for u in sorted(unsupported):
-            self.b.notes.append(f"module {u} has weights but is not a supported layer kind; "
+            self.b.notes.append(f"module {u} has weights but is not a supported layer type; "
                                 f"treated as pass-through")
 
     def materialize(self, a, node):

@@ -17,7 +17,7 @@ Examples
 >>> X, y = load_digits(split="train")
 >>> X.shape[1:], X.dtype, y.dtype
 (torch.Size([1, 8, 8]), torch.float32, torch.int64)
->>> tasks = task_stream("digits", kind="split", n_tasks=5, rng=0)
+>>> tasks = task_stream("digits", stream_type="split", n_tasks=5, rng=0)
 >>> [t.classes for t in tasks][:2]
 [(0, 1), (2, 3)]
 """
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._compat import renamed_attribute, renamed_kwargs
 from .._rng import as_generator
 from ..errors import InputError, UsageError
 
@@ -279,7 +280,7 @@ class Task:
         stream was built with ``labels="local"`` (then 0..len(classes)-1).
     classes : tuple of int
         Global class ids present in this task (all classes for a permuted stream).
-    kind : str
+    stream_type : str
         ``"split"`` or ``"permuted"``.
     permutation : torch.Tensor or None
         int64 ``[C*H*W]`` pixel permutation of a permuted task (``X_task.flatten(1) =
@@ -290,7 +291,7 @@ class Task:
     train: tuple[torch.Tensor, torch.Tensor]
     test: tuple[torch.Tensor, torch.Tensor]
     classes: tuple[int, ...]
-    kind: str
+    stream_type: str
     permutation: torch.Tensor | None = None
 
     def to_local(self, y: torch.Tensor) -> torch.Tensor:
@@ -312,7 +313,7 @@ class Task:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (no tensors)."""
-        return {"task_id": int(self.task_id), "kind": self.kind, "classes": [int(c) for c in self.classes],
+        return {"task_id": int(self.task_id), "kind": self.stream_type, "classes": [int(c) for c in self.classes],
                 "n_train": int(self.train[1].shape[0]), "n_test": int(self.test[1].shape[0])}
 
 
@@ -323,7 +324,8 @@ def _subsample(X: torch.Tensor, y: torch.Tensor, n: int | None, gen: np.random.G
     return X[idx], y[idx]
 
 
-def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
+@renamed_kwargs(kind="stream_type")
+def task_stream(dataset: str | tuple, *, stream_type: str = "split", n_tasks: int = 5,
                 rng: np.random.Generator | int | None = 0, labels: str = "global",
                 classes_per_task: int | None = None, shuffle_classes: bool = False,
                 permute_first: bool = False, n_train: int | None = None, n_test: int | None = None,
@@ -340,7 +342,8 @@ def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
     ----------
     dataset : str or ((X_train, y_train), (X_test, y_test))
         ``"fashion_mnist"`` / ``"fmnist"`` / ``"digits"``, or tensors.
-    kind : {"split", "permuted"}
+    stream_type : {"split", "permuted"}
+        (``kind=`` is the deprecated 0.1 name.)
     n_tasks : int
     rng : Generator, int or None
         Seed of permutations, class shuffles and subsampling (and of the digits split).
@@ -363,12 +366,12 @@ def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
 
     Examples
     --------
-    >>> tasks = task_stream("digits", kind="permuted", n_tasks=3, rng=1)
+    >>> tasks = task_stream("digits", stream_type="permuted", n_tasks=3, rng=1)
     >>> [t.task_id for t in tasks], tasks[0].permutation is None, tasks[1].permutation.shape
     ([0, 1, 2], True, torch.Size([64]))
     """
-    if kind not in ("split", "permuted"):
-        raise UsageError(f"kind must be 'split' or 'permuted', got {kind!r}")
+    if stream_type not in ("split", "permuted"):
+        raise UsageError(f"stream_type must be 'split' or 'permuted', got {stream_type!r}")
     if labels not in ("global", "local"):
         raise UsageError(f"labels must be 'global' or 'local', got {labels!r}")
     if int(n_tasks) < 1:
@@ -387,7 +390,7 @@ def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
         Xtr, ytr, Xte, yte = (torch.as_tensor(a) for a in (Xtr, ytr, Xte, yte))
     all_classes = sorted(set(ytr.tolist()) | set(yte.tolist()))
     tasks: list[Task] = []
-    if kind == "split":
+    if stream_type == "split":
         k = int(classes_per_task) if classes_per_task is not None else len(all_classes) // n_tasks
         if k < 1 or k * n_tasks > len(all_classes):
             raise UsageError(f"cannot split {len(all_classes)} classes into {n_tasks} tasks of "
@@ -418,5 +421,10 @@ def task_stream(dataset: str | tuple, *, kind: str = "split", n_tasks: int = 5,
             tasks.append(Task(t, tr, te, cls, "permuted", perm))
     if labels == "local":
         tasks = [Task(t.task_id, (t.train[0], t.to_local(t.train[1])), (t.test[0], t.to_local(t.test[1])),
-                      t.classes, t.kind, t.permutation) for t in tasks]
+                      t.classes, t.stream_type, t.permutation) for t in tasks]
     return tasks
+
+
+# 0.1 names, kept for one release with a DeprecationWarning
+Task.__init__ = renamed_kwargs(kind="stream_type")(Task.__init__)  # type: ignore[method-assign]
+Task.kind = renamed_attribute("stream_type", "kind")  # type: ignore[attr-defined]

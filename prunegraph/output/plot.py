@@ -934,7 +934,7 @@ class FigureJob:
 
     stem: Path
     caption: str
-    kind: str                       # "ccdf" or "alpha"
+    figure_type: str                # "ccdf" or "alpha"
     kwargs: dict = field(repr=False)
 
 
@@ -973,7 +973,7 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
                  null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
                  verdict=r.observed.verdict_text,
                  title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree")))
-    rows = [dict(r.row(), layer_kind=r.layer_kind) for r in res.results]
+    rows = [dict(r.row(), layer_kind=r.layer_type) for r in res.results]
     if rows:
         jobs.append(FigureJob(
             out / stem / "alpha_summary",
@@ -990,7 +990,7 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     with warnings.catch_warnings():
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        fig = plot_ccdf(**job.kwargs) if job.kind == "ccdf" else plot_alpha_summary(**job.kwargs)
+        fig = plot_ccdf(**job.kwargs) if job.figure_type == "ccdf" else plot_alpha_summary(**job.kwargs)
         return save_figure(fig, job.stem, formats=formats)
 
 
@@ -1015,7 +1015,7 @@ class FigureWriter:
     >>> lg = LayerGraph.from_matrix("fc", (torch.rand(40, 60, generator=g) < 0.2).float(), out_space="output")
     >>> net = NetworkGraph((lg,), {"input": 60, "output": 40}, "demo")
     >>> with FigureWriter(tempfile.mkdtemp(), jobs=1) as fw:
-    ...     fw.submit(analyze(net, kinds=["in"], null=False))
+    ...     fw.submit(analyze(net, degree_kinds=["in"], null=False))
     ...     [p.name for p in fw.result()["demo"]]
     ['ccdf_fc_in.png', 'alpha_summary.png']
     """

@@ -343,7 +343,9 @@ def format_rows(rows: Sequence[Mapping[str, Any]], *, wide: bool = False,
 
 def format_table(res, *, wide: bool = False, width: int | None = TABLE_WIDTH) -> str:
     """The readable per-model table: a heading, the notes, the aligned columns."""
-    lines = [f"== {res.source}"]
+    from ..checkpoint import display_source
+
+    lines = [f"== {display_source(res.source)}"]
     lines += [f"   note: {n}" for n in res.notes]
     rows = res.rows()
     lines.append(format_rows(rows, wide=wide, width=width) if rows else "   (no degree sequences fitted)")
@@ -392,7 +394,9 @@ def format_blocks(res) -> str:
     rows = block_summary(res)
     if not rows:
         return ""
-    lines = [f"== {res.source}: per block (median alpha over fitted sequences; verdicts)",
+    from ..checkpoint import display_source
+
+    lines = [f"== {display_source(res.source)}: per block (median alpha over fitted sequences; verdicts)",
              "depth  block                          group      kind  alpha  verdicts"]
     for b in rows:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted(b.verdicts.items(), key=lambda kv: -kv[1]))
