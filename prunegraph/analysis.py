@@ -383,7 +383,7 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
             null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
-            progress: bool = False, lr_tests: str = "needed") -> ModelAnalysis:
+            progress: bool = False, lr_tests: str = "needed", on_result=None) -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
     Parameters
@@ -412,6 +412,10 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
         classifier ignores an alternative there).  The verdict is the same either way; a skipped
         sequence reports ``alternatives_skipped`` (its reason) and no best alternative.
         ``"all"`` runs every test on every fitted sequence.
+    on_result : callable, optional
+        Called as ``on_result(source, sequence_analysis)`` as soon as each sequence is fitted
+        (before the model-wide Benjamini–Hochberg adjustment of ``heavier_q``), e.g. to start
+        its figure while the next sequences are fitted.
     truncated : bool
         Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
     null : bool
@@ -520,6 +524,8 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
                     truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring,
                     lr_tests=lr_tests), weight_density=wdens))
+                if on_result is not None:
+                    on_result(str(net.source), results[-1])
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -543,6 +549,8 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
                 n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
+            if on_result is not None:
+                on_result(str(net.source), results[-1])
     results = _adjust_heavier(results)
     # "kinds": the JSON key of 0.1, unchanged (docs/formats.md)
     settings = {"kinds": list(degree_kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
