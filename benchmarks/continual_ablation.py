@@ -1,82 +1,53 @@
 """Growth-kernel ablation on the continual harness (issue 15, deliverable 2): one table.
 
-Same stream, same budget, paired seeds; every variant is one ``ContinualConfig`` (no patching):
+Same stream, same budget, paired seeds; every variant is one ``ContinualConfig`` made by
+:func:`prunegraph.continual.ablation.variant_config` (no patching; the variants are listed
+there). Kernel variants use ``grow_factor = 1`` (the kept edges are exactly the kernel's draws);
+so do all others (``grow_factor`` only matters for pa/uniform/gradient). Reports ACC,
+learning-curve area and steps to the absolute target (tasks 1..T-1), mean with Student-t 95 %
+interval and paired differences against ``uniform``; with ``--densities`` a budget sweep and the
+smallest budget (edges) reaching ``--budget-target`` ACC
+(:func:`prunegraph.continual.ablation.budget_to_target`). Writes every run's summary as JSON.
 
-* ``pa own``       ``--growth pa --pa-target own`` (the rule: each layer's own MLE degree law);
-* ``(k+1)^g``      ``--growth pa --pa-target fixed --pa-gamma g`` for g in 0, 0.5, 1, 1.5;
-* ``(k+1)^beta``   as above with g = the attachment exponent β measured on the *PackNet* run of
-  the same seed (free training: all free weights trained, then cut): mean over the hidden
-  layers and both sides of the likelihood β of task 1's kept edges (the first task grown onto
-  an existing network), then used for tasks 1..4;
-* ``uniform``, ``gradient``, ``set``, ``rigl``, ``pa-dst``, ``packnet``.
-
-Kernel variants use ``grow_factor = 1`` (the kept edges are exactly the kernel's draws); so do
-all others (``grow_factor`` only matters for pa/uniform/gradient). Reports ACC, learning-curve
-area and steps to the absolute target (tasks 1..T-1), mean with Student-t 95 % interval and
-paired differences against ``uniform``; writes the per-run summaries as JSON.
-
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/continual_ablation.py --seeds 0 1 2 3 4 \
-        --jobs 2 --json benchmarks/results/continual_ablation_permuted_digits.json
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/continual_ablation.py --seeds 0 1 2 3 4 \
+        --jobs 2 --log benchmarks/results/continual_ablation_runs.jsonl          # density 0.01
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/continual_ablation.py --densities 0.005 0.02 \
+        0.04 --variants packnet uniform "(k+1)^1" gradient "pa own" "(k+1)^1.5" rigl "(k+1)^beta" \
+        --jobs 2 --log benchmarks/results/continual_ablation_sweep_runs.jsonl
+    python benchmarks/continual_ablation.py --from-log benchmarks/results/continual_ablation_runs.jsonl \
+        benchmarks/results/continual_ablation_sweep_runs.jsonl \
+        --json benchmarks/results/continual_ablation_permuted_digits.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from prunegraph.continual import ContinualConfig
-from prunegraph.continual.compare import _summarise
-from prunegraph.continual.metrics import mean_ci, paired_differences
+from prunegraph.continual.ablation import (
+    VARIANTS,
+    budget_to_target,
+    run_variant,
+    summarise_ablation,
+    variant_config,
+)
 
-FIXED = {"(k+1)^0": 0.0, "(k+1)^0.5": 0.5, "(k+1)^1": 1.0, "(k+1)^1.5": 1.5}
-STRATS = ("uniform", "gradient", "set", "rigl", "pa-dst", "packnet")
+#: the order the runs start in (PackNet first: its β sets γ of (k+1)^beta; the most wanted next)
 ORDER = ("packnet", "(k+1)^beta", "uniform", "pa own", "(k+1)^0", "(k+1)^1", "(k+1)^1.5",
          "(k+1)^0.5", "gradient", "rigl", "set", "pa-dst")
-TABLE_ORDER = ("uniform", "pa own", "(k+1)^0", "(k+1)^0.5", "(k+1)^1", "(k+1)^1.5", "(k+1)^beta",
-               "gradient", "set", "rigl", "pa-dst", "packnet")
-QUANT = ("ACC", "curve_area", "steps_to_target")
-
-
-def variant_config(base: ContinualConfig, name: str, gamma: float | None = None) -> ContinualConfig:
-    if name == "pa own":
-        return replace(base, growth="pa", pa_target="own")
-    if name in FIXED:
-        return replace(base, growth="pa", pa_target="fixed", pa_gamma=FIXED[name])
-    if name == "(k+1)^beta":
-        return replace(base, growth="pa", pa_target="fixed", pa_gamma=float(gamma))
-    return replace(base, growth=name)
-
-
-def packnet_beta(d: dict, task: int = 1) -> float:
-    """Mean likelihood β (hidden layers, both sides) of the kept edges of ``task``."""
-    per = d["tasks"][task]["attachment"]["kept_per_layer"]
-    vals = [side["mle"]["beta"] for lay in per.values() for side in lay.values()]
-    return float(np.mean(vals))
 
 
 def _one(job):
     import torch
 
-    from prunegraph.continual import run_continual
-
     torch.set_num_threads(1)
     name, cfg, log = job
-    t0 = time.perf_counter()
-    d = run_continual(cfg, device="cpu").to_dict()
-    row = _summarise(d)
-    row.update(seed=cfg.seed, variant=name,
-               pa_gamma=cfg.pa_gamma if cfg.growth == "pa" and cfg.pa_target == "fixed" else None,
-               seconds=time.perf_counter() - t0)
-    later = d["tasks"][1:]
-    row["steps_to_target_per_task"] = [r["steps_to_target"] for r in later]
-    row["target_reached"] = int(sum(r["steps_to_target"] is not None for r in later))
-    if name == "packnet":
-        row["beta_task1"] = packnet_beta(d)
+    row = run_variant(cfg, name, device="cpu")
     if log:
         with open(log, "a", encoding="utf-8") as fh:      # partial results survive a kill
             fh.write(json.dumps(row) + "\n")
@@ -92,21 +63,45 @@ def _ci(ms: dict, spec: str) -> str:
     return f"{ms['mean']:{spec}} [{lo:{spec}}, {hi:{spec}}]"
 
 
+def _gamma(v: str, runs: list[dict]) -> str:
+    g = [r["pa_gamma"] for r in runs if r.get("pa_gamma") is not None]
+    if v == "pa own":
+        return "own MLE"
+    if not g:
+        return "–"
+    return f"{np.mean(g):.2f} ({min(g):.2f}–{max(g):.2f})" if v == "(k+1)^beta" else f"{g[0]:g}"
+
+
+def _budget_cell(b: dict | None) -> str:
+    if b is None:
+        return "–"
+    e, how = b["edges_mean_curve"], b["how_mean_curve"]
+    txt = {"above": f"> {b['points'][-1]['edges']:.0f}", "below": f"≤ {b['points'][0]['edges']:.0f}"}.get(
+        how, f"{e:.0f}" if e is not None else "–")
+    txt += f" ({b['seeds_reaching']}/{len(b['seeds'])} seeds reach)"
+    if b.get("fewer_than_reference") is not None:
+        txt += f"; fewer than uniform {b['fewer_than_reference']}/{len(b['seeds'])}"
+    return txt
+
+
 def markdown_table(d: dict) -> str:
-    """The README table from the JSON this script writes."""
+    """The README tables from the JSON this script writes: the ablation at the main density
+    with the smallest-budget column, then mean ACC at every budget of the sweep."""
+    dens = d["main_density"]
+    main = d["per_density"][str(dens)]
+    runs = [r for r in d["runs"] if r["density"] == dens]
     head = ("| variant | γ | ACC | ΔACC vs uniform (wins) | curve area | Δ area (wins) | "
-            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) |")
-    lines = [head, "|" + "---|" * 8]
-    for v in [v for v in TABLE_ORDER if v in d["variants"]]:
-        s, p = d["summary"][v], d["paired_vs_uniform"].get(v)
-        g = [r["pa_gamma"] for r in d["runs"][v] if r.get("pa_gamma") is not None]
-        gam = ("own MLE" if v == "pa own" else "–" if not g else
-               f"{np.mean(g):.2f} ({min(g):.2f}–{max(g):.2f})" if v == "(k+1)^beta" else f"{g[0]:g}")
-        n_reach = sum(r["steps_to_target"] is not None for r in d["runs"][v])
-        tasks = sum(r["target_reached"] for r in d["runs"][v])
-        n_task = sum(len(r["steps_to_target_per_task"]) for r in d["runs"][v])
-        steps = _ci(s["steps_to_target"], ".0f") + ("" if n_reach == len(d["runs"][v]) else
-                                                    f" ({n_reach}/{len(d['runs'][v])} seeds; "
+            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) | "
+            + " | ".join(f"edges to ACC {t}" for t in d["budget"]) + " |")
+    lines = [head, "|" + "---|" * (8 + len(d["budget"]))]
+    for v in main["variants"]:
+        s, p = main["summary"][v], main["paired"].get(v)
+        vr = [r for r in runs if r["variant"] == v]
+        n_reach = sum(r["steps_to_target"] is not None for r in vr)
+        tasks = sum(r["target_reached"] for r in vr)
+        n_task = sum(len(r["steps_to_target_per_task"]) for r in vr)
+        steps = _ci(s["steps_to_target"], ".0f") + ("" if n_reach == len(vr) else
+                                                    f" ({n_reach}/{len(vr)} seeds; "
                                                     f"{tasks}/{n_task} tasks reached)")
         if p is None:
             cells = ["reference", "reference", "reference"]
@@ -116,36 +111,52 @@ def markdown_table(d: dict) -> str:
                      f"{_ci(p['curve_area'], '+.4f')} ({p['curve_area']['wins']}/{p['curve_area']['n']})",
                      (f"{_ci(st, '+.0f')} ({st['n'] - st['wins'] - st.get('ties', 0)}/"
                       f"{st['n']})") if st.get("n") else "n/a"]
-        lines.append(f"| {v} | {gam} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
-                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} |")
+        lines.append(f"| {v} | {_gamma(v, vr)} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
+                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} | "
+                     + " | ".join(_budget_cell(b.get(v)) for b in d["budget"].values()) + " |")
+    swept = list(next(iter(d["budget"].values()), {}))
+    first = next(iter(d["budget"].values()), {})
+    if swept:
+        grid = sorted({p["density"] for v in swept for p in first[v]["points"]})
+        edges = {p["density"]: p["edges"] for v in swept for p in first[v]["points"]}
+        lines += ["", "| variant | " + " | ".join(f"ACC at {g:g} ({edges[g]:.0f} edges)" for g in grid) + " |",
+                  "|" + "---|" * (len(grid) + 1)]
+        for v in swept:
+            pts = {p["density"]: p["ACC"] for p in first[v]["points"]}
+            lines.append(f"| {v} | " + " | ".join(_ci(pts[g], ".4f") if g in pts else "–" for g in grid) + " |")
     return "\n".join(lines)
 
 
-def summarise(rows: list[dict], base: ContinualConfig) -> dict:
-    """Mean and 95 % interval per variant; per-seed paired differences against uniform."""
-    count = {v: sum(r["variant"] == v for r in rows) for v in ORDER}
-    full = max(count.values(), default=0)
-    incomplete = {v: n for v, n in count.items() if 0 < n < full}   # a run stopped early
-    names = [v for v in ORDER if count[v] == full and full]
-    for r in rows:
-        if r["variant"] == "pa own":
-            r["pa_gamma"] = None        # the own-law rule fits γ per layer and side
-    by = {v: sorted((r for r in rows if r["variant"] == v), key=lambda r: r["seed"]) for v in names}
-    summary = {v: {q: mean_ci([r[q] for r in by[v]]) for q in QUANT} for v in names}
-    ref = {r["seed"]: r for r in by.get("uniform", [])}
-    paired = {}
-    for v in names:
-        if v == "uniform" or not ref:
-            continue
-        common = [r for r in by[v] if r["seed"] in ref]
-        paired[v] = {q: paired_differences([r[q] for r in common], [ref[r["seed"]][q] for r in common])
-                     for q in QUANT}
-    return {"config": base.to_dict(), "seeds": sorted({r["seed"] for r in rows}), "variants": names,
-            "runs": by, "summary": summary, "paired_vs_uniform": paired,
-            "incomplete_variants_seeds": incomplete,
+def load_runs(paths: list[str], default_density: float) -> list[dict]:
+    """Every run of the given --log files (runs logged before the sweep carry no density:
+    they ran at ``default_density``); a (variant, seed, density) run twice keeps the last."""
+    rows: dict = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    r.setdefault("density", default_density)
+                    if r["variant"] == "pa own":
+                        r["pa_gamma"] = None      # the own-law rule fits γ per layer and side
+                    rows[(r["variant"], r["seed"], r["density"])] = r
+    return list(rows.values())
+
+
+def results(rows: list[dict], base: ContinualConfig, budget_targets: list[float]) -> dict:
+    """The JSON this script writes: every run, per-density summaries, the smallest budget."""
+    per = summarise_ablation(rows)
+    return {"format": "prunegraph-continual-ablation/2", "config": base.to_dict(),
+            "main_density": base.density, "budget_targets_ACC": list(budget_targets),
+            "seeds": sorted({r["seed"] for r in rows}),
+            "runs": sorted(rows, key=lambda r: (r["density"], VARIANTS.index(r["variant"]), r["seed"])),
+            "per_density": {str(k): v for k, v in per.items()},
+            "budget": {f"{t:g}": budget_to_target(rows, target=t) for t in budget_targets},
             "note": "grow_factor 1, scratch reference off; steps_to_target and curve_area: means "
                     "over tasks 1..T-1 (None for a seed where a task never reached the target); "
-                    "paired = variant minus uniform, same seed"}
+                    "paired = variant minus uniform, same seed and density; budget: edges (all "
+                    "tasks) at which ACC reaches each of budget_targets_ACC, log-linear interpolation "
+                    "between grid budgets (prunegraph.continual.ablation.budget_to_target)"}
 
 
 def main() -> None:
@@ -153,14 +164,20 @@ def main() -> None:
     ap.add_argument("--table", metavar="JSON", help="print the markdown table of a results JSON")
     ap.add_argument("--benchmark", default="permuted-digits")
     ap.add_argument("--density", type=float, default=0.01)
+    ap.add_argument("--densities", type=float, nargs="+", default=None,
+                    help="a budget sweep: run every variant at every per-task density")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--variants", nargs="+", default=list(ORDER))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", default=None)
     ap.add_argument("--target", type=float, default=0.85,
                     help="absolute accuracy target of steps_to_target (harness default 0.9)")
+    ap.add_argument("--budget-targets", type=float, nargs="+", default=[0.90, 0.94],
+                    help="ACC the smallest-budget columns ask for (over a --densities sweep)")
     ap.add_argument("--log", default=None, help="append every run's summary here (JSON lines)")
-    ap.add_argument("--from-log", metavar="JSONL", help="summarise the runs of a --log file instead")
+    ap.add_argument("--from-log", metavar="JSONL", nargs="+",
+                    help="summarise the runs of --log files instead (runs without a density "
+                         "ran at --density)")
     args = ap.parse_args()
     if args.table:
         with open(args.table, encoding="utf-8") as fh:
@@ -172,11 +189,10 @@ def main() -> None:
     if args.from_log:          # summarise the runs a --log holds (e.g. of a run stopped early)
         from prunegraph._io import write_json
 
-        with open(args.from_log, encoding="utf-8") as fh:
-            results = summarise([json.loads(line) for line in fh if line.strip()], base)
+        out = results(load_runs(args.from_log, args.density), base, args.budget_targets)
         if args.json:
-            write_json(args.json, results)
-        print(markdown_table(results))
+            write_json(args.json, out)
+        print(markdown_table(out))
         return
     # PackNet first (it sets β), then the variants in the order given (the most wanted first,
     # so a run stopped early loses the least wanted): every run is appended to --log at once.
@@ -188,28 +204,31 @@ def main() -> None:
         print(f"{row['variant']:>11} seed {row['seed']}{g}: ACC {row['ACC']:.4f} "
               f"({row['seconds']:.0f} s)", flush=True)
 
+    densities = args.densities or [args.density]
     with ProcessPoolExecutor(args.jobs) as pool:
         if "packnet" in args.variants:
-            for row in pool.map(_one, [("packnet", replace(variant_config(base, "packnet"), seed=s),
-                                        args.log) for s in args.seeds]):
+            for row in pool.map(_one, [("packnet", replace(variant_config(base, "packnet"), seed=s,
+                                                           density=dens), args.log)
+                                       for dens in densities for s in args.seeds]):
                 show(row)
-        beta = {r["seed"]: r["beta_task1"] for r in rows}
+        beta = {(r["density"], r["seed"]): r["beta_task1"] for r in rows}   # γ of (k+1)^beta
         jobs = []
         for v in args.variants:
             if v == "packnet":
                 continue
             if v == "(k+1)^beta" and not beta:
                 raise SystemExit("(k+1)^beta needs the packnet variant (its β sets γ)")
-            jobs += [(v, replace(variant_config(base, v, beta.get(s)), seed=s), args.log)
-                     for s in args.seeds]
+            jobs += [(v, replace(variant_config(base, v, beta.get((dens, s))), seed=s, density=dens),
+                      args.log) for dens in densities for s in args.seeds]
         for row in pool.map(_one, jobs):
             show(row)
-    results = summarise(rows, base)
+    out = results(rows, base, args.budget_targets)
     if args.json:
         from prunegraph._io import write_json
 
-        write_json(args.json, results)
-    print(markdown_table(results))
+        write_json(args.json, out)
+    print(markdown_table(out))
+
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,8 @@ SEED = 0
 # %%
 from IPython.display import Markdown, display
 
+from prunegraph.output.notebook import notebook_setup
+
 SETTINGS = {
     # small: cheap one-parameter alternatives only (the two-parameter ones dominate the run time)
     "small": {"dataset": "digits", "n_train": None, "epochs": {"lenet300": 8, "lenet5": 6},
@@ -52,9 +54,7 @@ SETTINGS = {
              "bootstrap": 100, "alternatives": ("lognormal", "exponential", "stretched_exponential",
                                                 "truncated_power_law", "poisson", "binomial")},
 }
-if SIZE not in SETTINGS:
-    raise ValueError(f"SIZE={SIZE!r}: use 'small' or 'full' (papermill -p SIZE small)")
-P = SETTINGS[SIZE]
+P = notebook_setup(SETTINGS, SIZE, seed=SEED)
 print(f"setting: {SIZE}")
 display(P)
 
@@ -79,9 +79,6 @@ from prunegraph.training.recipes import prune_and_retrain, random_twin
 from prunegraph.training.train import evaluate, train
 
 # %matplotlib inline
-torch.manual_seed(SEED)
-torch.set_num_threads(1)  # shared CPUs: one thread is faster than oversubscribed two
-pd.set_option("display.precision", 3, "display.width", 200, "display.max_columns", 30, "display.max_rows", 200)
 
 # %%
 X, y = load_dataset(P["dataset"], split="train")

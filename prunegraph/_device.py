@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def default_device(device: str | None = None):
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+
+def default_device(device: str | torch.device | None = None) -> torch.device:
     """Return ``torch.device(device)``, or CUDA when available and ``device`` is None.
 
     Examples

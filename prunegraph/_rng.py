@@ -15,7 +15,15 @@ documents for independent parallel streams, with each key an int or a name hashe
 
 torch code takes the same ``rng`` and gets a seeded ``torch.Generator`` from
 :func:`torch_generator`; code that must hand a plain seed on (a subprocess, a file) uses
-:func:`seed_int`.
+:func:`seed_int`; work handed to worker processes in numbered parts (bootstrap replicates)
+takes its seed sequences from :func:`spawn_seeds`.
+
+Two older derivations keep their own construction, because moving them onto :func:`child`
+would change every number they give: ``prunegraph.continual.config.stage_rng`` seeds
+``SeedSequence([seed, task, stage])`` (the task and stage are entropy words, where
+:func:`child` makes them spawn keys: another stream), and ``prunegraph.analysis._stream_seed``
+hashes ``SeedSequence([seed, crc32(layer + kind)])`` to one int seed per fitted sequence (its
+bootstrap draws from it).  Both are deterministic and independent of order in the same way.
 
 Examples
 --------
@@ -128,14 +136,34 @@ def child(rng: RNG, *keys: int | str) -> np.random.Generator:
     >>> bool(np.array_equal(child(7, 2).random(3), np.random.default_rng(seq).random(3)))
     True
     """
-    if isinstance(rng, np.random.Generator):
-        entropy = int(rng.integers(2**63))
-    elif rng is None:
-        entropy = None
-    else:
-        entropy = _check_int(rng)
-    seq = np.random.SeedSequence(entropy, spawn_key=tuple(_key(k) for k in keys))
+    seq = np.random.SeedSequence(_entropy(rng), spawn_key=tuple(_key(k) for k in keys))
     return np.random.default_rng(seq)
+
+
+def _entropy(rng: RNG) -> int | None:
+    """The root entropy of ``rng``: the int itself, one ``integers(2**63)`` draw of a
+    Generator, or None (operating-system entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if rng is None:
+        return None
+    return _check_int(rng)
+
+
+def spawn_seeds(rng: RNG, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent child seed sequences of ``rng``, for work split into ``n`` numbered
+    parts that may run in other processes (a bootstrap's replicates): child ``i`` is the
+    seed sequence of :func:`child` ``(rng, i)`` (numpy's ``SeedSequence(entropy).spawn(n)``),
+    drawing the entropy once for all ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = spawn_seeds(5, 3)
+    >>> bool(np.array_equal(np.random.default_rng(s[2]).random(2), child(5, 2).random(2)))
+    True
+    """
+    return np.random.SeedSequence(_entropy(rng)).spawn(int(n))
 
 
 def seed_int(rng: RNG = None) -> int:

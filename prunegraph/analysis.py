@@ -66,13 +66,14 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import logging
 import math
 import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -226,39 +227,96 @@ class SequenceAnalysis:
             "heavier_than_null": None if self.tail is None else self.tail.to_dict(),
         }
 
-    def row(self) -> dict[str, Any]:
-        """A flat row for tables and CSV (the README documents each column)."""
+    def fit_row(self) -> FitRow:
+        """The flat row of the fit table (CLI, report, CSV)."""
         f, nf = self.observed.fit, (self.null.fit if self.null else None)
-        return {
-            "layer": self.layer,
-            "kind": self.degree_kind,
-            "wiring": self.wiring + ("?" if self.guessed else ""),
-            "nodes": self.nodes,
-            "edges": self.edges,
-            "density": self.density,
-            "weight_density": self.weight_density,
-            "dead": self.observed.n_dead,
-            "alpha": None if f is None else f.alpha,
-            "sigma": None if f is None else f.sigma,
-            "xmin": None if f is None else f.xmin,
-            "xmax": None if f is None else f.xmax,
-            "n_tail": None if f is None else f.n_tail,
-            "ks_d": None if f is None else f.ks_distance,
-            "gof_p": None if f is None else f.p_value,
-            "best_alt": LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
-            "best_alt_p": self.observed.best_alternative_p,
-            "binom_p": self.observed.binomial_p,
-            "span": self.observed.tail_span,
-            "verdict": self.observed.verdict_text,
-            "verdict_code": self.observed.verdict.value,
-            "null_alpha": None if nf is None else nf.alpha,
-            "null_sigma": None if nf is None else nf.sigma,
-            "null_verdict": None if self.null is None else self.null.verdict_text,
-            "null_verdict_code": None if self.null is None else self.null.verdict.value,
-            "heavier_p": None if self.tail is None else self.tail.heavier_p,
-            "heavier_q": None if self.tail is None else self.tail.heavier_q,
-            "var_ratio": None if self.tail is None else self.tail.variance_ratio,
-        }
+        return FitRow(
+            layer=self.layer,
+            degree_kind=self.degree_kind,
+            wiring=self.wiring + ("?" if self.guessed else ""),
+            nodes=self.nodes,
+            edges=self.edges,
+            density=self.density,
+            weight_density=self.weight_density,
+            dead=self.observed.n_dead,
+            alpha=None if f is None else f.alpha,
+            sigma=None if f is None else f.sigma,
+            xmin=None if f is None else f.xmin,
+            xmax=None if f is None else f.xmax,
+            n_tail=None if f is None else f.n_tail,
+            ks_d=None if f is None else f.ks_distance,
+            gof_p=None if f is None else f.p_value,
+            best_alt=LR_NOT_NEEDED if self.observed.lr_skipped else self.observed.best_alternative,
+            best_alt_p=self.observed.best_alternative_p,
+            binom_p=self.observed.binomial_p,
+            span=self.observed.tail_span,
+            verdict=self.observed.verdict_text,
+            verdict_code=self.observed.verdict.value,
+            null_alpha=None if nf is None else nf.alpha,
+            null_sigma=None if nf is None else nf.sigma,
+            null_verdict=None if self.null is None else self.null.verdict_text,
+            null_verdict_code=None if self.null is None else self.null.verdict.value,
+            heavier_p=None if self.tail is None else self.tail.heavier_p,
+            heavier_q=None if self.tail is None else self.tail.heavier_q,
+            var_ratio=None if self.tail is None else self.tail.variance_ratio,
+        )
+
+    def row(self) -> dict[str, Any]:
+        """:meth:`fit_row` as a dict (``FitRow.to_dict()``: the keys of the CSV and the table)."""
+        return self.fit_row().to_dict()
+
+
+@dataclass(frozen=True)
+class FitRow:
+    """One row of the fit table: a layer (or the network) and a degree kind, the fitted tail,
+    the tests and the verdicts, flat.  ``output.tables.COLUMNS`` says what each column means;
+    :meth:`to_dict` gives the row dict the table, the report and ``--csv`` read (there the
+    degree kind is the column ``kind``).
+
+    Examples
+    --------
+    >>> import torch, prunegraph
+    >>> from prunegraph.analysis import analyze
+    >>> net = prunegraph.load(torch.nn.Sequential(torch.nn.Linear(20, 10)))
+    >>> row = analyze(net, degree_kinds=["in"], bootstrap=0, null=False, alternatives=[]).fit_rows()[0]
+    >>> row.layer, row.degree_kind, row.to_dict()["kind"], row.edges
+    ('0', 'in', 'in', 200)
+    """
+
+    layer: str
+    degree_kind: str
+    wiring: str
+    nodes: int
+    edges: int
+    density: float
+    weight_density: float | None
+    dead: int
+    alpha: float | None
+    sigma: float | None
+    xmin: float | None
+    xmax: float | None
+    n_tail: int | None
+    ks_d: float | None
+    gof_p: float | None
+    best_alt: str | None
+    best_alt_p: float | None
+    binom_p: float | None
+    span: float | None
+    verdict: str
+    verdict_code: str
+    null_alpha: float | None
+    null_sigma: float | None
+    null_verdict: str | None
+    null_verdict_code: str | None
+    heavier_p: float | None
+    heavier_q: float | None
+    var_ratio: float | None
+
+    #: attribute -> row key where the two differ (the table's column is "kind")
+    KEYS: ClassVar[dict[str, str]] = {"degree_kind": "kind"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {self.KEYS.get(f.name, f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -283,7 +341,12 @@ class ModelAnalysis:
                 f"{heavier} with a heavier tail than the random-pruning null "
                 f"(Benjamini–Hochberg q < {HEAVIER_LEVEL})")
 
+    def fit_rows(self) -> list[FitRow]:
+        """One :class:`FitRow` per result (the fit table)."""
+        return [r.fit_row() for r in self.results]
+
     def rows(self) -> list[dict[str, Any]]:
+        """:meth:`fit_rows` as dicts (what ``--csv`` writes)."""
         return [r.row() for r in self.results]
 
     def to_dict(self) -> dict[str, Any]:
@@ -459,9 +522,10 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
     if lr_tests not in ("needed", "all"):
         raise UsageError(f"lr_tests={lr_tests!r}: choose 'needed' or 'all'")
     patterns = [layers] if isinstance(layers, str) else list(layers)
-    # no strength kind asked for: a streamed layer is only counted, never built (issue 13)
-    degrees_only = not any("strength" in (v or "") for k in degree_kinds for v in DEGREE_KINDS[k])
-    builders = _layer_builders(net, degrees_only=degrees_only)
+    # a streamed layer is never built (issue 13): counted, and with a strength kind its strengths
+    # summed block by block (its edge weights kept for the weighted null)
+    strengths = any("strength" in (v or "") for k in degree_kinds for v in DEGREE_KINDS[k])
+    builders = _layer_builders(net, strengths=strengths, edges=strengths and null)
     selected = {name for name, _ in builders if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
     per_layer = scope in ("layer", "both")
     whole = scope in ("network", "both")
@@ -620,12 +684,13 @@ def _layer_nodes(d) -> int:
     return int(d.in_units if same else d.in_units + d.out_units)
 
 
-def _layer_builders(net, *, degrees_only: bool = False) -> list[tuple[str, Any]]:
-    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (built lazily;
-    ``degrees_only``: counted block by block, see ``StreamPlan.iter_degrees``)."""
+def _layer_builders(net, *, strengths: bool = False, edges: bool = False) -> list[tuple[str, Any]]:
+    """(name, build) per layer of a NetworkGraph (built already) or a StreamPlan (read block by
+    block, never built: see ``StreamPlan.iter_degrees``)."""
     if hasattr(net, "layers"):
         return [(lg.name, (lambda lg=lg: lg)) for lg in net.layers]
-    return [(spec.name, spec.build_degrees if degrees_only else spec.build) for spec in net.specs]
+    return [(spec.name, functools.partial(spec.build_degrees, strengths=strengths, edges=edges))
+            for spec in net.specs]
 
 
 def _analyze_sequence(fitmod, *, name, layer_type, degree_kind, internal, deg, null_deg, nodes, edges,
@@ -745,10 +810,13 @@ class BlockSummary:
     layers: tuple[str, ...]
     alpha_median: float | None   # median fitted alpha over the group's fitted sequences
     verdicts: dict           # short verdict label -> count
+    alphas: tuple = ()       # per layer (in ``layers`` order) its fitted alpha, None where not fitted
+    sigmas: tuple = ()       # per layer the alpha's standard error, None where not fitted
 
     def to_dict(self) -> dict[str, Any]:
         return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
-                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts)}
+                "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts),
+                "alphas": [_num(a) for a in self.alphas], "sigmas": [_num(s) for s in self.sigmas]}
 
 
 def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
@@ -785,8 +853,11 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         for r in rows:
             key = verdict_text(r.observed.verdict, short=True)
             counts[key] = counts.get(key, 0) + 1
+        fits = [r.observed.fit for r in rows]
         out.append(BlockSummary(blk, order.index(blk), group, degree_kind, tuple(r.layer for r in rows),
-                                float(np.median(alphas)) if alphas else None, counts))
+                                float(np.median(alphas)) if alphas else None, counts,
+                                tuple(None if f is None else float(f.alpha) for f in fits),
+                                tuple(None if f is None else float(f.sigma) for f in fits)))
     return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
 

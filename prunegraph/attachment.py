@@ -242,6 +242,64 @@ class UniformNull:
         return out
 
 
+@dataclass(frozen=True)
+class UniformPlacement:
+    """The uniform null of new edges, shared by every attachment null of the package.
+
+    Per layer: the positions a new edge could take (``free``: absent before, and allowed) and
+    how many new edges the layer gained there (``n_new``).  One draw puts ``n_new`` edges on
+    free positions chosen uniformly without replacement.  Two exact views of the same draw:
+
+    * :meth:`masks` — the simulated after-snapshots (``gen.choice`` of the free positions), for
+      an estimator that needs the edges: the κ slope of :func:`uniform_null`, the in-, out- and
+      internal controls of :func:`prunegraph.connectome.random_control`;
+    * :meth:`counts` — only each scored node's number of new edges, drawn from their joint law
+      (the multivariate hypergeometric of the nodes' free counts), for an estimator that reads
+      counts: the likelihood β of :func:`attachment_exponent`.
+
+    Examples
+    --------
+    >>> b = np.array([[True, False, False], [False, False, False]])
+    >>> a = b | np.array([[False, True, False], [True, False, False]])
+    >>> null = UniformPlacement.between([b], [a])
+    >>> null.n_new, [int(m.sum()) for m in null.masks(np.random.default_rng(0))]
+    ((2,), [3])
+    >>> [c.tolist() for c in null.counts(np.random.default_rng(0), axis=0)]  # per input unit
+    [[1, 1, 0]]
+    """
+
+    before: tuple[np.ndarray, ...]
+    free: tuple[np.ndarray, ...]
+    n_new: tuple[int, ...]
+
+    @classmethod
+    def between(cls, before, after, free=None) -> UniformPlacement:
+        """From the snapshots' masks (lists, one per layer) and optional allowed-position masks."""
+        frees = [~b if f is None else (f & ~b) for b, f in zip(before, free or [None] * len(before))]
+        return cls(tuple(before), tuple(frees), tuple(int((a & f).sum()) for a, f in zip(after, frees)))
+
+    def masks(self, gen: np.random.Generator) -> list[np.ndarray]:
+        """One draw: each layer's before-mask plus ``n_new`` uniformly placed free edges."""
+        out = []
+        for b, fr, n in zip(self.before, self.free, self.n_new):
+            a = b.copy().ravel()
+            a[gen.choice(np.flatnonzero(fr), size=n, replace=False)] = True
+            out.append(a.reshape(b.shape))
+        return out
+
+    def free_counts(self, axis: int) -> list[np.ndarray]:
+        """Per layer, each node's free positions (``axis=1``: per output unit, the in side)."""
+        return [fr.sum(axis=axis) for fr in self.free]
+
+    def counts(self, gen: np.random.Generator, axis: int) -> list[np.ndarray]:
+        """One draw, counted: per layer the new edges of each node with a free position."""
+        return [gen.multivariate_hypergeometric(fc[fc > 0].astype(np.int64), n)
+                for fc, n in zip(self.free_counts(axis), self.n_new)]
+
+
+__all__ += ["UniformPlacement"]
+
+
 def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200, kmin: float = 1,
                  rng: np.random.Generator | int | None = None) -> UniformNull:
     """β of the new edges of ``before → after`` read against ``draws`` uniform controls.
@@ -283,15 +341,11 @@ def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200,
     gen = np.random.default_rng(rng)
     items = _pairs(before, after)
     obs = attachment_kernel(before, after, side=side, kmin=kmin, bootstrap=0, null_draws=0)
-    free = [np.flatnonzero(~b) for _, b, _ in items]
-    n_new = [int((a & ~b).sum()) for _, b, a in items]
+    placement = UniformPlacement.between([b for _, b, _ in items], [a for _, _, a in items])
+    names = [n for n, _, _ in items]
     betas = []
     for _ in range(draws):
-        sim = {}
-        for (name, b, _), fr, n in zip(items, free, n_new):
-            a = b.copy().ravel()
-            a[gen.choice(fr, size=n, replace=False)] = True
-            sim[name] = a.reshape(b.shape)
+        sim = dict(zip(names, placement.masks(gen)))
         k = attachment_kernel({n: b for n, b, _ in items}, sim, side=side, kmin=kmin, bootstrap=0,
                               null_draws=0)
         if k.beta is not None:
@@ -300,7 +354,7 @@ def uniform_null(before: Any, after: Any, *, side: str = "in", draws: int = 200,
     mean = float(null.mean()) if null.size else None
     sd = float(null.std(ddof=1)) if null.size > 1 else None
     p = None
-    if obs.beta is not None and null.size:
+    if obs.beta is not None and mean is not None:
         far = int((np.abs(null - mean) >= abs(obs.beta - mean) - 1e-12).sum())
         p = (1 + far) / (1 + null.size)
     return UniformNull(side=side, beta=obs.beta, null_betas=tuple(null.tolist()), null_mean=mean,
@@ -346,14 +400,14 @@ def _one_ended_nodes(items, side: str) -> tuple[np.ndarray, np.ndarray, int, int
             n_new, n_removed)
 
 
-def _classes_weighted(deg: np.ndarray, cnt: np.ndarray, w: np.ndarray):
+def _classes_weighted(deg: np.ndarray, cnt: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     kmax = int(deg.max()) + 1 if deg.size else 1
     n_new = np.bincount(deg, weights=cnt * w, minlength=kmax)
     expo = np.bincount(deg, weights=w, minlength=kmax)
     return np.arange(kmax, dtype=float), n_new, expo
 
 
-def _percentile_ci(samples: list[float], confidence: float) -> tuple[float, float] | None:
+def _percentile_ci(samples: list[float | None], confidence: float) -> tuple[float, float] | None:
     s = np.asarray([v for v in samples if v is not None and np.isfinite(v)], dtype=float)
     if s.size < 10:
         return None
@@ -515,7 +569,7 @@ def internal_attachment(before: Any, after: Any, *, kmin: float = 1, bootstrap: 
     prod = np.outer(np.arange(kmax1), np.arange(kmax2)).ravel()
     up = np.unique(prod)
 
-    def by_product(N, D):
+    def by_product(N, D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         idx = np.searchsorted(up, prod)
         return (up.astype(float), np.bincount(idx, N.ravel(), up.size),
                 np.bincount(idx, D.ravel(), up.size))
@@ -704,19 +758,18 @@ def attachment_exponent(before: Any, after: Any, *, side: str = "in", free: Any 
     items = _pairs(before, after)
     frees = _free_masks(items, free)
     axis = 1 if side == "in" else 0
+    placement = UniformPlacement.between([b for _, b, _ in items], [a for _, _, a in items], frees)
     groups = []
-    for (_, b, a), fr in zip(items, frees):
+    for (_, b, a), fr, fcount in zip(items, placement.free, placement.free_counts(axis)):
         phi = _phi(b.sum(axis=axis))
-        fcount = fr.sum(axis=axis).astype(float)
-        new = (a & ~b & fr).sum(axis=axis).astype(float)
+        new = (a & fr).sum(axis=axis).astype(float)
         keep = fcount > 0
-        groups.append((phi[keep], fcount[keep], new[keep]))
+        groups.append((phi[keep], fcount[keep].astype(float), new[keep]))
     beta, se = _fit_groups(groups)
     n_new = int(sum(g[2].sum() for g in groups))
 
     def draw(gen):
-        sim = [(phi, fc, gen.multivariate_hypergeometric(fc.astype(np.int64), int(new.sum()))
-                .astype(float)) for phi, fc, new in groups]
+        sim = [(phi, fc, new.astype(float)) for (phi, fc, _), new in zip(groups, placement.counts(gen, axis))]
         return _fit_groups(sim)[0]
 
     return _with_null(beta, se, n_new, draw, null_draws, confidence, np.random.default_rng(rng))

@@ -33,14 +33,16 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from ._io import atomic_path, write_json
 from .errors import InputError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models.zoo import ZooModel
 
 #: safetensors metadata: the zoo model name (:func:`prunegraph.models.zoo.get_model`)
 META_MODEL = "prunegraph_model"
@@ -128,8 +130,8 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     files, meta = checkpoint_files(p)
     if len(files) == 1 and not p.name.endswith(".index.json"):
         ck = _read_file(files[0])
-        sd, stripped = strip_prefixes(ck.tensors)
-        return Checkpoint(sd, {**meta, **ck.metadata, **stripped}, str(p), ck.format)
+        one, stripped = strip_prefixes(ck.tensors)
+        return Checkpoint(one, {**meta, **ck.metadata, **stripped}, str(p), ck.format)
     sd: dict[str, torch.Tensor] = {}
     fmt = "safetensors"
     for f in files:
@@ -590,7 +592,7 @@ def manifest_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapping[str, Any] | None = None) -> Path:
+def save_checkpoint(model: ZooModel, path: str | os.PathLike, *, manifest: Mapping[str, Any] | None = None) -> Path:
     """Write a zoo model (pruned or not) as safetensors plus a JSON manifest beside it.
 
     The ``.safetensors`` file holds the state dict — pruned parameters as ``<p>_orig`` (zeroed
@@ -603,7 +605,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapp
 
     Parameters
     ----------
-    model : nn.Module
+    model : ZooModel
         A model from :func:`prunegraph.models.zoo.get_model` (needs ``zoo_name``, ``input_shape``,
         ``num_classes``).
     path : path-like
@@ -658,7 +660,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, *, manifest: Mapp
     return write_json(manifest_path(path), {**full, "file": path.name, "sha256": file_sha256(path)})
 
 
-def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn.Module, dict]:
+def load_checkpoint(path: str | os.PathLike, *, verify: bool = True) -> tuple[ZooModel, dict]:
     """Rebuild a zoo model from a prunegraph ``.safetensors`` checkpoint (no pickle).
 
     Parameters

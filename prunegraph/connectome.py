@@ -173,6 +173,8 @@ class SparseLayer(EdgeMultiset):
     row-major order :class:`~prunegraph.nulls.EdgeMultiset` expects.
     """
 
+    weights: torch.Tensor             # synapse counts, row-major (never None: a connectome is read whole)
+    multiplicity: torch.Tensor
     indptr: np.ndarray
     indices: np.ndarray
     nodes: tuple = ()
@@ -923,7 +925,7 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     >>> sorted(c), c["in"].p_value > 0.05
     (['in', 'internal', 'out'], True)
     """
-    from .attachment import attachment_kernel, internal_attachment
+    from .attachment import UniformPlacement, attachment_kernel, internal_attachment
 
     if draws < 1:
         raise UsageError(f"draws={draws}: need at least 1 random draw")
@@ -932,19 +934,17 @@ def random_control(before: np.ndarray, after: np.ndarray, *, draws: int = 500, k
     if b.shape != a.shape:
         raise InputError(f"before {b.shape} and after {a.shape} differ; compare snapshots of one graph")
     loops = not recurrent or bool(np.diagonal(b).any() or np.diagonal(a).any())
-    free = ~b
+    allowed = np.ones_like(b)
     if not loops:
-        np.fill_diagonal(free, False)
-    slots = np.flatnonzero(free)
-    n_new = int((a & ~b).sum())
+        np.fill_diagonal(allowed, False)
+    placement = UniformPlacement.between([b], [a], [allowed])
     obs = {"in": attachment_kernel(b, a, side="in", kmin=kmin, bootstrap=0).beta,
            "out": attachment_kernel(b, a, side="out", kmin=kmin, bootstrap=0).beta,
            "internal": internal_attachment(b, a, kmin=kmin, bootstrap=0).beta}
     gen = as_generator(rng)
     betas: dict[str, list[float | None]] = {k: [] for k in obs}
     for _ in range(draws):
-        r = b.copy()
-        r.flat[gen.choice(slots, size=n_new, replace=False)] = True
+        (r,) = placement.masks(gen)
         betas["in"].append(attachment_kernel(b, r, side="in", kmin=kmin, bootstrap=0).beta)
         betas["out"].append(attachment_kernel(b, r, side="out", kmin=kmin, bootstrap=0).beta)
         betas["internal"].append(internal_attachment(b, r, kmin=kmin, bootstrap=0).beta)
@@ -1098,7 +1098,7 @@ def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None 
                 continue
             if degree_kinds is not None and r.degree_kind not in degree_kinds:
                 continue
-            row = r.row()
+            row = r.fit_row()
             v = np.asarray(r.degrees, dtype=float)
             alive = v[v > 0]
             mean = float(alive.mean()) if alive.size else math.nan
@@ -1106,11 +1106,11 @@ def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None 
                 "network": res.source, "layer": r.layer, "kind": r.degree_kind,
                 "nodes": r.nodes, "edges": r.edges, "density": r.density,
                 "mean_degree": mean, "max_over_mean": float(alive.max() / mean) if alive.size else math.nan,
-                "alpha": row["alpha"], "xmin": row["xmin"], "n_tail": row["n_tail"],
-                "span": row["span"],
-                "verdict": str(row["verdict"]), "verdict_code": row["verdict_code"],
-                "verdict_class": verdict_class(row["verdict_code"]),
-                "null_verdict": None if row["null_verdict"] is None
-                else str(row["null_verdict"]),
-                "heavier_p": row["heavier_p"], "heavier_q": row["heavier_q"], "var_ratio": row["var_ratio"]})
+                "alpha": row.alpha, "xmin": row.xmin, "n_tail": row.n_tail,
+                "span": row.span,
+                "verdict": str(row.verdict), "verdict_code": row.verdict_code,
+                "verdict_class": verdict_class(row.verdict_code),
+                "null_verdict": None if row.null_verdict is None
+                else str(row.null_verdict),
+                "heavier_p": row.heavier_p, "heavier_q": row.heavier_q, "var_ratio": row.var_ratio})
     return rows

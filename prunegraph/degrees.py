@@ -266,10 +266,10 @@ class LayerDegrees(LayerInfo):
     """
 
     n_edges: int = 0
-    in_degree: np.ndarray = None
-    out_degree: np.ndarray = None
-    in_strength: np.ndarray = None
-    out_strength: np.ndarray = None
+    in_degree: np.ndarray | None = None
+    out_degree: np.ndarray | None = None
+    in_strength: np.ndarray | None = None    # None: a counted layer (no weights)
+    out_strength: np.ndarray | None = None
 
     @property
     def density(self) -> float:
@@ -289,8 +289,9 @@ class LayerDegrees(LayerInfo):
 
 @dataclass(frozen=True)
 class CountedLayer(LayerDegrees):
-    """A streamed layer known by its degrees only (no weights, no strengths): what
-    :meth:`prunegraph.graph.StreamPlan.iter_degrees` yields when an analysis needs no weights.
+    """A streamed layer known by its degrees (and, when asked for, its float64 strengths and
+    edge weights) without its matrices: what :meth:`prunegraph.graph.StreamPlan.iter_degrees`
+    yields.
 
     Duck-types the parts of ``LayerGraph`` a degree analysis and its random-pruning null read:
     the degrees, :meth:`regular_structure`, ``wiring`` and, for a layer mapping a space onto
@@ -311,6 +312,10 @@ class CountedLayer(LayerDegrees):
     param: str = ""
     binary: bool = False
     raw_nonzero: int = 0      # nonzero raw weight entries (the sum of the built multiplicity)
+    # with strengths (``StreamPlan.iter_degrees(strengths=True)``): the edges' unit weights and
+    # multiplicities, row-major, for a weighted random-pruning null (None: counted only)
+    edge_weights: Any = None
+    edge_multiplicity: Any = None
 
     def regular_structure(self) -> str | None:
         return self.regular

@@ -389,7 +389,7 @@ def model_from_factory(spec: str) -> nn.Module:
         mod = importlib.import_module(mod_name)
     except ImportError as exc:
         raise UsageError(f"model {spec!r}: cannot import {mod_name} ({exc}); put it on PYTHONPATH") from None
-    fn = mod
+    fn: Any = mod
     for part in attr.split("."):
         fn = getattr(fn, part, None)
         if fn is None:
@@ -422,8 +422,13 @@ def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
     if task is not None and not owners:
         raise UsageError(f"task={task} given but {name} has no ownership buffers (<param>_owner); "
                          f"drop task= or save the owner buffers")
-    parts: dict[str, dict[str, str]] = {}
+    params = _param_groups(src.shapes)  # parametrizations / weight_norm: effective weight -> its stored parts
+    in_param = {k for g in params.values() for k in g.values()}
+    keys = [k for k in keys if k not in in_param] + list(params)
+    parts: dict[str, dict[str, Any]] = {base: {"w": _param_weight(g), "param": g} for base, g in params.items()}
     for k in keys:
+        if k in params:
+            continue
         if k.endswith("_orig"):
             base = k[: -len("_orig")]
             if base + "_mask" not in src.shapes:
@@ -433,7 +438,7 @@ def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
     for k in keys:
         if k.endswith("_mask") and k[: -len("_mask")] not in parts and k[: -len("_mask")] in src.shapes:
             parts[k[: -len("_mask")]] = {"w": k[: -len("_mask")], "mask": k}
-    used = {v for d in parts.values() for v in d.values()}
+    used = {v for d in parts.values() for v in d.values() if isinstance(v, str)} | in_param
     for k in keys:
         if k not in used and k not in parts and not k.endswith("_owner"):
             parts[k] = {"w": k}
@@ -452,6 +457,11 @@ def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
                 raise InputError(f"{name}: layer {base}: {label} shape {src.shapes[d[what]]} does not match "
                                  f"the weight {shape}; save the {label} with the weight's shape")
 
+        if "param" in d:
+            out[base] = LazyWeight(base, shape, src.dtypes[d["w"]],
+                                   _param_reader(src, base, d["param"], d.get("owner"), task=task))
+            continue
+
         def read(r0, r1, d=d, base=base):
             sd = {base + ("_orig" if "mask" in d and d["w"] != base else ""): src.rows(d["w"], r0, r1)}
             if "mask" in d:
@@ -462,6 +472,69 @@ def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
 
         out[base] = LazyWeight(base, shape, src.dtypes[d["w"]], read)
     return out
+
+
+def _param_groups(shapes: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Effective weight name -> {part: stored key} for ``parametrizations.*`` entries and the old
+    ``weight_norm`` (``W_g``/``W_v``): what :func:`_resolve_parametrizations` combines."""
+    groups: dict[str, dict[str, str]] = {}
+    for k in shapes:
+        m = _PARAM.match(k)
+        if m:
+            base = f"{m.group(1)}.{m.group(2)}" if m.group(1) else m.group(2)
+            groups.setdefault(base, {})[m.group(3)] = k
+    for k in shapes:
+        base = k[: -len("_g")]
+        if k.endswith("_g") and base + "_v" in shapes and base not in groups:
+            groups[base] = {"_g": k, "_v": base + "_v"}
+    return groups
+
+
+def _param_weight(group: Mapping[str, str]) -> str:
+    """The stored key whose shape and dtype the effective weight has (``v`` of a weight norm)."""
+    return group.get("original1") or group.get("_v") or group.get("original") or next(iter(group.values()))
+
+
+def _param_reader(src, base: str, group: Mapping[str, str], owner: str | None, *, task):
+    """``read(r0, r1)`` of a parametrized weight, by the code that resolves it when loaded whole
+    (:func:`_resolve_parametrizations`): masks and row-wise weight norms (``g`` of shape
+    ``[out, 1, ...]``, the default ``dim=0``) from the same rows of each part; a weight norm over
+    another dim needs every row for its norms, so that one weight is read whole once, then sliced."""
+    wkey = _param_weight(group)
+    n0 = src.shapes[wkey][0]
+    g = group.get("original0") or group.get("_g")
+    row_wise = g is None or (tuple(src.shapes[g])[:1] == (n0,) and all(n == 1 for n in tuple(src.shapes[g])[1:]))
+    # parts the whole-load path reads: an unknown parametrization's own tensors are not used
+    needed = [k for p, k in group.items() if p in ("original", "original0", "original1", "_g", "_v")
+              or p.endswith(".mask")]
+    whole: list = []
+
+    def resolve(sd):
+        with warnings.catch_warnings():  # an unknown parametrization was named once, when planned
+            warnings.simplefilter("ignore")
+            return _resolve_parametrizations(sd, src.name)[base]
+
+    def read(r0, r1):
+        if row_wise:
+            w = resolve({k: src.rows(k, r0, r1) for k in needed})
+        else:
+            if not whole:
+                whole.append(resolve({k: src.rows(k, 0, src.shapes[k][0]) for k in needed}))
+            w = whole[0][r0:r1]
+            if r1 >= n0:  # the last block: the plan must not keep the whole weight alive
+                whole.clear()
+        if owner is None:
+            return w
+        return effective_weights({base: w, base + "_owner": src.rows(owner, r0, r1)}, task=task,
+                                 source=src.name)[base]
+
+    others = [p for p in group if p not in ("original", "original0", "original1", "_g", "_v")
+              and not p.endswith(".mask")]
+    if others:
+        warnings.warn(f"{src.name}: {base} has a parametrization ({', '.join(others)}) that a state_dict "
+                      f"cannot apply; its stored original is used (pass the module itself to have the "
+                      f"parametrization computed)", stacklevel=4)
+    return read
 
 
 def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence[int] | None = None,
@@ -475,9 +548,12 @@ def stream_layers(source: Any, *, task: int | None = None, input_shape: Sequence
     read with ``safetensors.safe_open`` slice by slice, so peak memory while building a layer
     is its two unit-level matrices (float32 weight + int32 multiplicity, i.e. 2x a float32
     tensor) plus one block (:data:`prunegraph.graph.CHUNK_BYTES`).  ``plan.iter_degrees()``
-    (what :func:`prunegraph.analysis.analyze` uses when no strength kind is asked for) only
-    counts nonzeros per row and column, a block of :data:`~prunegraph.graph.matrices.COUNT_BYTES`
-    at a time, so its peak is one block plus the degree vectors.  Recurrent weights are read
+    (what :func:`prunegraph.analysis.analyze` uses) only counts nonzeros per row and column, a
+    block of :data:`~prunegraph.graph.matrices.COUNT_BYTES` at a time, so its peak is one block
+    plus the degree vectors; with strength kinds a second pass sums ``|w|`` per unit in float64
+    (and keeps the edge weights, 8 bytes per edge, for the weighted null).  ``parametrizations.*``
+    and ``weight_norm`` weights are computed block by block as :func:`load` computes them (a
+    weight norm over a dim other than 0 reads that weight whole).  Recurrent weights are read
     whole.  A source that names a model to trace (``model=``, an ``nn.Module``, or
     prunegraph metadata) is loaded with :func:`load` and its layers handed out from memory.
 

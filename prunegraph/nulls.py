@@ -57,8 +57,8 @@ class EdgeMultiset(LayerInfo):
     """What a random-pruning null of a layer needs, without the layer's dense matrices: its
     shape and names, and its edge weights and multiplicities in row-major order."""
 
-    weights: torch.Tensor = None       # 1-D, the nonzero unit-level weights, row-major
-    multiplicity: torch.Tensor = None  # 1-D, matching multiplicities
+    weights: torch.Tensor | None = None       # 1-D, the nonzero unit-level weights, row-major
+    multiplicity: torch.Tensor | None = None  # 1-D, matching multiplicities
     loops: bool = True                 # False: a self-mapping layer without self-loops (no i -> i in nulls)
     count: int | None = None           # edges, when only counted (``weights`` None: a degrees-only null)
 
@@ -89,9 +89,12 @@ def edge_multiset(layer, *, block_bytes: int = 32 << 20) -> EdgeMultiset:
     so the caller can drop the layer before drawing its null."""
     if isinstance(layer, EdgeMultiset):
         return layer
-    if getattr(layer, "weight", None) is None:  # a CountedLayer: degrees only, no weights to shuffle
-        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=not self_mapping(layer) or layer.loops,
-                            count=int(layer.n_edges))
+    if getattr(layer, "weight", None) is None:  # a CountedLayer: its edges if read, else their count
+        loops = not self_mapping(layer) or layer.loops
+        if getattr(layer, "edge_weights", None) is not None:
+            return EdgeMultiset(**LayerInfo.fields_of(layer), weights=layer.edge_weights,
+                                multiplicity=layer.edge_multiplicity, loops=loops)
+        return EdgeMultiset(**LayerInfo.fields_of(layer), loops=loops, count=int(layer.n_edges))
     weight = layer.weight.detach()
     mult = layer.multiplicity.detach()
     n_out, n_in = int(weight.shape[0]), int(weight.shape[1])
@@ -169,16 +172,30 @@ def random_layer_degrees(layer, *, rng: np.random.Generator | int | None = None)
         k_in, k_out = _random_degrees(ms.out_units, ms.in_units, ms.n_edges,
                                       as_generator(rng), loops=ms.loops)
         return LayerDegrees(**LayerInfo.fields_of(ms), n_edges=ms.n_edges, in_degree=k_in, out_degree=k_out)
-    slots, weights, _ = _null_edges(ms, rng)
-    n_out, n_in = ms.out_units, ms.in_units
-    rows, cols = slots // n_in, slots % n_in
-    w = weights.double().numpy()
+    n_out, n_in, m = ms.out_units, ms.in_units, ms.n_edges
+    gen = as_generator(rng)
+    drawn = _random_rows_cols(n_out, n_in, m, gen, loops=ms.loops)
+    if drawn is None:  # the flat draw of a huge matrix: as random_layer_like
+        slots = _random_slots(n_out, n_in, m, gen, loops=ms.loops)
+        counts, cols = np.bincount(slots // n_in, minlength=n_out).astype(np.int64), slots % n_in
+    else:
+        counts, cols = drawn
+    # the same permutation random_layer_like draws after the slots; the slots' rows come from the
+    # row counts, so only the columns (int32) and the permutation are held, and the weights are
+    # summed chunk by chunk (12 bytes per edge instead of ~50)
+    order = gen.permutation(m)
+    rows_end = np.cumsum(counts)
+    in_s, out_s = np.zeros(n_out), np.zeros(n_in)
+    step = 1 << 22
+    for p0 in range(0, m, step):
+        p1 = min(m, p0 + step)
+        rows = np.searchsorted(rows_end, np.arange(p0, p1), side="right")
+        w = ms.weights[torch.from_numpy(order[p0:p1])].double().numpy()
+        in_s += np.bincount(rows, weights=w, minlength=n_out)
+        out_s += np.bincount(cols[p0:p1], weights=w, minlength=n_in)
     return LayerDegrees(
-        **LayerInfo.fields_of(ms), n_edges=int(slots.size),
-        in_degree=np.bincount(rows, minlength=n_out).astype(np.int64),
-        out_degree=np.bincount(cols, minlength=n_in).astype(np.int64),
-        in_strength=np.bincount(rows, weights=w, minlength=n_out),
-        out_strength=np.bincount(cols, weights=w, minlength=n_in))
+        **LayerInfo.fields_of(ms), n_edges=m, in_degree=counts.astype(np.int64),
+        out_degree=np.bincount(cols, minlength=n_in).astype(np.int64), in_strength=in_s, out_strength=out_s)
 
 
 def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
@@ -186,6 +203,8 @@ def _null_edges(ms: EdgeMultiset, rng) -> tuple[np.ndarray, torch.Tensor, torch.
     shuffled over them. Memory O(edges): row counts are drawn from the multivariate
     hypergeometric law of G(n, m) (m slots among rows of ``in_units`` each), then each row's
     columns without replacement."""
+    if ms.weights is None or ms.multiplicity is None:  # pragma: no cover - callers pass counted layers elsewhere
+        raise UsageError(f"layer {ms.name}: a null of its edges needs its weights; it was only counted")
     gen = as_generator(rng)  # a Generator passes through unchanged
     m = int(ms.weights.numel())
     slots = _random_slots(ms.out_units, ms.in_units, m, gen, loops=ms.loops)
@@ -243,9 +262,27 @@ def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
         rows, cols = flat // per_row, flat % per_row
         cols[cols >= rows] += 1
         return rows * n_in + cols
+    counts, cols = _random_rows_cols(n_out, n_in, m, gen, loops=loops)
+    out = np.repeat(np.arange(n_out, dtype=np.int64) * n_in, counts)
+    out += cols
+    return out
+
+
+def _random_rows_cols(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
+                      loops: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_random_slots`'s draw as (edges per row, int32 columns in row-major slot order):
+    the same generator calls; None where it draws flat slots (a matrix of >= 1e9 entries)."""
+    skip = not loops and n_out == n_in
+    per_row = n_in - 1 if skip else n_in
+    if m > n_out * per_row:
+        raise UsageError(f"cannot place {m} edges in {n_out * per_row} free positions")
+    if n_out * per_row >= 10**9:
+        return None
+    if m == 0:
+        return np.zeros(n_out, dtype=np.int64), np.empty(0, dtype=np.int32)
     counts = gen.multivariate_hypergeometric(np.full(n_out, per_row, dtype=np.int64), m,
                                              method="marginals")
-    out = np.empty(m, dtype=np.int64)
+    out = np.empty(m, dtype=np.int32 if n_in < 2**31 else np.int64)
     pos = 0
     for j in np.flatnonzero(counts):
         k = int(counts[j])
@@ -253,9 +290,9 @@ def _random_slots(n_out: int, n_in: int, m: int, gen: np.random.Generator, *,
         if skip:
             cols[cols >= j] += 1  # off-diagonal column index: uniform over the n - 1 others
         cols.sort()
-        out[pos:pos + k] = j * n_in + cols
+        out[pos:pos + k] = cols
         pos += k
-    return out
+    return counts, out
 
 
 def random_network_like(net, *, rng: np.random.Generator | int | None = None):

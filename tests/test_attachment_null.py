@@ -77,3 +77,87 @@ def test_bad_input_is_one_clear_error():
         uniform_null(b, b, side="both")
     with pytest.raises(InputError, match="shape"):
         uniform_null(b, b[:5])
+
+
+# --------------------------------------------------------------------------- one uniform null
+def _snapshots(seed=0):
+    rng = np.random.default_rng(seed)
+    b1 = rng.random((60, 40)) < rng.uniform(0.05, 0.4, (60, 1))
+    a1 = b1 | (rng.random((60, 40)) < 0.04)
+    b2 = rng.random((20, 60)) < 0.1
+    a2 = b2 | (rng.random((20, 60)) < 0.05)
+    return {"l1": b1, "l2": b2}, {"l1": a1, "l2": a2}, {"l1": np.ones_like(b1), "l2": rng.random((20, 60)) < 0.7}
+
+
+def test_uniform_null_draws_as_its_literal_definition():
+    """uniform_null through UniformPlacement: the draws of the loop it replaced, restated here."""
+    before, after, _ = _snapshots()
+    got = uniform_null(before, after, draws=8, rng=3)
+    gen, ref = np.random.default_rng(3), []
+    for _ in range(8):
+        sim = {}
+        for name in before:
+            b, a = before[name], after[name]
+            flat = b.copy().ravel()
+            flat[gen.choice(np.flatnonzero(~b), size=int((a & ~b).sum()), replace=False)] = True
+            sim[name] = flat.reshape(b.shape)
+        ref.append(attachment_kernel(before, sim, bootstrap=0, null_draws=0).beta)
+    assert list(got.null_betas) == ref
+
+
+def test_exponent_null_draws_as_its_literal_definition():
+    """attachment_exponent's null through UniformPlacement.counts: the hypergeometric draws of
+    the code it replaced (per node, its free positions), restated here."""
+    from prunegraph.attachment import _fit_groups, _phi, attachment_exponent
+
+    before, after, free = _snapshots(1)
+    got = attachment_exponent(before, after, side="out", free=free, null_draws=12, rng=5)
+    groups = []
+    for name in before:
+        b, a, fr = before[name], after[name], free[name] & ~before[name]
+        fc, new = fr.sum(axis=0), (a & fr).sum(axis=0)
+        keep = fc > 0
+        groups.append((_phi(b.sum(axis=0))[keep], fc[keep].astype(float), new[keep].astype(float)))
+    gen = np.random.default_rng(5)
+    null = np.array([_fit_groups([(p, fc, gen.multivariate_hypergeometric(fc.astype(np.int64), int(n.sum()))
+                                   .astype(float)) for p, fc, n in groups])[0] for _ in range(12)])
+    assert got.null_mean == pytest.approx(float(null.mean()), rel=1e-12)
+    assert got.null_sd == pytest.approx(float(null.std(ddof=1)), rel=1e-12)
+
+
+def test_connectome_control_draws_as_its_literal_definition():
+    from prunegraph.connectome import random_control
+
+    rng = np.random.default_rng(2)
+    b = rng.random((40, 40)) < 0.06
+    np.fill_diagonal(b, False)
+    a = b | (rng.random((40, 40)) < 0.03)
+    np.fill_diagonal(a, False)
+    got = random_control(b, a, draws=6, recurrent=True, rng=4)
+    free = ~b
+    np.fill_diagonal(free, False)
+    gen, ref = np.random.default_rng(4), []
+    for _ in range(6):
+        r = b.copy()
+        r.flat[gen.choice(np.flatnonzero(free), size=int((a & ~b).sum()), replace=False)] = True
+        ref.append(attachment_kernel(b, r, side="in", bootstrap=0).beta)
+    assert got["in"].mean == pytest.approx(float(np.mean(ref)), rel=1e-12)
+
+
+def test_placement_masks_and_counts_are_one_null():
+    """The two views sample one law: a node's mean number of new edges is n_new · F_j / F in
+    both (F_j its free positions), and a mask draw never touches a taken or forbidden slot."""
+    from prunegraph.attachment import UniformPlacement
+
+    before, after, free = _snapshots(3)
+    p = UniformPlacement.between([before["l2"]], [after["l2"]], [free["l2"]])
+    fc = p.free_counts(axis=1)[0]
+    expect = p.n_new[0] * fc[fc > 0] / fc.sum()
+    gen = np.random.default_rng(0)
+    by_counts = np.mean([p.counts(gen, axis=1)[0] for _ in range(3000)], axis=0)
+    masks = [p.masks(gen)[0] for _ in range(3000)]
+    by_masks = np.mean([(m & ~before["l2"]).sum(axis=1)[fc > 0] for m in masks], axis=0)
+    sd = np.sqrt(expect / 3000) + 1e-9
+    assert np.all(np.abs(by_counts - expect) < 5 * sd) and np.all(np.abs(by_masks - expect) < 5 * sd)
+    assert all(int((m & ~before["l2"]).sum()) == p.n_new[0] for m in masks[:50])
+    assert not any(((m & ~before["l2"]) & ~free["l2"]).any() for m in masks[:50])

@@ -181,16 +181,16 @@ def test_other_strategies_run(growth):
     cfg = replace(SMALL, growth=growth, n_tasks=2, epochs=1, first="sparse")
     res = run_continual(cfg, device="cpu")
     assert res.metrics["BWT"] == 0.0
-    assert res.tasks[0]["growth_strategy"] == growth
+    assert res.tasks[0].growth_strategy == growth
 
 
 def test_permuted_task_heads_and_domain_scenario():
     cfg = replace(SMALL, benchmark="permuted-digits", n_tasks=2, epochs=1)
     res = run_continual(cfg, device="cpu")
-    assert res.tasks[1]["head_units"] == list(range(10, 20))
+    assert res.tasks[1].head_units == list(range(10, 20))
     assert res.metrics["BWT"] == 0.0
     dom = run_continual(replace(cfg, scenario="domain"), device="cpu")
-    assert dom.tasks[0]["head_units"] == dom.tasks[1]["head_units"] == list(range(10))
+    assert dom.tasks[0].head_units == dom.tasks[1].head_units == list(range(10))
     assert len(dom.R) == 3
 
 

@@ -166,8 +166,8 @@ def test_conv_model_learns_on_split_digits():
     cfg = ContinualConfig(benchmark="split-digits", model="lenet5", n_tasks=5, epochs=3,
                           growth="pa", attachment_bootstrap=0, scratch_reference=False)
     res = run_continual(cfg, device="cpu", stop_after=2)
-    assert res.tasks[0]["optimizer"] == "adam"
-    assert res.tasks[0]["edges"]["conv1.weight"] >= 6                # floor, not round(0.3) = 0
+    assert res.tasks[0].optimizer == "adam"
+    assert res.tasks[0].edges["conv1.weight"] >= 6                # floor, not round(0.3) = 0
     final = res.R[2]
     assert final[0] > 0.8 and final[1] > 0.8                          # two-class tasks: chance 0.5
     assert res.R[2][0] == res.R[1][0]                                 # frozen: no forgetting

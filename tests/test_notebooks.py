@@ -149,8 +149,10 @@ EXPECT = {
     "01_pruned_degree_distributions": ["setting: small", "lenet300", "lenet5", "heavier tail than their null"],
     "02_fitting_done_right": ["setting: small", "checkpoint: lenet300_digits_imp.safetensors", "Least squares",
                               "GoF p"],
-    "03_attachment_in_continual_learning": ["setting: small", "packnet", "uniform", "p vs null"],
-    "04_growth_strategies": ["setting: small", "pa", "uniform", "gradient", "packnet", "ACC"],
+    "03_attachment_in_continual_learning": ["setting: small", "packnet", "uniform", "p vs null",
+                                            "kappa-slope beta (biased)"],
+    "04_growth_strategies": ["setting: small", "uniform", "(k+1)^1", "(k+1)^beta", "gradient", "packnet",
+                             "ACC", "edges at target"],
 }
 
 

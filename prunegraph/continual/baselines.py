@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from .._compat import renamed_kwargs
-from .config import ContinualConfig, resolve_optimizer, stage_rng, torch_seed
+from .._rng import seed_int
+from .config import ContinualConfig, resolve_optimizer, stage_rng
 from .metrics import accuracy_metrics
 
 __all__ = ["BASELINES", "run_baseline"]
@@ -106,7 +107,7 @@ def run_baseline(config: ContinualConfig, baseline: str, *, device: str | None =
     if baseline == "finetune":
         for t, (Xtr, ytr, _, _) in enumerate(data):
             res = train(model, Xtr, ytr, epochs=cfg.epochs, min_steps=cfg.min_steps,
-                        rng=torch_seed(stage_rng(cfg, t, 2)), head=list(stream.head_units[t]), **kw)
+                        rng=seed_int(stage_rng(cfg, t, 2)), head=list(stream.head_units[t]), **kw)
             steps += res.steps
             R.append(row())
         m = accuracy_metrics(R).to_dict()
@@ -115,7 +116,7 @@ def run_baseline(config: ContinualConfig, baseline: str, *, device: str | None =
         X = torch.cat([d[0] for d in data])
         y = torch.cat([d[1] for d in data])
         per_task = max(cfg.epochs * math.ceil(data[0][0].shape[0] / cfg.batch_size), cfg.min_steps)
-        res = train(model, X, y, epochs=1, min_steps=T * per_task, rng=torch_seed(stage_rng(cfg, 0, 2)),
+        res = train(model, X, y, epochs=1, min_steps=T * per_task, rng=seed_int(stage_rng(cfg, 0, 2)),
                     **kw)
         steps = res.steps
         final = row()

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .config import ContinualConfig, stage_rng
+from .records import LayerBudget
 
 __all__ = ["fit_budget_scale", "budget_details", "pa_options"]
 
@@ -103,7 +104,7 @@ def fit_budget_scale(in_degree: np.ndarray, out_degree: np.ndarray, *, target_al
                                        + (" (clipped)" if scale != raw else "")}
 
 
-def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
+def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, LayerBudget]:
     """Per layer of ``own`` (an :class:`~prunegraph.continual.ownership.Ownership`) for task t:
     mode, free positions, base budget, fit scale (``fit``), floor and the budget used.
 
@@ -113,14 +114,15 @@ def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
     >>> from prunegraph.continual.ownership import Ownership
     >>> own = Ownership(nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 4)), [[0, 1], [2, 3]])
     >>> d = budget_details(ContinualConfig(density=0.1), own, 0)
-    >>> d["0.weight"]["budget"], d["2.weight"]["budget"]
+    >>> d["0.weight"].budget, d["2.weight"].budget
     (20, 20)
     """
-    out: dict = {}
+    out: dict[str, LayerBudget] = {}
     opts = pa_options(cfg)
     for layer in own.layers:
         free = int(own.free_edges(layer, t).sum())
-        rec: dict[str, Any] = {"mode": "head" if layer.is_head else cfg.budget, "free": free}
+        scale: dict[str, Any] | None = None
+        base: int | None = None
         if layer.is_head and cfg.scenario == "domain":
             k = round(cfg.head_density * free)   # one shared head: a share of what is left
         elif layer.is_head:
@@ -137,13 +139,11 @@ def budget_details(cfg: ContinualConfig, own, t: int) -> dict[str, dict]:
                     target_alpha=cfg.fit_target_alpha, scale_min=cfg.fit_scale_min,
                     scale_max=cfg.fit_scale_max, pa_options=opts,
                     rng=stage_rng(cfg, t, 300 + len(out)))
-                rec["fit"] = scale
-                rec["base"] = int(k)
+                base = int(k)
                 k = round(k * scale["scale"])
-        rec["unfloored"] = int(k)
         floor = 0 if layer.is_head else math.ceil(cfg.min_fanin * layer.shape[0])
-        rec["floor"] = int(floor)
-        rec["budget"] = int(max(0, min(max(k, floor), free)))
-        rec["raw_weights_per_edge"] = int(math.prod(own.params[layer.param].shape[2:]))
-        out[layer.param] = rec
+        out[layer.param] = LayerBudget(
+            mode="head" if layer.is_head else cfg.budget, free=free, unfloored=int(k), floor=int(floor),
+            budget=int(max(0, min(max(k, floor), free))),
+            raw_weights_per_edge=int(math.prod(own.params[layer.param].shape[2:])), fit=scale, base=base)
     return out

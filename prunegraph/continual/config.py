@@ -30,7 +30,7 @@ from .growth import STRATEGIES
 ALL_STRATEGIES = STRATEGIES + DST_STRATEGIES
 
 __all__ = ["ALL_STRATEGIES", "BENCHMARKS", "BUDGET_MODES", "PA_TARGETS", "SCENARIOS", "N_CLASSES", "ContinualConfig",
-           "resolve_optimizer", "stage_rng", "torch_seed"]
+           "resolve_optimizer", "stage_rng"]
 
 #: benchmark name -> (data set, stream type)
 BENCHMARKS = {
@@ -234,5 +234,9 @@ def stage_rng(cfg: ContinualConfig, task: int, stage: int):
 
 
 def torch_seed(gen) -> int:
-    """An int seed for torch drawn from a numpy Generator."""
-    return int(gen.integers(2**62))
+    """Deprecated: :func:`prunegraph._rng.seed_int` (the same numbers)."""
+    from .._compat import warn_renamed
+    from .._rng import seed_int
+
+    warn_renamed("prunegraph.continual.config.torch_seed", "prunegraph._rng.seed_int")
+    return seed_int(gen)

@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from .._progress import progress as _progress
+from .._rng import seed_int
 from ..errors import InputError, UsageError
 from .budget import budget_details, fit_budget_scale
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint_manifest, save_run
@@ -50,7 +51,6 @@ from .config import (
     ContinualConfig,
     resolve_optimizer,
     stage_rng,
-    torch_seed,
 )
 from .distributed import Dist, select_device, set_deterministic
 from .dst import DST_STRATEGIES, DynamicSparse
@@ -63,6 +63,7 @@ from .metrics import (
     transfer_vs_scratch,
 )
 from .ownership import Ownership
+from .records import LayerBudget, LayerGrowth, TaskRecord
 from .scheduler import gradient_scores, grow_task, growth_strategy, prune_task
 
 __all__ = ["BENCHMARKS", "BUDGET_MODES", "resolve_optimizer", "fit_budget_scale", "pa_fallback_share",
@@ -95,7 +96,7 @@ class ContinualResult:
     edges_total: int
     steps_to_95: tuple
     beta_per_task: tuple
-    tasks: tuple
+    tasks: tuple[TaskRecord, ...]
     wall_time_s: float
     world_size: int
     device: str
@@ -115,7 +116,7 @@ class ContinualResult:
             "edges_total": int(self.edges_total),
             "steps_to_95": list(self.steps_to_95),
             "beta_per_task": list(self.beta_per_task),
-            "tasks": list(self.tasks),
+            "tasks": [t.to_dict() for t in self.tasks],
             "wall_time_s": float(self.wall_time_s),
             "world_size": int(self.world_size),
             "device": self.device,
@@ -182,7 +183,7 @@ def _accuracy(model, X, y_units, units, device) -> float:
 # ============================================================================ the runner
 class _Runner:
     def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False,
-                 stream: _Stream | None = None):
+                 stream: _Stream | None = None, scratch_cache: str | os.PathLike | None = None):
         from ..models.zoo import get_model
 
         self.cfg = cfg
@@ -190,6 +191,7 @@ class _Runner:
         self.deterministic = set_deterministic(self.device)
         self.dist = Dist(self.device)
         self.progress = progress
+        self.scratch_cache = scratch_cache
         self.stream = _build_stream(cfg) if stream is None else stream
         self.model = get_model(cfg.model, num_classes=self.stream.num_classes,
                                input_shape=self.stream.input_shape, rng=cfg.seed).to(self.device)
@@ -200,7 +202,7 @@ class _Runner:
         self.layers = self.own.layers
         T = len(self.stream.tasks)
         self.R = [[float("nan")] * T for _ in range(T + 1)]
-        self.records: list[dict] = []
+        self.records: list[TaskRecord] = []
         self.completed = 0
         self.elapsed = 0.0
         self._data = {}
@@ -238,7 +240,7 @@ class _Runner:
         """Train task t's own entries; the global torch RNG (dropout) is seeded per phase and restored."""
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(torch_seed(stage_rng(self.cfg, t, 100 + stage)))
+            torch.manual_seed(seed_int(stage_rng(self.cfg, t, 100 + stage)))
             return self._train_phase(t, epochs, stage, curve=curve, min_steps=min_steps)
 
     def curve_point(self, t: int, curve: dict, step: int) -> None:
@@ -294,7 +296,7 @@ class _Runner:
         # the model's parameters not owned edge by edge (none in the zoo's models) stay frozen
         grad_mask = {n: masks.get(n, torch.zeros((), dtype=p.dtype)) for n, p in named.items()}
         res = train(model, Xtr, ytr, epochs=epochs, min_steps=min_steps, lr=self.lr,
-                    batch_size=cfg.batch_size, rng=torch_seed(stage_rng(cfg, t, stage)),
+                    batch_size=cfg.batch_size, rng=seed_int(stage_rng(cfg, t, stage)),
                     device=self.device, grad_mask=grad_mask, head=units, optimizer=self.optimizer,
                     shard=(self.dist.rank, self.dist.world), on_gradients=on_gradients,
                     after_step=after_step, set_mode=lambda m: _set_modes(m, t))
@@ -389,10 +391,10 @@ class _Runner:
             return
         head = self.own.head
         need = len(self.stream.head_units[t])
-        got = details[head.param]["budget"]
+        got = details[head.param].budget
         if got < need:
             raise UsageError(
-                f"task {t}: the shared head {head.name} has {details[head.param]['free']} free "
+                f"task {t}: the shared head {head.name} has {details[head.param].free} free "
                 f"edges and a budget of {got}, fewer than its {need} output units (capacity "
                 f"exhausted after {t} tasks); use fewer --tasks or a lower --head-density "
                 f"(now {self.cfg.head_density}, each task keeps that share of the free head edges)")
@@ -414,8 +416,8 @@ class _Runner:
             self.R[0] = self.eval_row(None)
         details = budget_details(cfg, self.own, t)
         self.check_head_capacity(t, details)
-        budgets = {k: v["budget"] for k, v in details.items()}
-        full = [lay.param for lay in self.layers if not lay.is_head and details[lay.param]["free"] == 0]
+        budgets = {k: v.budget for k, v in details.items()}
+        full = [lay.param for lay in self.layers if not lay.is_head and details[lay.param].free == 0]
         if full:
             warnings.warn(f"task {t}: capacity exhausted in {', '.join(full)} (no free edge "
                           "positions); the task grows no edges there and trains on the frozen "
@@ -426,8 +428,8 @@ class _Runner:
         self.own.apply_visibility(t)
         self.R[t + 1] = self.eval_row(t)
         att = self.attachment(t, fit["grown"])
-        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device) \
-            if cfg.scratch_reference else None
+        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device,
+                                    cache_dir=self.scratch_cache) if cfg.scratch_reference else None
         seconds = time.perf_counter() - t0
         beta = None
         beta_layers = {}
@@ -444,18 +446,20 @@ class _Runner:
                    f"now {cfg.min_steps}) or another --lr / --optimizer")
             warnings.warn(msg, NearChanceWarning, stacklevel=2)
         curve = fit["curve"]
-        self.records.append(_finite_or_none({
+        self.records.append(TaskRecord.from_dict(_finite_or_none({
             "task": t, "classes": list(self.stream.tasks[t].classes),
             "head_units": list(units),
             "optimizer": self.optimizer, "lr": self.lr,
-            "budgets": budgets, "budget_mode": cfg.budget, "budget_details": details,
+            "budgets": budgets, "budget_mode": cfg.budget,
+            "budget_details": {k: v.to_dict() for k, v in details.items()},
             "growth_strategy": strategy,
             "growth": [d.to_dict() for d in fit["decisions"]],
-            "layers": _layer_summary(self.layers, details, fit["decisions"], strategy),
+            "layers": {k: v.to_dict() for k, v in
+                       _layer_summary(self.layers, details, fit["decisions"], strategy).items()},
             "edges": {lay.param: int((self.own.edge_owner(lay.param) == t).sum()) for lay in self.layers},
             "train_steps": fit["main"]["steps"],
             "retrain_steps": int(sum(p["steps"] for p in fit["phases"][1:])),
-            "curve_steps": curve["steps"], "curve_accuracy": curve["accuracy"],
+            "curve_steps": curve["steps"], "curve_accuracy": _compact(curve["accuracy"]),
             "curve_eval_seconds": curve["eval_seconds"],
             "steps_to_95": steps_to_fraction(*fit["main_curve"]),
             "steps_to_target": steps_to_target(curve["steps"], curve["accuracy"], cfg.target_accuracy),
@@ -467,10 +471,10 @@ class _Runner:
             "near_chance": near, "chance": chance, "exhausted_layers": full,
             "capacity": self.capacity(t),
             "dst_updates": fit["main"]["dst_updates"],
-            "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
+            "prune_rounds": fit["rounds"], "attachment": _compact(att), "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,
-        }))
+        })))
         self.completed = t + 1
         self.elapsed += seconds
 
@@ -483,8 +487,8 @@ class _Runner:
         return ContinualResult(
             config=self.cfg, R=tuple(tuple(r) for r in self.R[:done + 1]), metrics=metrics,
             edges_per_task=ept, edges_total=int(sum(sum(v) for v in ept.values())),
-            steps_to_95=tuple(r["steps_to_95"] for r in self.records),
-            beta_per_task=tuple(r["beta_in"] for r in self.records), tasks=tuple(self.records),
+            steps_to_95=tuple(r.steps_to_95 for r in self.records),
+            beta_per_task=tuple(r.beta_in for r in self.records), tasks=tuple(self.records),
             wall_time_s=self.elapsed, world_size=self.dist.world, device=str(self.device),
             completed_tasks=done)
 
@@ -492,7 +496,7 @@ class _Runner:
         return {"format": CHECKPOINT_FORMAT, "config": self.cfg.to_dict(),
                 "completed_tasks": self.completed, "R": [[None if math.isnan(v) else v for v in r]
                                                          for r in self.R],
-                "records": self.records, "elapsed_s": self.elapsed,
+                "records": [r.to_dict() for r in self.records], "elapsed_s": self.elapsed,
                 "head_units": self.stream.head_units,
                 "prunable": [lay.to_dict() for lay in self.layers],
                 "rng": {"scheme": "numpy SeedSequence([seed, task, stage]) per stage",
@@ -520,7 +524,7 @@ class _Runner:
         self.own.load_entries(tensors)
         self.completed = int(man["completed_tasks"])
         self.R = [[float("nan") if v is None else float(v) for v in r] for r in man["R"]]
-        self.records = list(man["records"])
+        self.records = [TaskRecord.from_dict(r) for r in man["records"]]
         self.elapsed = float(man.get("elapsed_s", 0.0))
 
 
@@ -535,12 +539,34 @@ def _finite_or_none(x):
     return x
 
 
+def _compact(x, digits: int = 6):
+    """Round the floats of numeric lists to ``digits`` significant digits (integral ones to int).
+
+    For the long arrays of a task record (learning curves, attachment kernels Π, κ and their
+    classes): the results JSON keeps what figures and metrics read at a third of the size;
+    metrics are computed from the unrounded values before. Scalars are left as they are.
+
+    Examples
+    --------
+    >>> _compact({"pi": [0.123456789, 2.0, None], "beta": 0.123456789})
+    {'pi': [0.123457, 2, None], 'beta': 0.123456789}
+    """
+    if isinstance(x, dict):
+        return {k: _compact(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        if x and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in x):
+            return [v if not isinstance(v, float) else
+                    (int(v) if v.is_integer() else float(f"{v:.{digits}g}")) for v in x]
+        return [_compact(v, digits) for v in x]
+    return x
+
+
 def _mean(values) -> float | None:
     v = [float(x) for x in values if x is not None]
     return float(np.mean(v)) if v else None
 
 
-def _run_metrics(cfg: ContinualConfig, R, records: list[dict]) -> dict:
+def _run_metrics(cfg: ContinualConfig, R, records: list[TaskRecord]) -> dict:
     """ACC, BWT, FWT, forgetting, FWT_scratch, learning speed (task 0 apart), compute."""
     m = accuracy_metrics(R).to_dict()
     notes = {}
@@ -551,91 +577,152 @@ def _run_metrics(cfg: ContinualConfig, R, records: list[dict]) -> dict:
         notes["FWT"] = ("zero-shot transfer: R[j,j] before training minus R[0,j]; the task's head "
                         "rows are still zero then, so it reads the share of one class (an "
                         "artefact); use FWT_scratch")
-    scratch = [r.get("scratch_accuracy") for r in records]
+    scratch = [r.scratch_accuracy for r in records]
     m["FWT_scratch"] = transfer_vs_scratch(R, scratch) if cfg.scratch_reference else None
     m["ACC_independent"] = _mean(scratch) if cfg.scratch_reference else None
     later = records[1:]
-    tgt = [r["steps_to_target"] for r in later]
+    tgt = [r.steps_to_target for r in later]
     m["target_accuracy"] = cfg.target_accuracy
     m["steps_to_target_mean"] = _mean(tgt) if all(v is not None for v in tgt) else None
     m["steps_to_target_reached"] = int(sum(v is not None for v in tgt))
-    m["curve_area_mean"] = _mean(r["curve_area"] for r in later)
-    m["task0"] = {"steps_to_target": records[0]["steps_to_target"],
-                  "curve_area": records[0]["curve_area"],
-                  "weight_updates": records[0]["compute"]["weight_updates"]}
-    m["weight_updates_mean"] = _mean(r["compute"]["weight_updates"] for r in later)
-    m["near_chance_tasks"] = [r["task"] for r in records if r["near_chance"]]
+    m["curve_area_mean"] = _mean(r.curve_area for r in later)
+    m["task0"] = {"steps_to_target": records[0].steps_to_target,
+                  "curve_area": records[0].curve_area,
+                  "weight_updates": records[0].compute.weight_updates}
+    m["weight_updates_mean"] = _mean(r.compute.weight_updates for r in later)
+    m["near_chance_tasks"] = [r.task for r in records if r.near_chance]
     m["notes"] = notes
     return m
 
 
-def _layer_summary(layers, details: dict, decisions, strategy: str) -> dict[str, dict]:
+def _layer_summary(layers, details: dict[str, LayerBudget], decisions, strategy: str) -> dict[str, LayerGrowth]:
     """Per layer: budget mode and used, and what pa used (alpha in/out, fallback, shift A)."""
     by_name = {d.layer: d for d in decisions}
     out = {}
     for layer in layers:
         det = details[layer.param]
-        rec = {"budget_mode": det["mode"], "budget": det["budget"], "strategy": strategy}
         dec = by_name.get(layer.name)
-        rec["grown"] = None if dec is None else dec.grown
         kern = {k.side: k for k in (dec.kernels if dec is not None else ())}
-        for side in ("in", "out"):
-            k = kern.get(side)
-            rec[f"alpha_{side}"] = None if k is None else k.alpha
-            rec[f"fitted_alpha_{side}"] = None if k is None else k.fitted_alpha
-            rec[f"fallback_{side}"] = None if k is None else (not k.plausible)
-            rec[f"A_{side}"] = None if k is None else k.offset
-        rec["pa_fell_back"] = None if not kern else any(not k.plausible for k in kern.values())
-        out[layer.param] = rec
+        side: dict[str, Any] = {}
+        for s in ("in", "out"):
+            k = kern.get(s)
+            side[f"alpha_{s}"] = None if k is None else k.alpha
+            side[f"fitted_alpha_{s}"] = None if k is None else k.fitted_alpha
+            side[f"fallback_{s}"] = None if k is None else (not k.plausible)
+            side[f"A_{s}"] = None if k is None else k.offset
+        out[layer.param] = LayerGrowth(
+            budget_mode=det.mode, budget=det.budget, strategy=strategy, grown=None if dec is None else dec.grown,
+            pa_fell_back=None if not kern else any(not k.plausible for k in kern.values()), **side)
     return out
 
 
-def pa_fallback_share(results: dict) -> tuple[int, int]:
-    """(layer-tasks where pa fell back on a side, layer-tasks grown by pa) in a results dict."""
-    fell = total = 0
-    for rec in results.get("tasks", []):
-        for lay in (rec.get("layers") or {}).values():
-            if lay.get("pa_fell_back") is not None:
-                total += 1
-                fell += bool(lay["pa_fell_back"])
-    return fell, total
+def pa_fallback_share(results: ContinualResult | dict) -> tuple[int, int]:
+    """(layer-tasks where pa fell back on a side, layer-tasks grown by pa) in a run's result
+    (or its results JSON)."""
+    if isinstance(results, ContinualResult):
+        flags = [lay.pa_fell_back for rec in results.tasks for lay in rec.layers.values()]
+    else:  # a results JSON as read from a file
+        flags = [lay.get("pa_fell_back") for rec in results.get("tasks", [])
+                 for lay in (rec.get("layers") or {}).values()]
+    flags = [f for f in flags if f is not None]
+    return int(sum(map(bool, flags))), len(flags)
 
 
+#: in-process cache of from-scratch reference accuracies: scratch_key -> accuracy
 _SCRATCH_CACHE: dict[str, float] = {}
 
 
+def _solo_config(cfg: ContinualConfig) -> ContinualConfig:
+    """The config of the from-scratch reference: task t alone, grown uniformly, sparse start."""
+    from dataclasses import replace
+
+    return replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
+                   attachment_bootstrap=0)
+
+
+def scratch_key(cfg: ContinualConfig, t: int, budgets: dict[str, int], device) -> str:
+    """Hash of everything that determines the from-scratch reference of task ``t``.
+
+    The reference's own config (:func:`_solo_config`: the strategy is replaced by ``uniform``,
+    so every strategy of a comparison shares it), the task, its per-layer budgets, the device
+    type and the torch version (other kernels may round differently).
+
+    Examples
+    --------
+    >>> a = scratch_key(ContinualConfig(growth="pa"), 1, {"fc1.weight": 10}, "cpu")
+    >>> a == scratch_key(ContinualConfig(growth="rigl"), 1, {"fc1.weight": 10}, "cpu")
+    True
+    >>> a == scratch_key(ContinualConfig(growth="pa", seed=1), 1, {"fc1.weight": 10}, "cpu")
+    False
+    """
+    import hashlib
+    import json
+
+    what = {"config": _solo_config(cfg).to_dict(), "task": int(t),
+            "budgets": {k: int(v) for k, v in budgets.items()},
+            "device": torch.device(device).type, "torch": torch.__version__}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _train_scratch(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
+                   device) -> float:
+    """Train task t alone from scratch at ``budgets``; its test accuracy."""
+    solo_cfg = _solo_config(cfg)
+    solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
+                   [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
+    sub = _Runner(solo_cfg, device=device, stream=solo)
+    sub.fit_task(0, budgets)
+    sub.own.claim_trained(0)
+    sub.own.apply_visibility(0)
+    _, _, Xte, yte = sub.data(0)
+    with sub.own.view(0):
+        return _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
+
+
 def _scratch_accuracy(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
-                      device) -> float:
+                      device, cache_dir: str | os.PathLike | None = None) -> float:
     """Accuracy of a fresh network trained on task t alone with the same edge budgets.
 
     Uniform growth of ``grow_factor`` × budget edges from the same seeded initialisation, the
     same optimiser, steps and pruning (task t is the only task, so it grows into an empty
-    network and trains its own biases). Cached per (config without the strategy, task,
-    budgets): within one process, every strategy of a comparison shares the reference.
+    network and trains its own biases). It does not depend on the run's strategy, so it is
+    computed once per :func:`scratch_key` (config without the strategy, task, budgets, device,
+    torch version) and reused: in memory within one process (every strategy and seed of a
+    ``compare`` or ``sweep``), and across processes when ``cache_dir`` is given (one small
+    JSON file per key, written atomically by rank 0). Reused values are the computed ones
+    bit for bit (``tests/test_continual_metrics.py``).
     """
     import json
-    from dataclasses import replace
 
-    solo_cfg = replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
-                       attachment_bootstrap=0)
-    key = json.dumps([replace(solo_cfg, growth="uniform").to_dict(), t, budgets], sort_keys=True)
-    if key not in _SCRATCH_CACHE:
-        solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
-                       [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
-        sub = _Runner(solo_cfg, device=device, stream=solo)
-        sub.fit_task(0, budgets)
-        sub.own.claim_trained(0)
-        sub.own.apply_visibility(0)
-        _, _, Xte, yte = sub.data(0)
-        with sub.own.view(0):
-            _SCRATCH_CACHE[key] = _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
-    return _SCRATCH_CACHE[key]
+    key = scratch_key(cfg, t, budgets, device)
+    if key in _SCRATCH_CACHE:
+        return _SCRATCH_CACHE[key]
+    path = Path(cache_dir) / f"scratch-{key}.json" if cache_dir is not None else None
+    if path is not None and path.exists():
+        try:
+            acc = float(json.loads(path.read_text(encoding="utf-8"))["accuracy"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{path}: not a scratch-reference cache entry; delete it (the "
+                             "reference is then trained again)") from None
+        log.debug("scratch reference of task %d read from %s", t, path)
+    else:
+        acc = _train_scratch(cfg, stream, t, budgets, device)
+        if path is not None and int(os.environ.get("RANK", "0")) == 0:
+            from .._io import write_json
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json(path, {"accuracy": acc, "task": int(t), "budgets": budgets,
+                              "config": _solo_config(cfg).to_dict(),
+                              "device": torch.device(device).type, "torch": torch.__version__})
+    _SCRATCH_CACHE[key] = acc
+    return acc
 
 
 def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | None = None,
                   resume: bool = False, stop_after: int | None = None,
                   device: str | None = None, progress: bool = False,
-                  on_task: Callable[[int], None] | None = None) -> ContinualResult:
+                  on_task: Callable[[int], None] | None = None,
+                  scratch_cache: str | os.PathLike | None = None) -> ContinualResult:
     """Run the grow → train → prune → freeze schedule over a task stream.
 
     Parameters
@@ -654,6 +741,10 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
         Progress bar over tasks.
     on_task : callable, optional
         Called with the task id after each completed task (and its checkpoint).
+    scratch_cache : path, optional
+        Folder of from-scratch reference accuracies shared between processes (one JSON file per
+        :func:`scratch_key`); within a process they are always reused. Delete it after changing
+        the training code.
 
     Returns
     -------
@@ -666,7 +757,7 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
     >>> len(res.R), res.metrics["BWT"]
     (3, 0.0)
     """
-    runner = _Runner(config, device=device, progress=progress)
+    runner = _Runner(config, device=device, progress=progress, scratch_cache=scratch_cache)
     ck = Path(checkpoint) if checkpoint is not None else None
     if resume:
         if ck is None:

@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._rng import torch_generator
 from ..errors import UsageError
 
 __all__ = ["STRATEGIES", "DegreeLaw", "PowerKernel", "ShiftedLinearKernel", "GrowthDecision",
@@ -585,11 +586,6 @@ def step_increments(degrees: np.ndarray, capacity: np.ndarray, budget: int,
     return incr(hi)
 
 
-def _torch_generator(rng: np.random.Generator | int | None) -> torch.Generator:
-    seed = int(np.random.default_rng(rng).integers(2**62))
-    return torch.Generator().manual_seed(seed)
-
-
 def sample_edges(free: torch.Tensor, n: int, *, log_weight: torch.Tensor | None = None,
                  rng: np.random.Generator | int | None = None) -> torch.Tensor:
     """Draw ``n`` of the True positions of ``free`` without replacement, ∝ exp(log_weight).
@@ -614,7 +610,7 @@ def sample_edges(free: torch.Tensor, n: int, *, log_weight: torch.Tensor | None 
         return out
     if n == n_free:
         return free.clone().bool()
-    gen = _torch_generator(rng)
+    gen = torch_generator(rng)
     u = torch.rand(free.shape, generator=gen, dtype=torch.float64).to(free.device)
     keys = -torch.log(-torch.log(u.clamp_min(1e-300)))
     if log_weight is not None:

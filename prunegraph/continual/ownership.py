@@ -50,6 +50,7 @@ class PrunableLayer:
     def shape(self) -> tuple[int, int]:
         """(out_units, in_units) of the edge grid."""
         w = self.module.weight
+        assert isinstance(w, torch.Tensor)
         return int(w.shape[0]), int(w.shape[1])
 
     def to_dict(self) -> dict:
@@ -68,7 +69,7 @@ def prunable_layers(model: nn.Module) -> list[PrunableLayer]:
     >>> [(l.name, l.is_head) for l in prunable_layers(m)]
     [('0', False), ('2', True)]
     """
-    found = []
+    found: list[tuple[str, nn.Module]] = []
     for name, mod in model.named_modules():
         if isinstance(mod, nn.Linear):
             found.append((name, mod))

@@ -21,8 +21,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .._rng import seed_int
 from .budget import pa_options
-from .config import ContinualConfig, stage_rng, torch_seed
+from .config import ContinualConfig, stage_rng
 from .dst import DST_STRATEGIES
 from .growth import GrowthDecision, grow_layer
 
@@ -64,7 +65,7 @@ def gradient_scores(model: nn.Module, own, init: dict, X: torch.Tensor, y: torch
     device = X.device
     lut = torch.full((max(units) + 1,), -1, dtype=torch.int64, device=device)
     lut[units] = torch.arange(len(units), device=device)
-    gen = torch.Generator().manual_seed(torch_seed(stage_rng(cfg, t, 3)))
+    gen = torch.Generator().manual_seed(seed_int(stage_rng(cfg, t, 3)))
     order = torch.randperm(y.shape[0], generator=gen)
     set_mode(model)
     model.zero_grad(set_to_none=True)

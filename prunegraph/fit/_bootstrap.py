@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._rng import spawn_seeds
 from . import _core, _truncated
 from ._zeta import log_hzeta
 
@@ -176,8 +177,7 @@ def synthetic_ks(spec: BootSpec, n_reps: int, rng: np.random.Generator, *, n_job
     client = active_client()  # inside prunegraph.distributed.scheduler: the cluster's workers
     if client is not None:
         n_jobs = n_threads(client)
-    root = np.random.SeedSequence(int(rng.integers(2**63)))
-    seeds = root.spawn(n_reps)
+    seeds = spawn_seeds(rng, n_reps)  # one integers(2**63) draw of rng: SeedSequence(it).spawn(n_reps)
     n_chunks = max(1, min(n_reps, max(n_jobs, 1) * 4, -(-n_reps // 100)))
     bounds = np.linspace(0, n_reps, n_chunks + 1).astype(int)
     jobs = [(spec, seeds[a:b], n_tail) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

@@ -376,6 +376,114 @@ def _lazy_counts(w: LazyWeight, layer_type: str, *, fold: int = 1, groups: int =
                        int(k_in.sum()) if plain else raw)
 
 
+def _block_units(block: torch.Tensor, layer_type: str, *, fold: int = 1,
+                 columns: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-level ``(|w| in float32, multiplicity in int32)`` of a block of raw rows, as
+    :func:`_lazy_matrices` computes them, before group placement or transposition:
+    ``[rows, unit columns of a row]``."""
+    block = block.detach()
+    if layer_type == "linear" and (fold != 1 or columns is not None):
+        return linear_matrices(block, fold=fold, columns=columns)
+    if layer_type in ("linear", "embedding", "linear_t"):
+        return block.abs().float(), (block != 0).to(torch.int32)
+    flat = block.reshape(block.shape[0], block.shape[1], -1)
+    return flat.abs().sum(-1, dtype=torch.float32), (flat != 0).sum(-1, dtype=torch.int32)
+
+
+#: bytes of raw weight read per block when summing strengths (:func:`_lazy_strengths`): its float32,
+#: float64 and per-edge temporaries are ~20 x the raw block, so blocks are smaller than for counting
+STRENGTH_BYTES = 2 << 20
+
+
+@dataclass(frozen=True)
+class LayerStrengths:
+    """A layer's unit strengths read block by block (:func:`_lazy_strengths`): float64 sums of
+    ``|W|`` per output unit (``in_strength``) and per input unit (``out_strength``), and, when
+    asked for, its edges' unit-level weights and multiplicities in the unit matrix's row-major
+    order (what :func:`prunegraph.nulls.edge_multiset` collects from a built layer)."""
+
+    in_strength: np.ndarray
+    out_strength: np.ndarray
+    weights: torch.Tensor | None = None
+    multiplicity: torch.Tensor | None = None
+
+
+def _lazy_strengths(w: LazyWeight, layer_type: str, counts: LayerCounts, *, fold: int = 1, groups: int = 1,
+                    source: str = "", columns: torch.Tensor | None = None, edges: bool = False,
+                    block_bytes: int | None = None) -> LayerStrengths:
+    """Strengths of a layer read block by block, never building its matrices (issue 13).
+
+    Each block of raw rows gives its unit-level weights exactly as :func:`_lazy_matrices` does
+    (``|w|`` folded in float32); their row and column sums are accumulated in float64, so
+    ``s_in(j) = sum_i |W[j, i]|`` and ``s_out(i) = sum_j |W[j, i]|`` carry no float32 rounding
+    (the built path sums its float32 matrix in float32: the two agree to ~1e-7 relative).
+    With ``edges``, the nonzero unit weights and multiplicities are written straight into two
+    preallocated 1-D tensors of ``counts.n_edges`` entries at their row-major positions in the
+    unit matrix (position = start of unit row + edges of that row placed so far), so the
+    random-pruning null shuffles the same multiset in the same order as from the built layer.
+    Memory: one block (:data:`STRENGTH_BYTES` of raw rows and its temporaries), the two strength
+    vectors and, with ``edges``, 8 bytes per edge.
+    """
+    n0 = int(w.shape[0])
+    n_out, n_in = len(counts.in_degree), len(counts.out_degree)
+    transposed = layer_type in ("conv_transpose", "embedding", "linear_t")
+    grouped = groups if layer_type in ("conv", "conv_transpose") else 1
+    rpg = n0 // grouped
+    s_in = torch.zeros(n_out, dtype=torch.float64)
+    s_out = torch.zeros(n_in, dtype=torch.float64)
+    # raw rows are the unit matrix's rows, or (transposed layouts) its columns
+    row_s, col_s = (s_out, s_in) if transposed else (s_in, s_out)
+    ew = em = None
+    if edges:
+        n_edges = counts.n_edges
+        ew = torch.empty(n_edges, dtype=torch.float32)
+        em = torch.empty(n_edges, dtype=torch.int32)
+        k_in = torch.from_numpy(np.asarray(counts.in_degree, dtype=np.int64))
+        start = torch.cumsum(k_in, 0) - k_in          # first row-major position of each unit row
+        placed = torch.zeros(n_out, dtype=torch.int64)  # edges of each unit row written so far
+        cursor = 0
+    per_row = max(1, math.prod(w.shape[1:])) * max(1, w.dtype.itemsize)
+    step = max(1, (block_bytes or STRENGTH_BYTES) // per_row)
+    for r0 in range(0, n0, step):
+        r1 = min(n0, r0 + step)
+        block = w.rows(r0, r1)
+        _finite(block, w.name.removesuffix(".weight"), source)
+        a, m = _block_units(block, layer_type, fold=fold, columns=columns)
+        del block
+        cpg = a.shape[1]
+        rows_g = torch.arange(r0, r1) // rpg  # each raw row's group (conv): its column block
+        ad = a.double()
+        row_s[r0:r1] = ad.sum(1)
+        if grouped == 1:
+            col_s += ad.sum(0)
+        else:
+            for g in torch.unique(rows_g).tolist():
+                col_s[g * cpg:(g + 1) * cpg] += ad[rows_g == g].sum(0)
+        del ad
+        if edges:
+            keep = m != 0
+            if not transposed:  # raw rows are unit rows, in order: the block's edges come next
+                vals = a[keep]  # row-major over the block: raw row, then unit column
+                ew[cursor:cursor + vals.numel()] = vals
+                em[cursor:cursor + vals.numel()] = m[keep]
+                cursor += vals.numel()
+                del vals
+            else:  # unit row = raw column (+ its group's offset), unit column = raw row
+                for g in (torch.unique(rows_g).tolist() if grouped > 1 else [0]):
+                    sel = rows_g == g if grouped > 1 else slice(None)
+                    kt = keep[sel].t()  # [unit rows of the group, raw rows]: row-major = by unit row, then column
+                    cnt = kt.sum(1)
+                    base = start[g * cpg:(g + 1) * cpg] + placed[g * cpg:(g + 1) * cpg] - (torch.cumsum(cnt, 0) - cnt)
+                    pos = torch.repeat_interleave(base, cnt) + torch.arange(int(cnt.sum()))
+                    ew[pos] = a[sel].t()[kt]
+                    em[pos] = m[sel].t()[kt]
+                    placed[g * cpg:(g + 1) * cpg] += cnt
+                    del kt, pos
+            del keep
+        del a, m
+    return LayerStrengths(s_in.numpy(), s_out.numpy(), ew, em)
+
+
 class _LazyMats:
     """A layer's matrices built on call from a :class:`LazyWeight`; :meth:`counts` gives only
     its degrees (:func:`_lazy_counts`) for analyses that need no weights."""
@@ -388,6 +496,9 @@ class _LazyMats:
 
     def counts(self, *, nm: bool = False) -> LayerCounts:
         return _lazy_counts(self.w, self.layer_type, nm=nm, **self.how)
+
+    def strengths(self, counts: LayerCounts, *, edges: bool = False) -> LayerStrengths:
+        return _lazy_strengths(self.w, self.layer_type, counts, edges=edges, **self.how)
 
 
 def _mats(w, layer_type: str, *, fold: int = 1, groups: int = 1, source: str = "",

@@ -28,16 +28,19 @@ class _LayerSpec:
         return LayerGraph(self.name, self.layer_type, w, m, self.in_space, self.out_space,
                           self.in_offset, self.out_offset, self.param, self.binary, self.wiring)
 
-    def build_degrees(self):
-        """The layer's degrees only, counted block by block from the checkpoint
+    def build_degrees(self, *, strengths: bool = False, edges: bool = False):
+        """The layer's degrees, counted block by block from the checkpoint
         (:class:`~prunegraph.degrees.CountedLayer`) when its weight is read lazily; otherwise
-        the built :class:`LayerGraph` (which has every degree too)."""
+        the built :class:`LayerGraph` (which has every degree too).  ``strengths``: also its
+        strengths, summed in float64 in a second pass over the blocks, and with ``edges`` its
+        edge weights for a weighted null (:func:`~prunegraph.graph.matrices._lazy_strengths`)."""
         if not hasattr(self.mats, "counts"):
             return self.build()
         from ..degrees import CountedLayer
         from .matrices import regular_from_counts
 
         c = self.mats.counts(nm=self.binary and self.layer_type == "linear")
+        st = self.mats.strengths(c, edges=edges) if strengths else None
         n_out, n_in = len(c.in_degree), len(c.out_degree)
         self_map = self.in_space == self.out_space and self.in_offset == self.out_offset and n_in == n_out
         return CountedLayer(self.name, self.layer_type, self.in_space, self.out_space, int(self.in_offset),
@@ -46,7 +49,11 @@ class _LayerSpec:
                             regular=regular_from_counts(c.n_edges, n_out, n_in, binary=self.binary,
                                                         layer_type=self.layer_type, nm=c.nm),
                             wiring=self.wiring, loops=not self_map or c.diagonal, param=self.param,
-                            binary=self.binary, raw_nonzero=c.raw_nonzero)
+                            binary=self.binary, raw_nonzero=c.raw_nonzero,
+                            in_strength=None if st is None else st.in_strength,
+                            out_strength=None if st is None else st.out_strength,
+                            edge_weights=None if st is None else st.weights,
+                            edge_multiplicity=None if st is None else st.multiplicity)
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,12 @@ class StreamPlan:
         for spec in self.specs:
             yield spec.build()
 
-    def iter_degrees(self):
-        """Each layer's degrees only, counted block by block from the checkpoint without
-        building its matrices (:meth:`_LayerSpec.build_degrees`); in order, like iteration."""
+    def iter_degrees(self, *, strengths: bool = False, edges: bool = False):
+        """Each layer's degrees (and ``strengths``, float64; with ``edges`` its edge weights),
+        read block by block from the checkpoint without building its matrices
+        (:meth:`_LayerSpec.build_degrees`); in order, like iteration."""
         for spec in self.specs:
-            yield spec.build_degrees()
+            yield spec.build_degrees(strengths=strengths, edges=edges)
 
     @classmethod
     def from_network(cls, net: NetworkGraph) -> StreamPlan:

@@ -51,7 +51,7 @@ from torch import nn
 from .._rng import as_seed
 from ..errors import UsageError
 
-__all__ = ["get_model", "list_models", "LeNet300", "LeNet5", "VGGSmall", "ResNetSmall",
+__all__ = ["get_model", "list_models", "ZooModel", "LeNet300", "LeNet5", "VGGSmall", "ResNetSmall",
            "LSTMClassifier"]
 
 
@@ -63,7 +63,17 @@ def _check_image_shape(name: str, input_shape: tuple[int, ...]) -> tuple[int, in
     return c, h, w
 
 
-class LeNet300(nn.Module):
+class ZooModel(nn.Module):
+    """Base of the zoo's models: the attributes a checkpoint records to rebuild and trace one
+    (:func:`prunegraph.checkpoint.save_checkpoint`), typed (``nn.Module`` types any other
+    attribute as a tensor or a module)."""
+
+    zoo_name: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+
+
+class LeNet300(ZooModel):
     """LeNet-300-100: ``x -> flatten -> fc1(300) -> ReLU -> fc2(100) -> ReLU -> fc3``."""
 
     def __init__(self, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28)):
@@ -83,7 +93,7 @@ class LeNet300(nn.Module):
         return self.fc3(x)
 
 
-class LeNet5(nn.Module):
+class LeNet5(ZooModel):
     """LeNet-5 with max-pooling and ReLU; padding adapted so 28x28 and 8x8 inputs both work."""
 
     def __init__(self, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28)):
@@ -115,7 +125,7 @@ class LeNet5(nn.Module):
         return self.fc3(x)
 
 
-class VGGSmall(nn.Module):
+class VGGSmall(ZooModel):
     """Conv3x3-BN-ReLU blocks (32, 64, 128) with max-pools, global average pool, Linear."""
 
     def __init__(self, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28),
@@ -166,7 +176,7 @@ class BasicBlock(nn.Module):
         return torch.relu(out + self.shortcut(x))
 
 
-class ResNetSmall(nn.Module):
+class ResNetSmall(ZooModel):
     """Stem conv(16) → BasicBlock(16→16) → BasicBlock(16→32, stride 2, projection) → GAP → fc."""
 
     def __init__(self, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28)):
@@ -189,7 +199,7 @@ class ResNetSmall(nn.Module):
         return self.fc(x)
 
 
-class LSTMClassifier(nn.Module):
+class LSTMClassifier(ZooModel):
     """Read the image rows as a sequence (length H, features C·W); classify the last state."""
 
     def __init__(self, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28),
@@ -209,7 +219,7 @@ class LSTMClassifier(nn.Module):
         return self.fc(out[:, -1])
 
 
-_MODELS: dict[str, Callable[..., nn.Module]] = {
+_MODELS: dict[str, Callable[..., ZooModel]] = {
     "lenet300": LeNet300,
     "lenet5": LeNet5,
     "vgg_small": VGGSmall,
@@ -230,7 +240,7 @@ def list_models() -> list[str]:
 
 
 def get_model(name: str, *, num_classes: int = 10, input_shape: Sequence[int] = (1, 28, 28),
-              rng: np.random.Generator | int | None = None) -> nn.Module:
+              rng: np.random.Generator | int | None = None) -> ZooModel:
     """Build a zoo model by name.
 
     Parameters
@@ -248,8 +258,8 @@ def get_model(name: str, *, num_classes: int = 10, input_shape: Sequence[int] = 
 
     Returns
     -------
-    torch.nn.Module
-        In training mode, on the CPU.
+    ZooModel
+        A ``torch.nn.Module`` in training mode, on the CPU.
 
     Examples
     --------

@@ -48,6 +48,7 @@ __all__ = [
     "alternative_tail_ccdf",
     "plot_ccdf",
     "plot_alpha_summary",
+    "plot_depth",
     "save_figure",
     "best_alternative",
     "plot_accuracy_matrix",
@@ -662,6 +663,132 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     return fig
 
 
+#: 95 % normal interval of a fitted alpha: alpha ± Z95 sigma
+Z95 = 1.959963984540054
+
+
+def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
+    """Fitted exponent α and verdicts against transformer block depth, attention vs MLP.
+
+    One column per degree kind.  Top row: each projection's α with its 95 % interval
+    α ± 1.96 σ (attention q, k, v, o as circles left of the depth, MLP gate, up, down as squares
+    right of it) and the group's median α per block as a line; the scale-free range
+    2 ≤ α ≤ 3 is shaded.  Bottom row: per block the verdicts of the attention (left bar) and the
+    MLP (right bar, hatched) projections, stacked by verdict.  The data are exactly the rows of
+    :func:`prunegraph.analysis.block_summary` (``to_dict()``), so the figure and the per-block
+    table agree.
+
+    Parameters
+    ----------
+    blocks : list of dict
+        ``BlockSummary.to_dict()`` rows: ``depth``, ``group`` ("attention"/"mlp"),
+        ``degree_kind``, ``alpha_median``, ``verdicts`` (label -> count), ``alphas``, ``sigmas``.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> rows = [{"depth": d, "group": g, "degree_kind": "in", "alpha_median": 3.0 + d,
+    ...          "verdicts": {"rejected": 2}, "alphas": [3.0 + d, 3.0 + d], "sigmas": [0.1, 0.2]}
+    ...         for d in (0, 1) for g in ("attention", "mlp")]
+    >>> fig = plot_depth(rows)
+    >>> [ln.get_ydata().tolist() for ln in fig.axes[0].get_lines() if ln.get_gid() == "median-attention-in"]
+    [[3.0, 4.0]]
+    """
+    blocks = [dict(b) for b in blocks]
+    if not blocks:
+        raise UsageError("plot_depth: no blocks; pass the rows of prunegraph.analysis.block_summary")
+    for i, b in enumerate(blocks):
+        missing = [k for k in ("depth", "group", "degree_kind") if k not in b]
+        if missing:
+            raise UsageError(f"plot_depth: row {i} has no {missing[0]!r}; pass BlockSummary.to_dict() rows")
+
+    def num(v):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return np.nan
+        return v if math.isfinite(v) else np.nan
+
+    kinds = list(dict.fromkeys(b["degree_kind"] for b in blocks))
+    groups = [g for g in ("attention", "mlp") if any(b["group"] == g for b in blocks)]
+    labels = sorted({v for b in blocks for v in (b.get("verdicts") or {})})
+    depths = sorted({int(b["depth"]) for b in blocks})
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    width = min(20.0, max(6.0, 0.32 * len(depths) + 3.0)) * (1 if len(kinds) == 1 else 0.75 * len(kinds))
+    fig = Figure(figsize=(min(24.0, width), 7.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, len(kinds), sharex=True, squeeze=False, height_ratios=[3, 2])
+    colors = _palette(max(8, len(labels) + 2))
+    group_color = {"attention": colors[0], "mlp": colors[1]}
+    group_style = {"attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
+                   "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
+    verdict_color = {v: colors[(i + 2) % len(colors)] for i, v in enumerate(labels)}
+    for col, kind in enumerate(kinds):
+        ax, axv = axes[0, col], axes[1, col]
+        ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3" if col == 0 else None)
+        for g in groups:
+            rows = sorted((b for b in blocks if b["degree_kind"] == kind and b["group"] == g),
+                          key=lambda b: int(b["depth"]))
+            if not rows:
+                continue
+            st, color = group_style[g], group_color[g]
+            xs, ys, es = [], [], []
+            for b in rows:
+                for a, sg in zip(b.get("alphas") or (), b.get("sigmas") or ()):
+                    xs.append(int(b["depth"]) + st["off"])
+                    ys.append(num(a))
+                    es.append(Z95 * num(sg))
+            if xs:
+                eb = ax.errorbar(xs, ys, yerr=np.nan_to_num(np.array(es), nan=0.0), fmt=st["marker"], ms=4,
+                                 capsize=2, lw=0.8, alpha=0.6, color=color, mfc="white", zorder=3,
+                                 label=f"{st['name']}: α ± 95 % CI per projection" if col == 0 else None)
+                eb.lines[0].set_gid(f"alpha-{g}-{kind}")
+            (ln,) = ax.plot([int(b["depth"]) for b in rows], [num(b.get("alpha_median")) for b in rows],
+                            color=color, lw=1.8, marker=st["marker"], ms=6, zorder=4,
+                            label=f"{st['name']}: median α" if col == 0 else None)
+            ln.set_gid(f"median-{g}-{kind}")
+            bottom = np.zeros(len(rows))
+            x = np.array([int(b["depth"]) + 1.4 * st["off"] for b in rows], dtype=float)
+            for v in labels:
+                h = np.array([int((b.get("verdicts") or {}).get(v, 0)) for b in rows], dtype=float)
+                if not h.any():
+                    continue
+                bars = axv.bar(x, h, width=0.36, bottom=bottom, color=verdict_color[v], hatch=st["hatch"],
+                               edgecolor="white", lw=0.5, label=v)
+                for patch in bars.patches:
+                    patch.set_gid(f"verdicts-{g}-{kind}-{v}")
+                bottom += h
+        ax.set_title(f"{kind}-degree", fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        axv.set_xlabel("block depth (0 = first block)")
+        axv.set_xticks(depths if len(depths) <= 16 else depths[::max(1, len(depths) // 14)])
+        axv.grid(True, axis="y", alpha=0.3)
+        if col == 0:
+            ax.set_ylabel("fitted exponent α")
+            axv.set_ylabel("projections per verdict\n(left: attention, right: MLP ///)")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    axes[0, -1].legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    vh, vn = [], []
+    for a in axes[1]:
+        for h, n in zip(*a.get_legend_handles_labels()):
+            if n not in vn:
+                vh.append(h)
+                vn.append(n)
+    if vh:
+        axes[1, -1].legend(vh, vn, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                           title="verdict")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
 def _short_verdict(row: Mapping[str, Any]) -> str:
     """The verdict's short label from the row's machine code (the one table in
     :mod:`prunegraph.fit.verdict`); the verdict text as given when a row has no code."""
@@ -923,6 +1050,9 @@ def _stem(source: str) -> str:
     return Path(source).stem.replace(":", "_") if source else "model"
 
 
+#: most figures one worker draws per batch (:class:`FigureWriter`): the progress bar's step
+FIGURE_BATCH = 16
+
 #: figure formats ``write_figures`` can write
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -934,8 +1064,9 @@ class FigureJob:
 
     stem: Path
     caption: str
-    figure_type: str                # "ccdf" or "alpha"
+    figure_type: str                # "ccdf", "alpha" or "depth"
     kwargs: dict = field(repr=False)
+    layer: str | None = None        # the layer of a per-layer figure (ccdf)
 
 
 def _ccdf_caption(r) -> str:
@@ -969,7 +1100,7 @@ def _ccdf_job(r, stem: str, out: Path) -> FigureJob:
              alternative=None if best is None else best.to_dict(),
              null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
              verdict=r.observed.verdict_text,
-             title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"))
+             title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer)
 
 
 def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
@@ -978,7 +1109,7 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
     stem = _stem(res.source)
     out = Path(out)
     jobs = [_ccdf_job(r, stem, out) for r in res.results]
-    rows = [dict(r.row(), layer_kind=r.layer_type) for r in res.results]
+    rows = [r.row() for r in res.results]
     if rows:
         jobs.append(FigureJob(
             out / stem / "alpha_summary",
@@ -987,6 +1118,17 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
             "scale-free range 2 ≤ α ≤ 3; 'no fit' marks sequences that could not be fitted; the "
             "verdict is under each layer name.", "alpha",
             dict(rows=rows, title=f"{stem}: exponent α per layer, pruned vs random-pruning null")))
+    from ..analysis import block_summary
+
+    blocks = block_summary(res)
+    if blocks:  # a transformer: alpha and verdicts against depth, from the per-block summary
+        jobs.append(FigureJob(
+            out / stem / "depth",
+            f"{stem}: fitted exponent α against transformer block depth, attention projections (q, k, v, o; "
+            "circles) vs MLP projections (gate, up, down; squares): each projection's α with its 95 % interval "
+            "(α ± 1.96 σ) and the median per block (line); below, each block's verdicts (left bar attention, "
+            "right bar MLP). The same numbers as the per-block table.", "depth",
+            dict(blocks=[b.to_dict() for b in blocks], title=f"{stem}: α and verdicts against block depth")))
     return jobs
 
 
@@ -995,8 +1137,8 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     with warnings.catch_warnings():
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        fig = plot_ccdf(**job.kwargs) if job.figure_type == "ccdf" else plot_alpha_summary(**job.kwargs)
-        return save_figure(fig, job.stem, formats=formats)
+        draw = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}[job.figure_type]
+        return save_figure(draw(**job.kwargs), job.stem, formats=formats)
 
 
 def _render_many(jobs: Sequence[FigureJob], formats: Sequence[str]) -> list[list[Path]]:
@@ -1036,6 +1178,7 @@ class FigureWriter:
         self.jobs, self.progress = int(jobs), progress
         self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
         self._pending: list[tuple[str, list[FigureJob], list]] = []
+        self._sizes: dict[Any, int] = {}  # figures per submitted batch
         #: per source, the CCDFs started by :meth:`submit_sequence` (stem → rendered or future)
         self._early: dict[str, dict[Path, Any]] = {}
 
@@ -1057,10 +1200,13 @@ class FigureWriter:
     def submit_sequence(self, source: str, r) -> None:
         """Start the CCDF of one sequence of model ``source`` as soon as it is fitted (the
         analysis' ``on_result``), so that figures are drawn while the next sequences are fitted;
-        :meth:`submit` of the finished model then adds only what is left (the α summary)."""
+        :meth:`submit` of the finished model then adds only what is left (the α summary, …)."""
         job = _ccdf_job(r, _stem(source), self.out)
-        item = ([render_job(job, self.formats)] if self._pool is None
-                else self._pool.submit(_render_many, [job], self.formats))
+        if self._pool is None:
+            item: Any = [render_job(job, self.formats)]
+        else:
+            item = self._pool.submit(_render_many, [job], self.formats)
+            self._sizes[item] = 1
         self._early.setdefault(source, {})[job.stem] = item
 
     def submit(self, res) -> None:
@@ -1075,9 +1221,12 @@ class FigureWriter:
             if self._pool is None:
                 done.extend([render_job(j, self.formats)] for j in rest)
             else:
-                size = max(1, -(-len(rest) // (2 * self.jobs)))  # a few batches per worker
-                done.extend(self._pool.submit(_render_many, rest[i:i + size], self.formats)
-                            for i in range(0, len(rest), size))
+                # a few batches per worker, at most FIGURE_BATCH figures each, so that the progress bar moves
+                size = max(1, min(FIGURE_BATCH, -(-len(rest) // (2 * self.jobs))))
+                for i in range(0, len(rest), size):
+                    fut = self._pool.submit(_render_many, rest[i:i + size], self.formats)
+                    self._sizes[fut] = len(rest[i:i + size])
+                    done.append(fut)
             rest.clear()
 
         for j in jobs:  # in figure order: started ones in place, the others batched between them
@@ -1097,7 +1246,11 @@ class FigureWriter:
         if futures:
             from concurrent.futures import as_completed
 
-            for _ in _progress(as_completed(futures), desc="figures", total=len(futures),
+            def drawn():  # one tick per figure, as each batch finishes
+                for fut in as_completed(futures):
+                    yield from range(self._sizes.get(fut, 1))
+
+            for _ in _progress(drawn(), desc="figures", total=sum(self._sizes.get(f, 1) for f in futures),
                                enabled=self.progress):
                 pass
         out: dict[str, list[Path]] = {}

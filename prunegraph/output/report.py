@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,20 +22,12 @@ from typing import Any
 from .._io import write_text
 from ..errors import InputError, UsageError
 from .tables import _num as _as_float
-from .tables import fmt_number
+from .tables import fmt_number, fmt_text, is_missing
 
 __all__ = ["write_report", "render_report", "write_html_report", "fmt_number"]
 
 
 # ----------------------------------------------------------------------------- formatting
-def _is_missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    return isinstance(v, str) and v == ""
-
-
 def _verdict_css(row: Mapping[str, Any], key: str) -> str:
     """CSS class of a verdict cell: from the row's machine verdict code through the one wording
     table of :mod:`prunegraph.fit.verdict`; a row without a code gets none."""
@@ -123,22 +114,23 @@ def _one_table(rows: list[Mapping[str, Any]], cols, extras: Sequence[str], cls: 
         cells = [_cell(c, row) for c in cols]
         for k in extras:
             v = row.get(k)
-            text = fmt_number(v) if _as_float(v) is not None or _is_missing(v) else str(v)
+            text = fmt_number(v) if _as_float(v) is not None or is_missing(v) else str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table class="{cls}"><thead><tr>' + head + "</tr></thead><tbody>"
             + "".join(body) + "</tbody></table>")
 
 
-def _table_html(rows: Sequence[Mapping[str, Any]], where: str) -> str:
+def _table_html(rows: Sequence[Any] | None, where: str) -> str:
     """The compact table (the CLI's default columns, verdict last: always on screen), then every
     column in an expandable, wrapped table; both from :data:`prunegraph.output.tables.COLUMNS`."""
-    from .tables import KNOWN_KEYS, columns_for
+    from .tables import KNOWN_KEYS, as_row, columns_for
 
-    rows = list(rows or ())
+    rows = [as_row(r) for r in rows or ()]
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise UsageError(f"{where} table row {i}: expected a dict, got {type(row).__name__}; pass row dicts")
+            raise UsageError(f"{where} table row {i}: expected a FitRow or a dict, got {type(row).__name__}; "
+                             "pass ModelAnalysis.fit_rows()")
     if not rows:
         return '<p class="empty">No degree sequences were fitted.</p>'
     extras: list[str] = []
@@ -237,7 +229,10 @@ _HOWTO = (
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "
      "in the corner. The dotted vertical line is xmin; the grey squares are the random-pruning "
      "null; the verdict is written on each plot. The α summary shades 2 ≤ α ≤ 3, the range of "
-     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted."),
+     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted. For a transformer, the "
+     "depth figure plots each attention (q, k, v, o) and MLP (gate, up, down) projection’s α with its "
+     "95 % interval and the median per block against depth, with each block’s verdicts below; the "
+     "report then lists the layers block by block."),
 )
 
 
@@ -258,9 +253,9 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
     that networks of different sizes compare."""
     from .tables import fmt_estimate, fmt_int, fmt_p, fmt_plain, fmt_span
 
-    cols = (("network", "network", lambda r: str(r.get("network") or "—")),
-            ("layer", "layer", lambda r: str(r.get("layer") or "—")),
-            ("degree", "degree kind", lambda r: str(r.get("kind") or "—")),
+    cols = (("network", "network", lambda r: fmt_text(r.get("network"))),
+            ("layer", "layer", lambda r: fmt_text(r.get("layer"))),
+            ("degree", "degree kind", lambda r: fmt_text(r.get("kind"))),
             ("units", "units (nodes)", lambda r: fmt_int(r.get("nodes"))),
             ("⟨k⟩", "mean degree of the alive units", lambda r: fmt_plain(r.get("mean_degree"))),
             ("max/⟨k⟩", "largest degree over the mean: how far the biggest hub stands out",
@@ -270,7 +265,7 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
             ("heavier q", "Benjamini–Hochberg q of the heavier-than-null test (q < 0.05 decides)",
              lambda r: fmt_p(r.get("heavier_q"))),
             ("verdict", "the verdict (one classifier for every network)",
-             lambda r: str(r.get("verdict_class") or "—")))
+             lambda r: fmt_text(r.get("verdict_class"))))
     head = "".join(f'<th title="{html.escape(tip)}">{html.escape(name)}</th>' for name, tip, _ in cols)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(r))}</td>" for _, _, fmt in cols) + "</tr>"
                    for r in rows)
@@ -278,6 +273,34 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
             "report through identical statistics (the same fit, null and verdict rules), one row per "
             "layer and degree kind; ⟨k⟩ and max/⟨k⟩ put networks of different sizes on one scale.</p>"
             f'<table class="fit compact"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>')
+
+
+def _blocks_html(blocks: Sequence[Mapping[str, Any]]) -> str:
+    """The per-block summary of a transformer (rows of ``BlockSummary.to_dict()``): attention vs
+    MLP projections, median α and verdict counts against depth."""
+    import math
+
+    def alpha(v):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return "—"
+        return f"{v:.2f}" if math.isfinite(v) else "—"
+
+    head = "".join(f"<th>{h}</th>" for h in ("depth", "block", "projections", "degree kind", "median α",
+                                                  "verdicts"))
+    body = []
+    for b in blocks:
+        verdicts = ", ".join(f"{n} {v}" for v, n in sorted((b.get("verdicts") or {}).items(), key=lambda kv: -kv[1]))
+        group = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}.get(b.get("group"),
+                                                                                         str(b.get("group")))
+        cells = (str(b.get("depth")), str(b.get("block")), group, str(b.get("degree_kind")),
+                 alpha(b.get("alpha_median")), verdicts)
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return ('<h3 id="blocks">Per block</h3><p class="summary">Median fitted α over each block\u2019s attention '
+            "and MLP projections, and how many of them got each verdict, against depth (the figure below "
+            "shows each projection\u2019s α with its 95 % interval).</p>"
+            f'<table class="fit compact blocks"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
 def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str = "",
@@ -302,7 +325,7 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
     for i, model in enumerate(models):
         if not isinstance(model, Mapping):
             raise UsageError(f"write_report: models[{i}] must be a dict with name, summary, table, figures")
-        if _is_missing(model.get("name")):
+        if is_missing(model.get("name")):
             raise UsageError(f"write_report: models[{i}] has no 'name'; give each model a name")
         ids.append(f"model-{i + 1}")
     if len(models) > 1:
@@ -317,14 +340,29 @@ def render_report(*, title: str, models: Sequence[Mapping[str, Any]], intro: str
         name = str(model["name"])
         where = f"write_report: model {name!r}"
         parts.append(f'<section id="{mid}"><h2>{html.escape(name)}</h2>')
-        if not _is_missing(model.get("summary")):
+        if not is_missing(model.get("summary")):
             parts.append(f'<p class="summary">{html.escape(str(model["summary"]))}</p>')
         notes = model.get("notes") or ()
         if isinstance(notes, str):
             notes = (notes,)
         if notes:
             parts.append('<ul class="notes">' + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>")
-        parts.append(_table_html(model.get("table", model.get("rows")), where))
+        if model.get("sections"):  # a transformer: per-block summary and figures first, then block by block
+            parts.append(_blocks_html(model.get("blocks") or ()))
+            figs = _figures_html(model.get("figures") or (), where)
+            if figs:
+                parts.append('<div class="figures">' + "".join(figs) + "</div>")
+            for j, sec in enumerate(model["sections"]):
+                heading = html.escape(str(sec["heading"]))
+                parts.append(f'<section class="block" id="{mid}-part-{j + 1}"><h3>{heading}</h3>')
+                parts.append(_table_html(sec.get("table") or (), where))
+                figs = _figures_html(sec.get("figures") or (), where)
+                if figs:
+                    parts.append('<div class="figures">' + "".join(figs) + "</div>")
+                parts.append("</section>")
+            parts.append("</section>")
+            continue
+        parts.append(_table_html(model.get("table"), where))
         figs = _figures_html(model.get("figures") or (), where)
         if figs:
             parts.append('<div class="figures">' + "".join(figs) + "</div>")
@@ -355,12 +393,11 @@ def write_report(path: str | os.PathLike, *, title: str, models: Sequence[Mappin
         Page title and heading.
     models : list of dict
         One per model, with keys ``name`` (required), ``summary`` (one line), ``notes``
-        (list of str), ``table`` (list of row dicts — keys as produced by
-        ``ModelAnalysis.rows()``: ``layer, kind, nodes, edges, density, dead, alpha, sigma,
-        xmin, xmax, n_tail, ks_d, gof_p, best_alt, best_alt_p, verdict, null_alpha,
-        null_sigma, null_verdict, heavier_p, var_ratio``; the aliases ``ks_distance``,
-        ``p_value``, ``best_alternative``, ``lr_p_value`` are read too, other keys become
-        extra columns) and ``figures`` (matplotlib Figures, paths of PNG/SVG/JPEG files, or
+        (list of str), ``table`` (:class:`~prunegraph.analysis.FitRow` records from
+        ``ModelAnalysis.fit_rows()``, or dicts with their ``to_dict()`` keys: ``layer, kind,
+        nodes, edges, density, dead, alpha, sigma, xmin, xmax, n_tail, ks_d, gof_p, best_alt,
+        best_alt_p, verdict, null_alpha, null_sigma, null_verdict, heavier_p, var_ratio``;
+        other keys become extra columns) and ``figures`` (matplotlib Figures, paths of PNG/SVG/JPEG files, or
         ``{"figure": ..., "caption": ...}``).  Figures are embedded, not closed.
     intro : str
         An optional paragraph under the title.
@@ -414,16 +451,60 @@ def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str 
                 continue
             cap = captions.get(p.with_suffix(""))
             figs.append(p if cap is None else {"figure": p, "caption": cap})
-        models.append({
+        model = {
             "name": res.source,
             "summary": res.summary(),
             "notes": list(res.notes),
-            "table": res.rows(),
+            "table": res.fit_rows(),
             "figures": figs,
-        })
+        }
+        model.update(_grouped_by_block(res, figs))
+        models.append(model)
     comparison = None
     if len(results) > 1:  # several networks (e.g. a connectome beside pruned nets): side by side
         from ..connectome import side_by_side
 
         comparison = side_by_side(results, layers="all")
     return write_report(path, title="prunegraph fit report", models=models, comparison=comparison)
+
+
+def _grouped_by_block(res, figs: list) -> dict[str, Any]:
+    """For a transformer (a non-empty :func:`prunegraph.analysis.block_summary`): the per-block
+    rows, the model-level figures (depth figure first, then the α summary) and one section per
+    block (layers before the first block, e.g. embeddings, and after the last, e.g. the head,
+    apart), each with its table rows and per-layer figures; empty for any other model."""
+    from ..analysis import block_summary
+    from ..graph.roles import block_of
+
+    blocks = block_summary(res)
+    if not blocks:
+        return {}
+    depth = {b.block: b.depth for b in blocks}
+    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent.parent for f in figs), None)
+    layer_of: dict[str, str] = {}
+    if folder is not None:
+        from .plot import figure_jobs
+
+        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder) if j.layer is not None}
+    sections: dict[str, dict] = {}
+    where: dict[str, str] = {}
+    started = False
+    for r, row in zip(res.results, res.fit_rows()):
+        blk = block_of(r.layer)
+        if r.layer_type == "network":
+            heading = "Whole network"
+        elif blk in depth:
+            heading, started = f"Block {depth[blk]}: {blk}", True
+        else:
+            heading = "After the blocks (head and other layers)" if started else "Before the blocks (embeddings)"
+        sections.setdefault(heading, {"heading": heading, "table": [], "figures": []})["table"].append(row)
+        where.setdefault(r.layer, heading)
+    top = []
+    for f in figs:
+        layer = layer_of.get(Path(f["figure"] if isinstance(f, Mapping) else f).stem)
+        if layer is None:
+            top.append(f)
+        else:
+            sections[where[layer]]["figures"].append(f)
+    top.sort(key=lambda f: Path(f["figure"] if isinstance(f, Mapping) else f).stem != "depth")
+    return {"blocks": [b.to_dict() for b in blocks], "figures": top, "sections": list(sections.values())}

@@ -69,6 +69,11 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def is_missing(v: Any) -> bool:
+    """None, NaN or the empty string: a cell with nothing to show (an em dash)."""
+    return v is None or (isinstance(v, str) and v == "") or (isinstance(v, float) and math.isnan(v))
+
+
 def fmt_number(v: Any) -> str:
     """Any number for a cell: integers with thousands separators, floats to 4 significant
     digits, booleans as yes/no, missing as an em dash (text is returned as is).
@@ -78,7 +83,7 @@ def fmt_number(v: Any) -> str:
     >>> fmt_number(1234567), fmt_number(0.000123456), fmt_number(2.0), fmt_number(None)
     ('1,234,567', '0.0001235', '2', '—')
     """
-    if v is None or (isinstance(v, str) and v == "") or (isinstance(v, float) and math.isnan(v)):
+    if is_missing(v):
         return "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
@@ -177,8 +182,10 @@ def fmt_plain(v: Any, spec: str = ".3g") -> str:
     return format(f, spec)
 
 
-def _text(v: Any) -> str:
+def fmt_text(v: Any) -> str:
+    """Text for a cell; missing (None or empty) as an em dash."""
     return "—" if v is None or v == "" else str(v)
+
 
 
 def _best_alt(r: Mapping[str, Any]) -> str:
@@ -210,13 +217,13 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("layer", "layer", "layer", "the layer's module path (\"network\" for the whole network)",
-           lambda r: _text(r.get("layer")), compact=True, numeric=False),
+           lambda r: fmt_text(r.get("layer")), compact=True, numeric=False),
     Column("kind", "kind", "degree", "which degree: in (edges into a unit), out (edges out of it), "
-           "total, or strength (sum of |w|)", lambda r: _text(r.get("kind")), compact=True, numeric=False),
+           "total, or strength (sum of |w|)", lambda r: fmt_text(r.get("kind")), compact=True, numeric=False),
     Column("wiring", "wiring", "wiring", "how the layer's place in the network is known: traced from the "
            "model, config from a Hugging Face config.json, names? or shapes? guessed from a bare state_dict "
            "(shown in the compact view only when a layer was guessed)",
-           lambda r: _text(r.get("wiring")), numeric=False),
+           lambda r: fmt_text(r.get("wiring")), numeric=False),
     Column("nodes", "nodes", "units", "units (nodes) on both sides of the layer",
            lambda r: fmt_int(r.get("nodes"))),
     Column("edges", "edges", "edges", "edges of the unit graph: connections between two units with at "
@@ -258,7 +265,7 @@ COLUMNS: tuple[Column, ...] = (
            "the same density (the random-pruning null)",
            lambda r: fmt_estimate(r.get("null_alpha"), r.get("null_sigma")), keys=("null_alpha", "null_sigma")),
     Column("null_verdict", "null verdict", "null verdict", "the verdict on the random-pruning null",
-           lambda r: _text(r.get("null_verdict")), numeric=False),
+           lambda r: fmt_text(r.get("null_verdict")), numeric=False),
     Column("heavier_p", "heavier p", "heavier than null p", "one-sided test that this layer's upper tail "
            "is heavier than its random-pruning null's, a permutation p before correction for testing many "
            "sequences", lambda r: fmt_p(r.get("heavier_p"))),
@@ -271,15 +278,23 @@ COLUMNS: tuple[Column, ...] = (
     Column("verdict", "verdict", "verdict",
            "what the tests say together (one classifier, prunegraph.fit.classify; rules in the README's "
            "Verdicts section)",
-           lambda r: _text(r.get("verdict")), compact=True, numeric=False),
+           lambda r: fmt_text(r.get("verdict")), compact=True, numeric=False),
 )
 
 #: every row key some column reads
 KNOWN_KEYS = frozenset(k for c in COLUMNS for k in c.reads()) | {
-    "best_alt_p", "verdict_code", "null_verdict_code", "layer_kind"}
+    "best_alt_p", "verdict_code", "null_verdict_code"}
+
+#: a fit-table row: a :class:`prunegraph.analysis.FitRow` or its ``to_dict()`` (or a hand-made dict)
+Row = Any
 
 
-def columns_for(rows: Sequence[Mapping[str, Any]], *, wide: bool = False) -> list[Column]:
+def as_row(row: Row) -> Mapping[str, Any]:
+    """The row dict of a :class:`~prunegraph.analysis.FitRow` (a dict is returned as is)."""
+    return row.to_dict() if hasattr(row, "to_dict") else row
+
+
+def columns_for(rows: Sequence[Row], *, wide: bool = False) -> list[Column]:
     """The columns to show for ``rows``: every column with data (``wide``) or the compact ones.
 
     A column none of whose keys any row carries is dropped, and so is the weight density when it
@@ -291,6 +306,7 @@ def columns_for(rows: Sequence[Mapping[str, Any]], *, wide: bool = False) -> lis
     ...                                "weight_density": 0.1, "verdict": "x"}])]
     ['layer', 'kind', 'density', 'verdict']
     """
+    rows = [as_row(r) for r in rows]
     cols = [c for c in COLUMNS if (wide or c.compact) and any(k in row for row in rows for k in c.reads())]
 
     def same(row):
@@ -306,12 +322,13 @@ def columns_for(rows: Sequence[Mapping[str, Any]], *, wide: bool = False) -> lis
     return cols
 
 
-def row_cells(row: Mapping[str, Any], columns: Sequence[Column] | None = None) -> list[str]:
+def row_cells(row: Row, columns: Sequence[Column] | None = None) -> list[str]:
     """Format one analysis row as text cells of ``columns`` (default: all of :data:`COLUMNS`)."""
+    row = as_row(row)
     return [c.cell(row) for c in (COLUMNS if columns is None else columns)]
 
 
-def format_rows(rows: Sequence[Mapping[str, Any]], *, wide: bool = False,
+def format_rows(rows: Sequence[Row], *, wide: bool = False,
                 width: int | None = TABLE_WIDTH) -> str:
     """Aligned plain-text table of ``rows``; the last column (the verdict) wraps so that no line
     is longer than ``width`` (``None``: never wrap; ``wide`` implies ``None``).
@@ -347,7 +364,7 @@ def format_table(res, *, wide: bool = False, width: int | None = TABLE_WIDTH) ->
 
     lines = [f"== {display_source(res.source)}"]
     lines += [f"   note: {n}" for n in res.notes]
-    rows = res.rows()
+    rows = res.fit_rows()
     lines.append(format_rows(rows, wide=wide, width=width) if rows else "   (no degree sequences fitted)")
     return "\n".join(lines)
 

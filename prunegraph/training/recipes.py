@@ -25,6 +25,7 @@ from torch import nn
 
 from .._rng import as_seed
 from ..errors import UsageError
+from ..models.zoo import ZooModel
 from . import prune as P
 from .train import evaluate, train
 
@@ -111,20 +112,20 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
     """
     if method not in METHODS:
         raise UsageError(f"method={method!r}: unknown; choose from {', '.join(METHODS)}")
-    if density is None and not (method == "random" and reference is not None):
-        raise UsageError("prune_and_retrain: give density (or, for method='random', a reference model)")
     rng = as_seed(rng)
     details: dict[str, Any] = {}
     seconds = 0.0
-    if method in ("magnitude", "global"):
+    if method == "random" and reference is not None:
+        rep = P.random_prune_like(model, reference, rng=rng)
+    elif density is None:
+        raise UsageError("prune_and_retrain: give density (or, for method='random', a reference model)")
+    elif method in ("magnitude", "global"):
         rep = P.magnitude_prune(model, density=density, scope="layer" if method == "magnitude" else "global")
     elif method == "structured":
         rep = P.structured_prune(model, density=density)
     elif method == "random":
-        if reference is not None:
-            rep = P.random_prune_like(model, reference, rng=rng)
-        else:
-            rep = P.random_prune_like(model, {k: density for k in P.layer_densities(model)}, rng=rng)
+        per_layer = density if isinstance(density, Mapping) else {k: density for k in P.layer_densities(model)}
+        rep = P.random_prune_like(model, per_layer, rng=rng)
     else:  # imp
         imp = P.iterative_magnitude_prune(
             model, X, y, density=density, prune_fraction=prune_fraction,
@@ -141,7 +142,7 @@ def prune_and_retrain(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, met
     return PruneOutcome(rep, details, seconds)
 
 
-def random_twin(pruned: nn.Module, dense_state: Mapping[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor,
+def random_twin(pruned: ZooModel, dense_state: Mapping[str, torch.Tensor], X: torch.Tensor, y: torch.Tensor,
                 *, epochs: int, rng: np.random.Generator | int, eval_data=None,
                 device: str | torch.device | None = None, **train_kw) -> TwinResult:
     """The random-pruning twin of ``pruned``: ``dense_state`` masked uniformly at random with

@@ -48,11 +48,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._compat import warn_renamed
 from .._device import default_device
 from .._progress import progress as _progress
+from .._rng import as_seed
 from ..errors import UsageError
 
-__all__ = ["train", "evaluate", "TrainResult", "seed_from"]
+__all__ = ["train", "evaluate", "TrainResult"]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,9 @@ class TrainResult:
 
 
 def seed_from(rng: np.random.Generator | int | None) -> int:
-    """An int seed for torch derived from an ``rng`` argument (int seeds pass through)."""
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return int(rng)
-    return int(np.random.default_rng(rng).integers(2**62))
+    """Deprecated: :func:`prunegraph._rng.as_seed` (the same numbers)."""
+    warn_renamed("prunegraph.training.train.seed_from", "prunegraph._rng.as_seed")
+    return as_seed(rng)
 
 
 def _logits(model: nn.Module, xb: torch.Tensor, head: Head) -> torch.Tensor:
@@ -116,7 +117,7 @@ def _logits(model: nn.Module, xb: torch.Tensor, head: Head) -> torch.Tensor:
 
 
 def _targets(yb: torch.Tensor, head: Head, lut: torch.Tensor | None) -> torch.Tensor:
-    if lut is None:
+    if lut is None or head is None or callable(head):
         return yb
     inside = (yb >= 0) & (yb < lut.numel())
     mapped = torch.where(inside, lut[yb.clamp(0, lut.numel() - 1)], torch.full_like(yb, -1))
@@ -283,12 +284,13 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
                              f"parameters are {', '.join(params)}")
         masks[name] = torch.as_tensor(m).to(dev, dtype=params[name].dtype)
     trainable = [p for p in params.values() if p.requires_grad]
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(trainable, lr=lr, momentum=momentum, nesterov=momentum > 0)
     else:
         opt = torch.optim.Adam(trainable, lr=lr)
     lut = _head_lut(head, dev)
-    gen = torch.Generator().manual_seed(seed_from(rng))
+    gen = torch.Generator().manual_seed(as_seed(rng))
     n = X.shape[0]
     n_batches = math.ceil(n / batch_size)
     total_steps = int(epochs) * n_batches
@@ -335,9 +337,9 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 1
                             if p.grad is not None:
                                 p.grad.add_(p, alpha=weight_decay)
                     for name, m in masks.items():
-                        g = params[name].grad
-                        if g is not None:
-                            g.mul_(m)
+                        grad = params[name].grad
+                        if grad is not None:
+                            grad.mul_(m)
                 opt.step()
                 steps += 1
                 if after_step is not None:
