@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize, special, stats
@@ -402,6 +404,15 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
     mlog = float((c * lu).sum() / n)
     slog = float(np.sqrt(max((c * (lu - mlog) ** 2).sum() / n, 1e-12)))
     s_x, s_l, s_l2 = float((c * u).sum()), float((c * lu).sum()), float((c * lu * lu).sum())
+    # each family's branch below defines its own helpers with its own parameters
+    logf: Callable[..., Any]
+    dlogf: Callable[..., Any]
+    tail_int: Callable[..., Any]
+    logz: Callable[..., Any]
+    nll: Callable[..., Any]
+    logp: Callable[..., Any]
+    to_natural: Callable[..., Any]
+    from_natural: Callable[..., Any]
 
     if name == "exponential":
         def logf(x, lam):
@@ -598,6 +609,8 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         return {"mu": mu}, logp(mu)
 
     if name == "binomial":
+        if binomial_n is None:  # compare_distributions checks this first
+            raise UsageError("alternatives: 'binomial' needs binomial_n= (the layer's fan-in)")
         N = int(binomial_n)
         if u.max() > N:
             raise InputError(f"binomial_n={N}: the tail holds values up to {u.max():g} > binomial_n; "
@@ -690,8 +703,6 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
 
     if isinstance(x_or_fit, PowerLawFit):
         fit = x_or_fit
-        if fit.values is None:
-            raise UsageError("x_or_fit: this PowerLawFit holds no data; pass the sample instead")
     else:
         fit = fit_power_law(x_or_fit, discrete=discrete, xmin=xmin, xmax=xmax)
     if alternatives is None:
@@ -710,10 +721,13 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
             raise UsageError("alternatives: 'binomial' needs binomial_n= (the layer's fan-in)")
     if binomial_n is not None and (int(binomial_n) != binomial_n or binomial_n < 1):
         raise UsageError(f"binomial_n={binomial_n!r}: must be a positive integer (the layer's fan-in)")
-    m = fit.values >= fit.xmin
+    values, counts = fit.values, fit.counts
+    if values is None or counts is None:  # a fit made by fit_power_law always holds its data
+        raise UsageError("x_or_fit: this PowerLawFit holds no data; pass the sample instead")
+    m = values >= fit.xmin
     if fit.xmax is not None:
-        m &= fit.values <= fit.xmax
-    u, c = fit.values[m], fit.counts[m].astype(float)
+        m &= values <= fit.xmax
+    u, c = values[m], counts[m].astype(float)
     n = int(c.sum())
     lp_pl = power_law_logp(u, fit)
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
