@@ -73,7 +73,7 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -81,6 +81,9 @@ from ._compat import module_aliases, renamed_attribute, renamed_kwargs
 from .errors import InputError, UsageError
 from .fit import ALTERNATIVES
 from .fit.verdict import NULL_LIKE, RandomPruningTest, Verdict, VerdictDetail, VerdictRules, classify, verdict_text
+
+if TYPE_CHECKING:
+    from .graph import NetworkGraph, StreamPlan
 
 log = logging.getLogger(__name__)
 
@@ -149,20 +152,26 @@ class SideAnalysis:
     lr_skipped: str | None = None     # why the likelihood-ratio tests were not run (verdict decided)
 
     @property
+    def _detail(self) -> VerdictDetail:
+        if self.detail is None:  # every SideAnalysis made by analyze carries its verdict detail
+            raise AttributeError("this SideAnalysis holds no verdict detail")
+        return self.detail
+
+    @property
     def verdict(self) -> Verdict:
-        return self.detail.verdict
+        return self._detail.verdict
 
     @property
     def verdict_text(self) -> str:
-        return verdict_text(self.detail)
+        return verdict_text(self._detail)
 
     @property
     def best_alternative(self) -> str | None:
-        return self.detail.alternative
+        return self._detail.alternative
 
     @property
     def best_alternative_p(self) -> float | None:
-        return self.detail.alternative_p
+        return self._detail.alternative_p
 
     @property
     def binomial_p(self) -> float | None:
@@ -543,7 +552,7 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
     w_nnz = w_all = 0  # weight-level counts over the layers (None-safe: w_all < 0 = unknown)
     kept_obs: list[LayerDegrees] = []
     kept_null: list[LayerDegrees] = []
-    kept_law: list[tuple] = []
+    kept_law: list[dict[str, tuple[int, float]] | None] = []
     kept_block: list[tuple] = []
     short = str(net.source).replace("\\", "/").rsplit("/", 1)[-1]  # the file name, not its path
     for name, build in _progress(builders, desc=f"fit {short} (layers)", enabled=progress):
@@ -593,7 +602,7 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
-            if null_d is not None:
+            if null_d is not None and block is not None:  # set together
                 kept_null.append(null_d)
                 kept_block.append(block)
     if built == len(builders) and edges_seen == 0:  # what load() refuses too, found here when streaming
@@ -774,7 +783,7 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
 LR_NOT_NEEDED = "not needed"
 
 
-def lr_not_needed(fit, random_test: RandomPruningTest | None, *, rules: VerdictRules = None) -> str | None:
+def lr_not_needed(fit, random_test: RandomPruningTest | None, *, rules: VerdictRules | None = None) -> str | None:
     """Why the likelihood-ratio tests cannot change this sequence's verdict, or None if they can.
 
     :func:`prunegraph.fit.classify` reads the alternatives only in its rule 4 (ALTERNATIVE), which
@@ -1234,14 +1243,14 @@ def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5]).round(3).tolist()
     [0.04, 0.053, 0.053, 0.5]
     """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
+    pv = np.asarray(p, dtype=float)
+    out = np.full(pv.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(pv))
     if ok.size == 0:
         return out
-    o = ok[np.argsort(p[ok], kind="stable")]
+    o = ok[np.argsort(pv[ok], kind="stable")]
     m = o.size
-    q = p[o] * m / np.arange(1, m + 1)
+    q = pv[o] * m / np.arange(1, m + 1)
     q = np.minimum.accumulate(q[::-1])[::-1]
     out[o] = np.minimum(q, 1.0)
     return out
@@ -1249,13 +1258,13 @@ def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
 
 def _adjust_heavier(results: list[SequenceAnalysis]) -> list[SequenceAnalysis]:
     """Benjamini–Hochberg across all sequences of one model (layers, kinds, network)."""
-    idx = [i for i, r in enumerate(results) if r.tail is not None]
-    if not idx:
+    tails = [(i, r.tail) for i, r in enumerate(results) if r.tail is not None]
+    if not tails:
         return results
-    q = benjamini_hochberg([results[i].tail.heavier_p for i in idx])
+    q = benjamini_hochberg([tail.heavier_p for _, tail in tails])
     out = list(results)
-    for i, qi in zip(idx, q):
-        out[i] = dataclasses.replace(out[i], tail=dataclasses.replace(out[i].tail, heavier_q=float(qi)))
+    for (i, tail), qi in zip(tails, q):
+        out[i] = dataclasses.replace(out[i], tail=dataclasses.replace(tail, heavier_q=float(qi)))
     return out
 
 
@@ -1302,6 +1311,7 @@ def analyze_checkpoint(path: str, options: dict[str, Any]):
     t0 = time.perf_counter()
     task = options.pop("task", None)
     how = {k: options.pop(k, None) for k in ("model", "arch", "input_shape")}
+    net: NetworkGraph | StreamPlan
     if str(path).startswith("connectome:"):  # a nervous system (prunegraph.connectome): small, loaded whole
         from .connectome import load_source
 
