@@ -205,7 +205,7 @@ class _Runner:
         self.records: list[TaskRecord] = []
         self.completed = 0
         self.elapsed = 0.0
-        self._data = {}
+        self._data: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = {}
 
     # ---------------------------------------------------------------- data
     def data(self, t: int):
@@ -317,7 +317,7 @@ class _Runner:
         cfg = self.cfg
         decisions = self.grow(t, budgets)
         grown = {lay.param: (self.own.edge_owner(lay.param) == t).cpu().numpy() for lay in self.layers}
-        curve = {"steps": [], "accuracy": [], "offset": 0, "eval_seconds": 0.0}
+        curve: dict[str, Any] = {"steps": [], "accuracy": [], "offset": 0, "eval_seconds": 0.0}
         main = self.train_phase(t, cfg.epochs, stage=2, curve=curve, min_steps=cfg.min_steps)
         phases = [main]
         main_curve = (list(curve["steps"]), list(curve["accuracy"]))
@@ -366,7 +366,7 @@ class _Runner:
         before = self.own.edge_masks(upto=t - 1)
         after = self.own.edge_masks(upto=t)
         b = {k: before[k] for k in hidden}
-        out = {"layers": hidden}
+        out: dict[str, Any] = {"layers": hidden}
         out["kept"] = measure_attachment(b, {k: after[k] for k in hidden},
                                          bootstrap=int(self.cfg.attachment_bootstrap),
                                          rng=stage_rng(self.cfg, t, 20)).to_dict()
