@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..continual.compare import ComparisonResult, SweepResult
+    from ..continual.driver import ContinualResult
 
 HELP = "continual learning on a sparse network (run, compare strategies, sweep edge budgets)"
 DESCRIPTION = """\
@@ -39,7 +45,7 @@ def _yes_no(text: str) -> bool:
 
 
 # flag -> ContinualConfig field (None default = "not given", so the config file can fill it)
-_FLAGS = {
+_FLAGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "benchmark": ("benchmark", str, "split-fmnist | permuted-fmnist | split-digits | permuted-digits"),
     "model": ("model", str, "zoo model (default lenet300)"),
     "tasks": ("n_tasks", int, "number of tasks (default 5)"),
@@ -169,6 +175,7 @@ def _run(args: argparse.Namespace) -> int:
     from .._io import write_json
 
     cfg = _config(args)
+    res: SweepResult | ComparisonResult | ContinualResult  # one per action
     if args.action == "sweep":
         from ..continual.compare import format_sweep, run_sweep
 
@@ -216,7 +223,7 @@ def _run(args: argparse.Namespace) -> int:
             from ..output.plot import plot_learning_curves, save_figure
 
             figs = [(plot_comparison(res), args.plot)]
-            if res.config.n_tasks > 1:
+            if res.config.n_tasks > 1 and res.curves is not None:  # run_comparison records them
                 figs.append((plot_learning_curves(res.curves, task=1), f"{args.plot}_curves"))
             for fig, stem in figs:
                 for p in save_figure(fig, stem):
