@@ -496,6 +496,8 @@ def _in_view(inner):
     from matplotlib.ticker import Locator
 
     class InView(Locator):
+        wrapped = inner
+
         def set_axis(self, axis):
             super().set_axis(axis)
             inner.set_axis(axis)
