@@ -1169,6 +1169,20 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
     return jobs
 
 
+def _fresh_fonts_after_fork() -> None:
+    """Figure-worker initializer: forget the fonts and renderers inherited from the parent.
+
+    matplotlib's cached ``FT2Font`` objects read their font file through a Python file object;
+    after ``fork`` parent and child share that file's offset, so glyphs loaded in both at once
+    read each other's bytes (seen as ``FT_Load_Glyph ... invalid outline`` in a worker).  A
+    worker that opens its own fonts shares nothing.
+    """
+    from matplotlib import font_manager
+
+    font_manager._get_font.cache_clear()
+    _RENDERERS.clear()
+
+
 #: Agg renderers shared by the figures :func:`render_job` draws, by (width, height, dpi)
 _RENDERERS: dict[tuple, Any] = {}
 
@@ -1257,9 +1271,11 @@ class FigureWriter:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            # fork: the workers start at once with numpy loaded (they never touch torch)
+            # fork: the workers start at once with numpy loaded (they never touch torch); each
+            # drops the font handles and renderers it inherited (_fresh_fonts_after_fork)
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
+                                             initializer=_fresh_fonts_after_fork)
         return self
 
     def __exit__(self, *exc) -> None:
