@@ -19,6 +19,7 @@ Run:  python benchmarks/bench_fit_cli.py [--quick] [--bootstrap N] [--jobs N]
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -98,7 +99,7 @@ def cli_jobs(wheels: Path | None) -> None:
             w, c = _cli(a + out)
             wa, ca = _cli(a + out + ["--alternatives", "all"])
             print(f"{label:62s} {w:7.1f} s wall ({c:6.1f} s CPU); with --alternatives all {wa:7.1f} s "
-                  f"({ca:6.1f} s CPU): {ca / c:.2f}x the CPU")
+                  f"({ca:6.1f} s CPU): {ca / c:.2f}x the CPU; load average (1, 5, 15 min) {os.getloadavg()}")
 
 
 def main() -> None:

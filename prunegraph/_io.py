@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,13 +73,19 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
-def dumps_json(obj: Any) -> str:
+#: a JSON list of scalars (numbers, null, true, false) as ``json.dumps(indent=2)`` spreads it
+#: over lines; JSON strings hold no raw newline, so only real lists match
+_SCALAR_LIST = re.compile(r"\[\n[\s0-9eE+.,a-z-]*?\]")
+
+
+def dumps_json(obj: Any, *, inline_lists: bool = False) -> str:
     """Deterministic JSON: sorted keys, two-space indent, trailing newline, no NaN literals.
 
     The package's one JSON encoder: every JSON file and every JSON string embedded in a
     checkpoint goes through it. Beyond JSON's own types it writes numpy scalars and arrays,
     torch tensors (as nested lists), paths (as strings), enums (their value), records with a
-    ``to_dict()`` method and other dataclasses (``dataclasses.asdict``).
+    ``to_dict()`` method and other dataclasses (``dataclasses.asdict``). ``inline_lists``
+    writes each list of scalars on one line (long curves and kernels: a third of the size).
 
     Examples
     --------
@@ -91,13 +98,35 @@ def dumps_json(obj: Any) -> str:
       ],
       "b": 0.5
     }
+    >>> print(dumps_json({"a": [[0, 1.5], ["x"]], "b": "[0,\\n1]"}, inline_lists=True), end="")
+    {
+      "a": [
+        [0, 1.5],
+        [
+          "x"
+        ]
+      ],
+      "b": "[0,\\n1]"
+    }
     """
-    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=_json_default) + "\n"
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=_json_default) + "\n"
+    if inline_lists:
+        text = _SCALAR_LIST.sub(
+            lambda m: "[" + ", ".join(v.strip() for v in m.group(0)[1:-1].split(",")) + "]", text)
+    return text
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as deterministic JSON to ``path`` atomically."""
-    return write_text(path, dumps_json(obj))
+def write_json(path: str | os.PathLike, obj: Any, *, inline_lists: bool = False) -> Path:
+    """Write ``obj`` as deterministic JSON to ``path`` atomically; gzip when it ends in ``.gz``.
+
+    The gzip stream carries no time stamp, so the same object gives the same bytes.
+    """
+    text = dumps_json(obj, inline_lists=inline_lists)
+    if str(path).endswith(".gz"):
+        import gzip
+
+        return write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+    return write_text(path, text)
 
 
 def _json_default(obj: Any) -> Any:

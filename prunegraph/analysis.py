@@ -446,7 +446,7 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
             layers: str | Sequence[str] = "*", bootstrap: int = DEFAULT_BOOTSTRAP,
             alternatives: Sequence[str] = ALTERNATIVES, truncated: bool = False,
             null: bool = True, rng: np.random.Generator | int | None = 0, n_jobs: int = 1,
-            progress: bool = False, lr_tests: str = "needed") -> ModelAnalysis:
+            progress: bool = False, lr_tests: str = "needed", on_result=None) -> ModelAnalysis:
     """Fit every selected degree sequence of ``net`` and read it against its null.
 
     Parameters
@@ -475,6 +475,10 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
         classifier ignores an alternative there).  The verdict is the same either way; a skipped
         sequence reports ``alternatives_skipped`` (its reason) and no best alternative.
         ``"all"`` runs every test on every fitted sequence.
+    on_result : callable, optional
+        Called as ``on_result(source, sequence_analysis)`` as soon as each sequence is fitted
+        (before the model-wide Benjamini–Hochberg adjustment of ``heavier_q``), e.g. to start
+        its figure while the next sequences are fitted.
     truncated : bool
         Fit the doubly truncated power law (xmax = largest degree) instead of the plain one.
     null : bool
@@ -584,6 +588,8 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
                     binom_n=binom_n, groups=groups, bootstrap=bootstrap, alternatives=alternatives,
                     truncated=truncated, rng=rng, n_jobs=n_jobs, regular=regular, wiring=wiring,
                     lr_tests=lr_tests), weight_density=wdens))
+                if on_result is not None:
+                    on_result(str(net.source), results[-1])
         if whole:
             kept_obs.append(obs)
             kept_law.append(law)
@@ -607,6 +613,8 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
                 groups=network_laws(kept_obs, kept_law, net.spaces, internal),
                 bootstrap=bootstrap, alternatives=alternatives, truncated=truncated, rng=rng,
                 n_jobs=n_jobs, lr_tests=lr_tests), weight_density=w_nnz / w_all if w_all > 0 else None))
+            if on_result is not None:
+                on_result(str(net.source), results[-1])
     results = _adjust_heavier(results)
     # "kinds": the JSON key of 0.1, unchanged (docs/formats.md)
     settings = {"kinds": list(degree_kinds), "scope": scope, "layers": patterns, "bootstrap": bootstrap,
@@ -1146,9 +1154,15 @@ def binomial_gof(values: np.ndarray, n: int) -> float:
 
 def _upper_excess(labels: np.ndarray, starts: np.ndarray, s_pool: np.ndarray, n_x: int, n_y: int) -> np.ndarray:
     """T for each row of ``labels`` (True = observed) over the pooled sample sorted descending:
-    max over thresholds of (S_x − S_y)/√(S(1 − S)); ``starts`` index each threshold's block end."""
-    cx = np.cumsum(labels, axis=-1)[..., starts - 1]
-    cy = starts[None, :] - cx if labels.ndim == 2 else starts - cx
+    max over thresholds of (S_x − S_y)/√(S(1 − S)); ``starts`` index each threshold's block end.
+
+    The observed counts per block (``np.add.reduceat`` over the blocks of tied values) are
+    summed over blocks, not over every position: the same integers as a cumulative sum along
+    the row read at the block ends, at O(row) additions into O(blocks) outputs."""
+    blocks = np.r_[0, starts[:-1]]
+    rows = labels[..., :starts[-1]].view(np.uint8)
+    cx = np.cumsum(np.add.reduceat(rows, blocks, axis=-1, dtype=np.int64), axis=-1)
+    cy = starts - cx
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (cx / n_x - cy / n_y) / np.sqrt(s_pool * (1 - s_pool))
     z = np.where(np.isfinite(z), z, -np.inf)

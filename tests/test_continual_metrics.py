@@ -3,6 +3,7 @@ compute, capacity, near-chance warning, domain head capacity, device selection, 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -113,6 +114,59 @@ def test_scratch_reference_equals_a_sparse_uniform_first_task():
     assert d["metrics"]["ACC_independent"] == pytest.approx((d["R"][1][0] + s1) / 2)
 
 
+@pytest.fixture
+def empty_scratch_cache(monkeypatch):
+    from prunegraph.continual import driver
+
+    monkeypatch.setattr(driver, "_SCRATCH_CACHE", {})
+    return driver
+
+
+def test_scratch_reference_is_computed_once_and_reused_unchanged(empty_scratch_cache, tmp_path,
+                                                                 monkeypatch):
+    """The reference of (config, task, budgets, seed) is the same for every strategy: a
+    comparison reuses the first strategy's values, which equal the ones each run computes
+    alone, bit for bit; a second process reuses them from the on-disk cache."""
+    from prunegraph.continual.compare import run_comparison
+
+    driver = empty_scratch_cache
+    cfg = replace(TINY, scratch_reference=True)
+    alone = {}
+    for s in ("uniform", "set"):
+        driver._SCRATCH_CACHE.clear()
+        d = run_continual(replace(cfg, growth=s), device="cpu").to_dict()
+        alone[s] = [r["scratch_accuracy"] for r in d["tasks"]]
+    assert alone["uniform"] == alone["set"]
+
+    driver._SCRATCH_CACHE.clear()
+    trained = []
+    real = driver._train_scratch
+    monkeypatch.setattr(driver, "_train_scratch", lambda *a, **k: trained.append(a[2]) or real(*a, **k))
+    res = run_comparison(cfg, strategies=["uniform", "set"], seeds=[0], device="cpu",
+                         scratch_cache=tmp_path)
+    assert trained == [0, 1]                      # once per task, not once per strategy
+    for s in ("uniform", "set"):
+        row = res.runs[s][0]
+        assert row["ACC_independent"] == float(np.mean(alone[s]))
+    assert len(list(tmp_path.glob("scratch-*.json"))) == 2
+
+    driver._SCRATCH_CACHE.clear()                 # a new process: only the folder is left
+    monkeypatch.setattr(driver, "_train_scratch", lambda *a, **k: pytest.fail("not reused"))
+    d = run_continual(replace(cfg, growth="set"), device="cpu", scratch_cache=tmp_path).to_dict()
+    assert [r["scratch_accuracy"] for r in d["tasks"]] == alone["set"]
+
+
+def test_scratch_cache_refuses_a_foreign_file(empty_scratch_cache, tmp_path):
+    from prunegraph.errors import InputError
+
+    driver = empty_scratch_cache
+    cfg = replace(TINY, scratch_reference=True)
+    budgets = {"fc1.weight": 5}
+    (tmp_path / f"scratch-{driver.scratch_key(cfg, 0, budgets, 'cpu')}.json").write_text("[1]")
+    with pytest.raises(InputError, match="not a scratch-reference cache entry"):
+        driver._scratch_accuracy(cfg, None, 0, budgets, torch.device("cpu"), cache_dir=tmp_path)
+
+
 def test_near_chance_warning():
     with pytest.warns(NearChanceWarning, match="near chance"):
         d = run_continual(replace(TINY, epochs=0, retrain_epochs=0), device="cpu").to_dict()
@@ -201,3 +255,22 @@ def test_capacity_exhausted_is_recorded_and_warned():
     assert d["tasks"][1]["exhausted_layers"] == []
     assert d["tasks"][2]["exhausted_layers"] == ["fc1.weight", "fc2.weight"]
     assert d["tasks"][2]["edges"]["fc1.weight"] == 0 and d["tasks"][2]["edges"]["fc3.weight"] > 0
+
+
+def test_results_keep_six_digits_and_metrics_recompute_from_them(tmp_path):
+    """Curves and attachment arrays are stored at 6 significant digits (a third of the JSON);
+    what the metrics and figures read gives the same numbers from the stored values."""
+    from prunegraph._io import dumps_json
+
+    d = run_continual(replace(TINY, n_tasks=2), device="cpu").to_dict()
+    rec = d["tasks"][1]
+    kern = rec["attachment"]["kept"]["in"]
+    for arr in (rec["curve_accuracy"], kern["pi"], kern["kappa"], kern["k"]):
+        assert arr and all(v == float(f"{v:.6g}") for v in arr)
+    assert all(isinstance(v, int) for v in kern["k"])            # integral classes stored as int
+    for r in d["tasks"]:
+        assert steps_to_target(r["curve_steps"], r["curve_accuracy"], TINY.target_accuracy) \
+            == r["steps_to_target"]
+        assert curve_area(r["curve_steps"], r["curve_accuracy"]) == pytest.approx(r["curve_area"], abs=1e-6)
+    plain, inline = dumps_json(d), dumps_json(d, inline_lists=True)
+    assert json.loads(inline) == d and len(inline) < 0.7 * len(plain)

@@ -71,3 +71,26 @@ def test_the_one_encoder_writes_enums_dataclasses_and_tensors():
     assert json.loads(text) == {"c": "red", "r": {"a": 1, "b": [2, 3]}, "t": [[1.5, 2.0]], "i": 3}
     with pytest.raises(ValueError):            # NaN inside a tensor is refused like any NaN
         dumps_json({"t": torch.tensor([float("nan")])})
+
+
+@pytest.mark.parametrize("obj", [
+    {"curve": [0.5, 1, -2.5e-07, None, True], "nested": [[1, 2], [{"k": [3.0]}], []],
+     "s": "[1,\n2]", "words": ["a", "b"], "mixed": [1, "x", [2]]},
+    {"R": [[0.1, 0.2], [0.3, 0.4]], "empty": {}, "t": "text with [1, 2] inside"},
+])
+def test_inline_lists_are_the_same_json_on_fewer_lines(obj):
+    plain, inline = dumps_json(obj), dumps_json(obj, inline_lists=True)
+    assert json.loads(inline) == json.loads(plain) == obj
+    assert len(inline.splitlines()) < len(plain.splitlines())
+    for line in inline.splitlines():        # a list of scalars sits on one line
+        if line.strip().startswith('"curve"'):
+            assert line.strip() == '"curve": [0.5, 1, -2.5e-07, null, true],'
+
+
+def test_write_json_gzip_is_reproducible(tmp_path):
+    import gzip
+
+    obj = {"a": list(range(50)), "b": {"c": 0.25}}
+    p1, p2 = write_json(tmp_path / "a.json.gz", obj), write_json(tmp_path / "b.json.gz", obj)
+    assert p1.read_bytes() == p2.read_bytes()           # no time stamp in the gzip header
+    assert json.loads(gzip.decompress(p1.read_bytes())) == obj

@@ -485,3 +485,38 @@ def test_captions_and_titles_carry_the_verdict_wording_not_its_code():
         said = caption.rsplit(" Verdict: ", 1)[1]
         assert said.rstrip(".") == r.observed.verdict_text
         assert "_" not in said  # no machine code such as plausible_narrow
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_figures_started_per_sequence_equal_figures_of_the_finished_model(tmp_path, jobs):
+    """CCDFs started while the model is still being fitted (``on_result`` →
+    ``FigureWriter.submit_sequence``) are the same files, in the same order, byte for byte, as
+    the figures drawn from the finished analysis."""
+    import torch
+
+    from prunegraph.analysis import analyze
+    from prunegraph.graph import LayerGraph, NetworkGraph
+
+    g = torch.Generator().manual_seed(3)
+    layers = (LayerGraph.from_matrix("fc1", (torch.rand(60, 80, generator=g) < 0.15).float(),
+                                     in_space="input", out_space="h"),
+              LayerGraph.from_matrix("fc2", (torch.rand(30, 60, generator=g) < 0.2).float(),
+                                     in_space="h", out_space="output"))
+    net = NetworkGraph(layers, {"input": 80, "h": 60, "output": 30}, "demo")
+    with plot.FigureWriter(tmp_path / "streamed", jobs=jobs) as fw:
+        seen = []
+
+        def on_result(source, r):
+            seen.append((source, r.layer, r.degree_kind))
+            fw.submit_sequence(source, r)
+
+        res = analyze(net, bootstrap=0, on_result=on_result)
+        fw.submit(res)
+        streamed = fw.result()["demo"]
+    assert seen == [("demo", r.layer, r.degree_kind) for r in res.results] and len(seen) == 4
+    whole = plot.write_figures([res], tmp_path / "whole", jobs=jobs)["demo"]
+    assert [p.relative_to(tmp_path / "streamed") for p in streamed] == \
+        [p.relative_to(tmp_path / "whole") for p in whole]
+    assert [p.name for p in whole][-1] == "alpha_summary.png" and len(whole) == 5
+    for a, b in zip(streamed, whole):
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -90,10 +90,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for flag, (_, typ, helptext) in _FLAGS.items():
         parser.add_argument("--" + flag.replace("_", "-"), dest=flag, type=typ, default=None,
                             help=helptext)
-    parser.add_argument("--json", metavar="PATH", help="write the results JSON here")
+    parser.add_argument("--json", metavar="PATH",
+                        help="write the results JSON here (gzipped when PATH ends in .gz)")
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="safetensors checkpoint written after every task")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    parser.add_argument("--scratch-cache", metavar="DIR", default=None,
+                        help="folder of from-scratch reference accuracies reused across runs "
+                             "(keyed by a hash of what determines them; within one compare or "
+                             "sweep they are reused anyway)")
     parser.add_argument("--stop-after", type=int, default=None, metavar="N",
                         help="stop after N completed tasks")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: CUDA when present)")
@@ -173,10 +178,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.seeds:
             kw["seeds"] = args.seeds
         res = run_sweep(cfg, densities=args.densities or [0.005, 0.01, 0.02, 0.05, 0.1],
-                        target=args.acc_target, device=args.device, progress=not args.quiet, **kw)
+                        target=args.acc_target, device=args.device, progress=not args.quiet,
+                        scratch_cache=args.scratch_cache, **kw)
         print(format_sweep(res))
         if args.json:
-            write_json(args.json, res.to_dict())
+            write_json(args.json, res.to_dict(), inline_lists=True)
         if args.plot:
             from ..output.plot import plot_accuracy_vs_edges, save_figure
 
@@ -199,12 +205,13 @@ def _run(args: argparse.Namespace) -> int:
             kw["reference"] = args.reference
         if args.baselines:
             kw["baselines"] = args.baselines
-        res = run_comparison(cfg, device=args.device, progress=not args.quiet, **kw)
+        res = run_comparison(cfg, device=args.device, progress=not args.quiet,
+                             scratch_cache=args.scratch_cache, **kw)
         print(format_comparison(res))
         fb = res.summary.get("pa", {}).get("pa_fallback_share", {}).get("mean")
         _warn_share(fb, f"{fb:.0%} of layer-tasks (mean over seeds)" if fb is not None else "")
         if args.json:
-            write_json(args.json, res.to_dict())
+            write_json(args.json, res.to_dict(), inline_lists=True)
         if args.plot:
             from ..output.plot import plot_learning_curves, save_figure
 
@@ -218,14 +225,15 @@ def _run(args: argparse.Namespace) -> int:
     from ..continual import run_continual
 
     res = run_continual(cfg, checkpoint=args.checkpoint, resume=args.resume,
-                        stop_after=args.stop_after, device=args.device, progress=not args.quiet)
+                        stop_after=args.stop_after, device=args.device, progress=not args.quiet,
+                        scratch_cache=args.scratch_cache)
     d = res.to_dict()
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
         return 0
     if args.json:
-        write_json(args.json, d)
+        write_json(args.json, d, inline_lists=True)
     if args.plot:
         from ..output.plot import (
             plot_accuracy_matrix,

@@ -173,6 +173,8 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
             figures.submit(r)
         return results, timings
     results, timings = [], []
+    if figures is not None:  # each sequence's CCDF starts as soon as it is fitted
+        options = dict(options, on_result=figures.submit_sequence)
     for s in _progress(sources, desc="checkpoints", total=len(sources), enabled=progress and len(sources) > 1):
         rs, ts = analyze_many([s], options, jobs=jobs, progress=progress)
         results += rs

@@ -46,7 +46,7 @@ def save_run(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], manif
     meta = {META_MODEL: model,
             META_INPUT_SHAPE: dumps_json(list(input_shape)).strip(),
             META_NUM_CLASSES: str(int(num_classes)),
-            META_MANIFEST: dumps_json(manifest)}
+            META_MANIFEST: dumps_json(manifest, inline_lists=True)}
     with atomic_path(path) as tmp:
         save_file(data, str(tmp), metadata=meta)
     return path

@@ -85,7 +85,7 @@ class ComparisonResult:
 def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_STRATEGIES,
                    seeds: Sequence[int] = (0, 1, 2, 3, 4), reference: str | None = None,
                    baselines: Sequence[str] = (), device: str | None = None,
-                   progress: bool = False) -> ComparisonResult:
+                   progress: bool = False, scratch_cache=None) -> ComparisonResult:
     """Run every strategy with every seed (same config otherwise) and summarise.
 
     Parameters
@@ -97,6 +97,11 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
         Bounds on the same stream and total edge budget
         (:func:`prunegraph.continual.baselines.run_baseline`), run per seed and summarised
         like the strategies (ACC, BWT, edges; paired ACC differences against ``reference``).
+    scratch_cache : path, optional
+        Folder shared between processes for the from-scratch references (see
+        :func:`prunegraph.continual.run_continual`). Within this call every strategy of a seed
+        reuses the references computed by the first one in any case (they do not depend on
+        the strategy), so a comparison of S strategies trains them once, not S times.
 
     Examples
     --------
@@ -119,7 +124,8 @@ def run_comparison(config: ContinualConfig, *, strategies: Sequence[str] = ALL_S
     curves: dict[str, dict] = {}
     jobs = [(s, int(seed)) for seed in seeds for s in strategies]
     for s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
-        res = run_continual(replace(config, growth=s, seed=seed), device=device)
+        res = run_continual(replace(config, growth=s, seed=seed), device=device,
+                            scratch_cache=scratch_cache)
         if s not in curves:
             curves[s] = {"seed": seed, "tasks": [
                 {"curve_steps": r.curve_steps, "curve_accuracy": r.curve_accuracy, "train_steps": r.train_steps}
@@ -246,8 +252,12 @@ class SweepResult:
 def run_sweep(config: ContinualConfig, *, densities: Sequence[float],
               strategies: Sequence[str] = ("pa", "uniform", "gradient", "packnet"),
               seeds: Sequence[int] = (0, 1, 2), target: float = 0.9, device: str | None = None,
-              progress: bool = False) -> SweepResult:
+              progress: bool = False, scratch_cache=None) -> SweepResult:
     """Run every strategy over a grid of per-task edge densities (``budget="fixed"``).
+
+    The from-scratch references (when ``config.scratch_reference``) are trained once per
+    (density, seed, task) and reused by every strategy; ``scratch_cache`` as in
+    :func:`run_comparison`.
 
     Examples
     --------
@@ -270,7 +280,8 @@ def run_sweep(config: ContinualConfig, *, densities: Sequence[float],
     jobs = [(d, s, int(seed)) for d in densities for seed in seeds for s in strategies]
     raw: dict = {(s, d): [] for s in strategies for d in densities}
     for d, s, seed in _progress(jobs, desc="runs", total=len(jobs), enabled=progress):
-        res = run_continual(replace(config, density=d, growth=s, seed=seed), device=device).to_dict()
+        res = run_continual(replace(config, density=d, growth=s, seed=seed), device=device,
+                            scratch_cache=scratch_cache).to_dict()
         raw[(s, d)].append({"seed": seed, "ACC": res["metrics"]["ACC"],
                             "edges": int(res["edges_total"])})
     points, smallest = {}, {}

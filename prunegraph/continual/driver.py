@@ -183,7 +183,7 @@ def _accuracy(model, X, y_units, units, device) -> float:
 # ============================================================================ the runner
 class _Runner:
     def __init__(self, cfg: ContinualConfig, *, device=None, progress: bool = False,
-                 stream: _Stream | None = None):
+                 stream: _Stream | None = None, scratch_cache: str | os.PathLike | None = None):
         from ..models.zoo import get_model
 
         self.cfg = cfg
@@ -191,6 +191,7 @@ class _Runner:
         self.deterministic = set_deterministic(self.device)
         self.dist = Dist(self.device)
         self.progress = progress
+        self.scratch_cache = scratch_cache
         self.stream = _build_stream(cfg) if stream is None else stream
         self.model = get_model(cfg.model, num_classes=self.stream.num_classes,
                                input_shape=self.stream.input_shape, rng=cfg.seed).to(self.device)
@@ -427,8 +428,8 @@ class _Runner:
         self.own.apply_visibility(t)
         self.R[t + 1] = self.eval_row(t)
         att = self.attachment(t, fit["grown"])
-        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device) \
-            if cfg.scratch_reference else None
+        scratch = _scratch_accuracy(cfg, self.stream, t, budgets, self.device,
+                                    cache_dir=self.scratch_cache) if cfg.scratch_reference else None
         seconds = time.perf_counter() - t0
         beta = None
         beta_layers = {}
@@ -458,7 +459,7 @@ class _Runner:
             "edges": {lay.param: int((self.own.edge_owner(lay.param) == t).sum()) for lay in self.layers},
             "train_steps": fit["main"]["steps"],
             "retrain_steps": int(sum(p["steps"] for p in fit["phases"][1:])),
-            "curve_steps": curve["steps"], "curve_accuracy": curve["accuracy"],
+            "curve_steps": curve["steps"], "curve_accuracy": _compact(curve["accuracy"]),
             "curve_eval_seconds": curve["eval_seconds"],
             "steps_to_95": steps_to_fraction(*fit["main_curve"]),
             "steps_to_target": steps_to_target(curve["steps"], curve["accuracy"], cfg.target_accuracy),
@@ -470,7 +471,7 @@ class _Runner:
             "near_chance": near, "chance": chance, "exhausted_layers": full,
             "capacity": self.capacity(t),
             "dst_updates": fit["main"]["dst_updates"],
-            "prune_rounds": fit["rounds"], "attachment": att, "beta_in": beta,
+            "prune_rounds": fit["rounds"], "attachment": _compact(att), "beta_in": beta,
             "beta_in_per_layer": beta_layers,
             "seconds": seconds,
         })))
@@ -535,6 +536,28 @@ def _finite_or_none(x):
         return {k: _finite_or_none(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_finite_or_none(v) for v in x]
+    return x
+
+
+def _compact(x, digits: int = 6):
+    """Round the floats of numeric lists to ``digits`` significant digits (integral ones to int).
+
+    For the long arrays of a task record (learning curves, attachment kernels Π, κ and their
+    classes): the results JSON keeps what figures and metrics read at a third of the size;
+    metrics are computed from the unrounded values before. Scalars are left as they are.
+
+    Examples
+    --------
+    >>> _compact({"pi": [0.123456789, 2.0, None], "beta": 0.123456789})
+    {'pi': [0.123457, 2, None], 'beta': 0.123456789}
+    """
+    if isinstance(x, dict):
+        return {k: _compact(v, digits) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        if x and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in x):
+            return [v if not isinstance(v, float) else
+                    (int(v) if v.is_integer() else float(f"{v:.{digits}g}")) for v in x]
+        return [_compact(v, digits) for v in x]
     return x
 
 
@@ -605,41 +628,101 @@ def pa_fallback_share(results: ContinualResult | dict) -> tuple[int, int]:
     return int(sum(map(bool, flags))), len(flags)
 
 
+#: in-process cache of from-scratch reference accuracies: scratch_key -> accuracy
 _SCRATCH_CACHE: dict[str, float] = {}
 
 
+def _solo_config(cfg: ContinualConfig) -> ContinualConfig:
+    """The config of the from-scratch reference: task t alone, grown uniformly, sparse start."""
+    from dataclasses import replace
+
+    return replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
+                   attachment_bootstrap=0)
+
+
+def scratch_key(cfg: ContinualConfig, t: int, budgets: dict[str, int], device) -> str:
+    """Hash of everything that determines the from-scratch reference of task ``t``.
+
+    The reference's own config (:func:`_solo_config`: the strategy is replaced by ``uniform``,
+    so every strategy of a comparison shares it), the task, its per-layer budgets, the device
+    type and the torch version (other kernels may round differently).
+
+    Examples
+    --------
+    >>> a = scratch_key(ContinualConfig(growth="pa"), 1, {"fc1.weight": 10}, "cpu")
+    >>> a == scratch_key(ContinualConfig(growth="rigl"), 1, {"fc1.weight": 10}, "cpu")
+    True
+    >>> a == scratch_key(ContinualConfig(growth="pa", seed=1), 1, {"fc1.weight": 10}, "cpu")
+    False
+    """
+    import hashlib
+    import json
+
+    what = {"config": _solo_config(cfg).to_dict(), "task": int(t),
+            "budgets": {k: int(v) for k, v in budgets.items()},
+            "device": torch.device(device).type, "torch": torch.__version__}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _train_scratch(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
+                   device) -> float:
+    """Train task t alone from scratch at ``budgets``; its test accuracy."""
+    solo_cfg = _solo_config(cfg)
+    solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
+                   [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
+    sub = _Runner(solo_cfg, device=device, stream=solo)
+    sub.fit_task(0, budgets)
+    sub.own.claim_trained(0)
+    sub.own.apply_visibility(0)
+    _, _, Xte, yte = sub.data(0)
+    with sub.own.view(0):
+        return _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
+
+
 def _scratch_accuracy(cfg: ContinualConfig, stream: _Stream, t: int, budgets: dict[str, int],
-                      device) -> float:
+                      device, cache_dir: str | os.PathLike | None = None) -> float:
     """Accuracy of a fresh network trained on task t alone with the same edge budgets.
 
     Uniform growth of ``grow_factor`` × budget edges from the same seeded initialisation, the
     same optimiser, steps and pruning (task t is the only task, so it grows into an empty
-    network and trains its own biases). Cached per (config without the strategy, task,
-    budgets): within one process, every strategy of a comparison shares the reference.
+    network and trains its own biases). It does not depend on the run's strategy, so it is
+    computed once per :func:`scratch_key` (config without the strategy, task, budgets, device,
+    torch version) and reused: in memory within one process (every strategy and seed of a
+    ``compare`` or ``sweep``), and across processes when ``cache_dir`` is given (one small
+    JSON file per key, written atomically by rank 0). Reused values are the computed ones
+    bit for bit (``tests/test_continual_metrics.py``).
     """
     import json
-    from dataclasses import replace
 
-    solo_cfg = replace(cfg, growth="uniform", first="sparse", scratch_reference=False,
-                       attachment_bootstrap=0)
-    key = json.dumps([replace(solo_cfg, growth="uniform").to_dict(), t, budgets], sort_keys=True)
-    if key not in _SCRATCH_CACHE:
-        solo = _Stream([stream.tasks[t]], stream.input_shape, stream.num_classes,
-                       [stream.head_units[t]], stream.n_labels, [stream.offsets[t]])
-        sub = _Runner(solo_cfg, device=device, stream=solo)
-        sub.fit_task(0, budgets)
-        sub.own.claim_trained(0)
-        sub.own.apply_visibility(0)
-        _, _, Xte, yte = sub.data(0)
-        with sub.own.view(0):
-            _SCRATCH_CACHE[key] = _accuracy(sub.model, Xte, yte, list(solo.head_units[0]), sub.device)
-    return _SCRATCH_CACHE[key]
+    key = scratch_key(cfg, t, budgets, device)
+    if key in _SCRATCH_CACHE:
+        return _SCRATCH_CACHE[key]
+    path = Path(cache_dir) / f"scratch-{key}.json" if cache_dir is not None else None
+    if path is not None and path.exists():
+        try:
+            acc = float(json.loads(path.read_text(encoding="utf-8"))["accuracy"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{path}: not a scratch-reference cache entry; delete it (the "
+                             "reference is then trained again)") from None
+        log.debug("scratch reference of task %d read from %s", t, path)
+    else:
+        acc = _train_scratch(cfg, stream, t, budgets, device)
+        if path is not None and int(os.environ.get("RANK", "0")) == 0:
+            from .._io import write_json
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json(path, {"accuracy": acc, "task": int(t), "budgets": budgets,
+                              "config": _solo_config(cfg).to_dict(),
+                              "device": torch.device(device).type, "torch": torch.__version__})
+    _SCRATCH_CACHE[key] = acc
+    return acc
 
 
 def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | None = None,
                   resume: bool = False, stop_after: int | None = None,
                   device: str | None = None, progress: bool = False,
-                  on_task: Callable[[int], None] | None = None) -> ContinualResult:
+                  on_task: Callable[[int], None] | None = None,
+                  scratch_cache: str | os.PathLike | None = None) -> ContinualResult:
     """Run the grow → train → prune → freeze schedule over a task stream.
 
     Parameters
@@ -658,6 +741,10 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
         Progress bar over tasks.
     on_task : callable, optional
         Called with the task id after each completed task (and its checkpoint).
+    scratch_cache : path, optional
+        Folder of from-scratch reference accuracies shared between processes (one JSON file per
+        :func:`scratch_key`); within a process they are always reused. Delete it after changing
+        the training code.
 
     Returns
     -------
@@ -670,7 +757,7 @@ def run_continual(config: ContinualConfig, *, checkpoint: str | os.PathLike | No
     >>> len(res.R), res.metrics["BWT"]
     (3, 0.0)
     """
-    runner = _Runner(config, device=device, progress=progress)
+    runner = _Runner(config, device=device, progress=progress, scratch_cache=scratch_cache)
     ck = Path(checkpoint) if checkpoint is not None else None
     if resume:
         if ck is None:

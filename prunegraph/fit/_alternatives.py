@@ -26,6 +26,8 @@ SE_BETA_MAX = 20.0
 DISCRETE_ONLY = {"poisson", "binomial"}
 #: shortest tail fitted by damped Newton (shorter ones: the reference Nelder–Mead)
 FAST_MIN_TAIL = 50
+#: ln λ standing for λ = 0 in the cut-off power law's boundary fit (λ·xmax ≪ 1e-9 on any tail)
+_TPL_ZERO = -40.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class _Norm:
             self.grid = np.arange(xmin, top + 1.0)
             self.lgrid = np.log(self.grid)
             self.top = float(top)
+        #: the grids (t, ln t) of the exact 1,000-term blocks of :func:`_log_rest`, by start:
+        #: the same few blocks serve every likelihood evaluation on this tail
+        self.blocks: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def log_z(self, logf, dlogf, log_int, logf_grid=None) -> float:
         """ln Σ f (discrete) or ln ∫ f (continuous) given ln f, d ln f/dx and ln ∫_a^∞ f."""
@@ -116,17 +121,20 @@ class _Norm:
         lz = _lse(logf(self.grid) if logf_grid is None else logf_grid(self.lgrid))
         if xmax is not None and self.top >= xmax:
             return lz
-        lt = _log_rest(self.top + 1.0, logf, dlogf, log_int)
+        lt = _log_rest(self.top + 1.0, logf, dlogf, log_int, logf_grid=logf_grid, blocks=self.blocks)
         if xmax is not None:
-            lt = lt + float(np.log(-np.expm1(_log_rest(xmax + 1.0, logf, dlogf, log_int) - lt)))
+            lt = lt + float(np.log(-np.expm1(_log_rest(xmax + 1.0, logf, dlogf, log_int, logf_grid=logf_grid,
+                                                       blocks=self.blocks) - lt)))
         return float(np.logaddexp(lz, lt))
 
 
-def _log_rest(m, logf, dlogf, log_int, depth: int = 0) -> float:
+def _log_rest(m, logf, dlogf, log_int, depth: int = 0, *, logf_grid=None, blocks=None) -> float:
     """ln Σ_{t=m}^{∞} f(t) ≈ ln[∫_{m−½}^{∞} f dx + f′(m−½)/24] (Euler–Maclaurin, midpoint form).
 
     Where f still varies fast on the unit scale at m (the correction is not small) the next
-    1,000 terms are summed exactly and the formula is applied after them."""
+    1,000 terms are summed exactly and the formula is applied after them.  ``logf_grid``
+    (ln f as a function of ln t, the same arithmetic as ``logf``) and ``blocks`` (a cache of
+    those blocks' t and ln t) spare the logarithms of the block on every evaluation."""
     a = m - 0.5
     li = float(log_int(a))
     lfa = float(logf(a))
@@ -134,12 +142,19 @@ def _log_rest(m, logf, dlogf, log_int, depth: int = 0) -> float:
     d = lfa - li
     corr = math.exp(d) * float(dlogf(a)) / 24.0 if (math.isfinite(li) and d < 700.0) else -1.0
     if not corr > -0.5:
-        g = np.arange(m, m + 1000.0)
-        lg = logf(g)
+        if logf_grid is not None and blocks is not None:
+            blk = blocks.get(m)
+            if blk is None:
+                g = np.arange(m, m + 1000.0)
+                blk = blocks[m] = (g, np.log(g))
+            lg = logf_grid(blk[1])
+        else:
+            lg = logf(np.arange(m, m + 1000.0))
         lc = _lse(lg)
         if depth >= 200 or (lg[-1] < lc - 60.0 and lg[-1] < lg[-2]):
             return lc
-        return float(np.logaddexp(lc, _log_rest(m + 1000.0, logf, dlogf, log_int, depth + 1)))
+        return float(np.logaddexp(lc, _log_rest(m + 1000.0, logf, dlogf, log_int, depth + 1,
+                                                logf_grid=logf_grid, blocks=blocks)))
     return li + math.log1p(corr)
 
 
@@ -286,13 +301,57 @@ def _newton(nll, starts, *, maxit: int = 20, xtol: float = 1e-7):
     return None
 
 
-def _fit_minimize(nll, starts, *, fast: bool = True):
+#: how often each fitting route was taken since import (``newton``, ``newton_natural``,
+#: ``boundary``, ``nelder_mead``): the benchmarks report how rare the reference fallback is
+ROUTES: dict[str, int] = {}
+
+
+def _route(name: str) -> None:
+    ROUTES[name] = ROUTES.get(name, 0) + 1
+
+
+#: an optimum is "sharp" where a log-likelihood resolution of _FLAT_EPS nats pins every
+#: parameter to _FLAT_REL relative (√(2ε/h) along the flattest Hessian direction); on a flatter
+#: one the reference Nelder–Mead stops anywhere along the valley, and is kept as it is
+_FLAT_EPS, _FLAT_REL = 1e-11, 3e-6
+
+
+def _sharp(nll, x, fx) -> bool:
+    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL)."""
+    d = _fd_derivs(_safe(nll), np.asarray(x, float), fx)
+    if d is None:
+        return False
+    w, v = np.linalg.eigh(d[1])
+    if not w[0] > 0:
+        return False
+    spread = np.abs(v) * np.sqrt(2 * _FLAT_EPS / w)[None, :]  # per parameter, per direction
+    return bool(np.all(spread.max(axis=1) <= _FLAT_REL * np.maximum(1.0, np.abs(x))))
+
+
+def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None):
     """Minimise ``nll`` from ``starts``: damped Newton (:func:`_newton`) where it converges to
-    an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`)."""
+    an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`).
+
+    ``natural``: a pair of maps (θ → φ, φ → θ) to the family's natural (exponential-family)
+    parameters, where the negative log-likelihood is convex (its normaliser is a log-partition
+    function), so Newton converges there where the working parametrisation θ is badly
+    conditioned (a long curved valley); tried when Newton in θ does not settle.
+    ``boundary``: a callable returning ``(θ, f)`` for an optimum on the boundary of the
+    parameter space (the power law inside the family) or None; tried next."""
     if fast:
         r = _newton(nll, starts)
+        how = "newton"
+        if r is None and natural is not None:
+            fwd, back = natural
+            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts])
+            if rn is not None and _sharp(nll, back(rn[0]), rn[1]):
+                r, how = (back(rn[0]), rn[1]), "newton_natural"
+        if r is None and boundary is not None:
+            r, how = boundary(), "boundary"
         if r is not None:
+            _route(how)
             return optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1]))
+    _route("nelder_mead")
     return _fit_nelder_mead(nll, starts)
 
 
@@ -392,8 +451,18 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             with np.errstate(all="ignore"):
                 v = data + n * logz(mu, s)
             return v if np.isfinite(v) else 1e300
-        r = _fit_minimize(nll, fast=fast, starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
-                                [mlog - 2 * slog, math.log(slog * 2)]])
+        def to_natural(th):  # (μ, ln σ) → (η₁, η₂) = (μ/σ², 1/(2σ²)): ln f = η₁ ln x − η₂ ln²x − ln x + c
+            s2 = math.exp(2 * th[1])
+            return np.array([th[0] / s2, 0.5 / s2])
+
+        def from_natural(ph):  # η₂ ≤ 0 is outside the family (not normalisable): NaN, i.e. +inf
+            if not ph[1] > 0:
+                return np.array([math.nan, math.nan])
+            s2 = 0.5 / ph[1]
+            return np.array([ph[0] * s2, 0.5 * math.log(s2)])
+        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural),
+                          starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
+                                  [mlog - 2 * slog, math.log(slog * 2)]])
         mu, s = r.x[0], math.exp(r.x[1])
         return {"mu": mu, "sigma": s}, logf(u, mu, s) - logz(mu, s)
 
@@ -430,7 +499,9 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
             starts.append([math.log(lam0 * b0), b0])
         r = _newton(nll, starts) if fast else None
+        how = "newton"
         if fast and (r is None or r[0][1] <= 0.0):
+            how = "boundary"
             # the optimum may sit on the boundary β = 0 (the power law, α = 1 + γ): a 1-D fit of γ
             # there, kept where the likelihood falls as β leaves 0 (the Karush–Kuhn–Tucker condition)
             b0 = _newton(lambda t: nll([t[0], 0.0]), [[st[0]] for st in starts])
@@ -443,6 +514,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
                     r = None
             else:
                 r = None
+            if r is None:
+                # the β = 0 start sits on the kink of the clip at the boundary, where the finite
+                # differences straddle it: Newton again from the interior starts only
+                r, how = _newton(nll, starts[1:]), "newton"
+                if r is not None and not r[0][1] > 0.0:
+                    r = None
+        _route(how if r is not None else "nelder_mead")
         r = optimize.OptimizeResult(x=np.asarray(r[0], float), fun=float(r[1])) if r is not None \
             else _fit_nelder_mead(nll, starts)
         g, b = unpack(r.x)
@@ -481,9 +559,28 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return v if np.isfinite(v) else 1e300
         a0 = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
         scale = max(mean - xmin, 1.0)
-        r = _fit_minimize(nll, fast=fast, starts=[[a0, math.log(1e-3 / scale)],
-                                                  [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
-                                                  [a0, math.log(1.0 / scale)]])
+        starts = [[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
+                  [a0, math.log(1.0 / scale)]]
+
+        def to_natural(th):  # (α, ln λ) → (α, λ·scale): ln f = −α ln x − λ x + c is linear in them
+            return np.array([th[0], math.exp(th[1]) * scale])
+
+        def from_natural(ph):  # λ ≤ 0: ln λ = −inf or NaN, which the likelihood maps to +inf
+            return np.array([ph[0], math.log(ph[1] / scale) if ph[1] > 0 else -math.inf])
+
+        def boundary():
+            """The optimum at λ → 0 (the power law, the boundary of the family): α fitted at
+            λ = e^{−40}·(no scale), kept where the likelihood falls as λ leaves 0 (KKT)."""
+            lt = _TPL_ZERO
+            b = _newton(lambda t: nll([t[0], lt]), [[st[0]] for st in starts])
+            if b is None:
+                return None
+            a_b, f_b = float(b[0][0]), float(b[1])
+            f = _safe(nll)
+            if all(f([a_b, math.log(h / scale)]) >= f_b for h in (1e-6, 1e-5)):
+                return np.array([a_b, lt]), f_b
+            return None
+        r = _fit_minimize(nll, fast=fast, starts=starts, natural=(to_natural, from_natural), boundary=boundary)
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
 

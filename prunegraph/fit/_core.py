@@ -22,6 +22,15 @@ ALPHA_FLOOR = 1.0 + 1e-9
 # --------------------------------------------------------------------------- input
 def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray, np.ndarray, bool]:
     """Validate a sample and return (unique values, counts, discrete)."""
+    raw = x if isinstance(x, np.ndarray) else None
+    if raw is not None and raw.dtype.kind in "iu" and raw.size and discrete is not False:
+        # integer input (degree sequences): no float copy, no NaN or rounding test needed
+        raw = raw.ravel()
+        lo, hi = int(raw.min()), int(raw.max())
+        if lo > 0 and hi <= 8 * raw.size + 1024 and hi < 2**31:
+            bc = np.bincount(raw.astype(np.int64, copy=False))
+            u = np.flatnonzero(bc)
+            return u.astype(float), bc[u].astype(np.int64), True
     try:
         arr = np.asarray(x, dtype=float).ravel()
     except (TypeError, ValueError):

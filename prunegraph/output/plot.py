@@ -1087,23 +1087,28 @@ def _ccdf_caption(r) -> str:
     return text + f" Verdict: {obs.verdict_text}."
 
 
+def _ccdf_job(r, stem: str, out: Path) -> FigureJob:
+    """The CCDF figure of one sequence (a :class:`~prunegraph.analysis.SequenceAnalysis`); it
+    reads nothing that the model-wide Benjamini–Hochberg step changes, so it can be drawn as
+    soon as the sequence is fitted."""
+    best = next((c for c in r.observed.comparisons if c.alternative == r.observed.best_alternative), None)
+    safe = r.layer.replace("/", "_").replace(".", "_")
+    return FigureJob(
+        out / stem / f"ccdf_{safe}_{r.degree_kind}", _ccdf_caption(r), "ccdf",
+        dict(degrees=np.asarray(r.degrees),
+             fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
+             alternative=None if best is None else best.to_dict(),
+             null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
+             verdict=r.observed.verdict_text,
+             title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer)
+
+
 def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
     """The figures of one :class:`~prunegraph.analysis.ModelAnalysis`: per layer and degree kind
     a CCDF, and one α summary, each with its file stem under ``out/<model>/`` and caption."""
     stem = _stem(res.source)
     out = Path(out)
-    jobs = []
-    for r in res.results:
-        best = next((c for c in r.observed.comparisons if c.alternative == r.observed.best_alternative), None)
-        safe = r.layer.replace("/", "_").replace(".", "_")
-        jobs.append(FigureJob(
-            out / stem / f"ccdf_{safe}_{r.degree_kind}", _ccdf_caption(r), "ccdf",
-            dict(degrees=np.asarray(r.degrees),
-                 fit=None if r.observed.fit is None else r.observed.fit.to_dict(),
-                 alternative=None if best is None else best.to_dict(),
-                 null_degrees=None if r.null_degrees is None else np.asarray(r.null_degrees),
-                 verdict=r.observed.verdict_text,
-                 title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer))
+    jobs = [_ccdf_job(r, stem, out) for r in res.results]
     rows = [r.row() for r in res.results]
     if rows:
         jobs.append(FigureJob(
@@ -1174,6 +1179,8 @@ class FigureWriter:
         self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
         self._pending: list[tuple[str, list[FigureJob], list]] = []
         self._sizes: dict[Any, int] = {}  # figures per submitted batch
+        #: per source, the CCDFs started by :meth:`submit_sequence` (stem → rendered or future)
+        self._early: dict[str, dict[Path, Any]] = {}
 
     def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
@@ -1190,19 +1197,45 @@ class FigureWriter:
             self._pool.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
             self._pool = None
 
-    def submit(self, res) -> None:
-        """Start (or, without workers, do) the figures of one model."""
-        jobs = figure_jobs(res, self.out)
+    def submit_sequence(self, source: str, r) -> None:
+        """Start the CCDF of one sequence of model ``source`` as soon as it is fitted (the
+        analysis' ``on_result``), so that figures are drawn while the next sequences are fitted;
+        :meth:`submit` of the finished model then adds only what is left (the α summary, …)."""
+        job = _ccdf_job(r, _stem(source), self.out)
         if self._pool is None:
-            done = [[render_job(j, self.formats)] for j in jobs]
+            item: Any = [render_job(job, self.formats)]
         else:
-            # a few batches per worker, at most FIGURE_BATCH figures each, so that the progress bar moves
-            size = max(1, min(FIGURE_BATCH, -(-len(jobs) // (2 * self.jobs))))
-            done = []
-            for i in range(0, len(jobs), size):
-                fut = self._pool.submit(_render_many, jobs[i:i + size], self.formats)
-                self._sizes[fut] = len(jobs[i:i + size])
-                done.append(fut)
+            item = self._pool.submit(_render_many, [job], self.formats)
+            self._sizes[item] = 1
+        self._early.setdefault(source, {})[job.stem] = item
+
+    def submit(self, res) -> None:
+        """Start (or, without workers, do) the figures of one model (those not yet started by
+        :meth:`submit_sequence`)."""
+        jobs = figure_jobs(res, self.out)
+        early = self._early.pop(res.source, {})
+        done: list = []
+        rest: list[FigureJob] = []
+
+        def flush():
+            if self._pool is None:
+                done.extend([render_job(j, self.formats)] for j in rest)
+            else:
+                # a few batches per worker, at most FIGURE_BATCH figures each, so that the progress bar moves
+                size = max(1, min(FIGURE_BATCH, -(-len(rest) // (2 * self.jobs))))
+                for i in range(0, len(rest), size):
+                    fut = self._pool.submit(_render_many, rest[i:i + size], self.formats)
+                    self._sizes[fut] = len(rest[i:i + size])
+                    done.append(fut)
+            rest.clear()
+
+        for j in jobs:  # in figure order: started ones in place, the others batched between them
+            if j.stem in early:
+                flush()
+                done.append(early[j.stem])
+            else:
+                rest.append(j)
+        flush()
         self._pending.append((res.source, jobs, done))
 
     def result(self) -> dict[str, list[Path]]:
