@@ -96,10 +96,11 @@ def markdown_table(d: dict) -> str:
     with the smallest-budget column, then mean ACC at every budget of the sweep."""
     dens = d["main_density"]
     main = d["per_density"][str(dens)]
+    d = {**d, "budget": {t: b for t, b in d["budget"].items() if b}}   # none without a sweep
     runs = [r for r in d["runs"] if r["density"] == dens]
     head = ("| variant | γ | ACC | ΔACC vs uniform (wins) | curve area | Δ area (wins) | "
-            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) | "
-            + " | ".join(f"edges to ACC {t}" for t in d["budget"]) + " |")
+            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) |"
+            + "".join(f" edges to ACC {t} |" for t in d["budget"]))
     lines = [head, "|" + "---|" * (8 + len(d["budget"]))]
     for v in main["variants"]:
         s, p = main["summary"][v], main["paired"].get(v)
@@ -119,8 +120,8 @@ def markdown_table(d: dict) -> str:
                      (f"{_ci(st, '+.0f')} ({st['n'] - st['wins'] - st.get('ties', 0)}/"
                       f"{st['n']})") if st.get("n") else "n/a"]
         lines.append(f"| {v} | {_gamma(v, vr)} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
-                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} | "
-                     + " | ".join(_budget_cell(b.get(v)) for b in d["budget"].values()) + " |")
+                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} |"
+                     + "".join(f" {_budget_cell(b.get(v))} |" for b in d["budget"].values()))
     swept = list(next(iter(d["budget"].values()), {}))
     first = next(iter(d["budget"].values()), {})
     if swept:
