@@ -162,18 +162,22 @@ def _heavier_p_literal(observed, null, n_permutations, seed):
     return t_obs, (1 + hits) / (1 + n_permutations)
 
 
-@pytest.mark.parametrize("case", ["binomial", "heavy", "ties"])
+@pytest.mark.parametrize("case", ["binomial", "heavy", "ties", "two_chunks"])
 def test_compare_tails_equals_the_literal_permutation_test(case):
-    """The vectorised test (block sums, permutations in chunks) gives the literal loop's T and
-    p-value exactly: the same random draws, the same counts."""
+    """The vectorised test (block sums, permutations in chunks, each row read through a
+    shuffled index) gives the literal loop's T and p-value exactly: the same random draws,
+    the same counts.  ``two_chunks``: 30,000 pooled values, so the 199 permutations come in
+    two chunks and only the upper half of each shuffled row is read."""
     rng = np.random.default_rng(21)
     if case == "binomial":
         a, b = rng.binomial(60, 0.1, 300), rng.binomial(60, 0.1, 280)
     elif case == "heavy":
         a = rng.zipf(2.3, 250).clip(max=200)
         b = rng.binomial(200, a.mean() / 200, 250)
-    else:
+    elif case == "ties":
         a, b = rng.integers(1, 4, 200), rng.integers(1, 4, 200)
+    else:
+        a, b = rng.binomial(40, 0.1, 15_000), rng.binomial(40, 0.1, 15_000)
     t = compare_tails(a, b, n_permutations=199, rng=3)
     stat, p = _heavier_p_literal(a, b, 199, 3)
     assert t.statistic == pytest.approx(stat, rel=1e-12)

@@ -520,3 +520,60 @@ def test_figures_started_per_sequence_equal_figures_of_the_finished_model(tmp_pa
     assert [p.name for p in whole][-1] == "alpha_summary.png" and len(whole) == 5
     for a, b in zip(streamed, whole):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+# ----------------------------------------------------------------------------- cheaper drawing, same pixels
+def _pixels(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
+def _ccdf_kwargs(seed, scale):
+    rng = np.random.default_rng(seed)
+    deg = np.concatenate([np.zeros(5), np.round(scale * (rng.pareto(1.5, 400) + 1))])
+    fit = {"alpha": 2.5, "sigma": 0.1, "xmin": float(np.quantile(deg[deg > 0], 0.5)), "xmax": None,
+           "n": int((deg > 0).sum()), "n_tail": int((deg >= np.quantile(deg[deg > 0], 0.5)).sum()),
+           "p_value": 0.3, "discrete": True}
+    return dict(degrees=deg, fit=fit, null_degrees=rng.binomial(40, 0.2, 300), verdict="power law",
+                title=f"model · layer fc{seed} · in-degree")
+
+
+@pytest.mark.parametrize("seed,scale", [(0, 1.0), (1, 0.05), (2, 30.0)])
+def test_in_view_minor_ticks_draw_the_same_pixels(tmp_path, seed, scale):
+    # the wrapped minor locator drops only ticks outside the view: same figure as matplotlib's own
+    fig = plot.plot_ccdf(**_ccdf_kwargs(seed, scale))
+    a = plot.save_figure(fig, tmp_path / "wrapped", formats=["png"])[0]
+    fig = plot.plot_ccdf(**_ccdf_kwargs(seed, scale))
+    for axis in (fig.axes[0].xaxis, fig.axes[0].yaxis):
+        axis.set_minor_locator(axis.get_minor_locator().wrapped)
+    b = plot.save_figure(fig, tmp_path / "plain", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))
+
+
+def test_render_job_shared_renderer_same_pixels_as_fresh_figures(tmp_path):
+    # figures of two sizes interleaved through render_job's shared renderers match each figure
+    # drawn alone on its own new canvas (no state carried from one figure to the next)
+    rows = [{"layer": f"fc{i}", "kind": "in", "alpha": 2.2 + 0.3 * i, "sigma": 0.1, "null_alpha": 4.0,
+             "null_sigma": 0.5, "verdict": "power law"} for i in range(3)]
+    jobs = [plot.FigureJob(tmp_path / "job" / f"ccdf{s}", "", "ccdf", _ccdf_kwargs(s, 1.0 + 3 * s)) for s in range(2)]
+    jobs.insert(1, plot.FigureJob(tmp_path / "job" / "alpha", "", "alpha", dict(rows=rows, title="t")))
+    jobs.append(plot.FigureJob(tmp_path / "job" / "ccdf0_again", "", "ccdf", _ccdf_kwargs(0, 1.0)))
+    (tmp_path / "job").mkdir()
+    for j in jobs:
+        got = plot.render_job(j)[0]
+        draw = plot.plot_ccdf if j.figure_type == "ccdf" else plot.plot_alpha_summary
+        want = plot.save_figure(draw(**j.kwargs), tmp_path / f"alone_{j.stem.name}", formats=["png"])[0]
+        assert np.array_equal(_pixels(got), _pixels(want)), j.stem.name
+    assert np.array_equal(_pixels(tmp_path / "job" / "ccdf0.png"), _pixels(tmp_path / "job" / "ccdf0_again.png"))
+
+
+def test_title_placed_where_matplotlib_places_it(tmp_path):
+    # the fixed y = 1.0 is what the automatic title placement gives for these figures
+    fig = plot.plot_ccdf(**_ccdf_kwargs(3, 2.0))
+    a = plot.save_figure(fig, tmp_path / "fixed", formats=["png"])[0]
+    fig = plot.plot_ccdf(**_ccdf_kwargs(3, 2.0))
+    fig.axes[0]._autotitlepos = True  # matplotlib's automatic placement, as before
+    b = plot.save_figure(fig, tmp_path / "auto", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))

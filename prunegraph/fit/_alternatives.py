@@ -78,12 +78,15 @@ class LikelihoodRatio:
 _HEAD_MIN, _HEAD_MAX = 64, 256
 
 
+_MAX, _SUM = np.maximum.reduce, np.add.reduce
+
+
 def _lse(v: np.ndarray) -> float:
     """ln Σ e^v (scipy's logsumexp costs ~10× more per call on these short grids)."""
-    m = float(v.max())
-    if not np.isfinite(m):
+    m = float(_MAX(v))  # the ufunc reductions behind ndarray.max/.sum, without their wrappers
+    if not math.isfinite(m):
         return m
-    return m + math.log(float(np.exp(v - m).sum()))
+    return m + math.log(float(_SUM(np.exp(v - m))))
 
 
 class _Norm:
