@@ -17,6 +17,13 @@ smallest budget (edges) reaching ``--budget-target`` ACC
     python benchmarks/continual_ablation.py --from-log benchmarks/results/continual_ablation_runs.jsonl \
         benchmarks/results/continual_ablation_sweep_runs.jsonl \
         --json benchmarks/results/continual_ablation_permuted_digits.json
+    # permuted FMNIST at density 0.01 on a shorter per-task schedule (1 epoch, curve points on
+    # 2000 test images), target 0.75; every run in ..._fmnist_runs.jsonl, the table with
+    # --from-log ..._fmnist_runs.jsonl --benchmark permuted-fmnist --epochs 1 --eval-samples 2000
+    # --target 0.75 --json benchmarks/results/continual_ablation_permuted_fmnist.json
+    OMP_NUM_THREADS=1 nice -n 19 python benchmarks/continual_ablation.py --benchmark permuted-fmnist \
+        --epochs 1 --eval-samples 2000 --target 0.75 --seeds 0 1 2 3 4 --jobs 2 \
+        --log benchmarks/results/continual_ablation_fmnist_runs.jsonl
 """
 
 from __future__ import annotations
@@ -89,10 +96,11 @@ def markdown_table(d: dict) -> str:
     with the smallest-budget column, then mean ACC at every budget of the sweep."""
     dens = d["main_density"]
     main = d["per_density"][str(dens)]
+    d = {**d, "budget": {t: b for t, b in d["budget"].items() if b}}   # none without a sweep
     runs = [r for r in d["runs"] if r["density"] == dens]
     head = ("| variant | γ | ACC | ΔACC vs uniform (wins) | curve area | Δ area (wins) | "
-            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) | "
-            + " | ".join(f"edges to ACC {t}" for t in d["budget"]) + " |")
+            f"steps to {d['config']['target_accuracy']:g} | Δ steps (fewer) |"
+            + "".join(f" edges to ACC {t} |" for t in d["budget"]))
     lines = [head, "|" + "---|" * (8 + len(d["budget"]))]
     for v in main["variants"]:
         s, p = main["summary"][v], main["paired"].get(v)
@@ -112,8 +120,8 @@ def markdown_table(d: dict) -> str:
                      (f"{_ci(st, '+.0f')} ({st['n'] - st['wins'] - st.get('ties', 0)}/"
                       f"{st['n']})") if st.get("n") else "n/a"]
         lines.append(f"| {v} | {_gamma(v, vr)} | {_ci(s['ACC'], '.4f')} | {cells[0]} | "
-                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} | "
-                     + " | ".join(_budget_cell(b.get(v)) for b in d["budget"].values()) + " |")
+                     f"{_ci(s['curve_area'], '.3f')} | {cells[1]} | {steps} | {cells[2]} |"
+                     + "".join(f" {_budget_cell(b.get(v))} |" for b in d["budget"].values()))
     swept = list(next(iter(d["budget"].values()), {}))
     first = next(iter(d["budget"].values()), {})
     if swept:
@@ -174,6 +182,12 @@ def main() -> None:
                     help="absolute accuracy target of steps_to_target (harness default 0.9)")
     ap.add_argument("--budget-targets", type=float, nargs="+", default=[0.90, 0.94],
                     help="ACC the smallest-budget columns ask for (over a --densities sweep)")
+    ap.add_argument("--epochs", type=int, default=None,
+                    help="per-task schedule, the same for every variant (default: the harness's)")
+    ap.add_argument("--min-steps", type=int, default=None)
+    ap.add_argument("--retrain-min-steps", type=int, default=None)
+    ap.add_argument("--eval-samples", type=int, default=None,
+                    help="test images per learning-curve point (default: the full test set)")
     ap.add_argument("--log", default=None, help="append every run's summary here (JSON lines)")
     ap.add_argument("--from-log", metavar="JSONL", nargs="+",
                     help="summarise the runs of --log files instead (runs without a density "
@@ -186,6 +200,10 @@ def main() -> None:
     base = ContinualConfig(benchmark=args.benchmark, density=args.density, grow_factor=1.0,
                            scratch_reference=False, attachment_bootstrap=0,
                            target_accuracy=args.target)
+    schedule = {k: v for k, v in (("epochs", args.epochs), ("min_steps", args.min_steps),
+                                  ("retrain_min_steps", args.retrain_min_steps),
+                                  ("eval_samples", args.eval_samples)) if v is not None}
+    base = replace(base, **schedule)
     if args.from_log:          # summarise the runs a --log holds (e.g. of a run stopped early)
         from prunegraph._io import write_json
 
@@ -212,14 +230,12 @@ def main() -> None:
                                        for dens in densities for s in args.seeds]):
                 show(row)
         beta = {(r["density"], r["seed"]): r["beta_task1"] for r in rows}   # γ of (k+1)^beta
-        jobs = []
-        for v in args.variants:
-            if v == "packnet":
-                continue
-            if v == "(k+1)^beta" and not beta:
-                raise SystemExit("(k+1)^beta needs the packnet variant (its β sets γ)")
-            jobs += [(v, replace(variant_config(base, v, beta.get((dens, s))), seed=s, density=dens),
-                      args.log) for dens in densities for s in args.seeds]
+        if "(k+1)^beta" in args.variants and not beta:
+            raise SystemExit("(k+1)^beta needs the packnet variant (its β sets γ)")
+        # seed-major: a run stopped early loses whole seeds (every variant of a seed done
+        # together keeps the paired differences), not whole variants
+        jobs = [(v, replace(variant_config(base, v, beta.get((dens, s))), seed=s, density=dens), args.log)
+                for dens in densities for s in args.seeds for v in args.variants if v != "packnet"]
         for row in pool.map(_one, jobs):
             show(row)
     out = results(rows, base, args.budget_targets)
