@@ -41,7 +41,7 @@
 #
 # **Settings.** `full` does not train: it reads the committed raw per-run results of
 # `benchmarks/continual_ablation.py` (`benchmarks/results/continual_ablation_permuted_digits.json`:
-# permuted digits, 5 tasks, 5 seeds, densities 0.005–0.04; the README says how they were made)
+# permuted digits, 5 tasks, 5 seeds, densities 0.005–0.04; docs/continual.md says how they were made)
 # and computes every table and figure here from the runs. `small` runs a tiny live ablation
 # (2 tasks, 1 epoch, 2 seeds, 2 budgets) through the same library functions.
 
@@ -239,7 +239,7 @@ display(small.set_index(["target ACC", "variant"]))
 # ## A second benchmark: permuted FMNIST at one tight budget
 #
 # The committed raw runs of `benchmarks/continual_ablation.py --benchmark permuted-fmnist`
-# (`benchmarks/results/continual_ablation_permuted_fmnist.json`; the README states its shorter
+# (`benchmarks/results/continual_ablation_permuted_fmnist.json`; docs/continual.md states its shorter
 # per-task schedule, the same for every variant), read in both settings, summarised here by the
 # same functions: one budget, paired differences against uniform growth and against `(k+1)^1`.
 

@@ -10,8 +10,8 @@ retraining phase after pruning ``max(retrain_epochs · batches, retrain_min_step
 with every other option at its default (LeNet-300-100, SGD-Nesterov lr 0.05, density 0.05,
 ``pa`` growth, seed 0): split-digits ACC 0.596 with no floor (tasks 1-4 at 0.49-0.50, chance)
 and 0.993 with ``min_steps=300, retrain_min_steps=100``; split-FMNIST 0.991 (Adam 1e-3:
-0.990); LeNet-5 on split-digits with Adam 0.01: 0.998 (Adam 1e-3: 0.980). See the README's
-continual section for the seeds.
+0.990); LeNet-5 on split-digits with Adam 0.01: 0.998 (Adam 1e-3: 0.980). See docs/continual.md
+for the seeds.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ every rank takes ``cuda:$LOCAL_RANK`` (and ``torch.cuda.set_device`` it) with th
 backend; on the CPU the backend is ``gloo``. :func:`set_deterministic` turns on the
 deterministic flags torch has (``torch.use_deterministic_algorithms(True, warn_only=True)``,
 cuDNN deterministic and no benchmark, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``). What that buys on a
-GPU is in the README's continual section: the same process on the same GPU model, driver and
+GPU is in docs/continual.md (GPUs): the same process on the same GPU model, driver and
 torch version repeats a run bit for bit; across GPU models or versions, and between a GPU and
 the CPU, results differ in the last bits (different kernels and reduction orders); a
 ``world_size`` change alters the order of the gradient sum (all-reduce), so DDP runs agree with

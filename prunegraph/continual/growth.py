@@ -33,7 +33,7 @@ Strategies (all sample *absent, free* edge positions of a layer's [out, in] grid
     layers of the permuted-FMNIST driver the own-law fit is poorly determined (γ on a search
     bound in 38 of 120 side-fits, A on its lower bound in 99) and gives no accuracy gain over
     uniform growth, while fixed (k + 1)^γ kernels gain with γ up to 1.5–2
-    (benchmarks/growth_kernel_ablation.py; README).
+    (benchmarks/growth_kernel_ablation.py; docs/continual.md).
 
     **Kept edges follow the kernel** only when the driver grows exactly the kept budget
     (``grow_factor=1``): then magnitude pruning removes nothing and training sets weights only.
