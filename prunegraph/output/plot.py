@@ -1179,7 +1179,9 @@ def _fresh_fonts_after_fork() -> None:
     """
     from matplotlib import font_manager
 
-    font_manager._get_font.cache_clear()
+    cached = getattr(font_manager, "_get_font", None)  # private: guard against its removal
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
     _RENDERERS.clear()
 
 
