@@ -88,11 +88,35 @@ def _load(name: str):
     return importlib.import_module(f"prunegraph.commands.{COMMANDS[name]}")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with the project's error convention: one line on stderr, exit 2, pointing to
+    ``--help`` instead of printing the usage block; a mistyped flag gets the closest ones."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{self.prog}: error: {message}; see {self.prog} --help", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extra: list[str]) -> str:
+    """The one-line error for flags no parser took, with the closest flags of the command."""
+    import difflib
+
+    target = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            target = action.choices[command]
+    known = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+    close = sorted({m for x in extra if x.startswith("-")
+                    for m in difflib.get_close_matches(x.split("=")[0], known, n=2, cutoff=0.75)})
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return f"{target.prog}: error: unrecognized arguments: {' '.join(extra)}{hint}; see {target.prog} --help"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Build the top-level parser; with ``only``, import just that subcommand's module."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="prunegraph",
         description="Network science for pruned neural networks.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -126,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     only = first if first in COMMANDS else None
     parser = build_parser(only=only)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    if extra:
+        print(_unrecognized(parser, getattr(args, "command", None), extra), file=sys.stderr)
+        return 2
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if getattr(args, "_run", None) is None:

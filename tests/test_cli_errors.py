@@ -126,3 +126,21 @@ def test_folder_errors_say_what_the_folder_holds(tmp_path, capsys):
     assert main(["fit", str(many), "--no-figures", "-q"]) == 1
     err = capsys.readouterr().err
     assert "2 checkpoint files (a.safetensors, b.safetensors)" in err and "name one of them" in err
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["fit", "--bootsrap", "5"], ["prunegraph fit: error: unrecognized arguments: --bootsrap",
+                                  "did you mean --bootstrap?", "see prunegraph fit --help"]),
+    (["frobnicate"], ["invalid choice: 'frobnicate'", "see prunegraph --help"]),
+    (["fit", "--jobs", "x"], ["argument --jobs: invalid int value: 'x'"]),
+])
+def test_argparse_errors_are_one_line(argv, needles, capsys):
+    """Usage errors from argparse follow the convention too: exit 2, one line, no usage block."""
+    from prunegraph.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "usage:" not in err
+    for needle in needles:
+        assert needle in err
