@@ -92,7 +92,7 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse with the project's error convention: one line on stderr, exit 2, pointing to
     ``--help`` instead of printing the usage block; a mistyped flag gets the closest ones."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         print(f"{self.prog}: error: {message}; see {self.prog} --help", file=sys.stderr)
         raise SystemExit(2)
 
