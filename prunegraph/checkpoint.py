@@ -515,6 +515,13 @@ def memory_source(ck: Checkpoint) -> TensorSource:
 DATA_DIR_ENV = "PRUNEGRAPH_DATA_DIR"
 
 
+def _shipped_reference_dir() -> Path:
+    """The package-data folder of the reference checkpoints, wherever the package is installed."""
+    from importlib.resources import files
+
+    return Path(str(files("prunegraph") / "_data" / "reference"))
+
+
 def reference_checkpoints() -> list[Path]:
     """The reference checkpoints shipped with the package (``prunegraph/_data/reference``, found
     with :mod:`importlib.resources`, so any install has them), sorted; ``$PRUNEGRAPH_DATA_DIR``
@@ -525,12 +532,7 @@ def reference_checkpoints() -> list[Path]:
     >>> [p.name for p in reference_checkpoints()][:1]
     ['lenet300_digits_imp.safetensors']
     """
-    if os.environ.get(DATA_DIR_ENV):
-        root = Path(os.environ[DATA_DIR_ENV])
-    else:
-        from importlib.resources import files
-
-        root = Path(str(files("prunegraph") / "_data" / "reference"))
+    root = Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else _shipped_reference_dir()
     found = sorted(root.glob("*.safetensors"))
     if not found:
         raise UsageError(f"no reference checkpoints in {root}; reinstall prunegraph, set {DATA_DIR_ENV}, "
@@ -554,10 +556,7 @@ def display_source(source: str | os.PathLike) -> str:
     if ":" in text and not Path(text).exists():
         return text
     path = Path(text).resolve()
-    from importlib.resources import files
-
-    shipped = Path(str(files("prunegraph") / "_data" / "reference")).resolve()
-    if path.parent == shipped:
+    if path.parent == _shipped_reference_dir().resolve():
         return f"prunegraph/_data/reference/{path.name}"
     try:
         return str(path.relative_to(Path.cwd().resolve()))
