@@ -4,10 +4,8 @@ repetitions can support if the issue's target holds (noted per assertion)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from _scripts import load_script
 
 pytestmark = pytest.mark.slow
 
@@ -16,11 +14,7 @@ REPS = 8
 
 @pytest.fixture(scope="module")
 def calib():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "calibrate_verdicts.py"
-    spec = importlib.util.spec_from_file_location("calibrate_verdicts", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/calibrate_verdicts.py")
 
 
 def _run(calib, name, reps=REPS, bootstrap=50):

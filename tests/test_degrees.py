@@ -128,13 +128,9 @@ def test_network_sequence_offsets_and_sums():
 
 def test_benchmark_quick_runs(capsys):
     """The benchmark script runs end to end at its small size and agrees with networkx."""
-    import importlib.util
-    from pathlib import Path
+    from _scripts import load_script
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_degrees.py"
-    spec = importlib.util.spec_from_file_location("bench_degrees", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("benchmarks/bench_degrees.py")
     assert mod.main(["--quick", "--repeat", "1", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "ratio degrees / count_nonzero" in out and "degrees identical: True" in out

@@ -11,13 +11,13 @@ that each runs top to bottom with ``SIZE="small"`` injected by papermill.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
@@ -31,10 +31,7 @@ MACHINE_PATHS = re.compile(r"(/work/|/root/|/home/\w+/|/tmp/|site-packages)")
 
 
 def _runner():
-    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("scripts/run_notebooks.py")
 
 
 def _source(name: str):

@@ -584,13 +584,9 @@ def _wheel_file(cache: Path, name: str) -> Path:
 
 def _real_wheels():
     """benchmarks/real_wheels.py (not part of the package: it downloads)."""
-    import importlib.util
+    from _scripts import load_script
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "real_wheels.py"
-    spec = importlib.util.spec_from_file_location("real_wheels", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/real_wheels.py")
 
 
 @pytest.fixture(scope="session")

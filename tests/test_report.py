@@ -231,13 +231,9 @@ def test_empty_report_still_valid():
 
 # ----------------------------------------------------------------------------- in a browser
 def _screenshot_module():
-    import importlib.util
+    from _scripts import load_script
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
-    spec = importlib.util.spec_from_file_location("screenshot_report", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("scripts/screenshot_report.py")
 
 
 def _long_rows(n=10):
