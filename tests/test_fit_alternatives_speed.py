@@ -101,17 +101,24 @@ def test_sharp_optimum_agrees_to_1e6():
             assert _close(a.parameters[k], b.parameters[k]), (a.alternative, k)
 
 
-@pytest.mark.parametrize("name", list(TAILS))
-def test_fast_alternatives_equal_the_reference(name):
+def _tail_fit(name: str):
+    """The power-law fit of calibration-like tail ``name`` (seeded by its place in TAILS) and the
+    binomial n to test it with (its largest degree + 10 when the tail names none)."""
     make, discrete, binomial_n, truncated = TAILS[name]
     x = make(np.random.default_rng(sorted(TAILS).index(name)))
     x = x[x > 0]
     fit = fit_power_law(x, discrete=discrete, xmax=float(x.max()) if truncated else None)
     if discrete and binomial_n is None:
         binomial_n = int(fit.values.max()) + 10
+    return fit, binomial_n
+
+
+@pytest.mark.parametrize("name", list(TAILS))
+def test_fast_alternatives_equal_the_reference(name):
+    fit, binomial_n = _tail_fit(name)
     fast = compare_distributions(fit, binomial_n=binomial_n)
     ref = _reference.compare_distributions(fit, binomial_n=binomial_n)
-    assert len(fast) == (6 if discrete else 4)
+    assert len(fast) == (6 if fit.discrete else 4)
     assert_same(fast, ref)
 
 
@@ -291,12 +298,7 @@ def test_reference_fallback_is_rare_on_the_calibration_tails():
     before = _alternatives.ROUTES.get("nelder_mead", 0)
     total = 0
     for name in TAILS:
-        make, discrete, binomial_n, truncated = TAILS[name]
-        x = make(np.random.default_rng(sorted(TAILS).index(name)))
-        x = x[x > 0]
-        fit = fit_power_law(x, discrete=discrete, xmax=float(x.max()) if truncated else None)
-        if discrete and binomial_n is None:
-            binomial_n = int(fit.values.max()) + 10
+        fit, binomial_n = _tail_fit(name)
         compare_distributions(fit, ["lognormal", "stretched_exponential", "truncated_power_law"],
                               binomial_n=binomial_n)
         total += 3
