@@ -324,5 +324,6 @@ def _warn_share(share: float | None, detail: str) -> None:
     fitted degree law, or from --pa-target), so this reads the degree law, not a fallback."""
     if share is not None and share > 0.5:
         print(f"note: no plausible power law in the degrees of {detail} grown by pa; its kernel "
-              "(k + A)^γ used each layer's own fitted degree law (tasks[].layers in the results "
-              "JSON: A, γ; the README's ablation: a fixed k + 1 does as well)", file=sys.stderr)
+              "(k + A)^γ does not need one (the A and γ used are in tasks[].layers of the results "
+              "JSON; in the README's ablation a fixed k + 1, --pa-target fixed --pa-gamma 1, does "
+              "better than each layer's own fitted law)", file=sys.stderr)
