@@ -133,15 +133,21 @@ def share_cases(tmp: Path, wheels: Path | None) -> list[tuple[str, list[str]]]:
     return cases
 
 
-def _fit_once(pythonpath: str, args: list[str], out: Path) -> tuple[float, float]:
-    """``python -m prunegraph -v fit -q ARGS`` with ``pythonpath`` first: (wall s, "after the fits" s)."""
+def _fit_once(pythonpath: str, args: list[str], out: Path) -> tuple[float, float, float]:
+    """``python -m prunegraph -v fit -q ARGS`` with ``pythonpath`` first: (wall s, "after the fits" s,
+    CPU s of the command and its figure workers)."""
+    import resource
+
     env = dict(os.environ, PYTHONPATH=pythonpath, OMP_NUM_THREADS="1")
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "prunegraph", "-v", "fit", "-q", *args, "--out", str(out)],
                          env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     m = re.search(r"figures \(after the fits\) ([0-9.]+)s", run.stderr)
-    return wall, float(m.group(1)) if m else float("nan")
+    return wall, float(m.group(1)) if m else float("nan"), cpu
 
 
 def share(repeat: int, before: Path | None, wheels: Path | None) -> None:
@@ -160,16 +166,18 @@ def share(repeat: int, before: Path | None, wheels: Path | None) -> None:
                         got = _fit_once(path, args + ([] if figs else ["--no-figures"]), tmp / "out")
                         runs.setdefault((label, tree, figs), []).append(got)
                         print(f"  round {r + 1} {tree:6s} {'figures' if figs else 'no figs'} {got[0]:6.2f} s "
-                              f"(after the fits {got[1]:.2f} s) {label}", flush=True)
+                              f"(after the fits {got[1]:.2f} s, CPU {got[2]:.2f} s) {label}", flush=True)
         print(f"# load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'case':55s} {'tree':6s} {'wall, figures':>14s} {'wall, --no-figures':>19s} {'share':>6s} "
-              f"{'after the fits':>15s}   (medians of {repeat})")
+              f"{'after the fits':>15s} {'CPU, figures':>13s} {'CPU, no figs':>13s}   (medians of {repeat})")
         for label, _ in cases:
             for tree, _ in trees:
-                w = statistics.median(x[0] for x in runs[(label, tree, True)])
-                n = statistics.median(x[0] for x in runs[(label, tree, False)])
-                t = statistics.median(x[1] for x in runs[(label, tree, True)])
-                print(f"{label:55s} {tree:6s} {w:12.2f} s {n:17.2f} s {100 * (w - n) / w:5.0f} % {t:13.2f} s")
+                w, t, c = (statistics.median(x[i] for x in runs[(label, tree, True)]) for i in range(3))
+                n, _, cn = (statistics.median(x[i] for x in runs[(label, tree, False)]) for i in range(3))
+                print(f"{label:55s} {tree:6s} {w:12.2f} s {n:17.2f} s {100 * (w - n) / w:5.0f} % {t:13.2f} s "
+                      f"{c:11.2f} s {cn:11.2f} s")
+        print("share = (wall with figures - wall with --no-figures) / wall with figures; CPU: the command's "
+              "user + system time, figure workers included")
 
 
 def main():
