@@ -141,8 +141,11 @@ def _fit_once(pythonpath: str, args: list[str], out: Path) -> tuple[float, float
     env = dict(os.environ, PYTHONPATH=pythonpath, OMP_NUM_THREADS="1")
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
+    # cwd: a folder without the package, so that ``-m`` (which puts the cwd first on sys.path)
+    # imports the tree named by ``pythonpath``
     run = subprocess.run([sys.executable, "-m", "prunegraph", "-v", "fit", "-q", *args, "--out", str(out)],
-                         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         cwd=out.parent)
     wall = time.perf_counter() - t0
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
@@ -158,6 +161,10 @@ def share(repeat: int, before: Path | None, wheels: Path | None) -> None:
         cases = share_cases(tmp, wheels)
         print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; load average "
               f"before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for tree, path in trees:  # the tree each command imports (checked, not assumed)
+            got = subprocess.run([sys.executable, "-c", "import prunegraph; print(prunegraph.__file__)"],
+                                 env=dict(os.environ, PYTHONPATH=path), cwd=tmp, capture_output=True, text=True)
+            print(f"# {tree}: prunegraph from {got.stdout.strip()}")
         runs: dict = {}
         for r in range(repeat):
             for label, args in cases:

@@ -1312,16 +1312,21 @@ def _figure_worker(index: int, tasks, results, warm: Sequence, formats: Sequence
         warm[index - 1].wait()
     _warm_up()
     warm[index].set()
+    import pickle
+    import traceback
+
     while (item := tasks.get()) is not None:
         key, job = item
         try:
             out: Any = render_job(job, formats)
         except Exception as exc:  # sent back and raised by FigureWriter.result
+            exc.add_note(f"in figure worker {index}, drawing {job.stem}:\n{traceback.format_exc()}")
             out = exc
-        try:
-            results.put((key, out))
-        except Exception:  # an exception that cannot be pickled: its text instead
-            results.put((key, RuntimeError(f"{type(out).__name__}: {out}")))
+        try:  # pickled here, not by the queue's feeder thread, which would drop what fails silently
+            payload = pickle.dumps((key, out))
+        except Exception:
+            payload = pickle.dumps((key, RuntimeError(f"{type(out).__name__}: {out}")))
+        results.put(payload)
 
 
 class FigureWriter:
@@ -1433,11 +1438,12 @@ class FigureWriter:
 
     def _collect(self) -> Iterator[int]:
         """Receive the workers' results until every figure handed out is back; one item per figure."""
+        import pickle
         import queue
 
         while len(self._done) < self._sent:
             try:
-                key, out = self._results.get(timeout=0.5)
+                key, out = pickle.loads(self._results.get(timeout=0.5))
             except queue.Empty:
                 dead = [p for p in self._procs if p.exitcode not in (None, 0)]
                 if dead:
