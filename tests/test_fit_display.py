@@ -152,6 +152,17 @@ def test_block_median_leaves_out_the_bound_and_depth_figure_marks_it(bound_res):
     assert max(ax.get_ylim()) < 100
 
 
+def test_depth_legend_labels_a_bound_in_any_column():
+    rows = [{"depth": d, "group": "attention", "degree_kind": k, "alpha_median": 4.0, "verdicts": {"x": 2},
+             "alphas": [4.0, 100.0 if k == "out" else 5.0], "sigmas": [0.3, 5.0], "at_bound": [False, k == "out"]}
+            for d in (0, 1) for k in ("in", "out")]
+    fig = plot_depth(rows)
+    out_ys = next(ln for ln in fig.axes[1].get_lines() if ln.get_gid() == "alpha-attention-out").get_ydata()
+    assert list(out_ys) == [4.0, 4.0]
+    legends = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
+    assert "attention (q, k, v, o): α at the fit's bound (≥ 100), not plotted" in legends
+
+
 @pytest.mark.parametrize("counts", [(1,), (1, 2), (3, 1, 2, 5)])
 def test_depth_verdict_counts_have_integer_ticks(counts):
     rows = [{"depth": d, "group": "attention", "degree_kind": "in", "alpha_median": 4.0,

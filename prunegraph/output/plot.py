@@ -835,7 +835,12 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         if col == 0:
             ax.set_ylabel("fitted exponent α")
             axv.set_ylabel("projections per verdict\n(left: attention, right: MLP ///)")
-    handles, names = axes[0, 0].get_legend_handles_labels()
+    handles, names = [], []
+    for a in axes[0]:  # the bound markers may be in any column
+        for h, n in zip(*a.get_legend_handles_labels()):
+            if n not in names:
+                handles.append(h)
+                names.append(n)
     axes[0, -1].legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     vh, vn = [], []
     for a in axes[1]:
