@@ -397,7 +397,8 @@ class ModelAnalysis:
         Columns: ``source, layer, layer_type, degree_kind, side, nodes, edges, density,
         n_units, n_dead, alpha, sigma, xmin, xmax, n_tail, D`` (the KS distance of the tail
         fit, WeightWatcher's name), ``p`` (the bootstrap goodness-of-fit p; NaN without a
-        bootstrap), ``n_bootstrap, log_likelihood, tail_span, best_alternative,
+        bootstrap), ``n_bootstrap, log_likelihood``, ``hit_bound`` (alpha stopped at the fit's search
+        bound: no measured exponent; missing where nothing was fitted), ``tail_span, best_alternative,
         best_alternative_p, binomial_p, verdict`` (the text), ``verdict_code`` (the stable
         code when the JSON carries one, else None), ``R_<alt>`` and ``p_<alt>`` for each
         likelihood-ratio comparison (R > 0 favours the power law), ``heavier_p``, ``heavier_q``
@@ -447,6 +448,7 @@ class ModelAnalysis:
                                  ("n_tail", "n_tail"), ("D", "ks_distance"), ("p", "p_value"),
                                  ("n_bootstrap", "n_bootstrap"), ("log_likelihood", "log_likelihood")):
                     row[col] = num(f.get(key))
+                row["hit_bound"] = f.get("hit_bound")  # alpha is the search bound, not a measurement
                 row.update(tail_span=num(sd["tail_span"]), best_alternative=sd["best_alternative"],
                            best_alternative_p=num(sd["best_alternative_p"]), binomial_p=num(sd["binomial_p"]),
                            verdict=sd["verdict"], verdict_code=sd.get("verdict_code"))
@@ -461,12 +463,13 @@ class ModelAnalysis:
                 rows.append(row)
         front = ["source", "layer", "layer_type", "degree_kind", "side", "nodes", "edges", "density",
                  "n_units", "n_dead", "alpha", "sigma", "xmin", "xmax", "n_tail", "D", "p", "n_bootstrap",
-                 "log_likelihood", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
+                 "log_likelihood", "hit_bound", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
                  "verdict", "verdict_code"]
         lr = sorted({k for row in rows for k in row if k[:2] in ("R_", "p_")},
                     key=lambda k: (k[2:], k[0]))
         df = pd.DataFrame(rows, columns=front + lr + ["heavier_p", "heavier_q", "variance_ratio", "error"])
-        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
+        # integers and flags with missing values
+        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64", "hit_bound": "boolean"})
 
 
 @renamed_kwargs(kinds="degree_kinds")

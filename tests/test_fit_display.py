@@ -75,6 +75,14 @@ def test_table_csv_and_summary_show_the_bound(bound_res):
     assert "1 with α at the fit's bound (≥100, not a measured exponent)" in bound_res.summary()
 
 
+def test_frame_carries_hit_bound(bound_res):
+    df = bound_res.to_frame().set_index(["degree_kind", "side"])
+    for r in bound_res.results:
+        for side, sa in (("observed", r.observed), ("null", r.null)):
+            assert bool(df.loc[(r.degree_kind, side), "hit_bound"]) is bool(sa.fit.hit_bound)
+    assert bool(df.loc[("in", "observed"), "hit_bound"]) is True
+
+
 def test_summary_unchanged_without_a_bound():
     g = torch.Generator().manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Linear(60, 50))

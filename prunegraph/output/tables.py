@@ -128,9 +128,19 @@ def fmt_estimate(value: Any, err: Any = None) -> str:
 
 
 def at_bound(v: Any) -> bool:
-    """Whether a row's ``hit_bound`` flag is set (True, or its CSV/JSON text ``"True"``/``"true"``/``1``)."""
-    return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 1) or (
-        isinstance(v, str) and v.strip().lower() in ("true", "1", "yes"))
+    """Whether a row's ``hit_bound`` flag is set: True (Python or numpy), 1, or its CSV text.
+
+    Examples
+    --------
+    >>> at_bound(True), at_bound("True"), at_bound(None), at_bound(float("nan")), at_bound(False)
+    (True, True, False, False, False)
+    """
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    try:
+        return v is not None and float(v) == 1.0
+    except (TypeError, ValueError):
+        return False
 
 
 def fmt_alpha(value: Any, err: Any = None, hit_bound: Any = False) -> str:
