@@ -180,6 +180,18 @@ def test_discrete_mle_finds_the_exact_root(alpha, q):
     assert a[1:] == pytest.approx([2.0, 3.0], rel=1e-10)
 
 
+@pytest.mark.parametrize("q", [1.0, 2.0, 7.0, 64.0, 200.0])
+def test_mle_start_is_close_to_the_root(q):
+    """The start of the discrete MLE (Hermite table for xmin ≤ 64, corrected ½-shift above)
+    lies within 1e−7 of the root for typical exponents, so one Newton step settles it."""
+    from prunegraph.fit._zeta import log_hzeta_derivs
+
+    alphas = np.array([1.05, 1.5, 2.2, 3.0, 4.5, 8.0])
+    _, d1, _ = log_hzeta_derivs(alphas, np.full(alphas.size, q))
+    start = _core.mle_start(np.full(alphas.size, q), -d1)
+    assert start == pytest.approx(alphas, rel=1e-7)
+
+
 def test_discrete_mle_reports_the_bound():
     """A mean log whose root lies above alpha_max: α = alpha_max with hit_bound, while the
     neighbour candidate in the same call is solved normally."""
