@@ -201,6 +201,8 @@ class _Fit:
     n: int = 500
     xmax: float | None = None
     values: None = None
+    hit_bound: bool = False
+    alpha: float = 2.5
 
 
 @pytest.mark.parametrize("fit_p, comps, expected", [
@@ -216,9 +218,29 @@ def test_verdict_rules(fit_p, comps, expected):
     assert classify(_Fit(fit_p), comps, span=40.0).verdict is expected
 
 
+@pytest.mark.parametrize("fit, kw, expected", [
+    (_Fit(0.5, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),          # was PLAUSIBLE
+    (_Fit(None, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),         # was UNTESTED
+    (_Fit(0.5, n_tail=12, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),  # was INCONCLUSIVE
+    (_Fit(0.5, hit_bound=np.bool_(True), alpha=100.0), dict(span=40.0), Verdict.REJECTED),
+    (_Fit(0.5, alpha=100.0), dict(span=40.0), Verdict.PLAUSIBLE),
+    # the rules before it still decide: random pruning, and a significantly better alternative
+    (_Fit(0.5, hit_bound=True, alpha=100.0),
+     dict(random_test=RandomPruningTest(0.5, 0.6, 1.0, -3.0, 0.4)), Verdict.RANDOM_LIKE),
+    (_Fit(0.5, hit_bound=True, alpha=100.0),
+     dict(comparisons=[_LR("exponential", -9.0, -3.0, 1e-4)]), Verdict.ALTERNATIVE),
+])
+def test_alpha_at_the_bound_rule(fit, kw, expected):
+    """Review follow-up: a fit whose α stopped at the search bound is no power law in range."""
+    comps = kw.pop("comparisons", ())
+    d = classify(fit, comps, **kw)
+    assert d.verdict is expected
+    assert (d.alpha_bound == 100.0) == (expected is Verdict.REJECTED)
+
+
 def test_verdict_text_from_one_table():
     d = classify(_Fit(0.02), [_LR("exponential", 3.0, 2.0, 0.04)], span=40.0)
-    assert verdict_text(d) == "power law rejected (GoF p=0.02)"
+    assert verdict_text(d) == "power law rejected (GoF p=0.02)" and d.alpha_bound is None
     d = classify(_Fit(0.5), [_LR("lognormal", -5.0, -2.5, 0.01)])
     assert verdict_text(d) == "lognormal preferred" and d.alternative == "lognormal"
     assert verdict_text(classify(_Fit(0.9), [], span=2.63)) == "power law plausible over ×2.6 only"
