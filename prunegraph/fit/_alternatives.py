@@ -542,9 +542,12 @@ def _route(name: str) -> None:
 _FLAT_EPS, _FLAT_REL = 1e-11, 3e-6
 
 
-def _sharp(nll, x, fx) -> bool:
-    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL)."""
-    d = _fd_derivs(_safe(nll), np.asarray(x, float), fx)
+def _sharp(nll, x, fx, derivs=None) -> bool:
+    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL);
+    the Hessian from ``derivs`` where given, else by finite differences."""
+    x = np.asarray(x, float)
+    r = _safe_derivs(derivs)(x) if derivs is not None else None
+    d = (r[1], r[2]) if r is not None else _fd_derivs(_safe(nll), x, fx)
     if d is None:
         return False
     w, v = np.linalg.eigh(d[1])
@@ -554,7 +557,24 @@ def _sharp(nll, x, fx) -> bool:
     return bool(np.all(spread.max(axis=1) <= _FLAT_REL * np.maximum(1.0, np.abs(x))))
 
 
-def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None, derivs=None):
+def _chain(derivs, jet):
+    """The derivatives of φ ↦ nll(θ(φ)) from those of nll in θ and ``jet(φ)`` = (θ, J, [∇²θ_k])
+    (J[k, i] = ∂θ_k/∂φ_i): ∇_φ = Jᵀ∇_θ, ∇²_φ = Jᵀ∇²_θ J + Σ_k ∂_k nll ∇²θ_k."""
+    def fgh(ph):
+        j = jet(np.asarray(ph, float))
+        if j is None:
+            return None
+        th, J, H2 = j
+        r = derivs(th)
+        if r is None:
+            return None
+        v, g, H = r
+        return v, J.T @ g, J.T @ H @ J + sum(gk * hk for gk, hk in zip(g, H2))
+    return fgh
+
+
+def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None, derivs=None,
+                  natural_jet=None):
     """Minimise ``nll`` from ``starts``: damped Newton (:func:`_newton`) where it converges to
     an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`).
 
@@ -564,15 +584,24 @@ def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None
     conditioned (a long curved valley); tried when Newton in θ does not settle.
     ``boundary``: a callable returning ``(θ, f)`` for an optimum on the boundary of the
     parameter space (the power law inside the family) or None; tried next.
-    ``derivs``: the closed-form (nll, ∇, ∇²) for the Newton in θ (see :func:`_newton`)."""
+    ``derivs``: the closed-form (nll, ∇, ∇²) for the Newton in θ (see :func:`_newton`), and
+    ``natural_jet``: φ ↦ (θ, ∂θ/∂φ, [∇²_φ θ_k]) to carry them to the natural parameters."""
     if fast:
         r = _newton(nll, starts, derivs=derivs)
         how = "newton"
         if r is None and natural is not None:
             fwd, back = natural
-            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts])
-            if rn is not None and _sharp(nll, back(rn[0]), rn[1]):
-                r, how = (back(rn[0]), rn[1]), "newton_natural"
+            nd = _chain(derivs, natural_jet) if derivs is not None and natural_jet is not None else None
+            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts], derivs=nd)
+            if rn is not None:
+                rn = (back(rn[0]), rn[1])
+                if nd is not None:
+                    # the natural Newton's step test is absolute where |φ| < 1, so near the edge
+                    # of the family (η₂ → 0: σ → ∞) it can stop on a ridge that still rises
+                    # towards the edge; an interior optimum also passes the step test in θ
+                    rn = _newton(nll, [rn[0]], derivs=derivs, maxit=3)
+            if rn is not None and _sharp(nll, rn[0], rn[1], derivs):
+                r, how = rn, "newton_natural"
         if r is None and boundary is not None:
             r, how = boundary(), "boundary"
         if r is not None:
@@ -733,7 +762,15 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             gm = (n * mu - s_l) * e
             return (s_l + 0.5 * q * e + n * z[0], np.array([gm, -q * e]) + n * z[1],
                     np.array([[n * e, -2.0 * gm], [-2.0 * gm, 2.0 * q * e]]) + n * z[2])
-        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural), derivs=derivs,
+        def natural_jet(ph):  # θ = (η₁/(2η₂), −½ ln 2η₂) with its first and second derivatives
+            e1, e2 = float(ph[0]), float(ph[1])
+            if not e2 > 0:
+                return None
+            J = np.array([[0.5 / e2, -0.5 * e1 / (e2 * e2)], [0.0, -0.5 / e2]])
+            return (np.array([0.5 * e1 / e2, -0.5 * math.log(2 * e2)]), J,
+                    [np.array([[0.0, -0.5 / (e2 * e2)], [-0.5 / (e2 * e2), e1 / e2 ** 3]]),
+                     np.array([[0.0, 0.0], [0.0, 0.5 / (e2 * e2)]])])
+        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural), derivs=derivs, natural_jet=natural_jet,
                           starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
                                   [mlog - 2 * slog, math.log(slog * 2)]])
         mu, s = r.x[0], math.exp(r.x[1])
@@ -923,8 +960,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             if all(f([a_b, math.log(h / scale)]) >= f_b for h in (1e-6, 1e-5)):
                 return np.array([a_b, lt]), f_b
             return None
+        def natural_jet(ph):  # θ = (α, ln(φ₁/scale))
+            if not ph[1] > 0:
+                return None
+            return (np.array([ph[0], math.log(ph[1] / scale)]), np.array([[1.0, 0.0], [0.0, 1.0 / ph[1]]]),
+                    [np.zeros((2, 2)), np.array([[0.0, 0.0], [0.0, -1.0 / (ph[1] * ph[1])]])])
         r = _fit_minimize(nll, fast=fast, starts=starts, natural=(to_natural, from_natural), boundary=boundary,
-                          derivs=tpl_derivs)
+                          derivs=tpl_derivs, natural_jet=natural_jet)
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
 
