@@ -342,7 +342,8 @@ def _safe_derivs(raw):
         v, g, H = r
         v = float(v)
         # one sum sees any NaN or infinity among the derivatives
-        if not (math.isfinite(v) and v < 1e299 and math.isfinite(float(_SUM(g, axis=None)) + float(_SUM(H, axis=None)))):
+        if not (math.isfinite(v) and v < 1e299
+                and math.isfinite(float(_SUM(g, axis=None)) + float(_SUM(H, axis=None)))):
             return None
         return v, g, H
     return fgh
