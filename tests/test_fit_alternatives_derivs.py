@@ -1,12 +1,13 @@
 """The closed-form gradients and Hessians behind the likelihood-ratio fits.
 
 :func:`prunegraph.fit._alternatives._alt_logp` gives its Newton a function θ ↦ (nll, ∇nll,
-∇²nll) for the lognormal (θ = (μ, ln σ)), the stretched exponential (θ = (ln γ, β)) and the
-cut-off power law (θ = (α, ln λ)).  Each is checked here at several parameter points, for
-continuous and discrete tails, with and without an upper bound, against
+∇²nll) for the lognormal (θ = (μ, ln σ)), the stretched exponential (θ = (ln γ, β)), the
+cut-off power law (θ = (α, ln λ)) and the exponential with an upper bound (θ = ln λ).  Each
+is checked here at several parameter points, for continuous and discrete tails, with and
+without an upper bound, against
 
 * a *literal* negative log-likelihood written out in this file — the normaliser summed term by
-  term over the integers (out to where the terms are < 1e-25 of the first) or integrated by
+  term over the integers (out to where the terms are < 1e-26 of the largest) or integrated by
   mpmath at 20 digits — differentiated by finite differences (so the Euler–Maclaurin rest,
   the signed pieces and the algebra are all checked against code that shares none of them);
 * five-point differences of the library's own likelihood (the value the fits are judged by);
@@ -25,8 +26,6 @@ from scipy import special
 
 from prunegraph.fit import _alternatives as A
 from prunegraph.fit import compare_distributions, fit_power_law
-
-FAMILIES = ("lognormal", "stretched_exponential", "truncated_power_law")
 
 
 def _objective(x, alt, *, discrete, xmax=None, xmin=None):
@@ -61,6 +60,8 @@ def _logf(alt, th, x, xmin):
     if alt == "stretched_exponential":  # γ = λβ: x^{β−1} exp(−λ(x^β − xmin^β))
         g, b = math.exp(th[0]), th[1]
         return (b - 1) * np.log(x) - (g / b) * (x ** b - xmin ** b)
+    if alt == "exponential":
+        return -math.exp(th[0]) * x
     a, lam = th[0], math.exp(th[1])
     return -a * np.log(x) - lam * x
 
@@ -83,6 +84,9 @@ def _literal_lnz(alt, th, xmin, xmax, discrete):
     elif alt == "stretched_exponential":
         g, b = mp.exp(th[0]), mp.mpf(th[1])
         f = lambda v: v ** (b - 1) * mp.exp(-(g / b) * (v ** b - mp.mpf(xmin) ** b))  # noqa: E731
+    elif alt == "exponential":
+        lam = mp.exp(th[0])
+        f = lambda v: mp.exp(-lam * v)  # noqa: E731
     else:
         a, lam = mp.mpf(th[0]), mp.exp(th[1])
         f = lambda v: v ** (-a) * mp.exp(-lam * v)  # noqa: E731
@@ -106,6 +110,7 @@ def _rng_tail(kind, discrete, seed=0):
     r = np.random.default_rng(seed)
     x = {"lognormal": lambda: r.lognormal(2.0, 0.8, 2500),
          "weibull": lambda: 5.0 * r.weibull(0.5, 2500),
+         "exponential": lambda: 1.0 + r.exponential(3.0, 2500),
          "cutoff": lambda: (1 - r.random(2500)) ** (-1 / 0.6) * 2.0}[kind]()
     if discrete:
         x = np.ceil(x)
@@ -124,6 +129,9 @@ CASES = [
     ("truncated_power_law", "cutoff", False, False, 3.0, [(1.6, -4.0), (0.7, -2.0), (2.5, -7.0)]),
     ("truncated_power_law", "cutoff", True, False, 3, [(1.6, -4.0), (0.7, -2.0), (2.5, -7.0)]),
     ("truncated_power_law", "cutoff", True, True, 3, [(1.6, -4.0), (0.5, -6.0)]),
+    # the exponential's MLE is closed-form without xmax; with it, a 1-D Newton on ln λ
+    ("exponential", "exponential", False, True, 2.0, [(-2.0,), (0.5,), (-6.0,)]),
+    ("exponential", "exponential", True, True, 2, [(-2.0,), (0.5,), (-6.0,)]),
 ]
 
 

@@ -689,11 +689,25 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return lam * (s_x - n * xmin) + n * logz(lam)
         # the score equation has a closed form without xmax: 1/λ = x̄ − xmin (continuous),
         # 1/(e^λ − 1) = x̄ − xmin (discrete, geometric); with xmax a 1-D search from it
+        def h_d(v):
+            # h(v) = ln(1 − e^{−v}) as a function of ln λ (v = λK): h_ℓ = v/expm1(v) = q,
+            # h_ℓℓ = q − q²e^v
+            q = v / math.expm1(v)
+            return q, q - (q * q * math.exp(v) if v < 700 else v * v * math.exp(-v))
+
+        def derivs(th):
+            lam = math.exp(th[0])
+            g, H = (-1.0, 0.0) if not discrete else tuple(-t for t in h_d(lam))
+            if xmax is not None:
+                gk, hk = h_d(lam * ((xmax - xmin + 1.0) if discrete else (xmax - xmin)))
+                g, H = g + gk, H + hk
+            sx = lam * (s_x - n * xmin)
+            return sx + n * logz(lam), np.array([sx + n * g]), np.array([[sx + n * H]])
         lam0 = 1.0 / max(mean - xmin, 1e-9) if not discrete else math.log1p(1.0 / max(mean - xmin, 1e-9))
         if xmax is None and mean - xmin > 1e-9:
             lam = lam0
         else:
-            lam = math.exp(_fit_minimize(nll, fast=fast,
+            lam = math.exp(_fit_minimize(nll, fast=fast, derivs=derivs,
                                          starts=[[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
         return {"lambda": lam}, logf(u, lam) - logz(lam)
 
