@@ -1,5 +1,18 @@
 """Alternative distributions on the power-law tail and the log-likelihood-ratio test
-(CSN 2009 §5; Vuong 1989)."""
+(CSN 2009 §5; Vuong 1989).
+
+Fitting: closed-form MLEs where they exist (exponential without an upper bound); the
+two-parameter families (lognormal, stretched exponential, cut-off power law) and the bounded
+exponential by damped Newton on closed-form gradients and Hessians, computed in the same pass
+as the likelihood — the data term from sufficient statistics, the normaliser's derivatives as
+expectations of ∂ ln f over its own terms (discrete head grid, Euler–Maclaurin rest, tail
+integral; :func:`_lz_derivs`).  Only the α-derivative of the continuous cut-off power law's
+incomplete gamma Γ(1 − α, λx) has no closed form: sixth-order differences in s
+(:func:`_dlog_uigamma`).  Where Newton does not settle on a sharp interior optimum (flat
+valleys, unbounded ridges, the power law on the family's boundary) the natural-parameter and
+boundary routes, and finally the reference Nelder–Mead, whose stopping point *is* the answer
+there; :data:`ROUTES` counts the routes taken.
+"""
 
 from __future__ import annotations
 
@@ -1057,7 +1070,9 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     sums over the integers).  R = Σ ln p_pl(x_i) − ln p_alt(x_i); the non-nested p-value is
     Vuong's erfc(|R|/(σ√(2n))) (CSN eq. C.6), the nested one (power law ⊂ power law with
     exponential cut-off, and the stretched exponential at β = 0) the boundary mixture
-    ½χ²₀ + ½χ²₁ of Self & Liang (1987).
+    ½χ²₀ + ½χ²₁ of Self & Liang (1987).  The two-parameter fits use Newton's method on
+    closed-form gradients and Hessians (one likelihood pass per iteration), with the
+    Nelder–Mead of the earlier implementation where the optimum is flat (see the module notes).
 
     Alternatives: ``lognormal``, ``exponential`` (λe^{−λx}), ``stretched_exponential``
     (x^{β−1}e^{−λx^β}, fitted as γ = λβ and β ∈ [0, 20] so that β = 0 is the power law with
@@ -1123,8 +1138,8 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
     out = []
     for a in alts:
-        # below FAST_MIN_TAIL points the surfaces are too flat for a finite-difference Newton
-        # convergence test: the reference Nelder–Mead there (cheap: such tails are rarely tested)
+        # below FAST_MIN_TAIL points the surfaces are too flat for Newton's convergence test:
+        # the reference Nelder–Mead there (cheap: such tails are rarely tested)
         params, lp_alt = _alt_logp(a, u, c, norm, binomial_n=binomial_n, fast=n >= FAST_MIN_TAIL)
         d = np.asarray(lp_pl - lp_alt, dtype=float)
         d = np.where(np.isfinite(d), d, np.where(d > 0, 1e300, -1e300)) if not np.all(np.isfinite(d)) else d
