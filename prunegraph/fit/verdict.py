@@ -7,8 +7,9 @@ Every consumer (analysis, CLI tables, report, plots, notebooks, the growth sched
 Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 ---------------------------------------------------------------------------
 1. fewer than ``min_units`` alive units → ``TOO_FEW_UNITS``; a layer regular by construction
-   (N:M sparsity, near-dense; ``regular`` gives why) → ``REGULAR``; all degrees equal →
-   ``DEGENERATE``; the fit failed → ``NOT_FITTED``.
+   (dense, near-dense, N:M sparsity; ``regular`` gives why, e.g. "dense layer (no weight
+   pruned)") → ``REGULAR``; otherwise all degrees equal → ``DEGENERATE``; the fit failed →
+   ``NOT_FITTED``.
 2. **Consistent with random pruning** (``RANDOM_LIKE``) needs the random-pruning law
    (Binomial(fan-in, density) per unit, a sum of them per unit at network scope) tested on the
    whole sequence *and its hubs*: a χ² goodness of fit (bins pooled) and an upper-tail test of
@@ -193,8 +194,8 @@ class VerdictText:
 #: The one table of verdict wording (templates are formatted with :class:`VerdictDetail` fields).
 VERDICT_TEXT: dict[Verdict, VerdictText] = {
     Verdict.TOO_FEW_UNITS: VerdictText("too few units: {n_alive} alive (need {min_units})", "too few units", ""),
-    Verdict.DEGENERATE: VerdictText("degenerate: all degrees equal ({value}), e.g. a dense or regular layer; "
-                                    "no distribution to fit", "degenerate", ""),
+    Verdict.DEGENERATE: VerdictText("degenerate: all degrees equal ({value}); no distribution to fit",
+                                    "degenerate", ""),
     Verdict.REGULAR: VerdictText("regular by construction: {reason}; no distribution to fit",
                                  "regular by construction", ""),
     Verdict.NOT_FITTED: VerdictText("not fitted: {error}", "not fitted", ""),
