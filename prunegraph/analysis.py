@@ -48,17 +48,26 @@ Heavier tail than the null
 --------------------------
 On the units of the random-pruning block (alive units and the dead ones random pruning
 leaves dead by chance; structurally dead units left out on both sides), the observed degrees x
-and the null's degrees y have the same total, hence the same mean. The
-statistic is the largest standardised excess of the observed upper tail over the null's,
-T = max over thresholds t ≥ the pooled median of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))),
+and the null's degrees y have the same total, hence the same mean. "Heavier" means more
+mass far in the upper tail: the tail is the pooled values strictly above u, the pooled
+:data:`TAIL_QUANTILE` (0.9) quantile by the inverted empirical CDF (:func:`tail_threshold`; for
+fewer than 100 pooled values the quantile is lowered so that 10 values can lie above it, never
+below 0.75), so at most 10 % of the pooled values and never a point mass at u itself. The statistic is the
+largest standardised excess of the observed tail over the null's,
+T = max over thresholds t > u of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))),
 S the survival functions P(· ≥ t) and S the pooled one (a one-sided, upper-tail-weighted
-Kolmogorov–Smirnov / Anderson–Darling statistic), and the p-value is that of a permutation
-test (labels exchanged, :data:`N_PERMUTATIONS` permutations, p = (1 + #{T* ≥ T})/(1 + N)),
-exact under "same distribution". Unlike a count above one percentile it keeps power when the
-extra mass sits far out in the tail, and unlike a moment it is not ruled by one hub. Across the
+Kolmogorov–Smirnov / Anderson–Darling statistic restricted to the tail), and the p-value is
+that of a permutation test (labels exchanged, :data:`N_PERMUTATIONS` permutations,
+p = (1 + #{T* ≥ T})/(1 + N)), exact under "same distribution" (u depends on the pooled sample
+only, so every permutation reads the same thresholds). Thresholds start above a high quantile,
+not at the median: a near-regular layer, its degrees packed at or just above the median (same
+mean, a fraction of the null's variance), would otherwise be "heavier" through the mass it
+piles at the centre. Unlike a count above one percentile it keeps power when the extra mass
+sits far out in the tail, and unlike a moment it is not ruled by one hub
+(``benchmarks/calibrate_heavier.py``). Across the
 tested sequences of one model the p-values are adjusted by Benjamini–Hochberg (``heavier_q``;
 a sequence with no distribution — regular by construction, e.g. dense, degenerate, or whose fit
-failed — or with no variation in the upper half, where T is −inf and p = 1 by construction, gets
+failed — or with no pooled value above u, where T is −inf and p = 1 by construction, gets
 no q and is not in the family: :func:`tail_tested`; a sequence with too few units to fit a power
 law keeps its exact permutation test); a
 sequence counts as heavier when q < :data:`HEAVIER_LEVEL` (0.05). Reported with it: the variance ratio, the share
@@ -109,6 +118,13 @@ RULES = VerdictRules(level=LEVEL, min_tail=MIN_TAIL, min_span=MIN_SPAN, correcti
 #: layer is called heavier than its null in at most 5 % of cases (a 0.1 level would allow 10 %
 #: per sequence by construction; the calibration measured 8 % on 60 random layers at 0.1)
 HEAVIER_LEVEL = 0.05
+#: the heavier-tail test reads the pooled values strictly above this pooled quantile (the top
+#: 10 % at most; module docstring, :func:`tail_threshold`)
+TAIL_QUANTILE = 0.9
+#: in a small sample the quantile is lowered so that this many pooled values can lie above it
+MIN_TAIL_VALUES = 10
+#: and never below this one (a near-regular layer's mass at the centre stays out of the tail)
+TAIL_QUANTILE_FLOOR = 0.75
 #: permutations of the heavier-tail test (smallest attainable p = 1/1000)
 N_PERMUTATIONS = 999
 #: bootstrap resamples of the goodness-of-fit test by default (the CLI's default too)
@@ -1224,13 +1240,36 @@ def _upper_excess(labels: np.ndarray, starts: np.ndarray, s_pool: np.ndarray, n_
     return z.max(axis=-1)
 
 
+def tail_threshold(values: np.ndarray, quantile: float = TAIL_QUANTILE) -> float:
+    """The pooled tail threshold u of the heavier-tail test: the q-quantile of ``values`` by the
+    inverted empirical CDF (the smallest value v with F(v) ≥ q), q = ``quantile`` lowered for
+    small samples so that the tail can hold :data:`MIN_TAIL_VALUES` values, never below
+    :data:`TAIL_QUANTILE_FLOOR`: q = min(quantile, max(floor, 1 − 10 / n)). The tail is the
+    values strictly above u, at most a share 1 − q of them however many are tied at u.
+
+    Examples
+    --------
+    >>> tail_threshold(np.arange(1, 101))   # 90 % of the values are ≤ 90
+    90.0
+    >>> tail_threshold(np.arange(1, 41))    # 40 values: q = 0.75, 10 values above u
+    30.0
+    >>> tail_threshold(np.r_[np.full(95, 4), 5, 6, 7, 8, 9])   # a point mass at u is not tail
+    4.0
+    """
+    values = np.asarray(values, dtype=float)
+    q = min(quantile, max(TAIL_QUANTILE_FLOOR, 1 - MIN_TAIL_VALUES / max(1, values.size)))
+    return float(np.quantile(values, q, method="inverted_cdf"))
+
+
 def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int = N_PERMUTATIONS,
-                  rng: np.random.Generator | int | None = 0) -> TailComparison | None:
+                  rng: np.random.Generator | int | None = 0,
+                  tail_quantile: float = TAIL_QUANTILE) -> TailComparison | None:
     """Test whether ``observed`` has a heavier upper tail than ``null`` (module docstring).
 
     Both are degree samples on the same units with the same total (the analysis passes the
     observed alive units and the null's degrees of those units, zeros included). The p-value
-    is a one-sided permutation test of the standardised upper-tail excess T. Returns None when
+    is a one-sided permutation test of the standardised excess T of the observed tail (pooled
+    values above the pooled ``tail_quantile``, :func:`tail_threshold`). Returns None when
     either sample has fewer than 3 values.
 
     Examples
@@ -1240,9 +1279,17 @@ def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int
     >>> binom = rng.binomial(500, heavy.mean() / 500, 2000)
     >>> compare_tails(heavy, binom).heavier_p < 0.01
     True
+
+    Mass packed at the centre is not a heavier tail (a near-regular layer, same mean):
+
+    >>> flat = np.full(2000, int(binom.mean())) + (rng.random(2000) < binom.mean() % 1)
+    >>> compare_tails(flat, binom).heavier_p > 0.5
+    True
     """
     from scipy import stats
 
+    if not 0 < tail_quantile < 1:
+        raise UsageError(f"tail_quantile={tail_quantile!r}: must lie in (0, 1)")
     observed = np.asarray(observed, dtype=float)
     null = np.asarray(null, dtype=float)
     if observed.size < 3 or null.size < 3:
@@ -1256,13 +1303,14 @@ def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int
     ks = stats.ks_2samp(observed, null)
     max_ratio = observed.max() / null.max() if null.max() > 0 else math.inf
     # the permutation test on the pooled sample sorted descending: thresholds are the distinct
-    # values at or above the pooled median; S(t) = share of values ≥ t
+    # values strictly above the pooled tail quantile u (so a point mass at u is not tail);
+    # S(t) = share of values ≥ t, at most 1 − the quantile used
     n_x, n_y = observed.size, null.size
     order = np.argsort(-pooled, kind="stable")
     sv = pooled[order]
     labels = order < n_x
     ends = np.flatnonzero(np.r_[sv[1:] != sv[:-1], True]) + 1  # block ends, descending values
-    ends = ends[sv[ends - 1] >= np.median(pooled)]
+    ends = ends[sv[ends - 1] > tail_threshold(pooled, tail_quantile)]
     if ends.size == 0:
         stat, p = -math.inf, 1.0
     else:
@@ -1315,8 +1363,8 @@ NO_TAIL_TEST = frozenset({Verdict.REGULAR, Verdict.DEGENERATE, Verdict.NOT_FITTE
 def tail_tested(r: SequenceAnalysis) -> bool:
     """Whether ``r``'s heavier-than-null test counts (gets a q, is in the Benjamini–Hochberg family):
     it ran, the observed sequence has a distribution (not regular by construction, degenerate or
-    failed to fit) and the pooled degrees vary in the upper half (a finite statistic; a dense
-    layer's null equals the layer and its p is 1 by construction)."""
+    failed to fit) and some pooled degree lies above the tail threshold (a finite statistic; a
+    dense layer's null equals the layer and its p is 1 by construction)."""
     return (r.tail is not None and r.observed.verdict not in NO_TAIL_TEST
             and math.isfinite(r.tail.statistic))
 
