@@ -48,15 +48,28 @@ Heavier tail than the null
 --------------------------
 On the units of the random-pruning block (alive units and the dead ones random pruning
 leaves dead by chance; structurally dead units left out on both sides), the observed degrees x
-and the null's degrees y have the same total, hence the same mean. The
-statistic is the largest standardised excess of the observed upper tail over the null's,
-T = max over thresholds t ≥ the pooled median of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))),
+and the null's degrees y have the same total, hence the same mean. "Heavier" means more
+mass far in the upper tail: the tail is the pooled values strictly above u, the pooled
+:data:`TAIL_QUANTILE` (0.9) quantile by the inverted empirical CDF (:func:`tail_threshold`; for
+fewer than 100 pooled values the quantile is lowered so that 10 values can lie above it, never
+below 0.75), so at most 10 % of the pooled values and never a point mass at u itself. The statistic is the
+largest standardised excess of the observed tail over the null's,
+T = max over thresholds t > u of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))),
 S the survival functions P(· ≥ t) and S the pooled one (a one-sided, upper-tail-weighted
-Kolmogorov–Smirnov / Anderson–Darling statistic), and the p-value is that of a permutation
-test (labels exchanged, :data:`N_PERMUTATIONS` permutations, p = (1 + #{T* ≥ T})/(1 + N)),
-exact under "same distribution". Unlike a count above one percentile it keeps power when the
-extra mass sits far out in the tail, and unlike a moment it is not ruled by one hub. Across the
-sequences of one model the p-values are adjusted by Benjamini–Hochberg (``heavier_q``); a
+Kolmogorov–Smirnov / Anderson–Darling statistic restricted to the tail), and the p-value is
+that of a permutation test (labels exchanged, :data:`N_PERMUTATIONS` permutations,
+p = (1 + #{T* ≥ T})/(1 + N)), exact under "same distribution" (u depends on the pooled sample
+only, so every permutation reads the same thresholds). Thresholds start above a high quantile,
+not at the median: a near-regular layer, its degrees packed at or just above the median (same
+mean, a fraction of the null's variance), would otherwise be "heavier" through the mass it
+piles at the centre. Unlike a count above one percentile it keeps power when the extra mass
+sits far out in the tail, and unlike a moment it is not ruled by one hub
+(``benchmarks/calibrate_heavier.py``). Across the
+tested sequences of one model the p-values are adjusted by Benjamini–Hochberg (``heavier_q``;
+a sequence with no distribution — regular by construction, e.g. dense, degenerate, or whose fit
+failed — or with no pooled value above u, where T is −inf and p = 1 by construction, gets
+no q and is not in the family: :func:`tail_tested`; a sequence with too few units to fit a power
+law keeps its exact permutation test); a
 sequence counts as heavier when q < :data:`HEAVIER_LEVEL` (0.05). Reported with it: the variance ratio, the share
 ratio above the pooled 95th percentile, the largest-degree ratio and the two-sided two-sample
 Kolmogorov–Smirnov test.
@@ -105,6 +118,13 @@ RULES = VerdictRules(level=LEVEL, min_tail=MIN_TAIL, min_span=MIN_SPAN, correcti
 #: layer is called heavier than its null in at most 5 % of cases (a 0.1 level would allow 10 %
 #: per sequence by construction; the calibration measured 8 % on 60 random layers at 0.1)
 HEAVIER_LEVEL = 0.05
+#: the heavier-tail test reads the pooled values strictly above this pooled quantile (the top
+#: 10 % at most; module docstring, :func:`tail_threshold`)
+TAIL_QUANTILE = 0.9
+#: in a small sample the quantile is lowered so that this many pooled values can lie above it
+MIN_TAIL_VALUES = 10
+#: and never below this one (a near-regular layer's mass at the centre stays out of the tail)
+TAIL_QUANTILE_FLOOR = 0.75
 #: permutations of the heavier-tail test (smallest attainable p = 1/1000)
 N_PERMUTATIONS = 999
 #: bootstrap resamples of the goodness-of-fit test by default (the CLI's default too)
@@ -266,8 +286,10 @@ class SequenceAnalysis:
             null_verdict=None if self.null is None else self.null.verdict_text,
             null_verdict_code=None if self.null is None else self.null.verdict.value,
             heavier_p=None if self.tail is None else self.tail.heavier_p,
-            heavier_q=None if self.tail is None else self.tail.heavier_q,
+            heavier_q=None if self.tail is None or math.isnan(self.tail.heavier_q) else self.tail.heavier_q,
             var_ratio=None if self.tail is None else self.tail.variance_ratio,
+            hit_bound=None if f is None else bool(f.hit_bound),
+            null_hit_bound=None if nf is None else bool(nf.hit_bound),
         )
 
     def row(self) -> dict[str, Any]:
@@ -281,6 +303,13 @@ class FitRow:
     the tests and the verdicts, flat.  ``output.tables.COLUMNS`` says what each column means;
     :meth:`to_dict` gives the row dict the table, the report and ``--csv`` read (there the
     degree kind is the column ``kind``).
+
+    ``hit_bound`` (``null_hit_bound`` for the null) is True when the exponent's maximum-likelihood
+    search ended on its upper bound (``PowerLawFit.alpha_max``, 100): ``alpha`` is then the bound,
+    not a measured exponent (the likelihood still rose there: no power law in range), and every
+    output shows it as "≥ 100 (bound)" and leaves it out of the figures; None where nothing was
+    fitted.  These two are the last columns of ``--csv`` (appended, so the earlier columns keep
+    their places).
 
     Examples
     --------
@@ -320,6 +349,8 @@ class FitRow:
     heavier_p: float | None
     heavier_q: float | None
     var_ratio: float | None
+    hit_bound: bool | None = None
+    null_hit_bound: bool | None = None
 
     #: attribute -> row key where the two differ (the table's column is "kind")
     KEYS: ClassVar[dict[str, str]] = {"degree_kind": "kind"}
@@ -346,6 +377,10 @@ class ModelAnalysis:
         heavier = sum(1 for r in self.results if r.tail and r.tail.heavier_q < HEAVIER_LEVEL)
         parts = ", ".join(f"{n} {verdict_text(v, short=True)}"
                           for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        bound = [r.observed.fit for r in self.results if r.observed.fit is not None and r.observed.fit.hit_bound]
+        if bound:  # never an ordinary exponent: the fit stopped at its bound
+            parts += (f"; {len(bound)} with α at the fit's bound (≥{bound[0].alpha_max:g}, "
+                      "not a measured exponent)")
         return (f"{self.source if name is None else name}: {len(self.results)} degree sequences; {parts}; "
                 f"{heavier} with a heavier tail than the random-pruning null "
                 f"(Benjamini–Hochberg q < {HEAVIER_LEVEL})")
@@ -378,7 +413,8 @@ class ModelAnalysis:
         Columns: ``source, layer, layer_type, degree_kind, side, nodes, edges, density,
         n_units, n_dead, alpha, sigma, xmin, xmax, n_tail, D`` (the KS distance of the tail
         fit, WeightWatcher's name), ``p`` (the bootstrap goodness-of-fit p; NaN without a
-        bootstrap), ``n_bootstrap, log_likelihood, tail_span, best_alternative,
+        bootstrap), ``n_bootstrap, log_likelihood``, ``hit_bound`` (alpha stopped at the fit's search
+        bound: no measured exponent; missing where nothing was fitted), ``tail_span, best_alternative,
         best_alternative_p, binomial_p, verdict`` (the text), ``verdict_code`` (the stable
         code when the JSON carries one, else None), ``R_<alt>`` and ``p_<alt>`` for each
         likelihood-ratio comparison (R > 0 favours the power law), ``heavier_p``, ``heavier_q``
@@ -428,6 +464,7 @@ class ModelAnalysis:
                                  ("n_tail", "n_tail"), ("D", "ks_distance"), ("p", "p_value"),
                                  ("n_bootstrap", "n_bootstrap"), ("log_likelihood", "log_likelihood")):
                     row[col] = num(f.get(key))
+                row["hit_bound"] = f.get("hit_bound")  # alpha is the search bound, not a measurement
                 row.update(tail_span=num(sd["tail_span"]), best_alternative=sd["best_alternative"],
                            best_alternative_p=num(sd["best_alternative_p"]), binomial_p=num(sd["binomial_p"]),
                            verdict=sd["verdict"], verdict_code=sd.get("verdict_code"))
@@ -442,12 +479,13 @@ class ModelAnalysis:
                 rows.append(row)
         front = ["source", "layer", "layer_type", "degree_kind", "side", "nodes", "edges", "density",
                  "n_units", "n_dead", "alpha", "sigma", "xmin", "xmax", "n_tail", "D", "p", "n_bootstrap",
-                 "log_likelihood", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
+                 "log_likelihood", "hit_bound", "tail_span", "best_alternative", "best_alternative_p", "binomial_p",
                  "verdict", "verdict_code"]
         lr = sorted({k for row in rows for k in row if k[:2] in ("R_", "p_")},
                     key=lambda k: (k[2:], k[0]))
         df = pd.DataFrame(rows, columns=front + lr + ["heavier_p", "heavier_q", "variance_ratio", "error"])
-        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64"})  # integers with missing values
+        # integers and flags with missing values
+        return df.astype({"n_tail": "Int64", "n_bootstrap": "Int64", "hit_bound": "boolean"})
 
 
 @renamed_kwargs(kinds="degree_kinds")
@@ -570,6 +608,8 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
         # connectome layers (SparseLayer) have neither: their wiring is the measured one
         wiring = getattr(lg, "wiring", "traced")
         regular = lg.regular_structure() if hasattr(lg, "regular_structure") else None
+        if regular is not None and obs.n_edges == obs.in_units * obs.out_units:
+            regular = dense_reason(wdens)  # every unit pair connected: say so, not "degenerate"
         built += 1
         edges_seen += obs.n_edges
         edges_only = edge_multiset(lg) if null else None
@@ -635,6 +675,20 @@ def analyze(net, *, degree_kinds: Sequence[str] = ("in", "out"), scope: str = "l
                          notes=tuple(net.notes))
 
 
+def dense_reason(weight_density: float | None) -> str:
+    """Why a layer whose every unit pair is connected (edge density 100 %) is regular by
+    construction: no weight pruned, or (a convolution) kernels thinned but none removed.
+
+    Examples
+    --------
+    >>> dense_reason(1.0), dense_reason(0.66)
+    ('dense layer (no weight pruned)', 'every unit pair connected (edge density 100 %, weight density 66.0 %)')
+    """
+    if weight_density is None or weight_density >= 1.0:
+        return "dense layer (no weight pruned)"
+    return f"every unit pair connected (edge density 100 %, weight density {100 * weight_density:.1f} %)"
+
+
 def verdict_class(verdict) -> str:
     """The short label of a verdict (a :class:`~prunegraph.fit.Verdict`, its code, or a
     :class:`~prunegraph.fit.VerdictDetail`), for counting; any other text is returned as is
@@ -654,17 +708,21 @@ def verdict_class(verdict) -> str:
 
 
 def _param_shapes(net) -> dict[str, tuple[int, ...]]:
-    """Shapes of the raw weights of ``net``'s checkpoint file (empty when it has none)."""
+    """Shapes of the raw weights of ``net``'s checkpoint (a file, or a Hugging Face folder or
+    index of shards: safetensors headers only); empty when it has none."""
     from pathlib import Path
 
-    from .checkpoint import tensor_shapes
+    from .checkpoint import checkpoint_files, safetensors_source, tensor_shapes
     from .errors import PruneGraphError
 
     src = getattr(net, "source", None)
-    if not isinstance(src, str) or not Path(src).is_file():
+    if not isinstance(src, str) or not Path(src).exists():
         return {}
     try:
-        return tensor_shapes(src)
+        files, _ = checkpoint_files(src)
+        if all(f.suffix == ".safetensors" for f in files):
+            return dict(safetensors_source(files).shapes)
+        return tensor_shapes(files[0]) if len(files) == 1 else {}
     except PruneGraphError:
         return {}
 
@@ -682,7 +740,7 @@ def _weight_counts(lg, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, int 
     for key in (lg.param, lg.param + "_orig", lg.param + "_mask", "module." + lg.param):
         if key in shapes:
             return nnz, int(np.prod(shapes[key], dtype=np.int64))
-    if lg.layer_type == "linear" and lg.binary:
+    if lg.layer_type in ("linear", "embedding") and lg.binary:  # one raw weight per unit pair
         return nnz, int(lg.in_units) * int(lg.out_units)
     return nnz, None
 
@@ -718,7 +776,7 @@ def _analyze_sequence(fitmod, *, name, layer_type, degree_kind, internal, deg, n
                      regular=regular, lr_tests=lr_tests)
     null_side = tail = None
     if null_deg is not None:
-        null_regular = regular if (regular or "").startswith("near-dense") else None
+        null_regular = regular if (regular or "").startswith(("near-dense", "dense")) else None
         null_side = _side(fitmod, null_deg, discrete=discrete, bootstrap=bootstrap, alternatives=alts,
                           binom_n=binom_n, groups=groups, truncated=truncated, seed=seed + 2, n_jobs=n_jobs,
                           regular=null_regular, lr_tests=lr_tests)
@@ -751,8 +809,8 @@ def _side(fitmod, deg, *, discrete: bool, bootstrap: int, alternatives: list[str
     n_units, n_dead = int(values.size), int(values.size - alive.size)
     if alive.size < RULES.min_units:
         return SideAnalysis(n_units, n_dead, None, detail=classify(None, n_alive=alive.size, rules=RULES))
-    # N:M patterns fix the degrees (even all-equal ones); a fully dense layer stays "degenerate"
-    if regular and not (regular.startswith("near-dense") and np.all(alive == alive[0])):
+    # N:M patterns and (near-)dense layers fix the degrees, all-equal or not: regular by construction
+    if regular:
         return SideAnalysis(n_units, n_dead, None, detail=classify(
             None, n_alive=alive.size, regular=regular, rules=RULES))
     if np.all(alive == alive[0]):
@@ -817,15 +875,17 @@ class BlockSummary:
     group: str               # "attention" (q, k, v, o) or "mlp" (gate, up, down)
     degree_kind: str
     layers: tuple[str, ...]
-    alpha_median: float | None   # median fitted alpha over the group's fitted sequences
+    alpha_median: float | None   # median fitted alpha over the group's fits, those at the bound left out
     verdicts: dict           # short verdict label -> count
     alphas: tuple = ()       # per layer (in ``layers`` order) its fitted alpha, None where not fitted
     sigmas: tuple = ()       # per layer the alpha's standard error, None where not fitted
+    at_bound: tuple = ()     # per layer: its alpha is the fit's upper bound (hit_bound), not a measurement
 
     def to_dict(self) -> dict[str, Any]:
         return {"block": self.block, "depth": self.depth, "group": self.group, "degree_kind": self.degree_kind,
                 "layers": list(self.layers), "alpha_median": _num(self.alpha_median), "verdicts": dict(self.verdicts),
-                "alphas": [_num(a) for a in self.alphas], "sigmas": [_num(s) for s in self.sigmas]}
+                "alphas": [_num(a) for a in self.alphas], "sigmas": [_num(s) for s in self.sigmas],
+                "at_bound": [bool(b) for b in self.at_bound]}
 
 
 def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
@@ -857,7 +917,8 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         groups.setdefault((blk, group, r.degree_kind), []).append(r)
     out = []
     for (blk, group, degree_kind), rows in groups.items():
-        alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None]
+        # an alpha at the search bound is no measured exponent: out of the median
+        alphas = [r.observed.fit.alpha for r in rows if r.observed.fit is not None and not r.observed.fit.hit_bound]
         counts: dict[str, int] = {}
         for r in rows:
             key = verdict_text(r.observed.verdict, short=True)
@@ -866,7 +927,8 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         out.append(BlockSummary(blk, order.index(blk), group, degree_kind, tuple(r.layer for r in rows),
                                 float(np.median(alphas)) if alphas else None, counts,
                                 tuple(None if f is None else float(f.alpha) for f in fits),
-                                tuple(None if f is None else float(f.sigma) for f in fits)))
+                                tuple(None if f is None else float(f.sigma) for f in fits),
+                                tuple(f is not None and bool(f.hit_bound) for f in fits)))
     return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
 
@@ -1178,13 +1240,36 @@ def _upper_excess(labels: np.ndarray, starts: np.ndarray, s_pool: np.ndarray, n_
     return z.max(axis=-1)
 
 
+def tail_threshold(values: np.ndarray, quantile: float = TAIL_QUANTILE) -> float:
+    """The pooled tail threshold u of the heavier-tail test: the q-quantile of ``values`` by the
+    inverted empirical CDF (the smallest value v with F(v) ≥ q), q = ``quantile`` lowered for
+    small samples so that the tail can hold :data:`MIN_TAIL_VALUES` values, never below
+    :data:`TAIL_QUANTILE_FLOOR`: q = min(quantile, max(floor, 1 − 10 / n)). The tail is the
+    values strictly above u, at most a share 1 − q of them however many are tied at u.
+
+    Examples
+    --------
+    >>> tail_threshold(np.arange(1, 101))   # 90 % of the values are ≤ 90
+    90.0
+    >>> tail_threshold(np.arange(1, 41))    # 40 values: q = 0.75, 10 values above u
+    30.0
+    >>> tail_threshold(np.r_[np.full(95, 4), 5, 6, 7, 8, 9])   # a point mass at u is not tail
+    4.0
+    """
+    values = np.asarray(values, dtype=float)
+    q = min(quantile, max(TAIL_QUANTILE_FLOOR, 1 - MIN_TAIL_VALUES / max(1, values.size)))
+    return float(np.quantile(values, q, method="inverted_cdf"))
+
+
 def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int = N_PERMUTATIONS,
-                  rng: np.random.Generator | int | None = 0) -> TailComparison | None:
+                  rng: np.random.Generator | int | None = 0,
+                  tail_quantile: float = TAIL_QUANTILE) -> TailComparison | None:
     """Test whether ``observed`` has a heavier upper tail than ``null`` (module docstring).
 
     Both are degree samples on the same units with the same total (the analysis passes the
     observed alive units and the null's degrees of those units, zeros included). The p-value
-    is a one-sided permutation test of the standardised upper-tail excess T. Returns None when
+    is a one-sided permutation test of the standardised excess T of the observed tail (pooled
+    values above the pooled ``tail_quantile``, :func:`tail_threshold`). Returns None when
     either sample has fewer than 3 values.
 
     Examples
@@ -1194,9 +1279,17 @@ def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int
     >>> binom = rng.binomial(500, heavy.mean() / 500, 2000)
     >>> compare_tails(heavy, binom).heavier_p < 0.01
     True
+
+    Mass packed at the centre is not a heavier tail (a near-regular layer, same mean):
+
+    >>> flat = np.full(2000, int(binom.mean())) + (rng.random(2000) < binom.mean() % 1)
+    >>> compare_tails(flat, binom).heavier_p > 0.5
+    True
     """
     from scipy import stats
 
+    if not 0 < tail_quantile < 1:
+        raise UsageError(f"tail_quantile={tail_quantile!r}: must lie in (0, 1)")
     observed = np.asarray(observed, dtype=float)
     null = np.asarray(null, dtype=float)
     if observed.size < 3 or null.size < 3:
@@ -1210,13 +1303,14 @@ def compare_tails(observed: np.ndarray, null: np.ndarray, *, n_permutations: int
     ks = stats.ks_2samp(observed, null)
     max_ratio = observed.max() / null.max() if null.max() > 0 else math.inf
     # the permutation test on the pooled sample sorted descending: thresholds are the distinct
-    # values at or above the pooled median; S(t) = share of values ≥ t
+    # values strictly above the pooled tail quantile u (so a point mass at u is not tail);
+    # S(t) = share of values ≥ t, at most 1 − the quantile used
     n_x, n_y = observed.size, null.size
     order = np.argsort(-pooled, kind="stable")
     sv = pooled[order]
     labels = order < n_x
     ends = np.flatnonzero(np.r_[sv[1:] != sv[:-1], True]) + 1  # block ends, descending values
-    ends = ends[sv[ends - 1] >= np.median(pooled)]
+    ends = ends[sv[ends - 1] > tail_threshold(pooled, tail_quantile)]
     if ends.size == 0:
         stat, p = -math.inf, 1.0
     else:
@@ -1262,9 +1356,23 @@ def benjamini_hochberg(p: Sequence[float]) -> np.ndarray:
     return out
 
 
+#: verdicts of sequences with no distribution to compare: no heavier-than-null q (module docstring)
+NO_TAIL_TEST = frozenset({Verdict.REGULAR, Verdict.DEGENERATE, Verdict.NOT_FITTED})
+
+
+def tail_tested(r: SequenceAnalysis) -> bool:
+    """Whether ``r``'s heavier-than-null test counts (gets a q, is in the Benjamini–Hochberg family):
+    it ran, the observed sequence has a distribution (not regular by construction, degenerate or
+    failed to fit) and some pooled degree lies above the tail threshold (a finite statistic; a
+    dense layer's null equals the layer and its p is 1 by construction)."""
+    return (r.tail is not None and r.observed.verdict not in NO_TAIL_TEST
+            and math.isfinite(r.tail.statistic))
+
+
 def _adjust_heavier(results: list[SequenceAnalysis]) -> list[SequenceAnalysis]:
-    """Benjamini–Hochberg across all sequences of one model (layers, kinds, network)."""
-    tails = [(i, r.tail) for i, r in enumerate(results) if r.tail is not None]
+    """Benjamini–Hochberg across the tested sequences of one model (layers, kinds, network;
+    :func:`tail_tested`); the others keep ``heavier_q`` NaN."""
+    tails = [(i, r.tail) for i, r in enumerate(results) if r.tail is not None and tail_tested(r)]
     if not tails:
         return results
     q = benjamini_hochberg([tail.heavier_p for _, tail in tails])

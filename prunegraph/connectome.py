@@ -1074,7 +1074,8 @@ def normalized_ccdf(values) -> tuple[np.ndarray, np.ndarray]:
 def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None = None,
                  layers: str = "network") -> list[dict[str, Any]]:
     """One comparison row per (network, degree kind) from :func:`prunegraph.analysis.analyze`
-    results: size, mean degree, largest degree over the mean, fitted α and its tail, the
+    results: size, mean degree, largest degree over the mean, fitted α (``hit_bound`` True when
+    it is the fit's search bound, not a measured exponent) and its tail, the
     verdict (and its class without numbers, :func:`prunegraph.analysis.verdict_class`), the
     null's verdict and the heavier-than-null p-value (and its Benjamini–Hochberg ``heavier_q``
     over the model's sequences, the one the heavier decision uses).
@@ -1112,5 +1113,6 @@ def side_by_side(analyses: Sequence[Any], *, degree_kinds: Sequence[str] | None 
                 "verdict_class": verdict_class(row.verdict_code),
                 "null_verdict": None if row.null_verdict is None
                 else str(row.null_verdict),
-                "heavier_p": row.heavier_p, "heavier_q": row.heavier_q, "var_ratio": row.var_ratio})
+                "heavier_p": row.heavier_p, "heavier_q": row.heavier_q, "var_ratio": row.var_ratio,
+                "hit_bound": row.hit_bound})
     return rows

@@ -17,7 +17,9 @@ from prunegraph.analysis import (
     binomial_gof,
     compare_tails,
     random_pruning_test,
+    tail_threshold,
 )
+from prunegraph.errors import UsageError
 from prunegraph.fit import RandomPruningTest, Verdict, VerdictRules, classify, verdict_text
 from prunegraph.graph import LayerGraph, NetworkGraph
 
@@ -136,16 +138,20 @@ def test_compare_tails():
     assert compare_tails(a[:2], b) is None
 
 
-def _heavier_p_literal(observed, null, n_permutations, seed):
+def _heavier_p_literal(observed, null, n_permutations, seed, quantile=0.9):
     """The heavier-tail permutation p-value written out: for every threshold t (a distinct
-    pooled value ≥ the pooled median) z(t) = (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))), S the
-    share ≥ t; T = max z; each permutation shuffles the labels of the pooled sample sorted
-    descending (stable), one 1-D ``Generator.permuted`` per permutation, the same stream."""
+    pooled value strictly above u, the smallest pooled value with at least a share q of the
+    pooled sample ≤ it, q = ``quantile`` or, for fewer than 100 pooled values, 1 − 10/n but
+    not below 0.75) z(t) = (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))), S the share ≥ t;
+    T = max z; each permutation shuffles the labels of the pooled sample sorted descending
+    (stable), one 1-D ``Generator.permuted`` per permutation, the same stream."""
     observed, null = np.asarray(observed, float), np.asarray(null, float)
     pooled = np.concatenate([observed, null])
     order = np.argsort(-pooled, kind="stable")
     sv, labels = pooled[order], order < observed.size
-    ts = [t for t in np.unique(pooled) if t >= np.median(pooled)]
+    q = quantile if pooled.size >= 100 else max(0.75, 1 - 10 / pooled.size)
+    u = min(v for v in np.unique(pooled) if (pooled <= v).mean() >= q)
+    ts = [t for t in np.unique(pooled) if t > u]
 
     def stat(lab):
         best = -np.inf
@@ -162,7 +168,7 @@ def _heavier_p_literal(observed, null, n_permutations, seed):
     return t_obs, (1 + hits) / (1 + n_permutations)
 
 
-@pytest.mark.parametrize("case", ["binomial", "heavy", "ties", "two_chunks"])
+@pytest.mark.parametrize("case", ["binomial", "heavy", "ties", "two_chunks", "near_regular", "small"])
 def test_compare_tails_equals_the_literal_permutation_test(case):
     """The vectorised test (block sums, permutations in chunks, each row read through a
     shuffled index) gives the literal loop's T and p-value exactly: the same random draws,
@@ -175,13 +181,90 @@ def test_compare_tails_equals_the_literal_permutation_test(case):
         a = rng.zipf(2.3, 250).clip(max=200)
         b = rng.binomial(200, a.mean() / 200, 250)
     elif case == "ties":
-        a, b = rng.integers(1, 4, 200), rng.integers(1, 4, 200)
+        a, b = rng.integers(1, 31, 200), rng.integers(1, 31, 200)  # ~13 tied values per tail threshold
+    elif case == "small":  # 36 pooled values: q = 0.75
+        a, b = rng.binomial(30, 0.3, 16) + 10 * (rng.random(16) < 0.2), rng.binomial(30, 0.3, 20)
+    elif case == "near_regular":
+        b = rng.binomial(100, 0.2, 300)
+        a = np.full(300, 20) + (rng.random(300) < 0.3)
     else:
         a, b = rng.binomial(40, 0.1, 15_000), rng.binomial(40, 0.1, 15_000)
     t = compare_tails(a, b, n_permutations=199, rng=3)
     stat, p = _heavier_p_literal(a, b, 199, 3)
     assert t.statistic == pytest.approx(stat, rel=1e-12)
     assert t.heavier_p == p
+
+
+def _z_max(observed, null, thresholds):
+    """max over ``thresholds`` of (S_x(t) − S_y(t)) / √(S(t)(1 − S(t))), written out."""
+    observed, null = np.asarray(observed, float), np.asarray(null, float)
+    pooled = np.concatenate([observed, null])
+    z = [((observed >= t).mean() - (null >= t).mean()) / np.sqrt((pooled >= t).mean() * (pooled < t).mean())
+         for t in thresholds]
+    return max(z)
+
+
+@pytest.fixture(scope="module")
+def near_regular_layer():
+    """The review's case: a 300 × 784 layer at density 0.08 whose in-degrees are all ⌊mean⌋ or
+    ⌈mean⌉ (variance ≈ 0.004 × a binomial's), analysed with its random-pruning null."""
+    n_out, n_in, m = 300, 784, 18_845
+    k = np.full(n_out, m // n_out)
+    k[np.random.default_rng(2).choice(n_out, m % n_out, replace=False)] += 1
+    return analyze(net_of(layer_with_in_degrees(k, n_in)), degree_kinds=["in"], bootstrap=0,
+                   alternatives=[], rng=0).results[0]
+
+
+def test_near_regular_layer_is_not_heavier_than_its_null(near_regular_layer):
+    """Review follow-up: the old statistic (thresholds from the pooled median) called this layer
+    heavier (p = 0.001), through the mass it packs just above the median; the tail above the
+    pooled 90th percentile holds none of its units."""
+    r = near_regular_layer
+    obs, null = np.asarray(r.degrees, float), np.asarray(r.null_degrees, float)
+    assert obs.sum() == null.sum() and r.tail.variance_ratio < 0.01
+    pooled = np.r_[obs, null]
+    old_rule = [t for t in np.unique(pooled) if t >= np.median(pooled)]
+    assert _z_max(obs, null, old_rule) > 0.5          # the defect: a large "excess" at the median
+    assert r.tail.statistic < 0 and r.tail.heavier_p > 0.5
+    assert not r.tail.heavier_q < 0.05
+
+
+@pytest.mark.filterwarnings("ignore:ks_2samp")
+def test_compare_tails_hand_checked():
+    """Observed [1, 1, 1, 1, 10] vs null [1, 1, 1, 2, 3]: 10 pooled values, so q = 0.75 and
+    u = 2 (8 of 10 values ≤ 2); above it t = 3 gives z = 0 (S_x = S_y = 1/5) and t = 10 gives
+    S_x = 1/5, S_y = 0, S = 1/10, z = 0.2 / 0.3; a permutation reaches T = 2/3 exactly when the
+    10 is labelled observed (1 in 2)."""
+    t = compare_tails([1, 1, 1, 1, 10], [1, 1, 1, 2, 3], n_permutations=999, rng=0)
+    assert t.statistic == pytest.approx(2 / 3, rel=1e-12)
+    assert 0.44 < t.heavier_p < 0.56  # (1 + Binomial(999, ½)) / 1000
+
+
+def test_point_mass_at_the_threshold_is_not_tail():
+    """Null 0 … 19, observed all 17 (40 values: q = 0.75): 38 of 40 pooled values are ≤ 17, so
+    u = 17 and the tail is
+    {18, 19} (the null's); the 20 observed values at u do not count, T = z(19) < 0."""
+    obs, null = np.full(20, 17), np.arange(20)
+    assert tail_threshold(np.r_[obs, null]) == 17
+    t = compare_tails(obs, null, rng=0)
+    s = 1 / 40
+    assert t.statistic == pytest.approx(-(1 / 20) / np.sqrt(s * (1 - s)), rel=1e-12)
+    assert t.heavier_p > 0.5
+    # a quantile below the point mass would make it tail again: tail_quantile is the knob
+    assert compare_tails(obs, null, rng=0, tail_quantile=0.3).heavier_p < 0.01
+
+
+def test_no_pooled_value_above_the_threshold_gives_no_statistic():
+    """All pooled values ≤ u (the top decile tied at the maximum): T = −inf, p = 1 by
+    construction (such a sequence is left out of the Benjamini–Hochberg family)."""
+    t = compare_tails(np.r_[np.zeros(80), np.ones(20)], np.r_[np.zeros(85), np.ones(15)])
+    assert t.statistic == -np.inf and t.heavier_p == 1.0
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, -0.5, 2.0])
+def test_compare_tails_rejects_a_bad_quantile(q):
+    with pytest.raises(UsageError, match="tail_quantile"):
+        compare_tails([1, 2, 3, 4], [1, 2, 3, 4], tail_quantile=q)
 
 
 @dataclasses.dataclass
@@ -201,6 +284,8 @@ class _Fit:
     n: int = 500
     xmax: float | None = None
     values: None = None
+    hit_bound: bool = False
+    alpha: float = 2.5
 
 
 @pytest.mark.parametrize("fit_p, comps, expected", [
@@ -216,9 +301,29 @@ def test_verdict_rules(fit_p, comps, expected):
     assert classify(_Fit(fit_p), comps, span=40.0).verdict is expected
 
 
+@pytest.mark.parametrize("fit, kw, expected", [
+    (_Fit(0.5, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),          # was PLAUSIBLE
+    (_Fit(None, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),         # was UNTESTED
+    (_Fit(0.5, n_tail=12, hit_bound=True, alpha=100.0), dict(span=40.0), Verdict.REJECTED),  # was INCONCLUSIVE
+    (_Fit(0.5, hit_bound=np.bool_(True), alpha=100.0), dict(span=40.0), Verdict.REJECTED),
+    (_Fit(0.5, alpha=100.0), dict(span=40.0), Verdict.PLAUSIBLE),
+    # the rules before it still decide: random pruning, and a significantly better alternative
+    (_Fit(0.5, hit_bound=True, alpha=100.0),
+     dict(random_test=RandomPruningTest(0.5, 0.6, 1.0, -3.0, 0.4)), Verdict.RANDOM_LIKE),
+    (_Fit(0.5, hit_bound=True, alpha=100.0),
+     dict(comparisons=[_LR("exponential", -9.0, -3.0, 1e-4)]), Verdict.ALTERNATIVE),
+])
+def test_alpha_at_the_bound_rule(fit, kw, expected):
+    """Review follow-up: a fit whose α stopped at the search bound is no power law in range."""
+    comps = kw.pop("comparisons", ())
+    d = classify(fit, comps, **kw)
+    assert d.verdict is expected
+    assert (d.alpha_bound == 100.0) == (expected is Verdict.REJECTED)
+
+
 def test_verdict_text_from_one_table():
     d = classify(_Fit(0.02), [_LR("exponential", 3.0, 2.0, 0.04)], span=40.0)
-    assert verdict_text(d) == "power law rejected (GoF p=0.02)"
+    assert verdict_text(d) == "power law rejected (GoF p=0.02)" and d.alpha_bound is None
     d = classify(_Fit(0.5), [_LR("lognormal", -5.0, -2.5, 0.01)])
     assert verdict_text(d) == "lognormal preferred" and d.alternative == "lognormal"
     assert verdict_text(classify(_Fit(0.9), [], span=2.63)) == "power law plausible over ×2.6 only"

@@ -210,7 +210,9 @@ def _fit_json(path, tmp_path, capsys):
     return json.loads(out.read_text())
 
 
-def test_fully_dense_model_verdict_degenerate(tmp_path, capsys):
+def test_fully_dense_model_verdict_dense(tmp_path, capsys):
+    """No weight pruned: the verdict says so (not "degenerate"), and no heavier-than-null q (the
+    null of a dense layer is the layer; review follow-up)."""
     g = torch.Generator().manual_seed(1)
     path = _st(tmp_path, "dense.safetensors", {"fc1.weight": torch.randn(40, 30, generator=g),
                                                "fc2.weight": torch.randn(20, 40, generator=g)})
@@ -218,8 +220,11 @@ def test_fully_dense_model_verdict_degenerate(tmp_path, capsys):
     results = doc["models"][0]["results"]
     assert len(results) == 4
     for r in results:
-        assert r["observed"]["verdict"].startswith("degenerate: all degrees equal"), r["observed"]["verdict"]
+        assert r["observed"]["verdict"] == ("regular by construction: dense layer (no weight pruned); "
+                                            "no distribution to fit"), r["observed"]["verdict"]
+        assert r["observed"]["verdict_code"] == "regular"
         assert r["observed"]["fit"] is None
+        assert r["heavier_than_null"]["heavier_q"] is None
 
 
 def test_one_unit_per_layer_verdict_degenerate(tmp_path, capsys):

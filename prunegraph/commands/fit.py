@@ -205,8 +205,12 @@ def _run(args, stack: contextlib.ExitStack, writer) -> int:
     from ..output.tables import format_blocks, format_table, to_csv, to_json
 
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
-    for s in sources:
-        if not Path(s).exists() and not s.startswith("connectome:"):
+    for s in sources:  # every source checked before any work, as a missing file is
+        if s.startswith("connectome:"):
+            from ..connectome import parse_source
+
+            parse_source(s)  # an unknown data set or option: one line naming the choices
+        elif not Path(s).exists():
             raise InputError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
     options = dict(degree_kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, lr_tests=args.lr_tests, truncated=args.truncated,

@@ -1,5 +1,18 @@
 """Alternative distributions on the power-law tail and the log-likelihood-ratio test
-(CSN 2009 §5; Vuong 1989)."""
+(CSN 2009 §5; Vuong 1989).
+
+Fitting: closed-form MLEs where they exist (exponential without an upper bound); the
+two-parameter families (lognormal, stretched exponential, cut-off power law) and the bounded
+exponential by damped Newton on closed-form gradients and Hessians, computed in the same pass
+as the likelihood — the data term from sufficient statistics, the normaliser's derivatives as
+expectations of ∂ ln f over its own terms (discrete head grid, Euler–Maclaurin rest, tail
+integral; :func:`_lz_derivs`).  Only the α-derivative of the continuous cut-off power law's
+incomplete gamma Γ(1 − α, λx) has no closed form: sixth-order differences in s
+(:func:`_dlog_uigamma`).  Where Newton does not settle on a sharp interior optimum (flat
+valleys, unbounded ridges, the power law on the family's boundary) the natural-parameter and
+boundary routes, and finally the reference Nelder–Mead, whose stopping point *is* the answer
+there; :data:`ROUTES` counts the routes taken.
+"""
 
 from __future__ import annotations
 
@@ -231,6 +244,195 @@ def _safe(raw):
     return nll
 
 
+# ------------------------------------------------- analytic derivatives of the normaliser
+# A likelihood evaluation with its gradient and Hessian in the working parameters θ, in one
+# pass.  The normaliser Z(θ) is a signed sum of "pieces" Z = Σ ±e^{L_k}: the exact sum over a
+# grid (the discrete head, the exact 1,000-term blocks), the Euler–Maclaurin rest
+# ∫_{a}^{∞} f dx + f′(a)/24 and the closed-form tail integral of the continuous families.  Each
+# piece brings (L, ∇L, ∇²L); a grid piece's are expectations under the model restricted to the
+# grid, ∇L = E[∂ ln f], ∇²L = E[∂² ln f] + Cov(∂ ln f), and the Euler–Maclaurin piece is the
+# same formula applied to ∂f = f ∂ ln f (differentiated in closed form at a = m − ½).
+
+
+def _piece_grid(lf, d1, d2):
+    """(L, ∇L, ∇²L) of L = ln Σ_t f(t) from ln f on a grid (T,), ∂ ln f (k, T), ∂² ln f (k, k, T)."""
+    L = _lse(lf)
+    w = np.exp(lf - L)
+    g = d1 @ w
+    return L, g, d2 @ w + (d1 * w) @ d1.T - np.outer(g, g)
+
+
+def _piece_em(li, lfa, D):
+    """(L, ∇L, ∇²L) of L = ln[∫_a^∞ f + f′(a)/24] from the tail integral ``li`` = (ln ∫, ∇, ∇²),
+    ``lfa`` = (ln f(a), ∇, ∇²) and ``D`` = (∂ₓ ln f(a), ∇, ∇²): with r = f(a)/(24 ∫),
+    R/∫ = 1 + r ∂ₓ ln f and ∂R/∫ = ∇li + r(∇lfa ∂ₓ ln f + ∇∂ₓ ln f), ∂²R/∫ likewise."""
+    L0, g0, H0 = li
+    la, ga, Ha = lfa
+    d, gd, Hd = D
+    r = math.exp(la - L0) / 24.0
+    rt = 1.0 + r * d
+    G = (g0 + r * (ga * d + gd)) / rt
+    M = (H0 + np.outer(g0, g0) + r * ((Ha + np.outer(ga, ga)) * d + np.outer(ga, gd) + np.outer(gd, ga) + Hd)) / rt
+    return L0 + math.log1p(r * d), G, M - np.outer(G, G)
+
+
+def _combine(pieces):
+    """(ln Z, ∇, ∇²) of Z = Σ sign_k e^{L_k} from pieces (sign, L, ∇L, ∇²L); None if Z ≤ 0."""
+    top = max(p[1] for p in pieces if p[0] > 0)
+    Z, G, M = 0.0, 0.0, 0.0
+    for sgn, L, g, H in pieces:
+        w = sgn * math.exp(L - top)
+        Z, G, M = Z + w, G + w * g, M + w * (H + np.outer(g, g))
+    if not Z > 0:
+        return None
+    G, M = G / Z, M / Z
+    return top + math.log(Z), G, M - np.outer(G, G)
+
+
+class _Family:
+    """One two-parameter family's ln f and its closed-form θ-derivatives (see :func:`_lz_derivs`).
+
+    ``pw(x, lx)``: ln f(x), ∂ ln f (k, T), ∂² ln f (k, k, T) on an array x (lx = ln x);
+    ``dx(a)``: ∂ₓ ln f(a) and its ∇, ∇² at a scalar a; ``li(a)``: ln ∫_a^∞ f and its ∇, ∇²."""
+
+    def __init__(self, pw, dx, li):
+        self.pw, self.dx, self.li = pw, dx, li
+
+
+def _rest_pieces(m, fam: _Family, depth: int = 0) -> list:
+    """The pieces of ln Σ_{t≥m} f(t), following :func:`_log_rest` step for step (the same
+    Euler–Maclaurin tail, or an exact 1,000-term block where f still varies fast at m)."""
+    a = m - 0.5
+    li = fam.li(a)
+    lfa = fam.pw(np.array([a]), np.array([math.log(a)]))
+    lfa = (float(lfa[0][0]), lfa[1][:, 0], lfa[2][:, :, 0])
+    D = fam.dx(a)
+    d = lfa[0] - li[0]
+    corr = math.exp(d) * D[0] / 24.0 if (math.isfinite(li[0]) and d < 700.0) else -1.0
+    if not corr > -0.5:
+        t = np.arange(m, m + 1000.0)
+        lf, d1, d2 = fam.pw(t, np.log(t))
+        blk = (1.0,) + _piece_grid(lf, d1, d2)
+        if depth >= 200 or (lf[-1] < blk[1] - 60.0 and lf[-1] < lf[-2]):
+            return [blk]
+        return [blk] + _rest_pieces(m + 1000.0, fam, depth + 1)
+    return [(1.0,) + _piece_em(li, lfa, D)]
+
+
+def _lz_derivs(norm: _Norm, fam: _Family):
+    """(ln Z, ∇ ln Z, ∇² ln Z) for the normaliser that :meth:`_Norm.log_z` evaluates, or None."""
+    if not norm.discrete:
+        if norm.xmax is None:
+            return fam.li(norm.xmin)
+        pieces = [(1.0,) + tuple(fam.li(norm.xmin))]
+        if norm.xmax is not None:
+            pieces.append((-1.0,) + tuple(fam.li(norm.xmax)))
+        return _combine(pieces)
+    head = (1.0,) + _piece_grid(*fam.pw(norm.grid, norm.lgrid))
+    if norm.xmax is not None and norm.top >= norm.xmax:
+        return head[1:]
+    rest = _combine(_rest_pieces(norm.top + 1.0, fam))
+    if rest is None:
+        return None
+    if norm.xmax is not None:
+        cut = _combine(_rest_pieces(norm.xmax + 1.0, fam))
+        rest = None if cut is None else _combine([(1.0,) + rest, (-1.0,) + cut])
+        if rest is None:
+            return None
+    return _combine([head, (1.0,) + rest])
+
+
+def _safe_derivs(raw):
+    """``raw`` (θ → (f, ∇f, ∇²f)) with a failed or non-finite evaluation mapped to None."""
+    def fgh(theta):
+        try:
+            with np.errstate(all="ignore"):
+                r = raw(theta)
+        except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):
+            return None
+        if r is None:
+            return None
+        v, g, H = r
+        v = float(v)
+        # one sum sees any NaN or infinity among the derivatives
+        if not (math.isfinite(v) and v < 1e299
+                and math.isfinite(float(_SUM(g, axis=None)) + float(_SUM(H, axis=None)))):
+            return None
+        return v, g, H
+    return fgh
+
+
+def _slice_derivs(derivs, fixed, keep: int = 0):
+    """Derivatives of θ_keep ↦ nll(θ) with the other coordinate held at ``fixed`` (1-D fits)."""
+    def fgh(t):
+        th = np.array([t[0], fixed]) if keep == 0 else np.array([fixed, t[0]])
+        r = derivs(th)
+        if r is None:
+            return None
+        return r[0], r[1][keep:keep + 1], r[2][keep:keep + 1, keep:keep + 1]
+    return fgh
+
+
+def _dlog_uigamma(s: float, z: float):
+    """ln Γ(s, z) and its derivatives (G, G_s, G_z, G_ss, G_sz, G_zz).
+
+    The z-derivatives are closed-form (∂_z Γ(s, z) = −z^{s−1}e^{−z}); the s-derivative of the
+    upper incomplete gamma function has none, so G_s and G_ss are seven-point (sixth-order)
+    differences of :func:`_log_uigamma` in s with step h = 10⁻²: against mpmath, G_s to
+    ~1e-13 relative (~3e-11 where the stencil straddles a branch of :func:`_log_uigamma`), G_ss
+    to ~1e-9 (it only shapes the Newton steps); G_sz = G_z (ln z − G_s)."""
+    h = 1e-2
+    G = _log_uigamma(s, z)
+    p1, m1 = _log_uigamma(s + h, z), _log_uigamma(s - h, z)
+    p2, m2 = _log_uigamma(s + 2 * h, z), _log_uigamma(s - 2 * h, z)
+    p3, m3 = _log_uigamma(s + 3 * h, z), _log_uigamma(s - 3 * h, z)
+    Gs = (45.0 * (p1 - m1) - 9.0 * (p2 - m2) + (p3 - m3)) / (60.0 * h)
+    Gss = (270.0 * (p1 + m1) - 27.0 * (p2 + m2) + 2.0 * (p3 + m3) - 490.0 * G) / (180.0 * h * h)
+    lz = math.log(z)
+    Gz = -math.exp((s - 1.0) * lz - z - G)
+    return G, Gs, Gz, Gss, Gz * (lz - Gs), Gz * ((s - 1.0) / z - 1.0 - Gz)
+
+
+def _E012(b: float, L):
+    """E(β, L) = ∫₀^L e^{βs} ds and its β-derivatives E′ = ∫ s e^{βs}, E″ = ∫ s² e^{βs} (β ≥ 0,
+    L ≥ 0): E by expm1 (as :func:`_expm1_over`), E′ = L²φ₁(βL), E″ = L³φ₂(βL) with
+    φ₁(z) = (z e^z − expm1 z)/z², φ₂(z) = (z²e^z − 2z e^z + 2 expm1 z)/z³ in closed form
+    (cancellation: relative error ~2ε/z in φ₁, ~6ε/z² in φ₂, which only enters the Hessian) and
+    by their Taylor series Σ z^j/(j!(j + k + 1)) below z = 10⁻³ (six terms: error < 1e-19)."""
+    L = np.asarray(L, dtype=float)
+    if b == 0.0:
+        return L, 0.5 * L * L, L * L * L / 3.0
+    z = b * L
+    em = np.expm1(z)
+    with np.errstate(all="ignore"):
+        zez = z * (em + 1.0)
+        z2 = z * z
+        p1 = (zez - em) / z2
+        p2 = (z * zez - 2.0 * zez + 2.0 * em) / (z2 * z)
+    small = z < 1e-3
+    if small.any():
+        zs = z[small] if z.ndim else z
+        s1 = s2 = 0.0
+        for j in range(5, -1, -1):  # Horner in z with the coefficients 1/(j!(j + k + 1))
+            f = 1.0 / math.factorial(j)
+            s1 = s1 * zs + f / (j + 2)
+            s2 = s2 * zs + f / (j + 3)
+        if z.ndim:
+            p1[small], p2[small] = s1, s2
+        else:
+            p1, p2 = s1, s2
+    return em / b, L * L * p1, L * L * L * p2
+
+
+def _se_K(b: float, y0: float, L):
+    """K(β) = ∫_{y0}^{y0+L} e^{βy} dy = e^{βy0}E(β, L) and its β-derivatives K′, K″."""
+    E0, E1, E2 = _E012(b, L)
+    eb = math.exp(b * y0)
+    K = eb * E0
+    K1 = y0 * K + eb * E1
+    return K, K1, y0 * K1 + eb * (y0 * E1 + E2)
+
+
 def _fd_derivs(f, x, fx):
     """Gradient (five-point stencil, step 1e-3·max(1, |x_i|): truncation ~h⁴, rounding
     ~1e-16·|f|/h) and Hessian (central, step 1e-4·max(1, |x_i|)) of f at x; returns (g, H) or
@@ -255,49 +457,82 @@ def _fd_derivs(f, x, fx):
     return g, H
 
 
-def _newton(nll, starts, *, maxit: int = 20, xtol: float = 1e-7):
-    """Damped Newton from the best start (finite-difference derivatives, Armijo backtracking,
-    Levenberg shift where the Hessian is not positive definite).
+def _pd_solve(H, g, mu: float):
+    """−(H + μI)⁻¹g where H + μI is positive definite (Cholesky succeeds), else None; one and
+    two parameters in closed form (a > 0 and det > 0 is Sylvester's criterion)."""
+    if H.shape == (1, 1):
+        a = float(H[0, 0]) + mu
+        return np.array([-float(g[0]) / a]) if a > 0 else None
+    if H.shape == (2, 2):
+        a, b, c = float(H[0, 0]) + mu, float(H[0, 1]), float(H[1, 1]) + mu
+        det = a * c - b * b
+        if not (a > 0 and det > 0):
+            return None
+        g0, g1 = float(g[0]), float(g[1])
+        return np.array([-(c * g0 - b * g1) / det, -(a * g1 - b * g0) / det])
+    try:
+        L = np.linalg.cholesky(H + mu * np.eye(len(g)))
+    except np.linalg.LinAlgError:
+        return None
+    return -np.linalg.solve(L.T, np.linalg.solve(L, g))
 
-    Returns the minimiser as an ``(x, fun)`` pair when it converges to an interior point with a
-    positive-definite Hessian (last step below ``xtol`` relative, so x is within ~xtol² plus the
-    derivative noise, ~1e-9, of the optimum); None otherwise (a flat or unbounded direction, a
-    boundary): then the caller runs the reference Nelder–Mead, whose answer there depends on
-    where its simplex stops and is kept as it is."""
+
+def _newton(nll, starts, *, derivs=None, maxit: int = 20, xtol: float = 1e-7):
+    """Damped Newton from the best start (Armijo backtracking, Levenberg shift where the
+    Hessian is not positive definite).
+
+    ``derivs``: θ ↦ (nll, ∇nll, ∇²nll) in closed form (one pass, ~ the cost of one likelihood
+    evaluation; the step's trial point brings the next iteration's derivatives); without it, or
+    at a point where it cannot be evaluated, finite differences of ``nll`` (:func:`_fd_derivs`,
+    ~16 evaluations for two parameters).
+
+    Returns the minimiser as an ``(x, fun)`` pair (``fun`` from ``nll`` itself) when it converges
+    to an interior point with a positive-definite Hessian (last step below ``xtol`` relative, so
+    x is within ~xtol² plus the derivative error of the optimum); None otherwise (a flat or
+    unbounded direction, a boundary): then the caller runs the reference Nelder–Mead, whose
+    answer there depends on where its simplex stops and is kept as it is."""
     f = _safe(nll)
+    fgh = _safe_derivs(derivs) if derivs is not None else None
     vals = [f(np.asarray(s, float)) for s in starts]
     if not np.isfinite(min(vals)):
         return None
     x = np.asarray(starts[int(np.argmin(vals))], float)
     fx = min(vals)
+    known = None  # (∇, ∇²) at x when the line search's trial point brought them
     for _ in range(maxit):
-        d = _fd_derivs(f, x, fx)
+        d = known
+        if d is None and fgh is not None:
+            r = fgh(x)
+            d = None if r is None else (r[1], r[2])
+        if d is None:
+            d = _fd_derivs(f, x, fx)
+        known = None
         if d is None:
             return None
         g, H = d
         mu = 0.0
         scale = max(1e-12, float(np.abs(np.diag(H)).max()))
         while True:
-            try:
-                L = np.linalg.cholesky(H + mu * np.eye(x.size))
+            step = _pd_solve(H, g, mu)
+            if step is not None:
                 break
-            except np.linalg.LinAlgError:
-                mu = max(2 * mu, 1e-8 * scale)
-                if mu > 1e12 * scale:
-                    return None
-        step = -np.linalg.solve(L.T, np.linalg.solve(L, g))
-        small = np.all(np.abs(step) <= xtol * np.maximum(1.0, np.abs(x)))
+            mu = max(2 * mu, 1e-8 * scale)
+            if mu > 1e12 * scale:
+                return None
+        small = all(abs(si) <= xtol * max(1.0, abs(xi)) for si, xi in zip(step.tolist(), x.tolist()))
         if small and mu == 0.0:
             xn = x + step
             fn = f(xn)
             if fn <= fx + 1e-9 * max(1.0, abs(fx)):
-                return (xn, fn) if fn <= fx else (x, fx)
+                return (xn, fn) if fn <= fx else (x, f(x))
             return None
         t, slope = 1.0, float(g @ step)
         while t > 1e-10:
             xn = x + t * step
-            fn = f(xn)
+            r = fgh(xn) if fgh is not None else None
+            fn = r[0] if r is not None else f(xn)
             if fn <= fx + 1e-4 * t * slope:
+                known = None if r is None else (r[1], r[2])
                 break
             t *= 0.5
         else:
@@ -321,9 +556,12 @@ def _route(name: str) -> None:
 _FLAT_EPS, _FLAT_REL = 1e-11, 3e-6
 
 
-def _sharp(nll, x, fx) -> bool:
-    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL)."""
-    d = _fd_derivs(_safe(nll), np.asarray(x, float), fx)
+def _sharp(nll, x, fx, derivs=None) -> bool:
+    """Whether the optimum x of ``nll`` is sharp in the working parameters (see _FLAT_REL);
+    the Hessian from ``derivs`` where given, else by finite differences."""
+    x = np.asarray(x, float)
+    r = _safe_derivs(derivs)(x) if derivs is not None else None
+    d = (r[1], r[2]) if r is not None else _fd_derivs(_safe(nll), x, fx)
     if d is None:
         return False
     w, v = np.linalg.eigh(d[1])
@@ -333,7 +571,24 @@ def _sharp(nll, x, fx) -> bool:
     return bool(np.all(spread.max(axis=1) <= _FLAT_REL * np.maximum(1.0, np.abs(x))))
 
 
-def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None):
+def _chain(derivs, jet):
+    """The derivatives of φ ↦ nll(θ(φ)) from those of nll in θ and ``jet(φ)`` = (θ, J, [∇²θ_k])
+    (J[k, i] = ∂θ_k/∂φ_i): ∇_φ = Jᵀ∇_θ, ∇²_φ = Jᵀ∇²_θ J + Σ_k ∂_k nll ∇²θ_k."""
+    def fgh(ph):
+        j = jet(np.asarray(ph, float))
+        if j is None:
+            return None
+        th, J, H2 = j
+        r = derivs(th)
+        if r is None:
+            return None
+        v, g, H = r
+        return v, J.T @ g, J.T @ H @ J + sum(gk * hk for gk, hk in zip(g, H2))
+    return fgh
+
+
+def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None, derivs=None,
+                  natural_jet=None):
     """Minimise ``nll`` from ``starts``: damped Newton (:func:`_newton`) where it converges to
     an interior optimum, else the reference procedure (:func:`_fit_nelder_mead`).
 
@@ -342,15 +597,25 @@ def _fit_minimize(nll, starts, *, fast: bool = True, natural=None, boundary=None
     function), so Newton converges there where the working parametrisation θ is badly
     conditioned (a long curved valley); tried when Newton in θ does not settle.
     ``boundary``: a callable returning ``(θ, f)`` for an optimum on the boundary of the
-    parameter space (the power law inside the family) or None; tried next."""
+    parameter space (the power law inside the family) or None; tried next.
+    ``derivs``: the closed-form (nll, ∇, ∇²) for the Newton in θ (see :func:`_newton`), and
+    ``natural_jet``: φ ↦ (θ, ∂θ/∂φ, [∇²_φ θ_k]) to carry them to the natural parameters."""
     if fast:
-        r = _newton(nll, starts)
+        r = _newton(nll, starts, derivs=derivs)
         how = "newton"
         if r is None and natural is not None:
             fwd, back = natural
-            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts])
-            if rn is not None and _sharp(nll, back(rn[0]), rn[1]):
-                r, how = (back(rn[0]), rn[1]), "newton_natural"
+            nd = _chain(derivs, natural_jet) if derivs is not None and natural_jet is not None else None
+            rn = _newton(lambda ph: nll(back(ph)), [fwd(np.asarray(s, float)) for s in starts], derivs=nd)
+            if rn is not None:
+                rn = (back(rn[0]), rn[1])
+                if nd is not None:
+                    # the natural Newton's step test is absolute where |φ| < 1, so near the edge
+                    # of the family (η₂ → 0: σ → ∞) it can stop on a ridge that still rises
+                    # towards the edge; an interior optimum also passes the step test in θ
+                    rn = _newton(nll, [rn[0]], derivs=derivs, maxit=3)
+            if rn is not None and _sharp(nll, rn[0], rn[1], derivs):
+                r, how = rn, "newton_natural"
         if r is None and boundary is not None:
             r, how = boundary(), "boundary"
         if r is not None:
@@ -437,11 +702,25 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             return lam * (s_x - n * xmin) + n * logz(lam)
         # the score equation has a closed form without xmax: 1/λ = x̄ − xmin (continuous),
         # 1/(e^λ − 1) = x̄ − xmin (discrete, geometric); with xmax a 1-D search from it
+        def h_d(v):
+            # h(v) = ln(1 − e^{−v}) as a function of ln λ (v = λK): h_ℓ = v/expm1(v) = q,
+            # h_ℓℓ = q − q²e^v
+            q = v / math.expm1(v)
+            return q, q - (q * q * math.exp(v) if v < 700 else v * v * math.exp(-v))
+
+        def derivs(th):
+            lam = math.exp(th[0])
+            g, H = (-1.0, 0.0) if not discrete else tuple(-t for t in h_d(lam))
+            if xmax is not None:
+                gk, hk = h_d(lam * ((xmax - xmin + 1.0) if discrete else (xmax - xmin)))
+                g, H = g + gk, H + hk
+            sx = lam * (s_x - n * xmin)
+            return sx + n * logz(lam), np.array([sx + n * g]), np.array([[sx + n * H]])
         lam0 = 1.0 / max(mean - xmin, 1e-9) if not discrete else math.log1p(1.0 / max(mean - xmin, 1e-9))
         if xmax is None and mean - xmin > 1e-9:
             lam = lam0
         else:
-            lam = math.exp(_fit_minimize(nll, fast=fast,
+            lam = math.exp(_fit_minimize(nll, fast=fast, derivs=derivs,
                                          starts=[[math.log(lam0)], [math.log(lam0) + 1], [math.log(lam0) - 1]]).x[0])
         return {"lambda": lam}, logf(u, lam) - logz(lam)
 
@@ -474,7 +753,52 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
                 return np.array([math.nan, math.nan])
             s2 = 0.5 / ph[1]
             return np.array([ph[0] * s2, 0.5 * math.log(s2)])
-        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural),
+        def ln_family(mu, ls):
+            # θ = (μ, ln σ), e = σ⁻²: ∂ ln f = ((v − μ)e, (v − μ)²e), v = ln x
+            e = math.exp(-2.0 * ls)
+
+            def pw(x, lx):
+                dv = lx - mu
+                q = dv * e
+                return (-lx - 0.5 * dv * q, np.array([q, dv * q]),
+                        np.array([[np.full_like(q, -e), -2.0 * q], [-2.0 * q, -2.0 * dv * q]]))
+
+            def dx(a):
+                q = (math.log(a) - mu) * e / a
+                return (-(1.0 / a + q), np.array([e / a, 2.0 * q]),
+                        np.array([[0.0, -2.0 * e / a], [-2.0 * e / a, -4.0 * q]]))
+
+            def li(a):
+                # ln ∫_a^∞ f = ln σ + ½ ln 2π + ln Φ(w), w = (μ − ln a)/σ; (ln Φ)′ = φ/Φ = q1,
+                # (ln Φ)″ = −q1(w + q1)
+                es = math.exp(-ls)
+                w = (mu - math.log(a)) * es
+                lq = float(special.log_ndtr(w))
+                q1 = math.exp(-0.5 * w * w - 0.5 * math.log(2 * math.pi) - lq)
+                q2 = -q1 * (w + q1)
+                return (ls + 0.5 * math.log(2 * math.pi) + lq, np.array([q1 * es, 1.0 - q1 * w]),
+                        np.array([[q2 * es * es, -es * (q2 * w + q1)], [-es * (q2 * w + q1), q2 * w * w + q1 * w]]))
+            return _Family(pw, dx, li)
+
+        def derivs(th):
+            mu, ls = float(th[0]), float(th[1])
+            z = _lz_derivs(norm, ln_family(mu, ls))
+            if z is None:
+                return None
+            e = math.exp(-2.0 * ls)
+            q = s_l2 - 2 * mu * s_l + n * mu * mu  # Σ c (ln u − μ)²
+            gm = (n * mu - s_l) * e
+            return (s_l + 0.5 * q * e + n * z[0], np.array([gm, -q * e]) + n * z[1],
+                    np.array([[n * e, -2.0 * gm], [-2.0 * gm, 2.0 * q * e]]) + n * z[2])
+        def natural_jet(ph):  # θ = (η₁/(2η₂), −½ ln 2η₂) with its first and second derivatives
+            e1, e2 = float(ph[0]), float(ph[1])
+            if not e2 > 0:
+                return None
+            J = np.array([[0.5 / e2, -0.5 * e1 / (e2 * e2)], [0.0, -0.5 / e2]])
+            return (np.array([0.5 * e1 / e2, -0.5 * math.log(2 * e2)]), J,
+                    [np.array([[0.0, -0.5 / (e2 * e2)], [-0.5 / (e2 * e2), e1 / e2 ** 3]]),
+                     np.array([[0.0, 0.0], [0.0, 0.5 / (e2 * e2)]])])
+        r = _fit_minimize(nll, fast=fast, natural=(to_natural, from_natural), derivs=derivs, natural_jet=natural_jet,
                           starts=[[mlog, math.log(slog)], [math.log(xmin), math.log(2 * slog + 0.1)],
                                   [mlog - 2 * slog, math.log(slog * 2)]])
         mu, s = r.x[0], math.exp(r.x[1])
@@ -507,18 +831,52 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             with np.errstate(all="ignore"):
                 v = -(c * ((b - 1) * lu - g * xmin ** b * _expm1_over(b, lx))).sum() + n * logz(g, b)
             return v if np.isfinite(v) else 1e300
+        ly0 = math.log(xmin)
+
+        def se_family(g, b, on):
+            # θ = (ln γ, β); K(β) = xmin^β E(β, ln(x/xmin)) = ∫_{ln xmin}^{ln x} e^{βy} dy, so that
+            # ln f = (β − 1) ln x − γK; ``on`` = 0 where β is clipped (no β-derivative)
+            def pw(x, lx):
+                K, K1, K2 = _se_K(b, ly0, lx - ly0)
+                gk, gk1 = g * K, on * g * K1
+                return ((b - 1) * lx - gk, np.array([-gk, on * lx - gk1]),
+                        np.array([[-gk, -gk1], [-gk1, -on * g * K2]]))
+
+            def dx(a):
+                la = math.log(a)
+                v = g * math.exp((b - 1) * la)  # γ a^{β−1}
+                return ((b - 1) / a - v, np.array([-v, on * (1.0 / a - v * la)]),
+                        np.array([[-v, -on * v * la], [-on * v * la, -on * v * la * la]]))
+
+            def li(a):  # ln ∫_a^∞ f = −γK(a) − ln γ
+                K, K1, K2 = (float(k) for k in _se_K(b, ly0, math.log(a) - ly0))
+                return (-g * K - math.log(g), np.array([-g * K - 1.0, -on * g * K1]),
+                        np.array([[-g * K, -on * g * K1], [-on * g * K1, -on * g * K2]]))
+            return _Family(pw, dx, li)
+
+
+        def derivs(th):
+            g, b = unpack(th)
+            on = 1.0 if 0.0 <= th[1] < SE_BETA_MAX else 0.0
+            z = _lz_derivs(norm, se_family(g, b, on))
+            if z is None:
+                return None
+            K, K1, K2 = (float(c @ k) for k in _se_K(b, ly0, lx))
+            return (-(b - 1) * s_l + g * K + n * z[0], np.array([g * K, on * (g * K1 - s_l)]) + n * z[1],
+                    np.array([[g * K, on * g * K1], [on * g * K1, on * g * K2]]) + n * z[2])
         a_pl = 1.0 + 1.0 / max(mlog - math.log(xmin - 0.5 if discrete else xmin), 1e-9)
         starts = [[math.log(max(a_pl - 1.0, 1e-6)), 0.0]]
         for b0 in (0.2, 0.5, 1.0, 1.5):
             lam0 = 1.0 / max(mean ** b0 - xmin ** b0, 1e-9)
             starts.append([math.log(lam0 * b0), b0])
-        r = _newton(nll, starts) if fast else None
+        r = _newton(nll, starts, derivs=derivs) if fast else None
         how = "newton"
         if fast and (r is None or r[0][1] <= 0.0):
             how = "boundary"
             # the optimum may sit on the boundary β = 0 (the power law, α = 1 + γ): a 1-D fit of γ
             # there, kept where the likelihood falls as β leaves 0 (the Karush–Kuhn–Tucker condition)
-            b0 = _newton(lambda t: nll([t[0], 0.0]), [[st[0]] for st in starts])
+            b0 = _newton(lambda t: nll([t[0], 0.0]), [[st[0]] for st in starts],
+                         derivs=_slice_derivs(derivs, 0.0))
             if b0 is not None:
                 t0, f0 = float(b0[0][0]), float(b0[1])
                 h = 1e-6
@@ -531,7 +889,7 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             if r is None:
                 # the β = 0 start sits on the kink of the clip at the boundary, where the finite
                 # differences straddle it: Newton again from the interior starts only
-                r, how = _newton(nll, starts[1:]), "newton"
+                r, how = _newton(nll, starts[1:], derivs=derivs), "newton"
                 if r is not None and not r[0][1] > 0.0:
                     r = None
         _route(how if r is not None else "nelder_mead")
@@ -576,6 +934,41 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
         starts = [[a0, math.log(1e-3 / scale)], [max(a0 - 0.5, 0.5), math.log(0.1 / scale)],
                   [a0, math.log(1.0 / scale)]]
 
+        def tpl_family(a, ll):
+            # θ = (α, ln λ): ∂ ln f = (−ln(x/xmin), −λ(x − xmin)), ∂² ln f = 0 but ∂²_{ln λ} = −λ(x − xmin)
+            lam = math.exp(ll)
+
+            def pw(x, lx):
+                dl, dx_ = lx - lxmin, lam * (x - xmin)
+                zero = np.zeros_like(dl)
+                return -a * dl - dx_, np.array([-dl, -dx_]), np.array([[zero, zero], [zero, -dx_]])
+
+            def dx(at):
+                return (-a / at - lam, np.array([-1.0 / at, -lam]), np.array([[0.0, 0.0], [0.0, -lam]]))
+
+            def li(lo):
+                # tail_int = α ln xmin + λ xmin + (α − 1) ln λ + G(1 − α, λ lo), G = ln Γ(s, z)
+                z = lam * lo
+                G, Gs, Gz, Gss, Gsz, Gzz = _dlog_uigamma(1.0 - a, z)
+                return (a * lxmin + lam * xmin + (a - 1) * ll + G,
+                        np.array([lxmin + ll - Gs, lam * xmin + (a - 1) + Gz * z]),
+                        np.array([[Gss, 1.0 - Gsz * z], [1.0 - Gsz * z, lam * xmin + Gzz * z * z + Gz * z]]))
+            return _Family(pw, dx, li)
+
+        def derivs(th):
+            a, ll = float(th[0]), float(th[1])
+            lam = math.exp(ll)
+            if xmax is None and a <= 1.0 and lam < 1e-12:
+                return None
+            z = _lz_derivs(norm, tpl_family(a, ll))
+            if z is None:
+                return None
+            sx = lam * (s_x - n * xmin)
+            return (a * (s_l - n * lxmin) + sx + n * z[0], np.array([s_l - n * lxmin, sx]) + n * z[1],
+                    np.array([[0.0, 0.0], [0.0, sx]]) + n * z[2])
+        # the continuous doubly truncated normaliser is a quadrature: finite differences there
+        tpl_derivs = derivs if (discrete or xmax is None) else None
+
         def to_natural(th):  # (α, ln λ) → (α, λ·scale): ln f = −α ln x − λ x + c is linear in them
             return np.array([th[0], math.exp(th[1]) * scale])
 
@@ -586,7 +979,8 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             """The optimum at λ → 0 (the power law, the boundary of the family): α fitted at
             λ = e^{−40}·(no scale), kept where the likelihood falls as λ leaves 0 (KKT)."""
             lt = _TPL_ZERO
-            b = _newton(lambda t: nll([t[0], lt]), [[st[0]] for st in starts])
+            b = _newton(lambda t: nll([t[0], lt]), [[st[0]] for st in starts],
+                        derivs=None if tpl_derivs is None else _slice_derivs(tpl_derivs, lt))
             if b is None:
                 return None
             a_b, f_b = float(b[0][0]), float(b[1])
@@ -594,7 +988,13 @@ def _alt_logp(name: str, u: np.ndarray, c: np.ndarray, norm: _Norm, *, binomial_
             if all(f([a_b, math.log(h / scale)]) >= f_b for h in (1e-6, 1e-5)):
                 return np.array([a_b, lt]), f_b
             return None
-        r = _fit_minimize(nll, fast=fast, starts=starts, natural=(to_natural, from_natural), boundary=boundary)
+        def natural_jet(ph):  # θ = (α, ln(φ₁/scale))
+            if not ph[1] > 0:
+                return None
+            return (np.array([ph[0], math.log(ph[1] / scale)]), np.array([[1.0, 0.0], [0.0, 1.0 / ph[1]]]),
+                    [np.zeros((2, 2)), np.array([[0.0, 0.0], [0.0, -1.0 / (ph[1] * ph[1])]])])
+        r = _fit_minimize(nll, fast=fast, starts=starts, natural=(to_natural, from_natural), boundary=boundary,
+                          derivs=tpl_derivs, natural_jet=natural_jet)
         a, lam = r.x[0], math.exp(r.x[1])
         return {"alpha": a, "lambda": lam}, logf(u, a, lam) - logz(a, lam)
 
@@ -670,7 +1070,9 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     sums over the integers).  R = Σ ln p_pl(x_i) − ln p_alt(x_i); the non-nested p-value is
     Vuong's erfc(|R|/(σ√(2n))) (CSN eq. C.6), the nested one (power law ⊂ power law with
     exponential cut-off, and the stretched exponential at β = 0) the boundary mixture
-    ½χ²₀ + ½χ²₁ of Self & Liang (1987).
+    ½χ²₀ + ½χ²₁ of Self & Liang (1987).  The two-parameter fits use Newton's method on
+    closed-form gradients and Hessians (one likelihood pass per iteration), with the
+    Nelder–Mead of the earlier implementation where the optimum is flat (see the module notes).
 
     Alternatives: ``lognormal``, ``exponential`` (λe^{−λx}), ``stretched_exponential``
     (x^{β−1}e^{−λx^β}, fitted as γ = λβ and β ∈ [0, 20] so that β = 0 is the power law with
@@ -736,8 +1138,8 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
     norm = _Norm(fit.xmin, fit.xmax, fit.discrete, float(u.max()))
     out = []
     for a in alts:
-        # below FAST_MIN_TAIL points the surfaces are too flat for a finite-difference Newton
-        # convergence test: the reference Nelder–Mead there (cheap: such tails are rarely tested)
+        # below FAST_MIN_TAIL points the surfaces are too flat for Newton's convergence test:
+        # the reference Nelder–Mead there (cheap: such tails are rarely tested)
         params, lp_alt = _alt_logp(a, u, c, norm, binomial_n=binomial_n, fast=n >= FAST_MIN_TAIL)
         d = np.asarray(lp_pl - lp_alt, dtype=float)
         d = np.where(np.isfinite(d), d, np.where(d > 0, 1e300, -1e300)) if not np.all(np.isfinite(d)) else d

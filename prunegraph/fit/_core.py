@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ._zeta import dlog_hzeta, log_hzeta, var_log
+from ._zeta import log_hzeta, log_hzeta_derivs, var_log, zeta_prep
 
 ALPHA_FLOOR = 1.0 + 1e-9
 
@@ -65,45 +65,138 @@ def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray,
 
 
 # --------------------------------------------------------------------------- MLE
+#: the start table of :func:`mle_start` covers xmin = 1 … _START_Q on a log grid of t = 1/(α − 1)
+_START_Q = 64
+_START_LOGT = np.linspace(np.log(1e-2), np.log(1e3), 512)
+_START_ROW = 1e3  # row offset of the flattened table (above the range of any row)
+_start_cache: list = []
+
+
+def _start_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flattened keys row·_START_ROW + y, y, dx/dy) per row: y = ln E[ln(X/xmin)] of the
+    discrete law for xmin = 1 … _START_Q at α = 1 + 1/t, x = ln t on the _START_LOGT grid (y
+    increases with x), and the slope dx/dy = −t r'/r'' from the analytic moments; built once
+    per process (~33k evaluations, ~20 ms)."""
+    if not _start_cache:
+        rows = np.repeat(np.arange(_START_Q), _START_LOGT.size)
+        t = np.tile(np.exp(_START_LOGT), _START_Q)
+        prep = zeta_prep(np.arange(1.0, _START_Q + 1)).take(rows)
+        _, r1, r2 = log_hzeta_derivs(1.0 + 1.0 / t, rows + 1.0, prep=prep, reduced=True)
+        y = np.log(-r1).reshape(_START_Q, _START_LOGT.size)
+        slope = (-t * r1 / r2).reshape(y.shape)
+        _start_cache.append(((np.arange(_START_Q)[:, None] * _START_ROW + y).ravel(), y, slope))
+    return _start_cache[0]
+
+
+def mle_start(q: np.ndarray, mean_log: np.ndarray) -> np.ndarray:
+    """A start for the discrete MLE, typically within 1e−8 relative of the root.
+
+    For xmin ≤ 64 (integer): x = ln t, t = 1/(α − 1), as a function of y = ln E[ln(X/xmin)]
+    by cubic Hermite interpolation in a table of 512 values of x (y is smooth in x at both
+    ends: ≈ x for heavy tails, ≈ −α ln(1 + 1/xmin) for steep ones).  Above: the midpoint
+    Euler–Maclaurin expansion ζ(α, q) ≈ Q^{1−α}/(α − 1) · [1 − α(α − 1)/(24 Q²)], Q = q − ½
+    (whose first term gives CSN's eq. 3.7), solved for t = mean_log − ln Q − (2α − 1)/(24 Q²)
+    by three fixed-point steps; its error falls as (α/Q)⁴.
+    """
+    Q = q - 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = mean_log - np.log(Q)
+        a = 1.0 + 1.0 / base
+        for _ in range(3):
+            a = 1.0 + 1.0 / (base - (2.0 * a - 1.0) / (24.0 * Q * Q))
+        small = (q <= _START_Q) & (q == np.round(q))
+        if small.any():
+            keys, y, slope = _start_table()
+            n = y.shape[1]
+            r = q[small].astype(np.int64) - 1
+            yq = np.clip(np.log(mean_log[small] - np.log(q[small])), y[r, 0], y[r, -1])
+            j = np.clip(np.searchsorted(keys, r * _START_ROW + yq) - r * n, 1, n - 1)
+            y0, y1 = y[r, j - 1], y[r, j]
+            h = y1 - y0
+            u = np.where(h > 0, (yq - y0) / h, 0.0)
+            u2, u3 = u * u, u * u * u
+            x = ((2 * u3 - 3 * u2 + 1) * _START_LOGT[j - 1] + (u3 - 2 * u2 + u) * h * slope[r, j - 1]
+                 + (3 * u2 - 2 * u3) * _START_LOGT[j] + (u3 - u2) * h * slope[r, j])
+            a[small] = 1.0 + np.exp(-x)
+    return np.where(np.isfinite(a) & (a > 1.0), a, 2.0)
+
+
 def discrete_mle(q: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
-                 tol: float = 1e-10, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+                 tol: float = 1e-5, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Exact discrete MLE for every (xmin = q, mean ln x = mean_log) pair at once.
 
-    Solves ∂/∂α ln ζ(α, q) = −mean_log (CSN eq. 3.5): the left side is increasing in α
-    (its derivative is Var[ln X] > 0), so the root is unique; safeguarded Newton inside the
-    bracket [1, alpha_max], started from the ½-shift approximation
-    α ≈ 1 + [mean_log − ln(q − ½)]^−1 (CSN eq. 3.7).  Returns (alpha, hit_bound): where the
-    root lies above ``alpha_max`` the estimate is alpha_max and hit_bound is True.
+    Solves f(α) = ∂/∂α ln ζ(α, q) + mean_log = 0 (CSN eq. 3.5).  f is increasing in α (its
+    derivative is Var[ln X] > 0), so the root is unique.  Newton steps are taken in
+    t = 1/(α − 1), where f is nearly linear (exactly so for the continuous law, whose
+    ∂ ln Z/∂α is −ln q − t), from the ½-shift approximation α ≈ 1 + [mean_log − ln(q − ½)]^−1
+    (CSN eq. 3.7): up to four plain steps for every candidate, then, for the few not settled,
+    steps safeguarded by bisection inside the bracket (1, alpha_max].  ln ζ and its
+    two α-derivatives come from :func:`prunegraph.fit._zeta.log_hzeta_derivs` in one analytic
+    pass (no finite differences), so the root is exact to rounding; iteration stops once a
+    step moves α by ≤ ``tol`` relative (quadratic convergence: the last step's error is far
+    below that).  Returns (alpha, hit_bound): where f(alpha_max) < 0 the root lies above
+    alpha_max, the estimate is alpha_max and hit_bound is True.
+
+    Examples
+    --------
+    >>> a, hit = discrete_mle(np.array([1.0]), np.array([0.5699609930945]), alpha_max=100.0)
+    >>> round(float(a[0]), 9), bool(hit[0])  # −ζ'(2)/ζ(2) is the mean of ln x at α = 2
+    (2.0, False)
     """
     q = np.asarray(q, dtype=float)
     m = np.asarray(mean_log, dtype=float)
+    prep = zeta_prep(q)
     lo = np.full(q.shape, ALPHA_FLOOR)
     hi = np.full(q.shape, float(alpha_max))
-    _, d1_hi, _ = dlog_hzeta(hi, q)
-    hit = d1_hi + m < 0  # root beyond alpha_max
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = 1.0 + 1.0 / (m - np.log(q - 0.5))
-    a = np.where(np.isfinite(a), a, 2.0)
-    a = np.clip(a, 1.0 + 1e-6, alpha_max)
-    active = ~hit
-    for _ in range(max_iter):
-        if not active.any():
+    hi_known = np.zeros(q.shape, dtype=bool)  # f(alpha_max) not evaluated until a step needs it
+    hit = np.zeros(q.shape, dtype=bool)
+    a = np.clip(mle_start(q, m), 1.0 + 1e-6, alpha_max)
+    # plain Newton steps on every candidate settle nearly all of them within 2–4 steps; a
+    # candidate whose step leaves (1, alpha_max] (or does not settle) goes on in the
+    # safeguarded loop below
+    done = np.zeros(q.shape, dtype=bool)
+    wild = np.zeros(q.shape, dtype=bool)
+    for _ in range(4):
+        _, d1, d2 = log_hzeta_derivs(a, q, prep=prep)
+        f = d1 + m
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t_new = 1.0 / (a - 1.0) + f / (d2 * (a - 1.0) ** 2)
+            new = 1.0 + 1.0 / t_new
+        ok = (t_new > 0) & (new <= alpha_max) & (d2 > 0) & np.isfinite(new) & ~wild
+        wild |= ~ok & ~done
+        done |= (ok & (np.abs(new - a) <= tol * a)) | (f == 0)
+        a = np.where(ok & (f != 0), new, a)
+        if (done | wild).all():
             break
+    active = ~done
+    for _ in range(max_iter):
         idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
         aa = a[idx]
-        _, d1, d2 = dlog_hzeta(aa, q[idx])
+        _, d1, d2 = log_hzeta_derivs(aa, q[idx], prep=prep.take(idx))
         f = d1 + m[idx]
-        # maintain bracket: f increasing in α
+        at_max = aa >= alpha_max
+        over = at_max & (f < 0)  # still rising at the bound: the root lies beyond it
+        hit[idx[over]] = True
+        hi_known[idx[at_max]] = True
         pos = f > 0
         hi[idx[pos]] = np.minimum(hi[idx[pos]], aa[pos])
         lo[idx[~pos]] = np.maximum(lo[idx[~pos]], aa[~pos])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = f / d2
-        new = aa - step
-        bad = ~np.isfinite(new) | (new <= lo[idx]) | (new >= hi[idx]) | (d2 <= 0)
-        new = np.where(bad, 0.5 * (lo[idx] + hi[idx]), new)
-        a[idx] = new
-        conv = (np.abs(new - aa) <= tol * np.maximum(1.0, aa)) | (hi[idx] - lo[idx] <= tol * aa)
+        lo_i, hi_i = lo[idx], hi[idx]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t = 1.0 / (aa - 1.0)
+            t_new = t + f / (d2 * (aa - 1.0) ** 2)  # df/dt = −d2 (α − 1)²
+            new = 1.0 + 1.0 / t_new
+        bad = ~np.isfinite(new) | ~(t_new > 0) | (new < lo_i) | ~(d2 > 0)
+        beyond = ~bad & (new > hi_i)
+        # a step past an untested alpha_max goes to alpha_max (the bound is then tested)
+        to_max = beyond & ~hi_known[idx] & (hi_i >= alpha_max)
+        new = np.where(to_max, alpha_max, new)
+        bad |= beyond & ~to_max
+        new = np.where(bad, 0.5 * (lo_i + hi_i), new)
+        conv = (np.abs(new - aa) <= tol * aa) | ((hi_i - lo_i) <= tol * aa) | over | (f == 0)
+        a[idx] = np.where(over, alpha_max, new)
         active[idx[conv]] = False
     a[hit] = alpha_max
     return a, hit
@@ -203,19 +296,27 @@ def _ks_exact_batch(u, discrete, nsuf, kk, ll, aa, lz) -> np.ndarray:
     return np.maximum.reduceat(diff, starts)
 
 
+#: discrete KS search: evaluate every candidate in full below this many tail positions in all,
+#: and survivors of the bounds in batches of this many positions
+_DISCRETE_EXACT_ALL, _DISCRETE_BATCH = 1000, 2048
+
+
 def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
                 window: int | None = None, samples: int | None = None,
-                budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+                budget: int = 4_000_000, exact_all: int | None = None,
+                batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per group (one histogram each), the candidate with the smallest KS distance.
 
     The KS distance of candidate k is D_k = max_{j≥k} |S_k(u_j) − P_k(u_j)|, S and P the
     empirical and model CCDF of the tail.  The search is exact, with pruning (see
     :func:`_ks_bounds`): every candidate gets a lower and an upper bound from a few tail
-    positions; candidates whose lower bound exceeds their group's smallest upper bound cannot
-    win and are dropped; while many remain, the rest get 8× more positions.  Survivors are then
-    evaluated in full, in batches of increasing lower bound, until every remaining bound
-    exceeds its group's best exact distance.  When all tails together are short (≤ ``budget``
-    positions) every candidate is evaluated in full at once.  Ties go to the smallest xmin.
+    positions (the first ``window``; for discrete data first the window alone, then, while
+    many candidates remain, 16, 128, … positions spread to the end); candidates whose lower
+    bound exceeds their group's smallest upper bound cannot win and are dropped.  Survivors
+    are then evaluated in full, in batches (``batch`` positions) of increasing lower bound,
+    until every remaining bound exceeds its group's best exact distance.  When all tails
+    together are short (≤ ``exact_all`` positions) every candidate is evaluated in full at
+    once.  ``budget`` caps the positions held at once.  Ties go to the smallest xmin.
     Returns (index into ks of the winner, its distance) per group.
     """
     m = ks.size
@@ -224,12 +325,19 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
     exact = np.zeros(m, dtype=bool)
     alive = np.ones(m, dtype=bool)
     get = lambda ii: None if logz is None else logz[ii]  # noqa: E731
-    if lengths.sum() <= (budget // 32 if discrete else budget):  # ζ costs ~30 powers
+    # discrete: a Hurwitz ζ per position costs ~30 powers, so bounds pay off from ~1,000
+    # positions on (tuned on zipf, geometric, binomial and lognormal tails, single fits and
+    # 100-set bootstrap batches: benchmarks/bench_fit.py)
+    if exact_all is None:
+        exact_all = _DISCRETE_EXACT_ALL if discrete else budget
+    if batch is None:
+        batch = _DISCRETE_BATCH if discrete else budget // 64
+    if lengths.sum() <= exact_all:
         lb[:] = _ks_exact_batch(u, discrete, nsuf, ks, last, alpha, logz)
         exact[:] = True
     else:
         if window is None:
-            window = 8 if discrete else 24
+            window = 4 if discrete else 24
         if samples is None:
             samples = 0 if discrete else 48
         ub = np.empty(m)
@@ -259,10 +367,11 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
                 np.minimum.at(best_ub, group[probe], lb[probe])
             alive &= lb <= best_ub[group]
             sel = np.flatnonzero(alive & ~exact)
-            if (samples == 0 or sel.size <= 64 * n_groups or sel.size * samples * 8 > 10 * budget
-                    or samples * 8 >= np.median(lengths[sel])):
+            nxt = 16 if samples == 0 else samples * 8  # window only, then positions to the end
+            if (sel.size <= 64 * n_groups or sel.size * nxt > 10 * budget
+                    or nxt >= np.median(lengths[sel])):
                 break
-            samples *= 8
+            samples = nxt
     best = np.full(n_groups, np.inf)
     np.minimum.at(best, group[exact & alive], lb[exact & alive])
     while True:
@@ -273,7 +382,7 @@ def ks_min_many(u, discrete, nsuf, ks, last, alpha, logz, group, n_groups, *,
         if open_.size == 0:
             break
         o = open_[np.argsort(lb[open_], kind="stable")]
-        take = max(1, int(np.searchsorted(np.cumsum(lengths[o]), budget // 64)))
+        take = max(1, int(np.searchsorted(np.cumsum(lengths[o]), batch)))
         ii = o[:take]
         lb[ii] = _ks_exact_batch(u, discrete, nsuf, ks[ii], last[ii], alpha[ii], get(ii))
         exact[ii] = True

@@ -7,8 +7,9 @@ Every consumer (analysis, CLI tables, report, plots, notebooks, the growth sched
 Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 ---------------------------------------------------------------------------
 1. fewer than ``min_units`` alive units → ``TOO_FEW_UNITS``; a layer regular by construction
-   (N:M sparsity, near-dense; ``regular`` gives why) → ``REGULAR``; all degrees equal →
-   ``DEGENERATE``; the fit failed → ``NOT_FITTED``.
+   (dense, near-dense, N:M sparsity; ``regular`` gives why, e.g. "dense layer (no weight
+   pruned)") → ``REGULAR``; otherwise all degrees equal → ``DEGENERATE``; the fit failed →
+   ``NOT_FITTED``.
 2. **Consistent with random pruning** (``RANDOM_LIKE``) needs the random-pruning law
    (Binomial(fan-in, density) per unit, a sum of them per unit at network scope) tested on the
    whole sequence *and its hubs*: a χ² goodness of fit (bins pooled) and an upper-tail test of
@@ -22,7 +23,10 @@ Rules (checked in this order; ``rules`` is a frozen :class:`VerdictRules`)
 4. on a tail of at least ``min_tail`` units, an alternative significantly better than the power
    law (R < 0, p < level / m with ``correction="bonferroni"`` over the m alternatives tested)
    → ``ALTERNATIVE``.
-5. bootstrap GoF p ≤ ``level`` → ``REJECTED`` (a rejection stands however short the tail).
+5. α hit the fit's search bound (``PowerLawFit.hit_bound``: the likelihood still rises at
+   ``alpha_max``, 100, so no power law in range fits the tail; the value shown is the bound,
+   not an exponent) → ``REJECTED``, worded as such; or bootstrap GoF p ≤ ``level`` →
+   ``REJECTED``. A rejection stands however short the tail.
 6. fewer than ``min_tail`` units above xmin → ``INCONCLUSIVE`` (CSN 2009 §4.2: a short tail
    cannot reject a steep power law, which is no evidence for one).
 7. no goodness-of-fit test was run → ``UNTESTED`` (never "plausible" without one).
@@ -173,6 +177,7 @@ class VerdictDetail:
     value: float | None = None           # the common degree of a degenerate sequence
     error: str | None = None
     reason: str | None = None            # why a layer is regular by construction
+    alpha_bound: float | None = None     # REJECTED because α stopped at this search bound
     rules: VerdictRules = DEFAULT_RULES
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,8 +198,8 @@ class VerdictText:
 #: The one table of verdict wording (templates are formatted with :class:`VerdictDetail` fields).
 VERDICT_TEXT: dict[Verdict, VerdictText] = {
     Verdict.TOO_FEW_UNITS: VerdictText("too few units: {n_alive} alive (need {min_units})", "too few units", ""),
-    Verdict.DEGENERATE: VerdictText("degenerate: all degrees equal ({value}), e.g. a dense or regular layer; "
-                                    "no distribution to fit", "degenerate", ""),
+    Verdict.DEGENERATE: VerdictText("degenerate: all degrees equal ({value}); no distribution to fit",
+                                    "degenerate", ""),
     Verdict.REGULAR: VerdictText("regular by construction: {reason}; no distribution to fit",
                                  "regular by construction", ""),
     Verdict.NOT_FITTED: VerdictText("not fitted: {error}", "not fitted", ""),
@@ -206,11 +211,14 @@ VERDICT_TEXT: dict[Verdict, VerdictText] = {
                                            "not distinguishable from random", ""),
     Verdict.ALTERNATIVE: VerdictText("{alternative} preferred", "alternative preferred", "v-alt"),
     Verdict.UNTESTED: VerdictText("power law not rejected, untested (no GoF test)", "power law untested", ""),
-    Verdict.REJECTED: VerdictText("power law rejected (GoF p={gof_p})", "power law rejected", "v-no"),
+    Verdict.REJECTED: VerdictText("power law rejected ({why})", "power law rejected", "v-no"),
     Verdict.PLAUSIBLE_NARROW: VerdictText("power law plausible over ×{span} only", "power law plausible (narrow)",
                                           "v-yes"),
     Verdict.PLAUSIBLE: VerdictText("power law plausible", "power law plausible", "v-yes"),
 }
+
+#: why a ``REJECTED`` verdict rejects when α stopped at the fit's search bound (rule 5)
+REJECTED_AT_BOUND = "α at the fit's bound {bound}: the likelihood still rises there, no power law in range"
 
 
 def _g(v: object) -> str:
@@ -232,6 +240,8 @@ def verdict_text(detail: VerdictDetail | Verdict, *, short: bool = False) -> str
     fields: dict[str, Any] = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
                                                    "random_tail_p", "value", "error", "reason")}
     fields["alternative"] = (detail.alternative or "").replace("_", " ")
+    fields["why"] = (REJECTED_AT_BOUND.format(bound=_g(detail.alpha_bound)) if detail.alpha_bound is not None
+                     else f"GoF p={fields['gof_p']}")
     fields["min_units"] = detail.rules.min_units
     return entry.label.format(**fields)
 
@@ -305,6 +315,8 @@ def classify(fit: PowerLawFit | None = None, comparisons: Sequence[LikelihoodRat
             return d(Verdict.NOT_DISTINGUISHED)
     if preferred and fit.n_tail >= rules.min_tail:
         return d(Verdict.ALTERNATIVE)
+    if bool(getattr(fit, "hit_bound", False)):
+        return VerdictDetail(Verdict.REJECTED, alpha_bound=float(fit.alpha), **base)
     if fit.p_value is not None and fit.p_value <= rules.level:
         return d(Verdict.REJECTED)
     if fit.n_tail < rules.min_tail:

@@ -446,20 +446,39 @@ def _family(arch: Any) -> Family | None:
     return fam
 
 
+def _block_wiring(entries: list[_Entry]) -> str:
+    """The per-block joins the roles of ``entries`` make, in words: the MLP part names a gate only
+    where the checkpoint has one (Llama's gate/up -> down; BERT's and GPT-2's up -> down).
+
+    Examples
+    --------
+    >>> _block_wiring([_Entry("l.0.attention.self.query", "linear", 4, 4, role="q"),
+    ...                _Entry("l.0.intermediate.dense", "linear", 4, 8, role="up")])
+    'per block q, k, v -> o and up -> down'
+    """
+    roles = {e.role for e in entries}
+    parts = []
+    if roles & {"q", "k", "v", "o"}:
+        parts.append("q, k, v -> o")
+    if roles & set(_MLP_ROLES):
+        parts.append(("gate/up" if "gate" in roles else "up") + " -> down")
+    return "per block " + (" and ".join(parts) if parts else "no attention or MLP projection found")
+
+
 def _plan_state_dict(state_dict: Mapping[str, Any], b: _Builder, *, arch: Any = None) -> None:
     fam = _family(arch)
     if fam is None and isinstance(arch, Mapping):
         b.notes.append(f"config.json model_type {arch.get('model_type')!r} has no block map here; "
                        f"read like weights without a config")
+    skipped: list[str] = []
+    entries = _state_dict_entries(state_dict, b.source, fam, skipped)
     if fam is None:
         b.notes.append("no model to trace: layers ordered by key names (not file order) and joined by role "
                        "names and by chaining shapes; guessed layers are flagged (wiring 'names'/'shapes'); "
                        "pass model= / arch= or a config.json for an exact graph")
     else:
-        b.notes.append(f"wiring from the {fam.name} block structure (config): per block q, k, v -> o and "
-                       f"gate/up -> down, joined through the residual stream")
-    skipped: list[str] = []
-    entries = _state_dict_entries(state_dict, b.source, fam, skipped)
+        b.notes.append(f"wiring from the {fam.name} block structure (config): {_block_wiring(entries)}, "
+                       f"joined through the residual stream")
     if skipped:
         b.notes.append(f"skipped {len(skipped)} tensor(s) of 2+ dimensions: {'; '.join(skipped[:8])}"
                        + (" ..." if len(skipped) > 8 else ""))

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._io import atomic_path
 from ..errors import InputError, UsageError
-from .tables import ALTERNATIVE_LABELS, fmt_int
+from .tables import ALTERNATIVE_LABELS, at_bound, fmt_int
 
 __all__ = [
     "write_figures",
@@ -561,21 +561,21 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors,
     if n_distinct < min_distinct:
         ax.axvline(xmin, color=colors[3], lw=0.8, ls=":", zorder=0, gid="xmin-line",
                    label=f"xmin = {_fmt_num(xmin)} (fitted tail starts)")
-        return (f"power law (α = {alpha:.2f}) not drawn: its tail has only {n_distinct} distinct "
+        what = f"α at the fit's bound, ≥ {alpha:g}" if at_bound(fit.get("hit_bound")) else f"α = {alpha:.2f}"
+        return (f"power law ({what}) not drawn: its tail has only {n_distinct} distinct "
                 f"degree{'s' if n_distinct != 1 else ''} (< {min_distinct})")
     grid = _plot_grid(xmin, max(x_end, xmin), discrete=discrete)
 
     y = share * tail_ccdf(grid, alpha=alpha, xmin=xmin, xmax=xmax, discrete=discrete) + n_above
-    label = f"power law α = {alpha:.2f}"
+    hit = at_bound(fit.get("hit_bound"))
+    label = f"power law, α at the fit's bound (≥ {alpha:g}, not measured)" if hit else f"power law α = {alpha:.2f}"
     sigma = fit.get("sigma")
-    if sigma is not None and math.isfinite(float(sigma)):
+    if sigma is not None and math.isfinite(float(sigma)) and not hit:
         label += f" ± {float(sigma):.2f}"
     if xmax is not None:
         label += f", xmax = {_fmt_num(xmax)}"
     p_text = _fmt_p(fit.get("p_value"))
     label += f", GoF p {p_text if p_text.startswith('<') else '= ' + p_text}"
-    if fit.get("hit_bound"):
-        label += " (α at bound)"
     ok = np.isfinite(y) & (y > 0)
     (lf,) = ax.plot(grid[ok], y[ok], color=colors[3], lw=2, label=label, zorder=4)
     lf.set_gid("ccdf-power-law")
@@ -614,13 +614,15 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     σ error bar on the left, the null's on the right, and the verdict's short label (from
     ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels
     turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
-    table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it.
+    table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it ("no fit"
+    below the dashed line); an α at the fit's search bound (``hit_bound`` / ``null_hit_bound``
+    true) is no measured exponent and is marked by a triangle at the top instead of plotted.
 
     Parameters
     ----------
     rows : list of dict
         Keys ``layer``, ``kind``, ``alpha``, ``sigma``, ``null_alpha``, ``null_sigma``,
-        ``verdict_code`` / ``verdict`` (all but ``layer`` optional).
+        ``hit_bound``, ``null_hit_bound``, ``verdict_code`` / ``verdict`` (all but ``layer`` optional).
     title : str
         Axes title.
     ax : matplotlib Axes, optional
@@ -657,6 +659,11 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     s = np.nan_to_num(np.array([val(r, "sigma") for r in rows]))
     na = np.array([val(r, "null_alpha") for r in rows])
     ns = np.nan_to_num(np.array([val(r, "null_sigma") for r in rows]))
+    # an alpha at the fit's search bound is the bound, not a measured exponent: never plotted
+    # as a value, marked by a triangle at the top instead
+    bound = np.array([at_bound(r.get("hit_bound")) for r in rows], dtype=bool) & np.isfinite(a)
+    nbound = np.array([at_bound(r.get("null_hit_bound")) for r in rows], dtype=bool) & np.isfinite(na)
+    a[bound], na[nbound] = np.nan, np.nan
 
     many = len(rows) > 8
     fig, ax = _new_figure(ax, figsize=(min(18.0, max(5.0, (0.45 if many else 1.35) * len(rows) + 3.2)),
@@ -683,13 +690,22 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     ax.set_ylim(lo, hi)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     missing = False
-    for xs, ys, color in ((pos - off, a, colors[0]), (pos + off, na, colors[1])):
-        for xi in xs[np.isnan(ys)]:
+    for xs, ys, at, color in ((pos - off, a, bound, colors[0]), (pos + off, na, nbound, colors[1])):
+        for xi in xs[np.isnan(ys) & ~at]:
             missing = True
             ax.text(xi, 0.015, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
                     fontsize=7, color=color, gid="no-fit")
     if missing:
-        ax.axhline(lo_data - 0.1 * strip, color="0.75", lw=0.6, ls="--", zorder=0)
+        ax.axhline(lo_data - 0.1 * strip, color="0.75", lw=0.6, ls="--", zorder=0,
+                   label="'no fit' (below the dashed line): not fitted")
+    if bound.any() or nbound.any():
+        xb = np.concatenate([(pos - off)[bound], (pos + off)[nbound]])
+        cb = [colors[0]] * int(bound.sum()) + [colors[1]] * int(nbound.sum())
+        ax.scatter(xb, np.full(xb.size, 0.975), transform=trans, marker="^", s=40, clip_on=False, zorder=4,
+                   c=cb, gid="alpha-at-bound", label="α at the fit's bound (≥ 100): no measured exponent, not plotted")
+        for xi, color in zip(xb, cb):
+            ax.text(xi, 0.945, "α ≥ 100 (bound)", transform=trans, rotation=90, ha="center", va="top",
+                    fontsize=7, color=color, gid="at-bound")
     ax.set_yticks([t for t in ax.get_yticks() if lo_data - 1e-9 <= t <= hi])
     ax.set_ylim(lo, hi)
     labels = []
@@ -730,7 +746,9 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     ----------
     blocks : list of dict
         ``BlockSummary.to_dict()`` rows: ``depth``, ``group`` ("attention"/"mlp"),
-        ``degree_kind``, ``alpha_median``, ``verdicts`` (label -> count), ``alphas``, ``sigmas``.
+        ``degree_kind``, ``alpha_median``, ``verdicts`` (label -> count), ``alphas``, ``sigmas``,
+        ``at_bound`` (optional; an alpha at the fit's bound is marked by a triangle at the top, not
+        plotted as a value).
     title : str
         Figure title.
 
@@ -768,6 +786,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     depths = sorted({int(b["depth"]) for b in blocks})
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     width = min(20.0, max(6.0, 0.32 * len(depths) + 3.0)) * (1 if len(kinds) == 1 else 0.75 * len(kinds))
     fig = Figure(figsize=(min(24.0, width), 7.5), layout="constrained")
@@ -788,12 +807,20 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
             if not rows:
                 continue
             st, color = group_style[g], group_color[g]
-            xs, ys, es = [], [], []
+            xs, ys, es, xb = [], [], [], []
             for b in rows:
-                for a, sg in zip(b.get("alphas") or (), b.get("sigmas") or ()):
+                flags = list(b.get("at_bound") or ())
+                for i, (a, sg) in enumerate(zip(b.get("alphas") or (), b.get("sigmas") or ())):
+                    if i < len(flags) and flags[i]:  # the fit's bound, not a measured alpha: marked, not plotted
+                        xb.append(int(b["depth"]) + st["off"])
+                        continue
                     xs.append(int(b["depth"]) + st["off"])
                     ys.append(num(a))
                     es.append(Z95 * num(sg))
+            if xb:
+                ax.scatter(xb, np.full(len(xb), 0.97), transform=ax.get_xaxis_transform(), marker="^", s=30,
+                           color=color, clip_on=False, zorder=4, gid=f"alpha-at-bound-{g}-{kind}",
+                           label=f"{st['name']}: α at the fit's bound (≥ 100), not plotted")
             if xs:
                 eb = ax.errorbar(xs, ys, yerr=np.nan_to_num(np.array(es), nan=0.0), fmt=st["marker"], ms=4,
                                  capsize=2, lw=0.8, alpha=0.6, color=color, mfc="white", zorder=3,
@@ -819,10 +846,16 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         axv.set_xlabel("block depth (0 = first block)")
         axv.set_xticks(depths if len(depths) <= 16 else depths[::max(1, len(depths) // 14)])
         axv.grid(True, axis="y", alpha=0.3)
+        axv.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no half-projection ticks
         if col == 0:
             ax.set_ylabel("fitted exponent α")
             axv.set_ylabel("projections per verdict\n(left: attention, right: MLP ///)")
-    handles, names = axes[0, 0].get_legend_handles_labels()
+    handles, names = [], []
+    for a in axes[0]:  # the bound markers may be in any column
+        for h, n in zip(*a.get_legend_handles_labels()):
+            if n not in names:
+                handles.append(h)
+                names.append(n)
     axes[0, -1].legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     vh, vn = [], []
     for a in axes[1]:
@@ -1131,7 +1164,8 @@ def _ccdf_caption(r) -> str:
             f"with degree at least k (log–log; {fmt_int(n_dead)} dead units left out)"]
     if obs.fit is not None:
         what.append(f"the power law fitted to the tail from xmin = {_fmt_num(obs.fit.xmin)} "
-                    f"(α = {obs.fit.alpha:.2f})")
+                    + (f"(α at the fit's bound, ≥{obs.fit.alpha:g}: no measured exponent)" if obs.fit.hit_bound
+                       else f"(α = {obs.fit.alpha:.2f})"))
         if obs.best_alternative:
             label = ALTERNATIVE_LABELS.get(obs.best_alternative, obs.best_alternative)
             what.append(f"the closest alternative ({label})")
@@ -1170,7 +1204,10 @@ def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
             f"{stem}: fitted power-law exponent α ± σ per layer and degree kind, pruned network "
             "(filled circles) beside its random-pruning null (open squares); the shaded band is the "
             "scale-free range 2 ≤ α ≤ 3; 'no fit' marks sequences that could not be fitted; the "
-            "verdict is under each layer name.", "alpha",
+            "verdict is under each layer name."
+            + (" A triangle at the top marks an α that stopped at the fit's bound (≥ 100: no measured "
+               "exponent, not plotted)." if any(r["hit_bound"] or r["null_hit_bound"] for r in rows) else ""),
+            "alpha",
             dict(rows=rows, title=f"{stem}: exponent α per layer, pruned vs random-pruning null")))
     from ..analysis import block_summary
 

@@ -229,7 +229,9 @@ _HOWTO = (
      "axes; a power law is a straight line there. Dead units (degree 0) are left out and counted "
      "in the corner. The dotted vertical line is xmin; the grey squares are the random-pruning "
      "null; the verdict is written on each plot. The α summary shades 2 ≤ α ≤ 3, the range of "
-     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted. For a transformer, the "
+     "scale-free networks; ‘no fit’ marks a sequence that could not be fitted, and a triangle at the top "
+     "one whose α stopped at the fit’s upper bound (100: the tail falls faster than any power law in "
+     "range; such an α is shown as ‘≥100 (bound)’, never plotted as a value). For a transformer, the "
      "depth figure plots each attention (q, k, v, o) and MLP (gate, up, down) projection’s α with its "
      "95 % interval and the median per block against depth, with each block’s verdicts below; the "
      "report then lists the layers block by block."),
@@ -251,7 +253,7 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
     """The side-by-side section: every network's degree sequences through identical statistics
     (rows of :func:`prunegraph.connectome.side_by_side`), degrees normalised by their mean so
     that networks of different sizes compare."""
-    from .tables import fmt_estimate, fmt_int, fmt_p, fmt_plain, fmt_span
+    from .tables import fmt_alpha, fmt_int, fmt_p, fmt_plain, fmt_span
 
     cols = (("network", "network", lambda r: fmt_text(r.get("network"))),
             ("layer", "layer", lambda r: fmt_text(r.get("layer"))),
@@ -260,7 +262,8 @@ def _side_by_side_html(rows: Sequence[Mapping[str, Any]]) -> str:
             ("⟨k⟩", "mean degree of the alive units", lambda r: fmt_plain(r.get("mean_degree"))),
             ("max/⟨k⟩", "largest degree over the mean: how far the biggest hub stands out",
              lambda r: fmt_plain(r.get("max_over_mean"))),
-            ("α", "fitted power-law exponent", lambda r: fmt_estimate(r.get("alpha"))),
+            ("α", "fitted power-law exponent (≥100 (bound): the fit stopped at its bound, no measured exponent)",
+             lambda r: fmt_alpha(r.get("alpha"), None, r.get("hit_bound"))),
             ("span", "largest degree / xmin", lambda r: fmt_span(r.get("span"))),
             ("heavier q", "Benjamini–Hochberg q of the heavier-than-null test (q < 0.05 decides)",
              lambda r: fmt_p(r.get("heavier_q"))),
@@ -292,6 +295,9 @@ def _blocks_html(blocks: Sequence[Mapping[str, Any]]) -> str:
     body = []
     for b in blocks:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted((b.get("verdicts") or {}).items(), key=lambda kv: -kv[1]))
+        n_bound = sum(1 for x in b.get("at_bound") or () if x)
+        if n_bound:  # their alpha is the fit's bound, left out of the median
+            verdicts += f"; {n_bound} α at the fit's bound (≥100, not in the median)"
         group_text: dict[Any, str] = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
         group = group_text.get(b.get("group"), str(b.get("group")))
         cells = (str(b.get("depth")), str(b.get("block")), group, str(b.get("degree_kind")),

@@ -127,6 +127,38 @@ def fmt_estimate(value: Any, err: Any = None) -> str:
     return f"{a:.2f}" if s is None else f"{a:.2f}±{s:.2f}"
 
 
+def at_bound(v: Any) -> bool:
+    """Whether a row's ``hit_bound`` flag is set: True (Python or numpy), 1, or its CSV text.
+
+    Examples
+    --------
+    >>> at_bound(True), at_bound("True"), at_bound(None), at_bound(float("nan")), at_bound(False)
+    (True, True, False, False, False)
+    """
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    try:
+        return v is not None and float(v) == 1.0
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_alpha(value: Any, err: Any = None, hit_bound: Any = False) -> str:
+    """A fitted exponent: ``value±err`` (:func:`fmt_estimate`), or ``≥100 (bound)`` when the
+    maximum-likelihood search stopped at its upper bound (``PowerLawFit.hit_bound``: the value
+    is the bound, not a measured exponent, and its σ means nothing).
+
+    Examples
+    --------
+    >>> fmt_alpha(5.4912, 0.571), fmt_alpha(100.0, 14.1, True), fmt_alpha(None, None, True)
+    ('5.49±0.57', '≥100 (bound)', '—')
+    """
+    a = _num(value)
+    if a is not None and at_bound(hit_bound):
+        return f"≥{a:g} (bound)"
+    return fmt_estimate(value, err)
+
+
 def fmt_int(v: Any) -> str:
     """An integer count with thousands separators.
 
@@ -238,8 +270,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("dead", "dead", "dead units", "units of degree 0: counted, never fitted",
            lambda r: fmt_int(r.get("dead"))),
     Column("alpha", "α±σ", "exponent α ± σ", "the power-law exponent fitted by maximum likelihood to the "
-           "tail k ≥ xmin (p(k) ∝ k^−α), with its standard error; scale-free networks have 2 ≤ α ≤ 3",
-           lambda r: fmt_estimate(r.get("alpha"), r.get("sigma")), compact=True, keys=("alpha", "sigma")),
+           "tail k ≥ xmin (p(k) ∝ k^−α), with its standard error; scale-free networks have 2 ≤ α ≤ 3; "
+           "'≥100 (bound)': the search stopped at its upper bound α = 100, the tail falls faster than "
+           "any power law in range (not a measured exponent; CSV/JSON hit_bound)",
+           lambda r: fmt_alpha(r.get("alpha"), r.get("sigma"), r.get("hit_bound")), compact=True,
+           keys=("alpha", "sigma", "hit_bound")),
     Column("xmin", "xmin", "tail starts at", "xmin: the smallest degree of the fitted tail, chosen to "
            "minimise the KS distance", lambda r: fmt_plain(r.get("xmin"), "g"), compact=True),
     Column("xmax", "xmax", "tail ends at", "xmax: the truncation point of a doubly truncated fit "
@@ -263,7 +298,8 @@ COLUMNS: tuple[Column, ...] = (
            lambda r: fmt_p(r.get("binom_p"))),
     Column("null_alpha", "null α±σ", "null exponent α ± σ", "the same fit on this layer pruned at random to "
            "the same density (the random-pruning null)",
-           lambda r: fmt_estimate(r.get("null_alpha"), r.get("null_sigma")), keys=("null_alpha", "null_sigma")),
+           lambda r: fmt_alpha(r.get("null_alpha"), r.get("null_sigma"), r.get("null_hit_bound")),
+           keys=("null_alpha", "null_sigma", "null_hit_bound")),
     Column("null_verdict", "null verdict", "null verdict", "the verdict on the random-pruning null",
            lambda r: fmt_text(r.get("null_verdict")), numeric=False),
     Column("heavier_p", "heavier p", "heavier than null p", "one-sided test that this layer's upper tail "
@@ -413,10 +449,13 @@ def format_blocks(res) -> str:
         return ""
     from ..checkpoint import display_source
 
-    lines = [f"== {display_source(res.source)}: per block (median alpha over fitted sequences; verdicts)",
+    lines = [f"== {display_source(res.source)}: per block (median alpha over fitted sequences, those at "
+             "the fit's bound left out; verdicts)",
              "depth  block                          group      kind  alpha  verdicts"]
     for b in rows:
         verdicts = ", ".join(f"{n} {v}" for v, n in sorted(b.verdicts.items(), key=lambda kv: -kv[1]))
+        if any(b.at_bound):
+            verdicts += f"; {sum(map(bool, b.at_bound))} α at the fit's bound (≥100)"
         lines.append(f"{b.depth:<5}  {b.block:<30} {b.group:<10} {b.degree_kind:<5} "
                      f"{fmt_plain(b.alpha_median, '.2f'):<5}  {verdicts}")
     return "\n".join(lines)
@@ -451,5 +490,6 @@ def to_csv(results) -> str:
 
 
 __all__ = ["COLUMNS", "Column", "ALTERNATIVE_LABELS", "alternative_label", "columns_for", "row_cells",
-           "format_rows", "format_table", "columns_help", "fmt_number", "fmt_p", "fmt_estimate", "fmt_int",
+           "format_rows", "format_table", "columns_help", "fmt_number", "fmt_p", "fmt_estimate", "fmt_alpha",
+           "at_bound", "fmt_int",
            "fmt_density", "fmt_span", "fmt_plain", "to_json", "to_csv", "format_range", "format_blocks"]
