@@ -150,9 +150,11 @@ for key, a in analyses.items():
 #
 # One row per layer and degree kind: fitted α ± σ, xmin, tail size, KS distance, bootstrap GoF p,
 # the best alternative by likelihood ratio, the χ² p of the binomial (random-pruning) law on all
-# units, the verdict, the null's verdict, the one-sided p of "heavier tail than the null" (share
-# of units above the pooled 95th percentile) and its Benjamini–Hochberg q over the model's
-# sequences, which decides "heavier" (q < `HEAVIER_LEVEL`).
+# units, the verdict, the null's verdict, the one-sided permutation p of "heavier tail than the
+# null" (`analysis.compare_tails`: the largest standardised excess of the observed survival function
+# over the null's at the thresholds above the pooled `TAIL_QUANTILE` quantile, `tail_threshold`,
+# lowered in small samples so that `MIN_TAIL_VALUES` values can lie above it) and its
+# Benjamini–Hochberg q over the model's sequences, which decides "heavier" (q < `HEAVIER_LEVEL`).
 
 # %%
 COLS = ["layer", "kind", "nodes", "edges", "density", "dead", "alpha", "sigma", "xmin", "n_tail",

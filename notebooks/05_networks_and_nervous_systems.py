@@ -150,10 +150,12 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Heavier tail than the null: share of units above the pooled 95th percentile, observed vs the
-# null at identical density (one-sided p, `heavier_p`), its Benjamini–Hochberg adjustment over
-# each network's sequences (`heavier_q`, the one the heavier-than-null decision uses at
-# `HEAVIER_LEVEL`), and the variance ratio.
+# Heavier tail than the null, observed vs the null at identical density: the one-sided permutation
+# p (`heavier_p`, `analysis.compare_tails`) of the largest standardised excess of the observed
+# survival function over the null's at the thresholds above the pooled `TAIL_QUANTILE` quantile
+# (`tail_threshold`, lowered in small samples so that `MIN_TAIL_VALUES` values can lie above it),
+# its Benjamini–Hochberg adjustment over each network's sequences (`heavier_q`, the one the
+# heavier-than-null decision uses at `HEAVIER_LEVEL`), and the variance ratio.
 
 # %%
 heavy = table.pivot_table(index=["group", "network"], columns="kind",
