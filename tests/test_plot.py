@@ -577,3 +577,87 @@ def test_title_placed_where_matplotlib_places_it(tmp_path):
     fig.axes[0]._autotitlepos = True  # matplotlib's automatic placement, as before
     b = plot.save_figure(fig, tmp_path / "auto", formats=["png"])[0]
     assert np.array_equal(_pixels(a), _pixels(b))
+
+
+# ----------------------------------------------------------------------------- one reused Axes, worker processes
+def _varied_ccdf_jobs(folder):
+    """CCDF jobs that exercise every branch a reused Axes must forget: curves, notes, a narrow
+    x range (plain tick labels), a truncated fit, continuous data, one point, no alive units,
+    no null, no title."""
+    rng = np.random.default_rng(7)
+    deg = np.round(rng.pareto(1.3, 500) + 1)
+    fit = {"alpha": 2.3, "sigma": 0.1, "xmin": 3.0, "xmax": None, "n": 500, "n_tail": int((deg >= 3).sum()),
+           "p_value": 0.04, "discrete": True}
+    alt = {"alternative": "lognormal", "R": -1.5, "p_value": 0.02, "parameters": {"mu": 0.3, "sigma": 1.2}}
+    narrow = rng.integers(5, 15, 300).astype(float)
+    cont = rng.pareto(2.0, 400) + 1.0
+    cases = [
+        dict(degrees=deg, fit=fit, alternative=alt, null_degrees=rng.binomial(30, 0.2, 500), verdict="v", title="t"),
+        dict(degrees=[0, 0, 6], verdict="too few units"),
+        dict(degrees=narrow, fit=dict(fit, xmin=9.0, n=300, n_tail=int((narrow >= 9).sum())), title="narrow"),
+        dict(degrees=deg, fit=dict(fit, xmax=float(deg.max()) / 2), null_degrees=rng.binomial(30, 0.2, 500)),
+        dict(degrees=[0, 0]),
+        dict(degrees=cont, fit=dict(fit, xmin=1.5, discrete=False, n=400, n_tail=int((cont >= 1.5).sum())),
+             alternative=dict(alt, alternative="exponential", parameters={"lambda": 0.5})),
+        dict(degrees=[4, 4, 4, 0], title="one point"),
+        _ccdf_kwargs(0, 1.0),
+    ]
+    return [plot.FigureJob(folder / f"case{i}", "", "ccdf", kw) for i, kw in enumerate(cases)]
+
+
+def test_reused_ccdf_axes_draw_what_a_new_figure_draws(tmp_path):
+    # the worker's one CCDF Axes, emptied between figures, gives each figure the pixels of a new
+    # Figure, whatever came before it (every case after every other, in two orders)
+    (tmp_path / "job").mkdir()
+    jobs = _varied_ccdf_jobs(tmp_path / "job")
+    want = {j.stem.name: _pixels(plot.save_figure(plot.plot_ccdf(**j.kwargs), tmp_path / f"new_{j.stem.name}",
+                                                 formats=["png"])[0]) for j in jobs}
+    for order in (jobs, jobs[::-1]):
+        for j in order:
+            got = plot.render_job(j)[0]
+            assert np.array_equal(_pixels(got), want[j.stem.name]), j.stem.name
+
+
+def test_palette_is_seaborns_colorblind():
+    sns = pytest.importorskip("seaborn")
+    for n in (1, 8, 10, 13):
+        assert plot._palette(n) == list(sns.color_palette("colorblind", n))
+
+
+def _demo_result(seed=3):
+    import torch
+
+    from prunegraph.analysis import analyze
+    from prunegraph.graph import LayerGraph, NetworkGraph
+
+    g = torch.Generator().manual_seed(seed)
+    lg = LayerGraph.from_matrix("fc", (torch.rand(40, 60, generator=g) < 0.2).float(), out_space="output")
+    return analyze(NetworkGraph((lg,), {"input": 60, "output": 40}, "demo"), degree_kinds=["in"], null=False,
+                   bootstrap=0)
+
+
+def test_figure_worker_error_is_raised_by_result(tmp_path):
+    bad = plot.FigureJob(tmp_path / "bad", "", "ccdf", dict(degrees=[1.0, -2.0]))
+    with plot.FigureWriter(tmp_path, jobs=2) as fw:
+        fw._pending.append(("bad", [fw._start(bad)]))
+        with pytest.raises(InputError, match="negative"):
+            fw.result()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_dead_figure_worker_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(plot, "render_job", lambda job, formats: os._exit(3))  # inherited by the forked workers
+    with pytest.raises(RuntimeError, match="died .exit code 3"):
+        with plot.FigureWriter(tmp_path, jobs=2) as fw:
+            fw.submit(_demo_result())
+            fw.result()
+
+
+def test_figure_writer_without_result_still_writes_every_file(tmp_path):
+    res = _demo_result()
+    with plot.FigureWriter(tmp_path / "a", jobs=2) as fw:
+        fw.submit(res)
+    names = sorted(p.name for p in (tmp_path / "a" / "demo").iterdir())
+    assert names == ["alpha_summary.png", "ccdf_fc_in.png"]

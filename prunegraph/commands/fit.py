@@ -185,11 +185,25 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
 
 
 def run(args) -> int:
+    _check(args)
+    with contextlib.ExitStack() as stack:
+        writer = None
+        if args.figures or args.report:
+            from ..output.plot import FigureWriter
+
+            # figures render in worker processes (two, or --jobs) beside the fits; started before
+            # torch is imported, so that they warm up (matplotlib, fonts) on the core it leaves free
+            writer = stack.enter_context(FigureWriter(
+                args.out, formats=_figure_formats(args), jobs=max(2, args.jobs),
+                progress=not args.quiet and sys.stderr.isatty()))
+        return _run(args, stack, writer)
+
+
+def _run(args, stack: contextlib.ExitStack, writer) -> int:
     from ..checkpoint import display_source, reference_checkpoints
     from ..output.report import write_html_report
     from ..output.tables import format_blocks, format_table, to_csv, to_json
 
-    _check(args)
     sources = [str(p) for p in (args.checkpoints or reference_checkpoints())]
     for s in sources:  # every source checked before any work, as a missing file is
         if s.startswith("connectome:"):
@@ -209,34 +223,26 @@ def run(args) -> int:
     written: list[Path] = []
     figures: dict[str, list[Path]] = {}
     t_start = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        writer = None
-        if args.figures or args.report:
-            from ..output.plot import FigureWriter
+    if args.scheduler is not None:
+        from ..distributed import scheduler
 
-            # figures render in worker processes (two, or --jobs) beside the fits
-            writer = stack.enter_context(FigureWriter(
-                args.out, formats=_figure_formats(args), jobs=max(2, args.jobs), progress=progress))
-        if args.scheduler is not None:
-            from ..distributed import scheduler
+        stack.enter_context(scheduler(args.scheduler))
+        results, timings = _analyse(sources, options, jobs=1, progress=progress, figures=writer)
+    else:
+        results, timings = _analyse(sources, options, jobs=args.jobs, progress=progress, figures=writer)
+    t_analysis = time.perf_counter() - t_start
 
-            stack.enter_context(scheduler(args.scheduler))
-            results, timings = _analyse(sources, options, jobs=1, progress=progress, figures=writer)
-        else:
-            results, timings = _analyse(sources, options, jobs=args.jobs, progress=progress, figures=writer)
-        t_analysis = time.perf_counter() - t_start
-
-        for res in results:
-            if not args.quiet:
-                say(format_table(res, wide=args.wide))
-                blocks = format_blocks(res)
-                if blocks:
-                    say(blocks)
-            say(res.summary(name=display_source(res.source)))
-        t0 = time.perf_counter()
-        if writer is not None:
-            figures = writer.result()
-        t_fig = time.perf_counter() - t0  # the wait for figures after the fits
+    for res in results:
+        if not args.quiet:
+            say(format_table(res, wide=args.wide))
+            blocks = format_blocks(res)
+            if blocks:
+                say(blocks)
+        say(res.summary(name=display_source(res.source)))
+    t0 = time.perf_counter()
+    if writer is not None:
+        figures = writer.result()
+    t_fig = time.perf_counter() - t0  # the wait for figures after the fits
     report = None
     if args.report:
         report = write_html_report(results, figures, args.out / "report.html")

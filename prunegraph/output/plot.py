@@ -1,7 +1,7 @@
 """Figures: degree CCDFs with fitted laws, and per-layer exponent summaries.
 
-This is the only prunegraph module that imports matplotlib and seaborn; both are imported
-lazily inside the functions.  Figures are built as :class:`matplotlib.figure.Figure` objects
+This is the only prunegraph module that imports matplotlib, lazily inside the functions (its
+colours are seaborn's "colorblind" palette, written out: ``_COLORBLIND``).  Figures are built as :class:`matplotlib.figure.Figure` objects
 on the Agg canvas directly, never through ``pyplot`` state, so nothing here changes the
 backend of a notebook or opens a window, and :func:`save_figure` writes them atomically.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,13 @@ ALTERNATIVE_CURVES: dict[str, tuple[str, tuple[str, ...]]] = {
 MIN_DISTINCT = 5
 
 _FIGSIZE = (6.0, 4.5)
+
+#: resolution of the saved raster figures: 900 x 675 pixels for a CCDF, sharp at the report's
+#: 36rem width on a high-density screen
+_DPI = 150
+
+#: fixed margins of a CCDF figure (``subplots_adjust`` fractions; no constrained layout)
+_CCDF_MARGINS = dict(left=0.12, right=0.97, bottom=0.11, top=0.87)
 
 
 # ----------------------------------------------------------------------------- data helpers
@@ -355,10 +362,18 @@ def _new_figure(ax, figsize=_FIGSIZE, *, margins: dict | None = None):
     return fig, fig.add_subplot()
 
 
-def _palette(n: int = 8) -> list:
-    import seaborn as sns
+#: seaborn's "colorblind" palette (Waskom, seaborn 0.13, ``color_palette("colorblind")``), as
+#: 8-bit RGB hex: written out so that a figure worker need not import seaborn (0.3 s of CPU per
+#: process); tests/test_plot.py checks it against seaborn's own
+_COLORBLIND = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
+               "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9")
 
-    return list(sns.color_palette("colorblind", n))
+
+def _palette(n: int = 8) -> list:
+    """``n`` colours (RGB floats) of the colorblind palette, cycled past its ten as seaborn does."""
+    from matplotlib.colors import to_rgb
+
+    return [to_rgb(_COLORBLIND[i % len(_COLORBLIND)]) for i in range(n)]
 
 
 def _plot_grid(lo: float, hi: float, *, discrete: bool, n: int = 200) -> np.ndarray:
@@ -425,7 +440,7 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
     arr = _as_values(degrees, "degrees")
     x, p = empirical_ccdf(arr)
     n_dead = int(np.sum(arr == 0))
-    fig, ax = _new_figure(ax, margins=dict(left=0.12, right=0.97, bottom=0.11, top=0.87))
+    fig, ax = _new_figure(ax, margins=_CCDF_MARGINS)
     colors = _palette()
 
     if null_degrees is not None:
@@ -868,7 +883,7 @@ def _short_verdict(row: Mapping[str, Any]) -> str:
 
 
 def save_figure(fig, path_stem: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
-                dpi: int = 150) -> list[Path]:
+                dpi: int = _DPI) -> list[Path]:
     """Write ``fig`` as ``<path_stem>.<fmt>`` for each format, atomically, then close it.
 
     Each file goes to a temporary name beside the target and is renamed on success
@@ -904,18 +919,23 @@ def save_figure(fig, path_stem: str | os.PathLike, *, formats: Sequence[str] = (
         raise UsageError(f"save_figure: formats {bad or formats!r} not supported; use some of {', '.join(allowed)}")
     if not hasattr(fig, "savefig"):
         raise UsageError(f"save_figure: expected a matplotlib Figure, got {type(fig).__name__}")
-    out: list[Path] = []
     try:
-        for fmt in formats:
-            target = Path(f"{os.fspath(path_stem)}.{fmt}")
-            # PNG at zlib level 3, not Pillow's 6: the same pixels, a third less encoding time,
-            # files about 7 % larger (benchmarks/bench_figures.py)
-            extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
-            with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt), **extra)
-            out.append(target)
+        return _write_files(fig, path_stem, formats, dpi)
     finally:
         _close(fig)
+
+
+def _write_files(fig, path_stem: str | os.PathLike, formats: Sequence[str], dpi: int) -> list[Path]:
+    """:func:`save_figure` without the checks and without closing ``fig``."""
+    out: list[Path] = []
+    for fmt in formats:
+        target = Path(f"{os.fspath(path_stem)}.{fmt}")
+        # PNG at zlib level 3, not Pillow's 6: the same pixels, a third less encoding time,
+        # files about 7 % larger (benchmarks/bench_figures.py)
+        extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt), **extra)
+        out.append(target)
     return out
 
 
@@ -1120,9 +1140,6 @@ def _stem(source: str) -> str:
     return Path(source).stem.replace(":", "_") if source else "model"
 
 
-#: most figures one worker draws per batch (:class:`FigureWriter`): the progress bar's step
-FIGURE_BATCH = 16
-
 #: figure formats ``write_figures`` can write
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -1220,6 +1237,7 @@ def _fresh_fonts_after_fork() -> None:
     if cached is not None and hasattr(cached, "cache_clear"):
         cached.cache_clear()
     _RENDERERS.clear()
+    _REUSED.clear()
 
 
 #: Agg renderers shared by the figures :func:`render_job` draws, by (width, height, dpi)
@@ -1252,28 +1270,115 @@ def _shared_renderer_canvas(fig) -> None:
     _Canvas(fig)
 
 
+#: the CCDF Axes that :func:`render_job` draws every CCDF of this process into, cleared between
+#: figures (:func:`_reused_ccdf_axes`)
+_REUSED: dict[str, Any] = {}
+
+
+def _reused_ccdf_axes():
+    """This process' one CCDF Figure and Axes, emptied of the previous figure's artists.
+
+    A new Axes builds its ticks anew at the first draw (a log axis' minor ticks, 20-40 per
+    figure, two lines and two labels each, are a third of a CCDF's drawing time); an Axes that is
+    emptied and drawn again keeps them.  Emptying removes every artist the plot functions add
+    (lines, texts, the legend, patches, collections), the titles' text and the data limits, and
+    turns autoscaling back on, so that the next figure starts from what a new Axes has: the
+    pixels are the same as a new figure's (tests/test_plot.py compares them).  Safe only where
+    no caller keeps the figure: :func:`render_job` saves it at once.
+    """
+    if "ccdf" not in _REUSED:
+        fig, ax = _new_figure(None, margins=_CCDF_MARGINS)
+        _shared_renderer_canvas(fig)
+        _REUSED["ccdf"] = ax
+        return fig, ax
+    ax = _REUSED["ccdf"]
+    keep = {ax.xaxis, ax.yaxis, ax.patch, ax.title, ax._left_title, ax._right_title, *ax.spines.values()}
+    for artist in list(ax.get_children()):
+        if artist not in keep:
+            artist.remove()
+    for t in (ax.title, ax._left_title, ax._right_title):
+        t.set_text("")
+    ax.set_xscale("linear")
+    ax.set_yscale("linear")
+    ax.relim()
+    ax.ignore_existing_data_limits = True
+    ax.set_xlim(0.0, 1.0)  # a new Axes' limits; set_*lim turns autoscaling off, so on again after
+    ax.set_ylim(0.0, 1.0)
+    ax.set_autoscale_on(True)
+    return ax.figure, ax
+
+
 def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Draw one :class:`FigureJob` and save it in ``formats`` (atomically); the written paths."""
+    """Draw one :class:`FigureJob` and save it in ``formats`` (atomically); the written paths.
+
+    CCDFs are drawn into this process' one reused Axes (:func:`_reused_ccdf_axes`), the other
+    figures into new ones; the files are those of a new figure either way."""
     with warnings.catch_warnings():
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        draws: dict[str, Callable[..., Any]] = {"ccdf": plot_ccdf, "alpha": plot_alpha_summary, "depth": plot_depth}
-        draw = draws[job.figure_type]
-        fig = draw(**job.kwargs)
+        if job.figure_type == "ccdf":
+            fig, ax = _reused_ccdf_axes()
+            plot_ccdf(**job.kwargs, ax=ax)
+            return _write_files(fig, job.stem, formats, _DPI)
+        draws: dict[str, Callable[..., Any]] = {"alpha": plot_alpha_summary, "depth": plot_depth}
+        fig = draws[job.figure_type](**job.kwargs)
         _shared_renderer_canvas(fig)
         return save_figure(fig, job.stem, formats=formats)
 
 
-def _render_many(jobs: Sequence[FigureJob], formats: Sequence[str]) -> list[list[Path]]:
-    """Render a batch in one worker (one process start and matplotlib import per batch)."""
-    return [render_job(j, formats) for j in jobs]
+def _warm_up() -> None:
+    """Draw one CCDF into this process' reused Axes, not saved: the imports, fonts, glyph and
+    mathtext caches and the Axes' ticks are ready before the first real figure arrives."""
+    rng = np.random.default_rng(0)
+    deg = np.concatenate([np.zeros(3), np.round(rng.pareto(1.5, 300) + 1)])
+    fit = {"alpha": 2.5, "sigma": 0.1, "xmin": 2.0, "xmax": None, "n": 300,
+           "n_tail": int((deg >= 2).sum()), "p_value": 0.3, "discrete": True}
+    alt = {"alternative": "lognormal", "R": 0.5, "p_value": 0.4, "parameters": {"mu": 0.5, "sigma": 1.0}}
+    fig, ax = _reused_ccdf_axes()
+    plot_ccdf(deg, fit=fit, alternative=alt, null_degrees=rng.binomial(40, 0.2, 300), verdict="warm-up",
+              title="warm-up", ax=ax)
+    fig.canvas.draw()
+
+
+def _figure_worker(index: int, tasks, results, warm: Sequence, formats: Sequence[str]) -> None:
+    """One figure process of :class:`FigureWriter`: warm up after the previous worker has (so
+    that the warm-ups take turns on the core the caller leaves free), then draw ``(key, job)``
+    from ``tasks`` until ``None``, putting ``(key, paths)`` or ``(key, exception)`` on ``results``."""
+    _fresh_fonts_after_fork()
+    if index > 0:
+        warm[index - 1].wait()
+    _warm_up()
+    warm[index].set()
+    import pickle
+    import traceback
+
+    while (item := tasks.get()) is not None:
+        key, job = item
+        try:
+            out: Any = render_job(job, formats)
+        except Exception as exc:  # sent back and raised by FigureWriter.result
+            exc.add_note(f"in figure worker {index}, drawing {job.stem}:\n{traceback.format_exc()}")
+            out = exc
+        try:  # pickled here, not by the queue's feeder thread, which would drop what fails silently
+            payload = pickle.dumps((key, out))
+        except Exception:
+            payload = pickle.dumps((key, RuntimeError(f"{type(out).__name__}: {out}")))
+        results.put(payload)
 
 
 class FigureWriter:
     """Render fit figures in worker processes while the caller goes on (e.g. fitting the next
-    checkpoint): :meth:`submit` each :class:`~prunegraph.analysis.ModelAnalysis` as it is ready,
-    then :meth:`result` waits for the files.  ``jobs <= 1`` renders in this process at
-    :meth:`submit`.  The files are the same either way.
+    checkpoint): :meth:`submit_sequence` each fitted sequence and :meth:`submit` each
+    :class:`~prunegraph.analysis.ModelAnalysis` as they are ready, then :meth:`result` waits for
+    the files.  ``jobs <= 1`` renders in this process at submission.  The files are the same
+    either way.
+
+    Scheduling: the ``jobs`` workers start (fork) when the writer is entered and warm up one
+    after another (imports, fonts, one CCDF drawn in memory), so that they are ready by the time
+    the first sequence is fitted; each takes the next figure from one shared queue as soon as it
+    is free, so that the figures are drawn while the caller fits and whatever is left when it
+    calls :meth:`result` is shared by all of them.  A worker draws every CCDF into one reused
+    Axes (:func:`render_job`).
 
     Examples
     --------
@@ -1299,91 +1404,109 @@ class FigureWriter:
             raise UsageError(f"figure formats {bad or list(self.formats)!r} not supported; use some of "
                              f"{', '.join(FIGURE_FORMATS)}")
         self.jobs, self.progress = int(jobs), progress
-        self._pool: Any = None  # a ProcessPoolExecutor while open (jobs > 1)
-        self._pending: list[tuple[str, list[FigureJob], list]] = []
-        self._sizes: dict[Any, int] = {}  # figures per submitted batch
-        #: per source, the CCDFs started by :meth:`submit_sequence` (stem → rendered or future)
-        self._early: dict[str, dict[Path, Any]] = {}
+        self._procs: list = []  # the worker processes while open (jobs > 1)
+        self._tasks: Any = None
+        self._results: Any = None
+        self._pending: list[tuple[str, list]] = []  # per model: keys of its figures, in figure order
+        self._done: dict[int, Any] = {}  # key -> paths (or the exception a worker raised)
+        self._sent = 0  # keys handed out (to workers, or rendered here)
+        #: per source, the CCDFs started by :meth:`submit_sequence` (stem → key)
+        self._early: dict[str, dict[Path, int]] = {}
 
     def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
             import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
 
-            # fork: the workers start at once with numpy loaded (they never touch torch); each
-            # drops the font handles and renderers it inherited (_fresh_fonts_after_fork)
+            # fork: the workers start at once with numpy (and whatever the caller has imported)
+            # loaded; each drops the font handles and renderers it inherited (_fresh_fonts_after_fork)
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx,
-                                             initializer=_fresh_fonts_after_fork)
+            self._tasks, self._results = ctx.Queue(), ctx.Queue()
+            warm = [ctx.Event() for _ in range(self.jobs)]
+            self._procs = [ctx.Process(target=_figure_worker, name=f"prunegraph-figures-{i}", daemon=True,
+                                       args=(i, self._tasks, self._results, warm, self.formats))
+                           for i in range(self.jobs)]
+            for proc in self._procs:
+                proc.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
-            self._pool = None
+        procs, self._procs = self._procs, []
+        if not procs:
+            return
+        if exc[0] is None:
+            if len(self._done) < self._sent:  # result() not called: the files are still written
+                self._procs = procs
+                for _ in self._collect():
+                    pass
+                self._procs = []
+            for _ in procs:
+                self._tasks.put(None)
+            for proc in procs:
+                proc.join(timeout=60)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for q in (self._tasks, self._results):
+            q.close()
+            q.cancel_join_thread()  # nothing left to deliver that anyone will read
+
+    def _start(self, job: FigureJob) -> int:
+        key, self._sent = self._sent, self._sent + 1
+        if self._procs:
+            self._tasks.put((key, job))
+        else:
+            self._done[key] = render_job(job, self.formats)
+        return key
 
     def submit_sequence(self, source: str, r) -> None:
         """Start the CCDF of one sequence of model ``source`` as soon as it is fitted (the
         analysis' ``on_result``), so that figures are drawn while the next sequences are fitted;
         :meth:`submit` of the finished model then adds only what is left (the α summary, …)."""
         job = _ccdf_job(r, _stem(source), self.out)
-        if self._pool is None:
-            item: Any = [render_job(job, self.formats)]
-        else:
-            item = self._pool.submit(_render_many, [job], self.formats)
-            self._sizes[item] = 1
-        self._early.setdefault(source, {})[job.stem] = item
+        self._early.setdefault(source, {})[job.stem] = self._start(job)
 
     def submit(self, res) -> None:
         """Start (or, without workers, do) the figures of one model (those not yet started by
         :meth:`submit_sequence`)."""
-        jobs = figure_jobs(res, self.out)
         early = self._early.pop(res.source, {})
-        done: list = []
-        rest: list[FigureJob] = []
+        keys = [early[j.stem] if j.stem in early else self._start(j) for j in figure_jobs(res, self.out)]
+        self._pending.append((res.source, keys))
 
-        def flush():
-            if self._pool is None:
-                done.extend([render_job(j, self.formats)] for j in rest)
-            else:
-                # a few batches per worker, at most FIGURE_BATCH figures each, so that the progress bar moves
-                size = max(1, min(FIGURE_BATCH, -(-len(rest) // (2 * self.jobs))))
-                for i in range(0, len(rest), size):
-                    fut = self._pool.submit(_render_many, rest[i:i + size], self.formats)
-                    self._sizes[fut] = len(rest[i:i + size])
-                    done.append(fut)
-            rest.clear()
+    def _collect(self) -> Iterator[int]:
+        """Receive the workers' results until every figure handed out is back; one item per figure."""
+        import pickle
+        import queue
 
-        for j in jobs:  # in figure order: started ones in place, the others batched between them
-            if j.stem in early:
-                flush()
-                done.append(early[j.stem])
-            else:
-                rest.append(j)
-        flush()
-        self._pending.append((res.source, jobs, done))
+        while len(self._done) < self._sent:
+            try:
+                key, out = pickle.loads(self._results.get(timeout=0.5))
+            except queue.Empty:
+                dead = [p for p in self._procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"figure worker {dead[0].name} died (exit code {dead[0].exitcode}) with "
+                                       f"{self._sent - len(self._done)} figures left; run with --no-figures, or "
+                                       "draw them in this process (FigureWriter(jobs=1))") from None
+                continue
+            self._done[key] = out
+            yield key
 
     def result(self) -> dict[str, list[Path]]:
         """Wait for every submitted figure; per source the files written, in figure order."""
         from .._progress import progress as _progress
 
-        futures = [f for _, _, done in self._pending for f in done if not isinstance(f, list)]
-        if futures:
-            from concurrent.futures import as_completed
-
-            def drawn():  # one tick per figure, as each batch finishes
-                for fut in as_completed(futures):
-                    yield from range(self._sizes.get(fut, 1))
-
-            for _ in _progress(drawn(), desc="figures", total=sum(self._sizes.get(f, 1) for f in futures),
+        if self._procs:
+            for _ in _progress(self._collect(), desc="figures", total=self._sent - len(self._done),
                                enabled=self.progress):
                 pass
         out: dict[str, list[Path]] = {}
-        for source, _, done in self._pending:
-            paths = []
-            for item in done:
-                for ps in (item if isinstance(item, list) else item.result()):
-                    paths += ps
+        for source, keys in self._pending:
+            paths: list[Path] = []
+            for key in keys:
+                got = self._done[key]
+                if isinstance(got, BaseException):
+                    raise got
+                paths += got
             out[source] = paths
         return out
 
