@@ -1,9 +1,10 @@
 """Figures: degree CCDFs with fitted laws, and per-layer exponent summaries.
 
 This is the only prunegraph module that imports matplotlib, lazily inside the functions (its
-colours are seaborn's "colorblind" palette, written out: ``_COLORBLIND``).  Figures are built as :class:`matplotlib.figure.Figure` objects
-on the Agg canvas directly, never through ``pyplot`` state, so nothing here changes the
-backend of a notebook or opens a window, and :func:`save_figure` writes them atomically.
+colours are seaborn's "colorblind" palette, written out: ``_COLORBLIND``).  Figures are built
+as :class:`matplotlib.figure.Figure` objects on the Agg canvas directly, never through
+``pyplot`` state, so nothing here changes the backend of a notebook or opens a window, and
+:func:`save_figure` writes them atomically.
 
 The functions take plain data: arrays of degrees and the ``to_dict()`` of the fit results
 (:class:`prunegraph.fit.PowerLawFit`, :class:`prunegraph.fit.LikelihoodRatio`), so they work
@@ -388,6 +389,11 @@ def _plot_grid(lo: float, hi: float, *, discrete: bool, n: int = 200) -> np.ndar
 
 
 # ----------------------------------------------------------------------------- figures
+def _plain_tick(v: float, _pos=None) -> str:
+    """A log-axis tick label as a plain number: 1, 20, 1000, 0.01, 1e-05."""
+    return f"{v:g}"
+
+
 def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
               alternative: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
               null_degrees: Any = None, title: str = "", ax=None, xlabel: str = "degree k",
@@ -470,11 +476,16 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         axis.set_minor_locator(_in_view(axis.get_minor_locator()))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(K ≥ k)")
-    if x.size and x.max() / x.min() < 100:  # under two decades: plain numbers, not 2×10⁰
-        from matplotlib.ticker import FuncFormatter
+    # tick labels as plain numbers (1, 10, 0.001, 1e-05): no mathtext 10ⁿ to lay out, which was
+    # a third of a CCDF's drawing time; under two decades of degree the minor ticks are labelled
+    # too (2, 5, …), under 20× every one of them
+    from matplotlib.ticker import FuncFormatter
 
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if x.max() / x.min() < 20 else ""))
+    plain = FuncFormatter(_plain_tick)
+    ax.xaxis.set_major_formatter(plain)
+    ax.yaxis.set_major_formatter(plain)
+    if x.size and x.max() / x.min() < 100:
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: _plain_tick(v) if x.max() / x.min() < 20 else ""))
     head = title
     if verdict:
         head = (title + "\n" if title else "") + "verdict: " + str(verdict)
@@ -1340,15 +1351,18 @@ def _warm_up() -> None:
     fig.canvas.draw()
 
 
-def _figure_worker(index: int, tasks, results, warm: Sequence, formats: Sequence[str]) -> None:
+def _figure_worker(index: int, tasks, results, warm: Sequence, formats: Sequence[str], go=None) -> None:
     """One figure process of :class:`FigureWriter`: warm up after the previous worker has (so
-    that the warm-ups take turns on the core the caller leaves free), then draw ``(key, job)``
-    from ``tasks`` until ``None``, putting ``(key, paths)`` or ``(key, exception)`` on ``results``."""
+    that the warm-ups take turns on the core the caller leaves free), wait for ``go`` when given
+    (the caller has stopped computing), then draw ``(key, job)`` from ``tasks`` until ``None``,
+    putting ``(key, paths)`` or ``(key, exception)`` on ``results``."""
     _fresh_fonts_after_fork()
     if index > 0:
         warm[index - 1].wait()
     _warm_up()
     warm[index].set()
+    if go is not None:
+        go.wait()
     import pickle
     import traceback
 
@@ -1375,9 +1389,10 @@ class FigureWriter:
 
     Scheduling: the ``jobs`` workers start (fork) when the writer is entered and warm up one
     after another (imports, fonts, one CCDF drawn in memory), so that they are ready by the time
-    the first sequence is fitted; each takes the next figure from one shared queue as soon as it
-    is free, so that the figures are drawn while the caller fits and whatever is left when it
-    calls :meth:`result` is shared by all of them.  A worker draws every CCDF into one reused
+    the first sequence is fitted; ``jobs − 1`` of them take the next figure from one shared
+    queue as soon as they are free, so that the figures are drawn on the cores the caller leaves
+    free while it fits, and the last joins them when the caller calls :meth:`result`, so that
+    whatever is left is shared by all of them.  A worker draws every CCDF into one reused
     Axes (:func:`render_job`).
 
     Examples
@@ -1407,6 +1422,7 @@ class FigureWriter:
         self._procs: list = []  # the worker processes while open (jobs > 1)
         self._tasks: Any = None
         self._results: Any = None
+        self._go: Any = None
         self._pending: list[tuple[str, list]] = []  # per model: keys of its figures, in figure order
         self._done: dict[int, Any] = {}  # key -> paths (or the exception a worker raised)
         self._sent = 0  # keys handed out (to workers, or rendered here)
@@ -1422,8 +1438,12 @@ class FigureWriter:
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             self._tasks, self._results = ctx.Queue(), ctx.Queue()
             warm = [ctx.Event() for _ in range(self.jobs)]
+            # jobs − 1 workers draw while the caller computes on its own core; the last one joins
+            # them once the caller waits for the figures (result()), so that no core is shared
+            self._go = ctx.Event()
             self._procs = [ctx.Process(target=_figure_worker, name=f"prunegraph-figures-{i}", daemon=True,
-                                       args=(i, self._tasks, self._results, warm, self.formats))
+                                       args=(i, self._tasks, self._results, warm, self.formats,
+                                             self._go if i == self.jobs - 1 else None))
                            for i in range(self.jobs)]
             for proc in self._procs:
                 proc.start()
@@ -1477,6 +1497,8 @@ class FigureWriter:
         """Receive the workers' results until every figure handed out is back; one item per figure."""
         import pickle
         import queue
+
+        self._go.set()  # the caller waits now: every worker draws
 
         while len(self._done) < self._sent:
             try:
