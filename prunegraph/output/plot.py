@@ -1435,7 +1435,7 @@ class FigureWriter:
 
             # fork: the workers start at once with numpy (and whatever the caller has imported)
             # loaded; each drops the font handles and renderers it inherited (_fresh_fonts_after_fork)
-            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            ctx: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             self._tasks, self._results = ctx.Queue(), ctx.Queue()
             warm = [ctx.Event() for _ in range(self.jobs)]
             # jobs − 1 workers draw while the caller computes on its own core; the last one joins
