@@ -229,7 +229,7 @@ def main(argv=None) -> int:
           f" {'CPU ig/ours':>11s} {'CPU pl/ours':>11s}  {'alpha/p ours':>13s} {'igraph':>10s} {'xmin ours/ig':>13s}")
     for case, o, i, p, note, extrap in rows:
         mark = "~" if extrap else " "
-        print(f"{case:38s} {o[0]:8.3f} {i[0]:9.3f} {mark}{p[0]:10.2f} {i[0] / o[0]:8.1f} {mark}{p[0] / o[0]:7.1f}"
+        print(f"{case:38s} {o[0]:8.4f} {i[0]:9.4f} {mark}{p[0]:10.2f} {i[0] / o[0]:8.1f} {mark}{p[0] / o[0]:7.1f}"
               f" {i[3] / o[3]:11.1f} {mark}{p[3] / o[3]:10.1f}  {o[1]:13.6f} {i[1]:10.6f} {o[2]:>6g}/{i[2]:<6g}")
         if note:
             print(f"{'':38s} note: {note}")

@@ -473,8 +473,8 @@ def parse_source(source: str) -> dict[str, Any]:
         else:
             raise UsageError(f"{source}: unknown option {o!r}; the scheme is "
                              f"connectome:NAME[:{'|'.join(SYNAPSES)}][:all-cells]")
-    if name == "list" or name not in _DATASETS:
-        raise UsageError(f"{source}: unknown connectome {name!r}; available: "
+    if name == "list" or name not in _DATASETS:  # a missing input, like a missing file (exit 1)
+        raise InputError(f"{source}: unknown connectome {name!r}; available: "
                          f"{', '.join(_DATASETS)} (or a file ending in {', '.join(FILE_SUFFIXES)})")
     return {"name": name, "synapses": synapses, "neurons_only": neurons_only, "file": None}
 

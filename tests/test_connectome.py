@@ -318,9 +318,12 @@ def test_name_scheme(src, want):
     assert (p["name"], p["synapses"], p["neurons_only"]) == want
 
 
-@pytest.mark.parametrize("src", ["connectome:nope", "connectome:white1986:gap", "connectome:list"])
-def test_bad_names_list_the_choices(src):
-    with pytest.raises(UsageError, match="cook2019-herm|chemical"):
+@pytest.mark.parametrize("src, error", [("connectome:nope", InputError), ("connectome:white1986:gap", UsageError),
+                                        ("connectome:list", InputError)])
+def test_bad_names_list_the_choices(src, error):
+    """An unknown data set is a missing input (exit 1, like a missing file); an unknown option
+    of a known one is a usage error (exit 2); both list the choices."""
+    with pytest.raises(error, match="cook2019-herm|chemical"):
         C.parse_source(src)
 
 

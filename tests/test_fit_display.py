@@ -313,7 +313,7 @@ def test_unknown_connectome_is_one_line_before_any_work(capsys, monkeypatch):
     ref = str(reference_checkpoints()[0])
     rc = cli.main(["fit", ref, "connectome:nosuch", "--no-figures", "--bootstrap", "0"])
     out, err = capsys.readouterr()
-    assert rc == 2 and out == ""
+    assert rc == 1 and out == ""  # a missing input, like a missing checkpoint file
     assert analysed == []  # checked with the file names, before the first checkpoint is fitted
     (line,) = err.strip().splitlines()
     assert line.startswith("prunegraph fit: error: connectome:nosuch: unknown connectome 'nosuch'; available: ")
