@@ -486,6 +486,11 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
     ax.yaxis.set_major_formatter(plain)
     if x.size and x.max() / x.min() < 100:
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: _plain_tick(v) if x.max() / x.min() < 20 else ""))
+    if x.size and x.max() / x.min() < 3:  # within a factor 3 a log axis has 1–3 ticks: place ~6
+        from matplotlib.ticker import MaxNLocator, NullLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_minor_locator(NullLocator())
     head = title
     if verdict:
         head = (title + "\n" if title else "") + "verdict: " + str(verdict)
