@@ -260,12 +260,23 @@ def test_discrete_autodetect_and_override():
     ([-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], None, "negatives"),
     ([np.nan, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], None, "NaN"),
     ([1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], True, "non-integer"),
-    ([[1, 2], ["a", "b"]], None, "cannot read"),
+    ([1, 2, None, {}], None, "cannot read"),
+    ([[1, 2], [3, 4]], None, "1-D sample"),
+    (np.arange(1, 26).reshape(5, 5), None, "1-D sample"),   # the integer fast path too
+    (["1", "2", "3", "4"], None, "text"),
+    ("1234", None, "text"),
 ])
 def test_degenerate_input_raises_one_line(x, discrete, match):
     with pytest.raises(InputError, match=match) as e:
         fit_power_law(x, discrete=discrete)
     assert isinstance(e.value, ValueError) and "\n" not in str(e.value)
+
+
+def test_a_column_or_row_vector_is_a_sample():
+    """Only a matrix is refused: an (n, 1) or (1, n) array is the same sample as its ravel."""
+    x = np.random.default_rng(3).zipf(2.5, 2000)
+    want = fit_power_law(x).alpha
+    assert fit_power_law(x[:, None]).alpha == want and fit_power_law(x[None, :].astype(float)).alpha == want
 
 
 @pytest.mark.parametrize("kw", [dict(min_tail=0), dict(alpha_max=1.0), dict(bootstrap=-1), dict(n_jobs=0),

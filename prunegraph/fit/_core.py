@@ -23,6 +23,10 @@ ALPHA_FLOOR = 1.0 + 1e-9
 def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray, np.ndarray, bool]:
     """Validate a sample and return (unique values, counts, discrete)."""
     raw = x if isinstance(x, np.ndarray) else None
+    shape = np.shape(x) if raw is None else raw.shape
+    if sum(d > 1 for d in shape) > 1:  # a matrix, not a sample: flattening it would fit its entries
+        raise InputError(f"{name}: expected a 1-D sample, got an array of shape {tuple(shape)}; pass a degree "
+                         "sequence (DegreeSequence.alive), or x.ravel() to fit every entry")
     if raw is not None and raw.dtype.kind in "iu" and raw.size and discrete is not False:
         # integer input (degree sequences): no float copy, no NaN or rounding test needed
         raw = raw.ravel()
@@ -31,6 +35,10 @@ def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray,
             bc = np.bincount(raw.astype(np.int64, copy=False))
             u = np.flatnonzero(bc)
             return u.astype(float), bc[u].astype(np.int64), True
+    if isinstance(x, (str, bytes)) or (raw is None and np.asarray(x).dtype.kind in "US") or (
+            raw is not None and raw.dtype.kind in "US"):
+        raise InputError(f"{name}: the sample holds text, not numbers; pass a 1-D array of positive values "
+                         "(convert parsed text with np.asarray(values, dtype=float) first)")
     try:
         arr = np.asarray(x, dtype=float).ravel()
     except (TypeError, ValueError):
