@@ -232,13 +232,17 @@ def _expm1_over(b: float, L):
     return np.expm1(b * np.asarray(L, dtype=float)) / b if not isinstance(L, float) else math.expm1(b * L) / b
 
 
+#: what a likelihood evaluation may raise at a parameter point where it cannot be computed
+_EVAL_ERRORS = (OverflowError, ZeroDivisionError, ValueError, FloatingPointError)
+
+
 def _safe(raw):
     """``raw`` with a failed evaluation (overflow, domain error, non-finite value) mapped to +inf."""
     def nll(theta):
         try:
             with np.errstate(all="ignore"):
                 v = raw(theta)
-        except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):
+        except _EVAL_ERRORS:
             return np.inf
         return float(v) if np.isfinite(v) and v < 1e299 else np.inf
     return nll
@@ -348,7 +352,7 @@ def _safe_derivs(raw):
         try:
             with np.errstate(all="ignore"):
                 r = raw(theta)
-        except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):
+        except _EVAL_ERRORS:
             return None
         if r is None:
             return None
@@ -636,7 +640,7 @@ def _fit_nelder_mead(nll, starts):
     def nll(theta):
         try:
             v = raw(theta)
-        except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):
+        except _EVAL_ERRORS:
             return np.inf
         return v if np.isfinite(v) else np.inf
 

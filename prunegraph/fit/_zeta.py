@@ -187,8 +187,8 @@ def var_log(a: float, q: float) -> float:
     Where the terms (1 + k/q)^−a fall below e^−50 of the first within ``_DIRECT_MAX`` terms
     (steep tails: a · ln(1 + K/q) ≥ 50), the variance of L = ln(1 + k/q) is summed directly
     in centred form, Σ w (L − L̄)², which loses no precision however small it is; otherwise
-    (shallow tails, where it is not small) central second differences of ln ζ at steps h and
-    2h (h = 1e−3) are Richardson-extrapolated, error O(h⁴).
+    (shallow tails, where it is not small) it is the analytic second derivative of
+    :func:`log_hzeta_derivs`.
 
     Examples
     --------
@@ -203,8 +203,4 @@ def var_log(a: float, q: float) -> float:
         w /= w.sum()
         m = float(w @ L)
         return float(w @ (L - m) ** 2)
-    h = 1e-3
-    g = log_hzeta(a + h * np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), q)
-    d_h = (g[3] - 2 * g[2] + g[1]) / (h * h)
-    d_2h = (g[4] - 2 * g[2] + g[0]) / (4 * h * h)
-    return float((4 * d_h - d_2h) / 3)
+    return float(log_hzeta_derivs(np.array([a]), np.array([q]))[2][0])
