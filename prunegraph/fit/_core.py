@@ -22,27 +22,29 @@ ALPHA_FLOOR = 1.0 + 1e-9
 # --------------------------------------------------------------------------- input
 def histogram(x, *, discrete: bool | None, name: str = "x") -> tuple[np.ndarray, np.ndarray, bool]:
     """Validate a sample and return (unique values, counts, discrete)."""
-    raw = x if isinstance(x, np.ndarray) else None
-    shape = np.shape(x) if raw is None else raw.shape
-    if sum(d > 1 for d in shape) > 1:  # a matrix, not a sample: flattening it would fit its entries
-        raise InputError(f"{name}: expected a 1-D sample, got an array of shape {tuple(shape)}; pass a degree "
+    unreadable = f"{name}: cannot read the sample as numbers; pass a 1-D array of positive values"
+    try:
+        raw = np.asarray(x)  # converted once: shape, dtype and values are read from it
+    except (TypeError, ValueError):
+        raise InputError(unreadable) from None
+    if sum(d > 1 for d in raw.shape) > 1:  # a matrix, not a sample: flattening it would fit its entries
+        raise InputError(f"{name}: expected a 1-D sample, got an array of shape {raw.shape}; pass a degree "
                          "sequence (DegreeSequence.alive), or x.ravel() to fit every entry")
-    if raw is not None and raw.dtype.kind in "iu" and raw.size and discrete is not False:
+    if raw.dtype.kind in "US":
+        raise InputError(f"{name}: the sample holds text, not numbers; pass a 1-D array of positive values "
+                         "(convert parsed text with np.asarray(values, dtype=float) first)")
+    raw = raw.ravel()
+    if raw.dtype.kind in "iu" and raw.size and discrete is not False:
         # integer input (degree sequences): no float copy, no NaN or rounding test needed
-        raw = raw.ravel()
         lo, hi = int(raw.min()), int(raw.max())
         if lo > 0 and hi <= 8 * raw.size + 1024 and hi < 2**31:
             bc = np.bincount(raw.astype(np.int64, copy=False))
             u = np.flatnonzero(bc)
             return u.astype(float), bc[u].astype(np.int64), True
-    if isinstance(x, (str, bytes)) or (raw is None and np.asarray(x).dtype.kind in "US") or (
-            raw is not None and raw.dtype.kind in "US"):
-        raise InputError(f"{name}: the sample holds text, not numbers; pass a 1-D array of positive values "
-                         "(convert parsed text with np.asarray(values, dtype=float) first)")
     try:
-        arr = np.asarray(x, dtype=float).ravel()
+        arr = raw.astype(float)
     except (TypeError, ValueError):
-        raise InputError(f"{name}: cannot read the sample as numbers; pass a 1-D array of positive values") from None
+        raise InputError(unreadable) from None
     if arr.size == 0:
         raise InputError(f"{name}: the sample is empty; pass at least a few positive values")
     if not np.all(np.isfinite(arr)):
@@ -136,9 +138,10 @@ def discrete_mle(q: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
     Solves f(α) = ∂/∂α ln ζ(α, q) + mean_log = 0 (CSN eq. 3.5).  f is increasing in α (its
     derivative is Var[ln X] > 0), so the root is unique.  Newton steps are taken in
     t = 1/(α − 1), where f is nearly linear (exactly so for the continuous law, whose
-    ∂ ln Z/∂α is −ln q − t), from the ½-shift approximation α ≈ 1 + [mean_log − ln(q − ½)]^−1
-    (CSN eq. 3.7): up to four plain steps for every candidate, then, for the few not settled,
-    steps safeguarded by bisection inside the bracket (1, alpha_max].  ln ζ and its
+    ∂ ln Z/∂α is −ln q − t), from :func:`mle_start` (a tabulated inverse for xmin ≤ 64, a
+    corrected CSN eq. 3.7 above): up to four plain steps for every candidate (one settles
+    nearly all of them), then, for the few not settled, steps safeguarded by bisection inside
+    the bracket (1, alpha_max].  ln ζ and its
     two α-derivatives come from :func:`prunegraph.fit._zeta.log_hzeta_derivs` in one analytic
     pass (no finite differences), so the root is exact to rounding; iteration stops once a
     step moves α by ≤ ``tol`` relative (quadratic convergence: the last step's error is far
@@ -159,8 +162,8 @@ def discrete_mle(q: np.ndarray, mean_log: np.ndarray, *, alpha_max: float,
     hi_known = np.zeros(q.shape, dtype=bool)  # f(alpha_max) not evaluated until a step needs it
     hit = np.zeros(q.shape, dtype=bool)
     a = np.clip(mle_start(q, m), 1.0 + 1e-6, alpha_max)
-    # plain Newton steps on every candidate settle nearly all of them within 2–4 steps; a
-    # candidate whose step leaves (1, alpha_max] (or does not settle) goes on in the
+    # plain Newton steps on every candidate (from mle_start one settles nearly all of them); a
+    # candidate whose step leaves (1, alpha_max] (or does not settle in four) goes on in the
     # safeguarded loop below
     done = np.zeros(q.shape, dtype=bool)
     wild = np.zeros(q.shape, dtype=bool)
