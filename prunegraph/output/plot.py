@@ -622,17 +622,87 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors,
     return None
 
 
+#: points per inch
+_PT = 72.0
+
+
+def _text_width_pt(texts: Sequence[str], size: float) -> float:
+    """Width in points of the widest line of ``texts`` at ``size`` points, as Agg draws it at the
+    saved resolution (:data:`_DPI`): the sum of the glyphs' hinted advances (DejaVu Sans, the
+    default font; kerning left out).  Within 1 % of the drawn width at 150 dpi and 5 % at 100-110
+    dpi, at a thousandth of the cost of laying the text out (one advance per distinct character)
+    -- what a figure with a manual layout needs to size its margins without drawing twice.
+
+    Examples
+    --------
+    >>> 20 < _text_width_pt(["fc1", "a\\nlonger line"], 8) < 60
+    True
+    """
+    from matplotlib.backends.backend_agg import get_hinting_flag
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    font = get_font(findfont(FontProperties(size=size)))
+    font.set_size(size, _DPI)
+    flags = get_hinting_flag()
+    advance: dict[str, float] = {}
+    widest = 0.0
+    for text in texts:
+        for line in str(text).split("\n"):
+            w = 0.0
+            for ch in line:
+                if ch not in advance:
+                    advance[ch] = font.load_char(ord(ch), flags=flags).horiAdvance / 64.0 * _PT / _DPI
+                w += advance[ch]
+            widest = max(widest, w)
+    return widest
+
+
+def _text_height_pt(lines: int, size: float) -> float:
+    """Height in points of ``lines`` lines of text at ``size`` points (matplotlib's line spacing
+    1.2, plus the descent of the last line)."""
+    return (1.2 * max(lines, 1) + 0.1) * size
+
+
+def _legend_width_pt(labels: Sequence[str], size: float) -> float:
+    """Width in points of a frameless legend of ``labels`` at ``size`` points: border pad, handle,
+    handle pad and text (matplotlib's defaults 0.4, 2.0, 0.8 font sizes), 5 % of slack for other
+    resolutions."""
+    return 1.05 * _text_width_pt(labels, size) + (0.4 + 2.0 + 0.8 + 0.4) * size + 2.0
+
+
+def _fixed_margins(fig, *, left: float, right: float, bottom: float, top: float, **kw) -> None:
+    """Place ``fig``'s subplots ``left``/``right``/``bottom``/``top`` points from its edges."""
+    w, h = fig.get_size_inches() * _PT
+    fig.subplots_adjust(left=left / w, right=1.0 - right / w, bottom=bottom / h, top=1.0 - top / h, **kw)
+
+
+#: widest x distance between the positions of a many-row α summary, and the narrowest (so that
+#: the 7-point vertical labels, 8.5 points a line, never touch), in inches
+_ROW_IN = (0.45, 0.17)
+
+#: plot area of an α summary, inches: widest span of a many-row one (past it the span grows by
+#: ``_ROW_IN[1]`` a row), height with upright labels, height with wrapped ones
+_ALPHA_AXES_IN = (13.6, 3.2, 3.6)
+
+
 def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax=None,
                        pruned_label: str = "pruned", null_label: str = "random-pruning null"):
     """Per-layer fitted exponent α ± σ of the pruned model beside the random-pruning null.
 
     One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
     σ error bar on the left, the null's on the right, and the verdict's short label (from
-    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels
-    turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
-    table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it ("no fit"
-    below the dashed line); an α at the fit's search bound (``hit_bound`` / ``null_hit_bound``
-    true) is no measured exponent and is marked by a triangle at the top instead of plotted.
+    ``verdict_code``, else the ``verdict`` text as given) under each label.  Past 8 rows the labels
+    turn vertical and name the layer once for its consecutive rows: each position reads
+    ``kind · verdict``, and the layer's name stands below its positions.  The band 2 ≤ α ≤ 3,
+    where most empirical scale-free networks lie (CSN 2009, table 6.1), is shaded for
+    orientation.  Rows whose α is missing draw nothing for it ("no fit" below the dashed line);
+    an α at the fit's search bound (``hit_bound`` / ``null_hit_bound`` true) is no measured
+    exponent and is marked by a triangle at the top instead of plotted.
+
+    A new figure is laid out once, from the sizes of its texts (:func:`_text_width_pt`), not by
+    constrained layout (which draws the figure an extra time): its width grows with the rows
+    (at least 0.17 inch each, so that vertical labels never touch), and the margins hold the
+    labels, the title and the legend (right of the plot).
 
     Parameters
     ----------
@@ -642,7 +712,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     title : str
         Axes title.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new Figure.
+        Draw into this Axes instead of a new Figure (its layout is then the caller's).
 
     Returns
     -------
@@ -670,7 +740,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
             return np.nan
         return v if math.isfinite(v) else np.nan
 
-    pos = np.arange(len(rows), dtype=float)
+    n = len(rows)
+    pos = np.arange(n, dtype=float)
     a = np.array([val(r, "alpha") for r in rows])
     s = np.nan_to_num(np.array([val(r, "sigma") for r in rows]))
     na = np.array([val(r, "null_alpha") for r in rows])
@@ -681,11 +752,64 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     nbound = np.array([at_bound(r.get("null_hit_bound")) for r in rows], dtype=bool) & np.isfinite(na)
     a[bound], na[nbound] = np.nan, np.nan
 
-    many = len(rows) > 8
-    fig, ax = _new_figure(ax, figsize=(min(18.0, max(5.0, (0.45 if many else 1.35) * len(rows) + 3.2)),
-                                       6.5 if many else 5.0))
+    # the x labels: few rows, "layer\n(kind)\nverdict" wrapped under each position; many rows,
+    # "kind · verdict" upright under each position and the layer's name once below its run of rows
+    many = n > 8
+    tick_size = 7 if many else 8
+    verdicts = [_short_verdict(r) if (r.get("verdict_code") or r.get("verdict")) else "" for r in rows]
+    groups: list[tuple[str, int, int]] = []  # (layer, first row, last row) of consecutive rows
+    for i, r in enumerate(rows):
+        if groups and groups[-1][0] == str(r["layer"]):
+            groups[-1] = (groups[-1][0], groups[-1][1], i)
+        else:
+            groups.append((str(r["layer"]), i, i))
+    labels = []
+    for r, short in zip(rows, verdicts):
+        kind = str(r.get("kind") or "")
+        if many:
+            labels.append(" · ".join(t for t in (kind, short) if t) or str(r["layer"]))
+        else:
+            lab = str(r["layer"]) + (f"\n({kind})" if kind else "")
+            labels.append(lab + ("\n" + _wrap(short, 13) if short else ""))
+    names = [g[0] for g in groups] if many and any(labels) else []
+
     colors = _palette()
-    ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3")
+    legend_labels = ["scale-free range 2 ≤ α ≤ 3", pruned_label, null_label]
+    own = ax is None
+    if own:
+        # margins in points, from the texts they hold; the width from the rows
+        tick_pt = 3.5 + 3.5  # tick length and pad
+        if many:
+            label_pt = _text_width_pt(labels, tick_size) * 1.05 + 1.0
+            name_pt = _text_width_pt(names, tick_size) * 1.05 + 1.0 if names else 0.0
+            bottom = tick_pt + label_pt + (4.0 + name_pt if names else 0.0) + 6.0
+            span = min(_ALPHA_AXES_IN[0], max(_ROW_IN[0] * n, 5.0))
+            span = max(span, _ROW_IN[1] * n)
+        else:
+            lines = max(lab.count("\n") + 1 for lab in labels)
+            bottom = tick_pt + _text_height_pt(lines, tick_size) + 6.0
+            span = max(1.35 * n, 2.6)
+        missing_any = bool((np.isnan(a) & ~bound).any() or (np.isnan(na) & ~nbound).any())
+        if missing_any:
+            legend_labels.append("'no fit' (below the dashed line): not fitted")
+        if bound.any() or nbound.any():
+            legend_labels.append("α at the fit's bound (≥ 100): no measured exponent, not plotted")
+        left = 52.0  # y label and y tick labels (at most 4 characters: "17.5", "100")
+        right = _legend_width_pt(legend_labels, 8) + 0.01 * span * _PT + 6.0
+        title_pt = _text_width_pt([title], 12) * 1.05 + 4.0 if title else 0.0
+        top = 6.0 + (_text_height_pt(1, 12) + 6.0 if title else 4.0)
+        width_in = max((left + right) / _PT + span, (left + title_pt + 6.0) / _PT)
+        height_in = (top + bottom) / _PT + _ALPHA_AXES_IN[1 if many else 2]
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(width_in, height_in))
+        FigureCanvasAgg(fig)
+        _fixed_margins(fig, left=left, right=(width_in - span) * _PT - left, bottom=bottom, top=top)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label=legend_labels[0])
     off = 0.15
     c1 = ax.errorbar(pos - off, a, yerr=s, fmt="o", ms=6, capsize=3, color=colors[0],
                      label=pruned_label, zorder=3)
@@ -705,12 +829,17 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     lo = lo_data - strip
     ax.set_ylim(lo, hi)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-    missing = False
-    for xs, ys, at, color in ((pos - off, a, bound, colors[0]), (pos + off, na, nbound, colors[1])):
-        for xi in xs[np.isnan(ys) & ~at]:
-            missing = True
+    miss, nmiss = np.isnan(a) & ~bound, np.isnan(na) & ~nbound
+    # where the two markers of a row stand closer than a line of text (many rows): one grey
+    # "no fit" for both
+    close = 2 * off * span * _PT / n < 1.4 * 7 if own else many
+    both = miss & nmiss if close else np.zeros(n, dtype=bool)
+    for xs, sel, color in ((pos - off, miss & ~both, colors[0]), (pos + off, nmiss & ~both, colors[1]),
+                           (pos, both, "0.35")):
+        for xi in xs[sel]:
             ax.text(xi, 0.015, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
                     fontsize=7, color=color, gid="no-fit")
+    missing = bool(miss.any() or nmiss.any())
     if missing:
         ax.axhline(lo_data - 0.1 * strip, color="0.75", lw=0.6, ls="--", zorder=0,
                    label="'no fit' (below the dashed line): not fitted")
@@ -724,20 +853,30 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
                     fontsize=7, color=color, gid="at-bound")
     ax.set_yticks([t for t in ax.get_yticks() if lo_data - 1e-9 <= t <= hi])
     ax.set_ylim(lo, hi)
-    labels = []
-    for r in rows:
-        lab = str(r["layer"])
-        if r.get("kind"):
-            lab += f"\n({r['kind']})"
-        if r.get("verdict_code") or r.get("verdict"):
-            short = _short_verdict(r)
-            lab += ("  · " + short) if many else "\n" + _wrap(short, 13)
-        labels.append(lab.replace("\n(", " (") if many else lab)
-    ax.set_xticks(pos, labels, fontsize=7 if many else 8, rotation=90 if many else 0)
-    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_xticks(pos, labels, fontsize=tick_size, rotation=90 if many else 0)
+    if names:
+        # each layer's name once, upright, centred under its run of positions, below the longest
+        # "kind · verdict" label (measured, not drawn: a constant offset in points)
+        below = -(3.5 + 3.5 + _text_width_pt(labels, tick_size) * 1.05 + 1.0 + 4.0)
+        shift = mtransforms.ScaledTranslation(0.0, below / _PT, fig.dpi_scale_trans)
+        for name, i0, i1 in groups:
+            ax.text((i0 + i1) / 2, 0.0, name, transform=trans + shift, rotation=90, ha="center", va="top",
+                    fontsize=tick_size, gid="alpha-layer-name")
+        # a bracket over each name that spans several positions, joining it to their labels
+        from matplotlib.collections import LineCollection
+
+        spans = [[(i0 - 0.3, 0.0), (i1 + 0.3, 0.0)] for _, i0, i1 in groups if i1 > i0]
+        if spans:
+            lift = mtransforms.ScaledTranslation(0.0, (below + 2.5) / _PT, fig.dpi_scale_trans)
+            ax.add_collection(LineCollection(spans, colors="0.45", linewidths=0.6, transform=trans + lift,
+                                             clip_on=False, gid="alpha-layer-bracket"), autolim=False)
+    ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylabel("fitted exponent α (± σ)")
     if title:
-        ax.set_title(title, y=1.0)  # where automatic placement puts it (as in plot_ccdf), cheaper
+        # where automatic placement puts it (as in plot_ccdf), cheaper; from the plot's left edge
+        # when wider than the plot (a centred one would be cut at the figure's left edge)
+        wide = own and title_pt > span * _PT
+        ax.set_title(title, y=1.0, loc="left" if wide else "center")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
@@ -804,9 +943,23 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    width = min(20.0, max(6.0, 0.32 * len(depths) + 3.0)) * (1 if len(kinds) == 1 else 0.75 * len(kinds))
-    fig = Figure(figsize=(min(24.0, width), 7.5), layout="constrained")
+    # one layout, from the sizes of the texts the margins hold (no constrained layout, which draws
+    # the figure an extra time): columns as wide as the depths need, the legends at the right
+    bound_groups = [g for g in groups if any(any(b.get("at_bound") or ()) for b in blocks if b["group"] == g)]
+    names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+    legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{names[g]}: median α" for g in groups]
+                     + [f"{names[g]}: α ± 95 % CI per projection" for g in groups]
+                     + [f"{names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
+    right = max(_legend_width_pt(legend_labels, 8), _legend_width_pt(labels, 8) if labels else 0.0,
+                1.05 * _text_width_pt(["verdict"], 10) + 8.0) + 10.0
+    col = min(9.0, max(2.6, 0.3 * len(depths) + 0.8))  # inches of one column's plot
+    gap = 40.0  # points between columns: the right column's y tick labels
+    left, top, bottom = 64.0, 6.0 + _text_height_pt(1, 12) + 6.0 + _text_height_pt(1, 10) + 6.0, 42.0
+    width = (left + right + gap * (len(kinds) - 1)) / _PT + col * len(kinds)
+    height = 7.5
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
+    _fixed_margins(fig, left=left, right=right, bottom=bottom, top=top, wspace=gap / _PT / col, hspace=0.06)
     axes = fig.subplots(2, len(kinds), sharex=True, squeeze=False, height_ratios=[3, 2])
     colors = _palette(max(8, len(labels) + 2))
     group_color = {"attention": colors[0], "mlp": colors[1]}
@@ -857,7 +1010,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
                 for patch in bars.patches:
                     patch.set_gid(f"verdicts-{g}-{kind}-{v}")
                 bottom += h
-        ax.set_title(f"{kind}-degree", fontsize=10)
+        ax.set_title(f"{kind}-degree", fontsize=10, y=1.0)  # where automatic placement puts it, cheaper
         ax.grid(True, axis="y", alpha=0.3)
         axv.set_xlabel("block depth (0 = first block)")
         axv.set_xticks(depths if len(depths) <= 16 else depths[::max(1, len(depths) // 14)])
@@ -883,7 +1036,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         axes[1, -1].legend(vh, vn, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
                            title="verdict")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=11, y=1.0 - 6.0 / _PT / height, va="top")
     return fig
 
 
