@@ -425,6 +425,20 @@ def _summary_rows(n_layers, *, kinds=("in", "out"), names=None):
     return rows
 
 
+def _full_names(ax):
+    """The layer names an α summary writes, each with the block prefix written below it."""
+    blocks = [(t.get_text(), t.get_position()[0]) for t in ax.texts if t.get_gid() == "alpha-block-name"]
+    (bracket,) = [c for c in ax.collections if c.get_gid() == "alpha-block-bracket"] or [None]
+    spans = [] if bracket is None else [(seg[0][0], seg[1][0]) for seg in bracket.get_segments()]
+    out = []
+    for t in ax.texts:
+        if t.get_gid() == "alpha-layer-name":
+            x = t.get_position()[0]
+            prefix = [name for (name, _), (x0, x1) in zip(blocks, spans) if x0 <= x <= x1]
+            out.append(".".join(prefix + [t.get_text()]))
+    return out
+
+
 def _drawn_extents(fig, artists, dpi):
     """Window extents (pixels) of ``artists`` and the figure's box, drawn as saved at ``dpi``."""
     fig.set_dpi(dpi)
@@ -472,9 +486,20 @@ def test_alpha_summary_layout_keeps_every_text_inside_and_apart(case, dpi):
         assert a.x1 < b.x0, "neighbouring layer names overlap"
     if name_boxes:
         assert max(b.y1 for b in name_boxes) < min(b.y0 for b in tick_boxes), "a layer name reaches the labels"
-        assert [t.get_text() for t in names] == list(dict.fromkeys(r["layer"] for r in rows))
+        assert _full_names(ax) == list(dict.fromkeys(r["layer"] for r in rows))
+    blocks = [t for t in notes if t.get_gid() == "alpha-block-name"]
+    if blocks:
+        block_boxes = boxes[nt + nn:nt + nn + len(notes)]
+        block_boxes = [b for t, b in zip(notes, block_boxes) if t.get_gid() == "alpha-block-name"]
+        assert max(b.y1 for b in block_boxes) < min(b.y0 for b in name_boxes), "a block name reaches the names"
+        for a, b in zip(block_boxes, block_boxes[1:]):
+            assert a.x1 < b.x0, "neighbouring block names overlap"
     axes_box = ax.get_window_extent()
-    assert legend.get_window_extent().x0 > axes_box.x1  # right of the plot, not over the data
+    lbox = legend.get_window_extent()
+    # right of the plot (few rows), or a row above it (many), never over the data
+    assert lbox.x0 > axes_box.x1 or lbox.y0 > axes_box.y1
+    title = max([ax.title, ax._left_title], key=lambda t: len(t.get_text()))
+    assert title.get_window_extent().y0 > lbox.y1 or lbox.x0 > axes_box.x1  # the title clear of the legend
     for box in tick_boxes:
         assert box.y1 < axes_box.y0  # under the plot
 
@@ -485,6 +510,11 @@ def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it(
     ax = fig.axes[0]
     names = [t for t in ax.texts if t.get_gid() == "alpha-layer-name"]
     assert len(names) == 40 and [t.get_position()[0] for t in names] == [2 * i + 0.5 for i in range(40)]
+    # the block ("encoder.layer.3") once under its six layers, each named within it
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "alpha-block-name"] == [
+        f"encoder.layer.{b}" for b in range(7)]
+    assert names[0].get_text() == "attention.output.dense_0"
+    assert _full_names(ax) == list(dict.fromkeys(r["layer"] for r in rows))
     assert [t.get_text() for t in ax.get_xticklabels()[:2]] == ["in · too few units", "out · degenerate"]
     (bracket,) = [c for c in ax.collections if c.get_gid() == "alpha-layer-bracket"]
     assert len(bracket.get_segments()) == 40
@@ -493,6 +523,19 @@ def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it(
     big = plot.plot_alpha_summary(_summary_rows(100))
     w200 = big.axes[0].get_position().width * big.get_size_inches()[0]
     assert w200 / 200 == pytest.approx(plot._ROW_IN[1]) and w80 / 80 >= plot._ROW_IN[1] - 1e-9
+
+
+@pytest.mark.parametrize("names, row_pt, want", [
+    # a block of several layers: its prefix once, the layers within it
+    (["a.0.q", "a.0.k", "a.1.q", "a.1.k"], 30.0, (["q", "k", "q", "k"], [("a.0", 0, 3), ("a.1", 4, 7)])),
+    # a block of one layer, or a name without a numbered part: written in full
+    (["embed", "a.0.q", "a.1.q", "features.0"], 30.0, (["embed", "a.0.q", "a.1.q", "features.0"], [])),
+    # a prefix wider than its rows: written in full, not squeezed
+    (["encoder.layer.10.q", "encoder.layer.10.k"], 10.0, (["encoder.layer.10.q", "encoder.layer.10.k"], [])),
+])
+def test_layer_names_take_out_a_block_prefix_only_where_it_fits(names, row_pt, want):
+    groups = [(name, 2 * i, 2 * i + 1) for i, name in enumerate(names)]  # in and out of each layer
+    assert plot._layer_names(groups, row_pt, 7) == want
 
 
 def test_alpha_summary_one_grey_no_fit_where_both_markers_would_touch():

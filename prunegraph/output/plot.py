@@ -670,6 +670,58 @@ def _legend_width_pt(labels: Sequence[str], size: float) -> float:
     return 1.05 * _text_width_pt(labels, size) + (0.4 + 2.0 + 0.8 + 0.4) * size + 2.0
 
 
+def _block_prefix(name: str) -> tuple[str, str]:
+    """A layer name split after its first numbered part that is not the last: the block and the
+    layer within it ("encoder.layer.3.attention.self.query" -> "encoder.layer.3",
+    "attention.self.query"); ``("", name)`` for a name without one ("fc1", "features.0").
+
+    Examples
+    --------
+    >>> _block_prefix("model.layers.10.mlp.up_proj"), _block_prefix("features.0")
+    (('model.layers.10', 'mlp.up_proj'), ('', 'features.0'))
+    """
+    parts = name.split(".")
+    for k, part in enumerate(parts[:-1]):
+        if part.isdigit():
+            return ".".join(parts[:k + 1]), ".".join(parts[k + 1:])
+    return "", name
+
+
+def _layer_names(groups: Sequence[tuple[str, int, int]], row_pt: float,
+                 size: float) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """The names of an α summary's layer groups ``(layer, first row, last row)`` as written under
+    them, and the blocks ``(prefix, first row, last row)`` written once below: a run of two or
+    more layers of one block (:func:`_block_prefix`) loses the prefix from its names when the
+    prefix, written across, fits under the run's ``row_pt``-point-wide positions."""
+    split = [_block_prefix(g[0]) for g in groups]
+    shown = [g[0] for g in groups]
+    blocks: list[tuple[str, int, int]] = []
+    k = 0
+    while k < len(groups):
+        end = k
+        while end + 1 < len(groups) and split[end + 1][0] == split[k][0]:
+            end += 1
+        prefix, first, last = split[k][0], groups[k][1], groups[end][2]
+        if prefix and end > k and _text_width_pt([prefix], size) * 1.05 + 6.0 <= (last - first + 1) * row_pt:
+            shown[k:end + 1] = [sp[1] for sp in split[k:end + 1]]
+            blocks.append((prefix, first, last))
+        k = end + 1
+    return shown, blocks
+
+
+def _legend_columns(labels: Sequence[str], size: float, room: float) -> tuple[int, int]:
+    """(columns, rows) of the widest legend of ``labels`` at ``size`` points that fits ``room``
+    points: matplotlib fills columns top to bottom, each as wide as its widest entry, 2 font sizes
+    apart."""
+    for ncol in range(len(labels), 1, -1):
+        rows = -(-len(labels) // ncol)
+        cols = [labels[i:i + rows] for i in range(0, len(labels), rows)]
+        width = sum(_legend_width_pt(c, size) - 0.4 * size for c in cols) + 2.0 * size * (len(cols) - 1)
+        if width <= room:
+            return len(cols), rows
+    return 1, len(labels)
+
+
 def _fixed_margins(fig, *, left: float, right: float, bottom: float, top: float, **kw) -> None:
     """Place ``fig``'s subplots ``left``/``right``/``bottom``/``top`` points from its edges."""
     w, h = fig.get_size_inches() * _PT
@@ -771,33 +823,47 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         else:
             lab = str(r["layer"]) + (f"\n({kind})" if kind else "")
             labels.append(lab + ("\n" + _wrap(short, 13) if short else ""))
-    names = [g[0] for g in groups] if many and any(labels) else []
+    names = bool(many and any(labels))  # the layers named below the labels
+    shown: list[str] = []  # each group's name as written (its block's prefix taken out)
+    blocks: list[tuple[str, int, int]] = []  # (prefix, first row, last row) written once below the names
 
     colors = _palette()
-    legend_labels = ["scale-free range 2 ≤ α ≤ 3", pruned_label, null_label]
+    # the legend's entries in matplotlib's order (patches, lines, collections, then the error bars)
+    legend_labels = ["scale-free range 2 ≤ α ≤ 3"]
+    if bool((np.isnan(a) & ~bound).any() or (np.isnan(na) & ~nbound).any()):
+        legend_labels.append("'no fit' (below the dashed line): not fitted")
+    if bound.any() or nbound.any():
+        legend_labels.append("α at the fit's bound (≥ 100): no measured exponent, not plotted")
+    legend_labels += [pruned_label, null_label]
     own = ax is None
+    ncol = 1  # legend columns: one, right of the plot; a row above a many-row plot (as wide as the rows)
     if own:
         # margins in points, from the texts they hold; the width from the rows
         tick_pt = 3.5 + 3.5  # tick length and pad
         if many:
-            label_pt = _text_width_pt(labels, tick_size) * 1.05 + 1.0
-            name_pt = _text_width_pt(names, tick_size) * 1.05 + 1.0 if names else 0.0
-            bottom = tick_pt + label_pt + (4.0 + name_pt if names else 0.0) + 6.0
             span = min(_ALPHA_AXES_IN[0], max(_ROW_IN[0] * n, 5.0))
             span = max(span, _ROW_IN[1] * n)
+            label_pt = _text_width_pt(labels, tick_size) * 1.05 + 1.0
+            bottom = tick_pt + label_pt + 6.0
+            if names:
+                shown, blocks = _layer_names(groups, span * _PT / n, tick_size)
+                bottom += 4.0 + _text_width_pt(shown, tick_size) * 1.05 + 1.0
+                bottom += 6.0 + _text_height_pt(1, tick_size) if blocks else 0.0
         else:
             lines = max(lab.count("\n") + 1 for lab in labels)
             bottom = tick_pt + _text_height_pt(lines, tick_size) + 6.0
             span = max(1.35 * n, 2.6)
-        missing_any = bool((np.isnan(a) & ~bound).any() or (np.isnan(na) & ~nbound).any())
-        if missing_any:
-            legend_labels.append("'no fit' (below the dashed line): not fitted")
-        if bound.any() or nbound.any():
-            legend_labels.append("α at the fit's bound (≥ 100): no measured exponent, not plotted")
         left = 52.0  # y label and y tick labels (at most 4 characters: "17.5", "100")
-        right = _legend_width_pt(legend_labels, 8) + 0.01 * span * _PT + 6.0
         title_pt = _text_width_pt([title], 12) * 1.05 + 4.0 if title else 0.0
         top = 6.0 + (_text_height_pt(1, 12) + 6.0 if title else 4.0)
+        if many:  # the legend in as few rows above the plot as its width allows: no empty column at the right
+            ncol, legend_rows = _legend_columns(legend_labels, 8, span * _PT)
+        if ncol > 1:
+            legend_pt = (0.8 + 1.17 * legend_rows + 0.5 * (legend_rows - 1)) * 8 + 4.0
+            top += legend_pt + 2.0
+            right = 12.0
+        else:
+            right = _legend_width_pt(legend_labels, 8) + 0.01 * span * _PT + 6.0
         width_in = max((left + right) / _PT + span, (left + title_pt + 6.0) / _PT)
         height_in = (top + bottom) / _PT + _ALPHA_AXES_IN[1 if many else 2]
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -855,30 +921,47 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     ax.set_ylim(lo, hi)
     ax.set_xticks(pos, labels, fontsize=tick_size, rotation=90 if many else 0)
     if names:
-        # each layer's name once, upright, centred under its run of positions, below the longest
-        # "kind · verdict" label (measured, not drawn: a constant offset in points)
-        below = -(3.5 + 3.5 + _text_width_pt(labels, tick_size) * 1.05 + 1.0 + 4.0)
-        shift = mtransforms.ScaledTranslation(0.0, below / _PT, fig.dpi_scale_trans)
-        for name, i0, i1 in groups:
-            ax.text((i0 + i1) / 2, 0.0, name, transform=trans + shift, rotation=90, ha="center", va="top",
-                    fontsize=tick_size, gid="alpha-layer-name")
-        # a bracket over each name that spans several positions, joining it to their labels
+        if not own:  # the caller's Axes: its rows as wide as it is now
+            shown, blocks = _layer_names(groups, ax.get_position().width * fig.get_size_inches()[0] * _PT / n,
+                                         tick_size)
         from matplotlib.collections import LineCollection
 
+        def at(offset):  # x in data, y ``offset`` points below the plot's bottom edge
+            return trans + mtransforms.ScaledTranslation(0.0, offset / _PT, fig.dpi_scale_trans)
+
+        # each layer's name once, upright, centred under its run of positions, below the longest
+        # "kind · verdict" label (measured, not drawn: a constant offset in points), with a bracket
+        # over a name that spans several positions, joining it to their labels
+        below = -(3.5 + 3.5 + _text_width_pt(labels, tick_size) * 1.05 + 1.0 + 4.0)
+        for name, (_, i0, i1) in zip(shown, groups):
+            ax.text((i0 + i1) / 2, 0.0, name, transform=at(below), rotation=90, ha="center", va="top",
+                    fontsize=tick_size, gid="alpha-layer-name")
         spans = [[(i0 - 0.3, 0.0), (i1 + 0.3, 0.0)] for _, i0, i1 in groups if i1 > i0]
         if spans:
-            lift = mtransforms.ScaledTranslation(0.0, (below + 2.5) / _PT, fig.dpi_scale_trans)
-            ax.add_collection(LineCollection(spans, colors="0.45", linewidths=0.6, transform=trans + lift,
+            ax.add_collection(LineCollection(spans, colors="0.45", linewidths=0.6, transform=at(below + 2.5),
                                              clip_on=False, gid="alpha-layer-bracket"), autolim=False)
+        if blocks:  # the shared prefix of a run of layers (a transformer block), once, under a longer bracket
+            lower = below - _text_width_pt(shown, tick_size) * 1.05 - 1.0 - 6.0
+            for prefix, i0, i1 in blocks:
+                ax.text((i0 + i1) / 2, 0.0, prefix, transform=at(lower), ha="center", va="top",
+                        fontsize=tick_size, gid="alpha-block-name")
+            ax.add_collection(LineCollection([[(i0 - 0.4, 0.0), (i1 + 0.4, 0.0)] for _, i0, i1 in blocks],
+                                             colors="0.45", linewidths=0.6, transform=at(lower + 2.5),
+                                             clip_on=False, gid="alpha-block-bracket"), autolim=False)
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylabel("fitted exponent α (± σ)")
     if title:
-        # where automatic placement puts it (as in plot_ccdf), cheaper; from the plot's left edge
-        # when wider than the plot (a centred one would be cut at the figure's left edge)
+        # where automatic placement puts it (as in plot_ccdf), cheaper, or above the legend's rows;
+        # from the plot's left edge when wider than the plot (a centred one would be cut at the
+        # figure's left edge)
         wide = own and title_pt > span * _PT
-        ax.set_title(title, y=1.0, loc="left" if wide else "center")
+        ax.set_title(title, y=1.0, loc="left" if wide else "center",
+                     pad=6.0 + (legend_pt + 2.0 if ncol > 1 else 0.0))
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if ncol > 1:
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=ncol, fontsize=8, frameon=False)
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
 
 
