@@ -745,7 +745,9 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     σ error bar on the left, the null's on the right, and the verdict's short label (from
     ``verdict_code``, else the ``verdict`` text as given) under each label.  Past 8 rows the labels
     turn vertical and name the layer once for its consecutive rows: each position reads
-    ``kind · verdict``, and the layer's name stands below its positions.  The band 2 ≤ α ≤ 3,
+    ``kind · verdict``, the layer's name stands below its positions, and a transformer block's
+    prefix ("encoder.layer.3") is written once, across, below its layers' names when it fits
+    (:func:`_layer_names`).  The band 2 ≤ α ≤ 3,
     where most empirical scale-free networks lie (CSN 2009, table 6.1), is shaded for
     orientation.  Rows whose α is missing draw nothing for it ("no fit" below the dashed line);
     an α at the fit's search bound (``hit_bound`` / ``null_hit_bound`` true) is no measured
@@ -754,7 +756,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     A new figure is laid out once, from the sizes of its texts (:func:`_text_width_pt`), not by
     constrained layout (which draws the figure an extra time): its width grows with the rows
     (at least 0.17 inch each, so that vertical labels never touch), and the margins hold the
-    labels, the title and the legend (right of the plot).
+    labels, the title and the legend (in rows above the plot, or right of a plot too narrow
+    for two of its entries side by side).
 
     Parameters
     ----------
@@ -852,12 +855,13 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         else:
             lines = max(lab.count("\n") + 1 for lab in labels)
             bottom = tick_pt + _text_height_pt(lines, tick_size) + 6.0
-            span = max(1.35 * n, 2.6)
+            span = max(1.15 * n, 2.6)  # room for a 13-character line between positions
         left = 52.0  # y label and y tick labels (at most 4 characters: "17.5", "100")
         title_pt = _text_width_pt([title], 12) * 1.05 + 4.0 if title else 0.0
         top = 6.0 + (_text_height_pt(1, 12) + 6.0 if title else 4.0)
-        if many:  # the legend in as few rows above the plot as its width allows: no empty column at the right
-            ncol, legend_rows = _legend_columns(legend_labels, 8, span * _PT)
+        # the legend in as few rows above the plot as its width allows (no empty column at the
+        # right), or right of a plot too narrow for two of its entries side by side
+        ncol, legend_rows = _legend_columns(legend_labels, 8, span * _PT)
         if ncol > 1:
             legend_pt = (0.8 + 1.17 * legend_rows + 0.5 * (legend_rows - 1)) * 8 + 4.0
             top += legend_pt + 2.0
