@@ -255,8 +255,8 @@ def main():
         sizes[label] += Path(f"{j.stem}.png").stat().st_size
     n = len(jobs)
     tot = sum(best.values())
-    print(f"{n} figures ({dict(counts)}), best of {a.repeat} rounds in one process: "
-          f"{tot:.2f} s CPU, {1e3 * tot / n:.1f} ms per figure; rounds: "
+    print(f"{n} figures ({dict(counts)}), each type's best of {a.repeat} rounds in one process: "
+          f"{tot:.2f} s CPU, {1e3 * tot / n:.1f} ms per figure; whole rounds: "
           + ", ".join(f"{sum(r.values()):.2f}" for r in rounds))
     for k in counts:
         print(f"  {k:18s} {counts[k]:3d} figures  {1e3 * best[k] / counts[k]:7.1f} ms CPU each  "
