@@ -144,3 +144,47 @@ def test_argparse_errors_are_one_line(argv, needles, capsys):
     assert "usage:" not in err
     for needle in needles:
         assert needle in err
+
+
+_USER_MODULES = {
+    "pg_user_factories": (
+        "import torch\n"
+        "def boom():\n    raise RuntimeError('weights dir not configured')\n"
+        "def needs(n):\n    return torch.nn.Linear(n, n)\n"
+        "def number():\n    return 3\n"
+        "NOT_CALLABLE = 3\n"
+    ),
+    "pg_user_broken": "raise RuntimeError('bad import')\n",
+}
+
+
+@pytest.mark.parametrize("spec, needles", [
+    ("nosuch", ["not a zoo model (lenet300, lenet5", "package.module:factory", "mypkg.models:build"]),
+    ("torch.nn.Linear", ["not a zoo model", "did you mean torch.nn:Linear?"]),
+    ("pg_no_such_pkg.models:f", ["cannot import pg_no_such_pkg.models", "PYTHONPATH"]),
+    ("os:nosuch", ["os has no nosuch"]),
+    ("pg_user_factories:bom", ["pg_user_factories has no bom (did you mean pg_user_factories:boom?)"]),
+    ("pg_user_factories:", ["give package.module:factory"]),
+    ("pg_user_factories:boom", ["boom() raised RuntimeError: weights dir not configured"]),
+    ("pg_user_factories:needs", ["needs() needs arguments", "called with none"]),
+    ("pg_user_factories:number", ["number() returned int, not an nn.Module"]),
+    ("pg_user_factories:NOT_CALLABLE", ["(type int) is not a callable returning the nn.Module"]),
+    ("pg_user_broken:build", ["importing pg_user_broken raised RuntimeError: bad import"]),
+    ("torch.nn:Identity", ["model Identity has no weight matrix"]),
+])
+@pytest.mark.parametrize("command", ["fit", "graph"])
+def test_bad_model_is_one_usage_line(command, spec, needles, tmp_path, monkeypatch, capsys):
+    """Every way --model can be wrong: exit 2, one line naming --model and the fix, no traceback
+    (a user's factory that raises or a module that fails to import included)."""
+    for name, text in _USER_MODULES.items():
+        (tmp_path / f"{name}.py").write_text(text)
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = [command, str(REF / "lenet300_digits_imp.safetensors"), "--model", spec]
+    code = main(argv + (["--no-figures", "--bootstrap", "0", "-q"] if command == "fit" else []))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"prunegraph {command}: error: ") and "--model" in err, err
+    for needle in needles:
+        assert needle in err, err
