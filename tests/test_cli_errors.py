@@ -188,3 +188,31 @@ def test_bad_model_is_one_usage_line(command, spec, needles, tmp_path, monkeypat
     assert err.startswith(f"prunegraph {command}: error: ") and "--model" in err, err
     for needle in needles:
         assert needle in err, err
+
+
+def test_notes_name_flags_not_keywords(tmp_path, monkeypatch, capsys):
+    """Library notes say ``model=`` / ``input_shape=``; `graph` and `fit` print them as flags."""
+    import torch
+    from torch import nn
+
+    (tmp_path / "pg_user_cnn.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "def cnn():\n    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10))\n")
+    monkeypatch.delitem(sys.modules, "pg_user_cnn", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    torch.save(mlp.state_dict(), tmp_path / "mlp.pt")
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10))
+    torch.save(cnn.state_dict(), tmp_path / "cnn.pt")
+    assert main(["graph", str(tmp_path / "mlp.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "note: no model to trace" in out and "pass --model / --arch" in out and "model=" not in out
+    assert main(["fit", str(tmp_path / "mlp.pt"), "--no-figures", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "pass --model / --arch" in out and "model=" not in out
+    assert main(["graph", str(tmp_path / "cnn.pt"), "--model", "pg_user_cnn:cnn"]) == 0
+    out = capsys.readouterr().out
+    assert "flatten folds inferred from sizes" in out and "pass --input-shape to check" in out
+    assert main(["graph", str(tmp_path / "cnn.pt"), "--model", "pg_user_cnn:cnn", "--input-shape", "1,8,8"]) == 0
+    assert "flatten folds" not in capsys.readouterr().out

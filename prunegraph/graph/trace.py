@@ -761,7 +761,7 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
     if why is not None and tracer.inferred_folds:
         b.notes.insert(at, f"{why}: flatten folds inferred from sizes (positions per channel = inputs / "
                            f"channels) for layer{'s' * (len(tracer.inferred_folds) > 1)} "
-                           f"{', '.join(tracer.inferred_folds)}; pass input_shape to check them")
+                           f"{', '.join(tracer.inferred_folds)}; pass input_shape= to check them")
     elif why is not None and shape is not None:  # a failure is worth a note even when nothing needed it
         b.notes.insert(at, why)
     return b.network()
