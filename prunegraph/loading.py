@@ -95,7 +95,7 @@ def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
     [[1.0, 0.0, 0.0]]
     """
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
-        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+        raise UsageError(f"task={task!r}: must be an integer >= 0 (a task id of the ownership buffers)")
     sd = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
     sd = _resolve_parametrizations(sd, source)
     order = {k: i for i, k in enumerate(sd)}
@@ -466,7 +466,7 @@ def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: 
 def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
     """:func:`effective_weights` with every value a :class:`LazyWeight` (checked from shapes)."""
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
-        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+        raise UsageError(f"task={task!r}: must be an integer >= 0 (a task id of the ownership buffers)")
     keys, name = list(src.shapes), src.name
     owners = [k for k in keys if k.endswith("_owner")]
     if task is not None and not owners:

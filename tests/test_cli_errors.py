@@ -216,3 +216,27 @@ def test_notes_name_flags_not_keywords(tmp_path, monkeypatch, capsys):
     assert "flatten folds inferred from sizes" in out and "pass --input-shape to check" in out
     assert main(["graph", str(tmp_path / "cnn.pt"), "--model", "pg_user_cnn:cnn", "--input-shape", "1,8,8"]) == 0
     assert "flatten folds" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["fit", "{ckpt}", "--out", "{blocked}/figs", "--bootstrap", "0", "-q"], "--out {blocked}/figs: cannot create"),
+    (["fit", "{ckpt}", "--json", "{blocked}/r.json", "--no-figures", "--bootstrap", "0", "-q"],
+     "{blocked}/r.json: cannot write there"),
+    (["graph", "{ckpt}", "--graphml", "{blocked}/g.graphml"], "{blocked}/g.graphml: cannot write there"),
+])
+def test_unwritable_outputs_are_one_input_line(argv, needle, tmp_path, capsys):
+    """An output under a regular file (no folder can be made there): exit 1, one line naming it."""
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    fill = {"{ckpt}": str(REF / "lenet300_digits_imp.safetensors"), "{blocked}": str(blocked)}
+    argv = [a.replace("{blocked}", fill["{blocked}"]).replace("{ckpt}", fill["{ckpt}"]) for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert needle.replace("{blocked}", str(blocked)) in err, err
+
+
+def test_bad_task_names_the_flag(capsys):
+    code = main(["graph", str(REF / "lenet300_digits_imp.safetensors"), "--task", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--task -1: must be an integer >= 0" in err, err

@@ -200,6 +200,12 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
 
 def run(args) -> int:
     _check(args)
+    if args.figures or args.report:  # before any work: the folder figures and the report go to
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc}); give a "
+                             f"writable folder, or --no-figures") from None
     with contextlib.ExitStack() as stack:
         writer = None
         if args.figures or args.report:
