@@ -7,10 +7,11 @@ break the others.
 
 Exit codes (one convention for every command; also in ``prunegraph --help`` and the README):
 0 success; 1 an input error (:class:`~prunegraph.errors.InputError`: a file that is missing,
-a directory, unreadable, corrupt or of the wrong kind, data that cannot be analysed); 2 a usage
-error (:class:`~prunegraph.errors.UsageError` and argparse errors: an unknown flag or value, a
-bad combination of flags); 130 interrupted.  Every error is one line naming the flag or file
-and the fix; configuration field names in messages are shown as the flags that set them.
+a directory, unreadable, corrupt or of the wrong kind, data that cannot be analysed, an output
+that cannot be written); 2 a usage error (:class:`~prunegraph.errors.UsageError` and argparse
+errors: an unknown flag or value, a bad combination of flags); 130 interrupted.  Every error is
+one line naming the flag or file and the fix; configuration field names in messages are shown as
+the flags that set them.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ exit status:
   0    success
   1    input error: a checkpoint that is missing, unreadable, corrupt or of the wrong kind
        (e.g. a .json manifest instead of its .safetensors, a folder without one checkpoint),
-       or data that cannot be analysed
+       data that cannot be analysed, or an output path that cannot be written
   2    usage error: an unknown flag or value, a missing argument, a bad combination of flags
   130  interrupted (Ctrl-C)
 every error is one line on stderr naming the file or flag and the fix.
