@@ -1583,12 +1583,19 @@ class FigureWriter:
         keys = [early[j.stem] if j.stem in early else self._start(j) for j in figure_jobs(res, self.out)]
         self._pending.append((res.source, keys))
 
+    def computing_done(self) -> None:
+        """The caller has stopped computing (its fits are done): the last worker, which waits so
+        as not to share a core with the fits, starts drawing now rather than at :meth:`result`
+        (e.g. while the caller prints its tables)."""
+        if self._go is not None:
+            self._go.set()
+
     def _collect(self) -> Iterator[int]:
         """Receive the workers' results until every figure handed out is back; one item per figure."""
         import pickle
         import queue
 
-        self._go.set()  # the caller waits now: every worker draws
+        self.computing_done()  # the caller waits now: every worker draws
 
         while len(self._done) < self._sent:
             try:
