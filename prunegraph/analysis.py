@@ -309,8 +309,8 @@ class FitRow:
     not a measured exponent (the likelihood still rose there: no power law in range), and every
     output shows it as "≥ 100 (bound)" and leaves it out of the figures; None where nothing was
     fitted.  ``sigma`` (``null_sigma``) is then None (empty in ``--csv``, null in JSON): there
-    is no standard error at the bound.  These two flags are the last columns of ``--csv`` (appended, so the earlier columns keep
-    their places).
+    is no standard error at the bound.  These two flags are the last columns of ``--csv``
+    (appended, so the earlier columns keep their places).
 
     Examples
     --------

@@ -173,8 +173,9 @@ def layer_summary(layer: Any) -> str:
     --------
     >>> import torch
     >>> from prunegraph.graph import LayerGraph
-    >>> layer_summary(LayerGraph.from_matrix("fc", torch.tensor([[1., 0.], [2., 3.]]), in_space="x"))
-    "'fc' linear, 2 → 2 units (x → fc), 3 edges, density 75%; in-degree min 1, median 1.5, max 2; out-degree min 1, median 1.5, max 2; wiring traced"
+    >>> print(layer_summary(LayerGraph.from_matrix("fc", torch.tensor([[1., 0.], [2., 3.]]), in_space="x")))
+    'fc' linear, 2 → 2 units (x → fc), 3 edges, density 75%; in-degree min 1, median 1.5, max 2;
+    out-degree min 1, median 1.5, max 2; wiring traced
     """
     offs = "" if not (layer.in_offset or layer.out_offset) else f" at offsets {layer.in_offset}/{layer.out_offset}"
     parts = [f"{layer.name!r} {layer.layer_type}, {layer.in_units:,} → {layer.out_units:,} units "

@@ -51,7 +51,8 @@ def test_layer_repr_gives_degree_ranges(big):
     assert f"out-degree min {_fmt(k_out.min())}, median {_fmt(np.median(k_out))}, max {_fmt(k_out.max())}" in text
     assert text.startswith("LayerGraph('0' linear, 2,000 → 1,500 units") and f"{int(mask.sum()):,} edges" in text
     # the matrix-free records of the same layer read the same
-    assert repr(LayerDegrees.from_layer(lg)) == "LayerDegrees(" + text[len("LayerGraph("):-1].rsplit("; wiring", 1)[0] + ")"
+    body = text[len("LayerGraph("):-1].rsplit("; wiring", 1)[0]
+    assert repr(LayerDegrees.from_layer(lg)) == f"LayerDegrees({body})"
 
 
 @pytest.mark.parametrize("kind", ["in", "out", "total", "strength"])

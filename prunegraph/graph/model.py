@@ -115,7 +115,8 @@ class LayerGraph:
         --------
         >>> import torch
         >>> LayerGraph.from_matrix("fc", torch.tensor([[0.5, 0.0], [-1.0, 2.0]]))
-        LayerGraph('fc' linear, 2 → 2 units (input → fc), 3 edges, density 75%; in-degree min 1, median 1.5, max 2; out-degree min 1, median 1.5, max 2; wiring traced)
+        LayerGraph('fc' linear, 2 → 2 units (input → fc), 3 edges, density 75%; in-degree min 1, median 1.5,
+        max 2; out-degree min 1, median 1.5, max 2; wiring traced)
         """
         return f"LayerGraph({_deg.layer_summary(self)})"
 
