@@ -1399,7 +1399,7 @@ def _reused_ccdf_axes():
 #: rendered without FreeType's hinting (snapping outlines to the pixel grid), which costs a sixth
 #: of a CCDF figure's drawing time; at the figures' 150 dpi the text reads the same
 #: (benchmarks/bench_figures.py; tests/test_plot.py draws with these settings too)
-RENDER_RC = {"text.hinting": "no_hinting"}
+RENDER_RC: dict[Any, Any] = {"text.hinting": "no_hinting"}
 
 
 def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
