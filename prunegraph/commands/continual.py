@@ -314,7 +314,7 @@ def format_run(d: dict) -> list[str]:
 
 
 def _warn_fallback(res) -> None:
-    """One line on stderr when pa used its fallback kernel on most layer-tasks of a run."""
+    """One line on stderr when most layer-tasks grown by pa have no plausible power law."""
     from ..continual import pa_fallback_share
 
     fell, total = pa_fallback_share(res)

@@ -252,6 +252,8 @@ def _run(args, stack: contextlib.ExitStack, writer) -> int:
     else:
         results, timings = _analyse(sources, options, jobs=args.jobs, progress=progress, figures=writer)
     t_analysis = time.perf_counter() - t_start
+    if writer is not None:
+        writer.computing_done()  # every figure worker draws while the tables are printed
 
     for res in results:
         if not args.quiet:
