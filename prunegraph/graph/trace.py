@@ -336,6 +336,8 @@ class _Tracer:
         self.b = builder
         self.env: dict[Any, Any] = {}
         self.n_inputs = 0
+        #: layers whose flatten fold (positions per channel) was inferred from sizes, not shapes
+        self.inferred_folds: list[str] = []
 
     # -------------------------------------------------------------- helpers
     def units(self, a: _Act) -> int | None:
@@ -382,6 +384,8 @@ class _Tracer:
         if a.layout == "flat" and linear:
             s = a.spatial if a.spatial is not None else (n_in // n if n and n_in % n == 0 else None)
             if s is not None and n is not None and n * s == n_in:
+                if a.spatial is None:
+                    self.inferred_folds.append(name)
                 if a.inner is not None and a.inner != s:  # permuted before flattening
                     return a.space, (torch.arange(n_in) // a.inner) % n
                 return a.space, s
@@ -730,6 +734,7 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
 
         _chain(_module_entries(module, get), b)
         return b.network()
+    why = None if shape is not None else "no input_shape"  # why shapes are unknown, if they are
     if shape is not None:
         from torch.fx.passes.shape_prop import ShapeProp
 
@@ -744,15 +749,21 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
                 except Exception:  # e.g. token inputs of an Embedding
                     ShapeProp(gm).propagate(_dummy_input(module, shape).long())
         except Exception as exc:
-            b.notes.append(f"shape propagation with input_shape={tuple(shape)} failed "
-                           f"({type(exc).__name__}); flatten folds inferred from sizes")
+            why = f"shape propagation with input_shape={tuple(shape)} failed ({type(exc).__name__})"
             for n in gm.graph.nodes:
                 n.meta.pop("tensor_meta", None)
         finally:
             module.train(was_training)
-    else:
-        b.notes.append("no input_shape: traced without shape propagation; flatten folds inferred from sizes")
-    _Tracer(gm, get, b).run(gm.graph)
+    at = len(b.notes)
+    tracer = _Tracer(gm, get, b)
+    tracer.run(gm.graph)
+    # only a conv output flattened into a Linear layer needs the shapes: said where that happened
+    if why is not None and tracer.inferred_folds:
+        b.notes.insert(at, f"{why}: flatten folds inferred from sizes (positions per channel = inputs / "
+                           f"channels) for layer{'s' * (len(tracer.inferred_folds) > 1)} "
+                           f"{', '.join(tracer.inferred_folds)}; pass input_shape= to check them")
+    elif why is not None and shape is not None:  # a failure is worth a note even when nothing needed it
+        b.notes.insert(at, why)
     return b.network()
 
 
