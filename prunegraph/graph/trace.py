@@ -107,6 +107,13 @@ class _Spaces:
         return new
 
 
+def _known(size: int | None, sid: str) -> int:
+    """The size of space ``sid``, known once a layer has read or written it."""
+    if size is None:
+        raise RuntimeError(f"internal: space {sid!r} has no known size")
+    return int(size)
+
+
 @dataclass
 class _Act:
     """What the tracer knows about a tensor: its space and where the units are."""
@@ -184,7 +191,7 @@ class _Builder:
         for p in self.pending:
             (ri, oi), (ro, oo) = self.sp.find(p.in_sid), self.sp.find(p.out_sid)
             for r in (ri, ro):
-                spaces.setdefault(r, int(self.sp.size[r]))
+                spaces.setdefault(r, _known(self.sp.size[r], r))
             rows.append((p, ri, ro, oi, oo))
         return rows, spaces, tuple(dict.fromkeys(self.notes + self.sp.notes))
 
@@ -364,7 +371,7 @@ class _Tracer:
         if a.layout == "feature":
             return a if out and out[-1] == n else None
         if a.layout == "flat":
-            return a if a.spatial is not None and out and out[-1] == n * a.spatial else None
+            return a if n is not None and a.spatial is not None and out and out[-1] == n * a.spatial else None
         return None
 
     def consume(self, a, n_in: int, name: str, *, linear: bool) -> tuple[str, int | torch.Tensor]:
@@ -407,8 +414,9 @@ class _Tracer:
             sid, fold = self.consume(a, n_in, name, linear=True)
             out = self.b.sp.new(name, n_out)
             cols = fold if isinstance(fold, torch.Tensor) else None
-            self.b.add(name, "linear", linear_matrices(w, fold=1 if cols is not None else fold, columns=cols),
-                       sid, out, f"{name}.weight", binary=cols is None and fold == 1)
+            per_unit = fold if isinstance(fold, int) else 1
+            self.b.add(name, "linear", linear_matrices(w, fold=per_unit, columns=cols),
+                       sid, out, f"{name}.weight", binary=cols is None and per_unit == 1)
             return _Act(out, "feature")
         if isinstance(mod, nn.MultiheadAttention):
             return (self.attention(node, mod, name, a), None)
@@ -450,8 +458,8 @@ class _Tracer:
             sid, _ = self.consume(a, mod.input_size, name, linear=False)
             last = self.b.add_rnn(name, mod.mode, self.get, sid, num_layers=mod.num_layers,
                                   bidirectional=mod.bidirectional, hidden=mod.hidden_size)
-            h = _Act(f"{name}.l{mod.num_layers - 1}", "feature") if not mod.bidirectional else None
-            hidden = (h, h) if mod.mode == "LSTM" else h
+            top = _Act(f"{name}.l{mod.num_layers - 1}", "feature") if not mod.bidirectional else None
+            hidden = (top, top) if mod.mode == "LSTM" else top
             return (_Act(last, "feature"), hidden)
         return None
 

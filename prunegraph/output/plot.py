@@ -535,6 +535,8 @@ def _in_view(inner):
 
         def __call__(self):
             locs = np.asarray(inner())
+            if self.axis is None:  # not attached to an axis yet: nothing to filter by
+                return locs
             lo, hi = sorted(self.axis.get_view_interval())
             return locs[(locs >= lo * (1 - 1e-6)) & (locs <= hi * (1 + 1e-6))]
 
