@@ -269,7 +269,7 @@ class SequenceAnalysis:
             weight_density=self.weight_density,
             dead=self.observed.n_dead,
             alpha=None if f is None else f.alpha,
-            sigma=None if f is None else f.sigma,
+            sigma=_sigma(f),
             xmin=None if f is None else f.xmin,
             xmax=None if f is None else f.xmax,
             n_tail=None if f is None else f.n_tail,
@@ -282,7 +282,7 @@ class SequenceAnalysis:
             verdict=self.observed.verdict_text,
             verdict_code=self.observed.verdict.value,
             null_alpha=None if nf is None else nf.alpha,
-            null_sigma=None if nf is None else nf.sigma,
+            null_sigma=_sigma(nf),
             null_verdict=None if self.null is None else self.null.verdict_text,
             null_verdict_code=None if self.null is None else self.null.verdict.value,
             heavier_p=None if self.tail is None else self.tail.heavier_p,
@@ -308,8 +308,9 @@ class FitRow:
     search ended on its upper bound (``PowerLawFit.alpha_max``, 100): ``alpha`` is then the bound,
     not a measured exponent (the likelihood still rose there: no power law in range), and every
     output shows it as "≥ 100 (bound)" and leaves it out of the figures; None where nothing was
-    fitted.  These two are the last columns of ``--csv`` (appended, so the earlier columns keep
-    their places).
+    fitted.  ``sigma`` (``null_sigma``) is then None (empty in ``--csv``, null in JSON): there
+    is no standard error at the bound.  These two flags are the last columns of ``--csv``
+    (appended, so the earlier columns keep their places).
 
     Examples
     --------
@@ -878,7 +879,7 @@ class BlockSummary:
     alpha_median: float | None   # median fitted alpha over the group's fits, those at the bound left out
     verdicts: dict           # short verdict label -> count
     alphas: tuple = ()       # per layer (in ``layers`` order) its fitted alpha, None where not fitted
-    sigmas: tuple = ()       # per layer the alpha's standard error, None where not fitted
+    sigmas: tuple = ()       # per layer the alpha's standard error, None where not fitted or at the bound
     at_bound: tuple = ()     # per layer: its alpha is the fit's upper bound (hit_bound), not a measurement
 
     def to_dict(self) -> dict[str, Any]:
@@ -927,7 +928,7 @@ def block_summary(res: ModelAnalysis) -> list[BlockSummary]:
         out.append(BlockSummary(blk, order.index(blk), group, degree_kind, tuple(r.layer for r in rows),
                                 float(np.median(alphas)) if alphas else None, counts,
                                 tuple(None if f is None else float(f.alpha) for f in fits),
-                                tuple(None if f is None else float(f.sigma) for f in fits),
+                                tuple(_sigma(f) for f in fits),
                                 tuple(f is not None and bool(f.hit_bound) for f in fits)))
     return sorted(out, key=lambda b: (b.depth, b.group, b.degree_kind))
 
@@ -1386,6 +1387,14 @@ def _stream_seed(seed: int, name: str, degree_kind: str) -> int:
     """A seed for one (layer, degree kind): stable across runs, platforms and selections."""
     return int(np.random.SeedSequence([int(seed), zlib.crc32(f"{name}\0{degree_kind}".encode())])
                .generate_state(1, dtype=np.uint32)[0])
+
+
+def _sigma(fit) -> float | None:
+    """A fit's standard error of α for a row: None where nothing was fitted or the fit has none
+    (NaN: α stopped at the search bound, :class:`~prunegraph.fit.PowerLawFit`)."""
+    if fit is None or math.isnan(fit.sigma):
+        return None
+    return float(fit.sigma)
 
 
 def _num(v):

@@ -77,6 +77,22 @@ class DegreeSequence:
     def __len__(self) -> int:
         return len(self.values)
 
+    def __repr__(self) -> str:
+        """Kind, size, where the units are and the alive values' range: never the arrays
+        (``values``, ``layer``, ``index`` hold one entry per unit).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> DegreeSequence(np.array([2, 0, 1, 7]), np.array(["h"] * 4), np.arange(4), "in")
+        DegreeSequence(in, 4 units labelled 'h', 1 dead; alive min 1, median 2, max 7)
+        """
+        labels, first = np.unique(self.layer, return_index=True)
+        where = _names(labels[np.argsort(first)].tolist())
+        return (f"DegreeSequence({self.degree_kind}, {len(self):,} units"
+                f"{' labelled ' + where if where else ''}, {self.n_dead:,} dead; "
+                f"{value_range(self.alive, 'alive ')})")
+
     @property
     def dead(self) -> np.ndarray:
         """Boolean mask of units with value 0 (no surviving connection of this kind)."""
@@ -119,6 +135,60 @@ class DegreeSequence:
             "layer": self.layer.tolist(),
             "index": self.index.tolist(),
         }
+
+
+# --------------------------------------------------------------------------- summaries (reprs)
+def _fmt_value(v) -> str:
+    v = float(v)
+    return f"{int(v):,}" if v.is_integer() and abs(v) < 1e15 else f"{v:.4g}"
+
+
+def value_range(v: np.ndarray, what: str = "") -> str:
+    """``"<what>min a, median b, max c"`` of an array (``"<what>none"`` when empty): the
+    summary the reprs show instead of the array.
+
+    Examples
+    --------
+    >>> value_range(np.array([3, 1, 2, 10]), "in-degree ")
+    'in-degree min 1, median 2.5, max 10'
+    """
+    v = np.asarray(v)
+    if v.size == 0:
+        return f"{what}none"
+    return (f"{what}min {_fmt_value(v.min())}, median {_fmt_value(np.median(v))}, "
+            f"max {_fmt_value(v.max())}")
+
+
+def _names(names: list, most: int = 3) -> str:
+    """Up to ``most`` names quoted, then how many more."""
+    more = f" (+{len(names) - most} more)" if len(names) > most else ""
+    return ", ".join(repr(n) for n in names[:most]) + more
+
+
+def layer_summary(layer: Any) -> str:
+    """One line about a layer (``LayerGraph`` or its matrix-free records): name, type, units
+    and spaces, edges and density, the in- and out-degree ranges and how its wiring is known.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunegraph.graph import LayerGraph
+    >>> print(layer_summary(LayerGraph.from_matrix("fc", torch.tensor([[1., 0.], [2., 3.]]), in_space="x")))
+    'fc' linear, 2 → 2 units (x → fc), 3 edges, density 75%; in-degree min 1, median 1.5, max 2;
+    out-degree min 1, median 1.5, max 2; wiring traced
+    """
+    offs = "" if not (layer.in_offset or layer.out_offset) else f" at offsets {layer.in_offset}/{layer.out_offset}"
+    parts = [f"{layer.name!r} {layer.layer_type}, {layer.in_units:,} → {layer.out_units:,} units "
+             f"({layer.in_space} → {layer.out_space}{offs}), {int(layer.n_edges):,} edges, "
+             f"density {100 * layer.density:.3g}%"]
+    for kind in ("in", "out"):
+        deg = getattr(layer, f"{kind}_degree", None)
+        if deg is not None:
+            parts.append(value_range(deg, f"{kind}-degree "))
+    wiring = getattr(layer, "wiring", None)
+    if wiring:
+        parts.append(f"wiring {wiring}")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- tensor kernels
@@ -285,6 +355,9 @@ class LayerDegrees(LayerInfo):
         possible = self.in_units * self.out_units
         return self.n_edges / possible if possible else 0.0
 
+    def __repr__(self) -> str:  # never the arrays (one entry per unit, or per edge)
+        return f"{type(self).__name__}({layer_summary(self)})"
+
     @classmethod
     def from_layer(cls, lg) -> LayerDegrees:
         return cls(**LayerInfo.fields_of(lg), n_edges=int(lg.n_edges), in_degree=lg.in_degree,
@@ -296,7 +369,7 @@ class LayerDegrees(LayerInfo):
         return layer_sequence(self, degree_kind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # LayerDegrees' summary, not the arrays
 class CountedLayer(LayerDegrees):
     """A streamed layer known by its degrees (and, when asked for, its float64 strengths and
     edge weights) without its matrices: what :meth:`prunegraph.graph.StreamPlan.iter_degrees`

@@ -309,3 +309,49 @@ def test_nested_boundary_p_value_against_chi2_mixture():
     r = compare_distributions(fit_power_law(x, xmin=1), ["truncated_power_law"])[0]
     assert r.R < 0
     assert r.p_value == pytest.approx(0.5 * stats.chi2.sf(-2 * r.R, 1), rel=1e-12)
+
+
+def test_normalized_R_is_zero_where_the_alternative_is_the_power_law():
+    """A zipf(2) draw (default_rng(3), n = 2000): the stretched exponential collapses onto the
+    power law (β = 0, 1 + γ = α − 7e-14).  The library's R (−3e-11) and σ_R (7e-14) were
+    rounding-sized and their ratio, Vuong's normalised R, read −10.4; at 50 digits the same two
+    fitted laws give R = 4e-24 and a normalised R of 1e-12: zero, which is what is reported now
+    (p = 1, nothing preferred)."""
+    import math
+
+    import mpmath
+
+    x = np.random.default_rng(3).zipf(2.0, 2000)
+    fit = fit_power_law(x)
+    r = compare_distributions(fit, ["stretched_exponential"])[0]
+    assert r.parameters["beta"] == 0.0 and abs(r.R) < 1e-8
+    assert r.normalized_R == 0.0 and r.p_value == 1.0 and r.preferred is None
+    # literal: the SE at β = 0 is the discrete power law of exponent 1 + γ, normalised by ζ(1 + γ, xmin)
+    vals, cnt = np.unique(x[x >= fit.xmin], return_counts=True)
+    with mpmath.workdps(50):
+        def logp(a, k):
+            return -a * mpmath.log(int(k)) - mpmath.log(mpmath.zeta(a, int(fit.xmin)))
+
+        a_pl, a_se = mpmath.mpf(fit.alpha), 1 + mpmath.mpf(r.parameters["gamma"])
+        d = [logp(a_pl, k) - logp(a_se, k) for k in vals]
+        n = int(cnt.sum())
+        big_r = mpmath.fsum(int(c) * di for c, di in zip(cnt, d))
+        sd = mpmath.sqrt(mpmath.fsum(int(c) * (di - big_r / n) ** 2 for c, di in zip(cnt, d)) / n)
+        mean_abs = mpmath.fsum(int(c) * abs(logp(a_pl, k)) for c, k in zip(cnt, vals)) / n
+        assert abs(big_r / (sd * mpmath.sqrt(n))) < 1e-9  # the exact normalised R: zero
+        # the two laws coincide by the rule's own test: RMS of d below √(2ε·mean|ln p|)
+        rms = mpmath.sqrt(mpmath.fsum(int(c) * di ** 2 for c, di in zip(cnt, d)) / n)
+        assert rms < math.sqrt(2 * np.finfo(float).eps * float(mean_abs)) / 100
+
+
+@pytest.mark.parametrize("scale, same", [(0.0, True), (0.5, True), (2.0, False), (1e6, False)])
+def test_coincide_threshold(scale, same):
+    """The rule's boundary: ½ Σ c d² against ε Σ c |ln p|, for differences of a given RMS."""
+    from prunegraph.fit._alternatives import coincide
+
+    lp = np.log(np.array([0.4, 0.3, 0.2, 0.1]))
+    c = np.array([40.0, 30.0, 20.0, 10.0])
+    thr = np.sqrt(2 * np.finfo(float).eps * (c * np.abs(lp)).sum() / c.sum())  # RMS at the boundary
+    d = np.array([1.0, -1.0, 1.0, -1.0]) * thr * scale  # RMS = scale × threshold
+    assert coincide(d, c, lp) is same
+    assert coincide(np.full(4, thr * scale), c, lp) is same  # a constant shift counts the same

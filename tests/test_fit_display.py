@@ -141,12 +141,17 @@ def _as_block(res: ModelAnalysis, names: dict[str, str]) -> ModelAnalysis:
     return ModelAnalysis(res.source, out, res.settings)
 
 
-def test_block_median_leaves_out_the_bound_and_depth_figure_marks_it(bound_res):
-    # the bound sequence and a measured one as two attention projections of block 0
+def _bound_block(res: ModelAnalysis) -> ModelAnalysis:
+    """The bound sequence (in) and the measured one (out) as two attention projections of block
+    0, both read as in-degrees (one group)."""
     b = "model.layers.0.self_attn."
-    named = _as_block(bound_res, {"in": b + "q_proj", "out": b + "k_proj"})
-    named = ModelAnalysis(named.source, tuple(dataclasses.replace(r, degree_kind="in") for r in named.results),
-                          named.settings)
+    named = _as_block(res, {"in": b + "q_proj", "out": b + "k_proj"})
+    return ModelAnalysis(named.source, tuple(dataclasses.replace(r, degree_kind="in") for r in named.results),
+                         named.settings)
+
+
+def test_block_median_leaves_out_the_bound_and_depth_figure_marks_it(bound_res):
+    named = _bound_block(bound_res)
     (blk,) = block_summary(named)
     measured = next(r.observed.fit.alpha for r in named.results if not r.observed.fit.hit_bound)
     assert blk.at_bound == (True, False)
@@ -158,6 +163,66 @@ def test_block_median_leaves_out_the_bound_and_depth_figure_marks_it(bound_res):
     assert list(ys) == pytest.approx([measured])
     assert [c for c in ax.collections if c.get_gid() == "alpha-at-bound-attention-in"]
     assert max(ax.get_ylim()) < 100
+
+
+# ----------------------------------------------------------------------------- σ at the bound
+def test_powerlaw_fit_has_no_sigma_at_the_bound(bound_res):
+    """At the bound α is no maximum of the likelihood: the Fisher information evaluated there
+    (finite, the old σ) is no standard error, so σ is NaN; a measured α keeps its σ."""
+    from prunegraph.fit import _core, fit_truncated_power_law
+
+    seq = {r.degree_kind: r for r in bound_res.results}
+    fit = seq["in"].observed.fit
+    assert fit.hit_bound and math.isnan(fit.sigma)
+    old = _core.discrete_sigma(fit.alpha, fit.xmin, fit.n_tail)  # what was reported before
+    assert math.isfinite(old)
+    free = seq["out"].observed.fit
+    assert not free.hit_bound
+    assert free.sigma == pytest.approx(_core.discrete_sigma(free.alpha, free.xmin, free.n_tail), rel=1e-12)
+    # continuous (σ = (α − 1)/√n would be 99/√300) and truncated fits at their bounds
+    x = (1 - np.random.default_rng(1).random(300)) ** (-1 / 99)
+    cont = fit_power_law(x, xmin=1.0, discrete=False)
+    assert cont.hit_bound and math.isnan(cont.sigma)
+    trunc = fit_truncated_power_law(np.r_[np.ones(2000), [2, 2, 2, 3]], xmin=1, xmax=3, alpha_max=5.0)
+    assert trunc.hit_bound and trunc.alpha == 5.0 and math.isnan(trunc.sigma)
+    # a NaN σ leaves == and hash intact: a bound fit equals its own copy
+    twin = dataclasses.replace(fit)
+    assert twin == fit and hash(twin) == hash(fit) and math.isnan(twin.sigma)
+    assert math.isnan(dataclasses.replace(free, hit_bound=True).sigma)
+
+
+def test_sigma_at_the_bound_is_missing_in_every_output(bound_res):
+    rows = {r.degree_kind: r for r in bound_res.fit_rows()}
+    assert rows["in"].sigma is None and rows["in"].hit_bound
+    assert rows["out"].sigma == bound_res.results[1].observed.fit.sigma > 0
+    by_kind = {r["kind"]: r for r in csv.DictReader(io.StringIO(to_csv([bound_res])))}
+    assert by_kind["in"]["sigma"] == "" and float(by_kind["out"]["sigma"]) > 0
+    doc = json.loads(json.dumps(bound_res.to_dict(), allow_nan=False))  # strict JSON: no NaN
+    fits = {r["degree_kind"]: r["observed"]["fit"] for r in doc["results"]}
+    assert fits["in"]["sigma"] is None and fits["out"]["sigma"] > 0
+    df = bound_res.to_frame().set_index(["degree_kind", "side"])
+    assert math.isnan(df.loc[("in", "observed"), "sigma"])
+    line_in = next(ln for ln in format_table(bound_res, wide=True).splitlines() if ln.startswith("0      in"))
+    assert "≥100 (bound)" in line_in and "±" not in line_in.split("(bound)")[0]
+    # the α summary draws no error bar for it (its α is not plotted either)
+    from matplotlib.collections import LineCollection
+
+    fig = plot_alpha_summary(bound_res.rows())
+    segs = [np.asarray(s) for c in fig.axes[0].collections if isinstance(c, LineCollection)
+            for s in c.get_segments() if len(s)]
+    half = {round(float(s[0, 0]), 2): float(s[1, 1] - s[0, 1]) / 2 for s in segs}
+    assert -0.15 not in half  # the pruned side of the bound row (x = 0 − 0.15): no bar
+    assert half[0.85] == pytest.approx(rows["out"].sigma)  # the measured row's bar: ± σ
+
+
+def test_block_summary_and_growth_record_have_no_sigma_at_the_bound(bound_res):
+    from prunegraph.continual.growth import power_law_record
+
+    (blk,) = block_summary(_bound_block(bound_res))
+    assert blk.at_bound == (True, False) and blk.sigmas[0] is None and blk.sigmas[1] > 0
+    assert blk.to_dict()["sigmas"][0] is None
+    rec = power_law_record(bound_res.results[0].degrees)
+    assert rec["reason"] == "alpha at a search bound" and rec["alpha"] == 100.0 and rec["sigma"] is None
 
 
 def test_depth_legend_labels_a_bound_in_any_column():

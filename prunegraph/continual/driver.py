@@ -617,8 +617,9 @@ def _layer_summary(layers, details: dict[str, LayerBudget], decisions, strategy:
 
 
 def pa_fallback_share(results: ContinualResult | dict) -> tuple[int, int]:
-    """(layer-tasks where pa fell back on a side, layer-tasks grown by pa) in a run's result
-    (or its results JSON)."""
+    """(layer-tasks with no plausible power law on a side, layer-tasks grown by pa) in a run's
+    result (or its results JSON): the share of ``LayerGrowth.pa_fell_back``, a historical name
+    (the kernel does not change when it is True; see :class:`~prunegraph.continual.records.LayerGrowth`)."""
     if isinstance(results, ContinualResult):
         flags = [lay.pa_fell_back for rec in results.tasks for lay in rec.layers.values()]
     else:  # a results JSON as read from a file

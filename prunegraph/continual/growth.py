@@ -511,7 +511,7 @@ def power_law_record(degrees: np.ndarray, *, min_tail: int = 10, bootstrap: int 
         out["reason"] = f"fit failed ({str(exc).splitlines()[0][:80]})"
         return out
     fa = float(fit.alpha)
-    out.update(alpha=fa, sigma=None if fit.sigma is None else float(fit.sigma),
+    out.update(alpha=fa, sigma=None if fit.sigma is None or math.isnan(fit.sigma) else float(fit.sigma),
                xmin=float(fit.xmin), n_tail=int(fit.n_tail))
     checks = [(bool(fit.hit_bound), "alpha at a search bound"),
               (not np.isfinite(fa) or fa <= 1.0, "alpha <= 1"),

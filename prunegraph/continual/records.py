@@ -105,8 +105,17 @@ class LayerBudget(_Record):
 @dataclass(frozen=True)
 class LayerGrowth(_Record):
     """What one layer's growth used for one task: its budget and, for ``pa``, the kernel of each
-    side (``alpha_*`` the exponent used, ``fitted_alpha_*`` the fitted one, ``fallback_*`` true
-    when no plausible power law was found and the default kernel was used, ``A_*`` the shift)."""
+    side (``alpha_*`` the CSN exponent when that power law is plausible, ``fitted_alpha_*`` the
+    fitted one, ``A_*`` the kernel's shift).
+
+    ``fallback_*`` (per side) and ``pa_fell_back`` (either side; None where ``pa`` did not grow
+    the layer) are True when the side's degrees have **no plausible power law**
+    (:func:`prunegraph.continual.growth.power_law_record`).  The names are historical: an early
+    kernel fell back to a default there, but the kernel f(k) = (k + A)^γ now takes
+    (A, γ) from the layer's own fitted degree law (:func:`~prunegraph.continual.fit_kernel`)
+    whether or not a power law is plausible, so these flags record the degree law, not a change
+    of kernel.  The names stay: they are keys of the results JSON (``continual_schema.json``).
+    """
 
     budget_mode: str
     budget: int

@@ -43,6 +43,41 @@ DISCRETE_ONLY = {"poisson", "binomial"}
 FAST_MIN_TAIL = 50
 #: ln λ standing for λ = 0 in the cut-off power law's boundary fit (λ·xmax ≪ 1e-9 on any tail)
 _TPL_ZERO = -40.0
+#: unit round-off of a double: the resolution of a log-likelihood relative to its magnitude
+_EPS = float(np.finfo(float).eps)
+
+
+def coincide(d: np.ndarray, c: np.ndarray, log_p: np.ndarray) -> bool:
+    r"""Whether two fitted models are the same law on the tail to double precision.
+
+    ``d`` are the pointwise log-likelihood differences of the tail's unique values, ``c`` their
+    counts, ``log_p`` the power law's log-probabilities there.  Two nearby laws differ in
+    log-likelihood by about :math:`\tfrac12 \sum_i c_i d_i^2` (the second-order term of the ratio
+    between neighbouring members of a family); a double resolves a log-likelihood only to
+    :math:`\epsilon \sum_i c_i |\ln p_i|` (ε the unit round-off).  When
+
+    .. math:: \tfrac12 \sum_i c_i d_i^2 \le \epsilon \sum_i c_i |\ln p_i|,
+
+    i.e. the root mean square of the differences is below :math:`\sqrt{2\epsilon\,
+    \overline{|\ln p|}}` (≈ 2·10⁻⁸ on degree tails), no likelihood computed in double precision
+    can tell the two apart: the differences are the fits' numerical resolution (a parameter
+    settled to √ε, a normaliser summed differently), not a property of the data.  This happens
+    when a nested alternative collapses onto the power law (stretched exponential at β = 0,
+    cut-off power law at λ → 0): there R and σ_R are both rounding-sized and their ratio,
+    Vuong's normalised R, is noise of any size (−10 on a zipf(2) sample whose exact value is
+    10⁻¹²); Vuong (Econometrica 57, 1989) likewise tests the variance of the differences for
+    zero before reading the normalised statistic.  A constant shift of the differences counts
+    too: it is the mean part of :math:`\sum c_i d_i^2`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lp = np.log(np.array([0.5, 0.3, 0.2]))
+    >>> c = np.array([50.0, 30.0, 20.0])
+    >>> coincide(np.array([1e-13, -2e-13, 1e-13]), c, lp), coincide(np.array([1e-3, -2e-3, 1e-3]), c, lp)
+    (True, False)
+    """
+    return float((c * d * d).sum()) <= 2.0 * _EPS * float((c * np.abs(log_p)).sum())
 
 
 @dataclass(frozen=True)
@@ -55,7 +90,10 @@ class LikelihoodRatio:
     R : float
         Σ_i [ln p_pl(x_i) − ln p_alt(x_i)]; > 0 favours the power law.
     normalized_R : float
-        R / (σ √n), σ the standard deviation of the pointwise differences (Vuong).
+        R / (σ √n), σ the standard deviation of the pointwise differences (Vuong); 0 (and p = 1)
+        where the two fitted models are the same law to double precision (:func:`coincide`: the
+        root mean square of the pointwise differences is below √(2ε·mean|ln p|); R and σ are
+        then rounding-sized and their ratio is noise).
     p_value : float
         Non-nested: erfc(|R| / (σ √(2n))) (Vuong 1989; CSN eq. C.6).  Nested (the power law is
         the boundary λ = 0 / β = 0 of the alternative): ½ P(χ²₁ ≥ −2R) for R < 0, else 1
@@ -635,11 +673,9 @@ def _fit_nelder_mead(nll, starts):
 
     A parameter point where the likelihood cannot be evaluated (overflow, domain error)
     counts as +inf, so the simplex moves away from it instead of aborting the fit."""
-    raw = nll
-
-    def nll(theta):
+    def guarded(theta):
         try:
-            v = raw(theta)
+            v = nll(theta)
         except _EVAL_ERRORS:
             return np.inf
         return v if np.isfinite(v) else np.inf
@@ -647,7 +683,7 @@ def _fit_nelder_mead(nll, starts):
     best = None
     for s in starts:
         with np.errstate(all="ignore"):
-            r = optimize.minimize(nll, np.asarray(s, float), method="Nelder-Mead",
+            r = optimize.minimize(guarded, np.asarray(s, float), method="Nelder-Mead",
                                   options={"xatol": 1e-5, "fatol": 1e-9, "maxiter": 500, "maxfev": 500})
         if np.isfinite(r.fun) and r.fun < 1e299 and (best is None or r.fun < best.fun):
             best = r
@@ -656,7 +692,7 @@ def _fit_nelder_mead(nll, starts):
     x0 = np.asarray(best.x, float)
     simplex = np.vstack([x0] + [x0 + np.eye(x0.size)[i] * 1e-3 * max(1.0, abs(x0[i])) for i in range(x0.size)])
     with np.errstate(all="ignore"):
-        r = optimize.minimize(nll, x0, method="Nelder-Mead",
+        r = optimize.minimize(guarded, x0, method="Nelder-Mead",
                               options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 1500, "maxfev": 1500,
                                        "initial_simplex": simplex})
     return r if np.isfinite(r.fun) and r.fun <= best.fun else best
@@ -1152,13 +1188,17 @@ def compare_distributions(x_or_fit, alternatives=None, *, binomial_n: int | None
         var = float((c * (d - mu) ** 2).sum() / n)
         sd = math.sqrt(var)
         nested = a in NESTED
-        if nested:
+        nr = R / (sd * math.sqrt(n)) if sd > 0 else (0.0 if R == 0 else math.copysign(math.inf, R))
+        if coincide(d, c, lp_pl):
+            # the same law to double precision (a nested alternative collapsed onto the power
+            # law): R / σ_R is rounding noise over rounding noise; nothing to test
+            p, nr = 1.0, 0.0
+        elif nested:
             # the power law sits on the boundary of the alternative's parameter space (λ = 0 or
             # β = 0): under it 2(ℓ_alt − ℓ_pl) ~ ½χ²₀ + ½χ²₁ (Self & Liang, JASA 82, 1987)
             p = 0.5 * float(stats.chi2.sf(-2 * R, 1)) if R < -1e-9 * max(n, 1) else 1.0
         else:
             p = float(special.erfc(abs(R) / (sd * math.sqrt(2 * n)))) if sd > 0 else (1.0 if R == 0 else 0.0)
-        nr = R / (sd * math.sqrt(n)) if sd > 0 else (0.0 if R == 0 else math.copysign(math.inf, R))
         preferred = None
         if p < p_threshold:
             if R < 0:

@@ -23,7 +23,13 @@ class PowerLawFit:
     ----------
     alpha, sigma : float
         Exponent and its standard error (continuous: (α − 1)/√n_tail, CSN eq. 3.2; discrete
-        and truncated: 1/√(n_tail · Var_α[ln X]), the inverse Fisher information).
+        and truncated: 1/√(n_tail · Var_α[ln X]), the inverse Fisher information).  ``sigma``
+        is NaN when ``hit_bound``: α is then the search bound, not a maximum of the
+        likelihood, and the Fisher information evaluated there is no standard error (set in
+        ``__post_init__``, so every constructor and ``dataclasses.replace`` keep it; JSON
+        writes null, tables a dash).  ``sigma`` is left out of ``==`` and ``hash``: it is a
+        function of the compared α, xmin, xmax and n_tail, and a NaN would make a fit
+        unequal to its own copy.
     xmin, xmax : float, float | None
         The fitted range; xmax is None for the ordinary (untruncated) law.
     n, n_tail : int
@@ -47,7 +53,7 @@ class PowerLawFit:
     """
 
     alpha: float
-    sigma: float
+    sigma: float = field(compare=False)
     xmin: float
     xmax: float | None
     n: int
@@ -66,6 +72,10 @@ class PowerLawFit:
     notes: tuple[str, ...] = ()
     values: np.ndarray | None = field(default=None, repr=False, compare=False)
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.hit_bound and not math.isnan(self.sigma):  # no standard error at the bound
+            object.__setattr__(self, "sigma", math.nan)
 
     @property
     def plausible(self) -> bool | None:

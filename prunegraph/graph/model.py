@@ -108,6 +108,18 @@ class LayerGraph:
         """True when the layer's wiring was guessed from names or shapes, not traced or configured."""
         return self.wiring in ("names", "shapes")
 
+    def __repr__(self) -> str:
+        """One line (:func:`prunegraph.degrees.layer_summary`): never the matrices.
+
+        Examples
+        --------
+        >>> import torch
+        >>> LayerGraph.from_matrix("fc", torch.tensor([[0.5, 0.0], [-1.0, 2.0]]))
+        LayerGraph('fc' linear, 2 → 2 units (input → fc), 3 edges, density 75%; in-degree min 1, median 1.5,
+        max 2; out-degree min 1, median 1.5, max 2; wiring traced)
+        """
+        return f"LayerGraph({_deg.layer_summary(self)})"
+
     # ---------------------------------------------------------------- sizes
     @property
     def in_units(self) -> int:
@@ -222,6 +234,10 @@ class LayerGraph:
 
 
 # =============================================================================== NetworkGraph
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True, eq=False)
 class NetworkGraph:
     """Layers joined through shared activation spaces.
@@ -286,6 +302,38 @@ class NetworkGraph:
     @property
     def n_edges(self) -> int:
         return int(sum(lg.n_edges for lg in self.layers))
+
+    def __repr__(self) -> str:
+        """Source, size and the first layers, one line each: never the layers' matrices (print
+        a layer for its own summary, :meth:`layer`).
+
+        Examples
+        --------
+        >>> import torch
+        >>> a = LayerGraph.from_matrix("fc1", torch.ones(2, 3), in_space="input")
+        >>> b = LayerGraph.from_matrix("fc2", torch.tensor([[1., 0.]]), in_space="fc1")
+        >>> NetworkGraph((a, b), {"input": 3, "fc1": 2, "fc2": 1}, source="example")
+        NetworkGraph('example': 2 layers, 6 units in 3 spaces, 7 edges, density 87.5% of the layers' possible edges;
+          fc1  linear  3 → 2  6 edges  density 100%
+          fc2  linear  2 → 1  1 edge  density 50%)
+        """
+        possible = sum(lg.in_units * lg.out_units for lg in self.layers)
+        head = (f"NetworkGraph({self.source!r}: {len(self.layers):,} layers, {self.n_units:,} units in "
+                f"{len(self.spaces):,} spaces, {self.n_edges:,} edges")
+        if possible:
+            head += f", density {100 * self.n_edges / possible:.3g}% of the layers' possible edges"
+        if self.residuals:
+            head += f", {_count(len(self.residuals), 'residual connection')}"
+        if self.notes:
+            head += f", {_count(len(self.notes), 'note')}"
+        most = 8
+        shown = self.layers if len(self.layers) <= most + 1 else self.layers[:most]
+        width = max((len(lg.name) for lg in shown), default=0)
+        lines = [f"  {lg.name:<{width}}  {lg.layer_type}  {lg.in_units:,} → {lg.out_units:,}  "
+                 f"{_count(lg.n_edges, 'edge')}  density {100 * lg.density:.3g}%" for lg in shown]
+        if len(shown) < len(self.layers):
+            lines.append(f"  … {len(self.layers) - len(shown):,} more layers")
+        return head + (";\n" + "\n".join(lines) if lines else "") + ")"
 
     @renamed_kwargs(kind="degree_kind")
     def degrees(self, degree_kind: str = "total") -> _deg.DegreeSequence:
