@@ -8,8 +8,8 @@ cached wheel, ``--wheels``, as ``--share`` builds it; without the wheel a synthe
 summary with MiniLM's layer names), then renders all of them with
 :func:`prunegraph.output.plot.render_job` in this one process, best of ``--repeat`` rounds of CPU
 time (``time.process_time``; each figure type its own best round).  Prints per figure type the mean
-CPU ms per figure and the PNG bytes, and a cProfile split of one round: figure creation, plotting, drawing (layout included) and PNG
-encoding.
+CPU ms per figure and the PNG bytes, and a cProfile split of one round: figure creation, plotting,
+drawing (layout included) and PNG encoding.
 
 The peer is the same renderer at another commit: run this script on both and compare (the
 numbers in benchmarks/results/bench_figures_issue18.txt are such a pair, measured minutes apart).

@@ -567,7 +567,8 @@ def test_depth_layout_keeps_titles_labels_and_legends_inside(dpi):
             for kind in ("in", "out"):
                 al = (3.0 + 20 * rng.random(k)).tolist()
                 rows.append(dict(depth=d, group=g, degree_kind=kind, alpha_median=float(np.median(al)), alphas=al,
-                                 sigmas=(0.1 + rng.random(k)).tolist(), at_bound=[d == 3 and g == "mlp"] + [False] * (k - 1),
+                                 sigmas=(0.1 + rng.random(k)).tolist(),
+                                 at_bound=[d == 3 and g == "mlp"] + [False] * (k - 1),
                                  verdicts={"consistent with random pruning": k - 1, "power law untested": 1}))
     fig = plot.plot_depth(rows, title="all-MiniLM-L6-v2 10 %: α and verdicts against block depth")
     assert fig.get_layout_engine() is None
@@ -580,7 +581,7 @@ def test_depth_layout_keeps_titles_labels_and_legends_inside(dpi):
             continue
         _inside(box, frame, getattr(t, "get_text", lambda: "a legend")())
     axes_boxes = [a.get_window_extent() for a in fig.axes]
-    for lg, box in zip(legends, boxes[len(texts):]):
+    for box in boxes[len(texts):]:  # the legends
         assert all(box.x0 > ab.x1 for ab in axes_boxes)  # right of every plot
     top, bottom = fig.axes[0].get_window_extent(), fig.axes[2].get_window_extent()
     # the right column's y tick labels stay clear of the left column

@@ -683,20 +683,26 @@ def _text_width_pt(texts: Sequence[str], size: float) -> float:
     from matplotlib.backends.backend_agg import get_hinting_flag
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
-    font = get_font(findfont(FontProperties(size=size)))
-    font.set_size(size, _DPI)
     flags = get_hinting_flag()
-    advance: dict[str, float] = {}
+    advance = _ADVANCES.setdefault((size, str(flags)), {})
+    font = None
     widest = 0.0
     for text in texts:
         for line in str(text).split("\n"):
             w = 0.0
             for ch in line:
                 if ch not in advance:
+                    if font is None:
+                        font = get_font(findfont(FontProperties(size=size)))
+                        font.set_size(size, _DPI)
                     advance[ch] = font.load_char(ord(ch), flags=flags).horiAdvance / 64.0 * _PT / _DPI
                 w += advance[ch]
             widest = max(widest, w)
     return widest
+
+
+#: glyph advances (points) measured by :func:`_text_width_pt`, by (font size, hinting flags)
+_ADVANCES: dict[tuple[float, str], dict[str, float]] = {}
 
 
 def _text_height_pt(lines: int, size: float) -> float:
@@ -1075,20 +1081,20 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     # one layout, from the sizes of the texts the margins hold (no constrained layout, which draws
     # the figure an extra time): columns as wide as the depths need, the legends at the right
     bound_groups = [g for g in groups if any(any(b.get("at_bound") or ()) for b in blocks if b["group"] == g)]
-    names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
-    legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{names[g]}: median α" for g in groups]
-                     + [f"{names[g]}: α ± 95 % CI per projection" for g in groups]
-                     + [f"{names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
+    group_names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+    legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{group_names[g]}: median α" for g in groups]
+                     + [f"{group_names[g]}: α ± 95 % CI per projection" for g in groups]
+                     + [f"{group_names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
     right = max(_legend_width_pt(legend_labels, 8), _legend_width_pt(labels, 8) if labels else 0.0,
                 1.05 * _text_width_pt(["verdict"], 10) + 8.0) + 10.0
-    col = min(9.0, max(2.6, 0.3 * len(depths) + 0.8))  # inches of one column's plot
+    col_in = min(9.0, max(2.6, 0.3 * len(depths) + 0.8))  # inches of one column's plot
     gap = 40.0  # points between columns: the right column's y tick labels
-    left, top, bottom = 64.0, 6.0 + _text_height_pt(1, 12) + 6.0 + _text_height_pt(1, 10) + 6.0, 42.0
-    width = (left + right + gap * (len(kinds) - 1)) / _PT + col * len(kinds)
+    left, top, bottom_pt = 64.0, 6.0 + _text_height_pt(1, 12) + 6.0 + _text_height_pt(1, 10) + 6.0, 42.0
+    width = (left + right + gap * (len(kinds) - 1)) / _PT + col_in * len(kinds)
     height = 7.5
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
-    _fixed_margins(fig, left=left, right=right, bottom=bottom, top=top, wspace=gap / _PT / col, hspace=0.06)
+    _fixed_margins(fig, left=left, right=right, bottom=bottom_pt, top=top, wspace=gap / _PT / col_in, hspace=0.06)
     axes = fig.subplots(2, len(kinds), sharex=True, squeeze=False, height_ratios=[3, 2])
     colors = _palette(max(8, len(labels) + 2))
     group_color = {"attention": colors[0], "mlp": colors[1]}
