@@ -355,7 +355,7 @@ def test_alpha_summary_many_rows_short_vertical_labels():
              "null_sigma": 0.5, "verdict": "consistent with random pruning (p=0.6)",
              "verdict_code": "random_like"} for i in range(12)]
     fig = plot.plot_alpha_summary(rows)
-    ticks = fig.axes[0].get_xticklabels()
+    ticks = _x_labels(fig.axes[0])
     assert ticks[3].get_text() == "in · consistent with random pruning"  # the enum's short label (issue 12)
     assert ticks[3].get_rotation() == 90
     # each layer's name once, under its position (one row per layer here)
@@ -433,6 +433,12 @@ def _summary_rows(n_layers, *, kinds=("in", "out"), names=None):
     return rows
 
 
+def _x_labels(ax):
+    """An α summary's labels under its positions: the x tick labels (few rows) or the texts at
+    fixed places that stand for them (many rows)."""
+    return [t for t in ax.texts if t.get_gid() == "alpha-label"] or ax.get_xticklabels()
+
+
 def _full_names(ax):
     """The layer names an α summary writes, each with the block prefix written below it."""
     blocks = [(t.get_text(), t.get_position()[0]) for t in ax.texts if t.get_gid() == "alpha-block-name"]
@@ -476,9 +482,9 @@ def test_alpha_summary_layout_keeps_every_text_inside_and_apart(case, dpi):
                                               "random-pruning null")
     assert fig.get_layout_engine() is None  # laid out once, not by constrained layout
     ax = fig.axes[0]
-    ticks = ax.get_xticklabels()
+    ticks = _x_labels(ax)
     names = [t for t in ax.texts if t.get_gid() == "alpha-layer-name"]
-    notes = [t for t in ax.texts if t.get_gid() != "alpha-layer-name"]
+    notes = [t for t in ax.texts if t.get_gid() not in ("alpha-layer-name", "alpha-label")]
     legend = ax.get_legend()
     boxes, frame = _drawn_extents(fig, [*ticks, *names, *notes, ax.title, ax._left_title, legend], dpi)
     nt, nn = len(ticks), len(names)
@@ -523,7 +529,10 @@ def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it(
         f"encoder.layer.{b}" for b in range(7)]
     assert names[0].get_text() == "attention.output.dense_0"
     assert _full_names(ax) == list(dict.fromkeys(r["layer"] for r in rows))
-    assert [t.get_text() for t in ax.get_xticklabels()[:2]] == ["in · too few units", "out · degenerate"]
+    assert [t.get_text() for t in _x_labels(ax)[:2]] == ["in · too few units", "out · degenerate"]
+    assert not ax.get_xticks().size  # no Tick objects: the labels are texts, the marks one line
+    (marks,) = [ln for ln in ax.get_children() if getattr(ln, "get_gid", lambda: None)() == "alpha-ticks"]
+    assert list(marks.get_xdata()) == list(range(80))
     (bracket,) = [c for c in ax.collections if c.get_gid() == "alpha-layer-bracket"]
     assert len(bracket.get_segments()) == 40
     # past 80 rows the plot grows by a fixed step a row instead of squeezing the labels
@@ -544,6 +553,23 @@ def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it(
 def test_layer_names_take_out_a_block_prefix_only_where_it_fits(names, row_pt, want):
     groups = [(name, 2 * i, 2 * i + 1) for i, name in enumerate(names)]  # in and out of each layer
     assert plot._layer_names(groups, row_pt, 7) == want
+
+
+def test_alpha_summary_fixed_labels_draw_what_matplotlibs_ticks_draw(tmp_path):
+    # many rows: texts at fixed places and one marker line for the tick marks, the same pixels as
+    # matplotlib's own x ticks with those labels
+    rows = _summary_rows(12)
+    fig = plot.plot_alpha_summary(rows)
+    a = plot.save_figure(fig, tmp_path / "fixed", formats=["png"])[0]
+    fig = plot.plot_alpha_summary(rows)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in _x_labels(ax)]
+    for artist in [t for t in ax.texts if t.get_gid() == "alpha-label"] + \
+            [ln for ln in ax.get_children() if getattr(ln, "get_gid", lambda: None)() == "alpha-ticks"]:
+        artist.remove()
+    ax.set_xticks(range(len(rows)), labels, fontsize=7, rotation=90)
+    b = plot.save_figure(fig, tmp_path / "ticks", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))
 
 
 def test_alpha_summary_one_grey_no_fit_where_both_markers_would_touch():

@@ -795,7 +795,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     turn vertical and name the layer once for its consecutive rows: each position reads
     ``kind · verdict``, the layer's name stands below its positions, and a transformer block's
     prefix ("encoder.layer.3") is written once, across, below its layers' names when it fits
-    (:func:`_layer_names`).  The band 2 ≤ α ≤ 3,
+    (:func:`_layer_names`); these labels are texts at fixed places (gid ``alpha-label``) above one
+    line of tick marks, not matplotlib x ticks.  The band 2 ≤ α ≤ 3,
     where most empirical scale-free networks lie (CSN 2009, table 6.1), is shaded for
     orientation.  Rows whose α is missing draw nothing for it ("no fit" below the dashed line);
     an α at the fit's search bound (``hit_bound`` / ``null_hit_bound`` true) is no measured
@@ -971,15 +972,32 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
                     fontsize=7, color=color, gid="at-bound")
     ax.set_yticks([t for t in ax.get_yticks() if lo_data - 1e-9 <= t <= hi])
     ax.set_ylim(lo, hi)
-    ax.set_xticks(pos, labels, fontsize=tick_size, rotation=90 if many else 0)
+
+    def at(offset):  # x in data, y ``offset`` points below the plot's bottom edge
+        return trans + mtransforms.ScaledTranslation(0.0, offset / _PT, fig.dpi_scale_trans)
+
+    if many:
+        # upright labels at fixed places under the positions and the tick marks as one marker
+        # line: what matplotlib's x ticks draw, without a Tick object (five artists) per position,
+        # a fifth of a many-row figure's time; the labels are texts with gid "alpha-label"
+        import matplotlib as mpl
+        from matplotlib.lines import TICKDOWN, Line2D
+
+        ax.set_xticks([])
+        size, pad = mpl.rcParams["xtick.major.size"], mpl.rcParams["xtick.major.pad"]
+        ax.add_artist(Line2D(pos, np.zeros(n), linestyle="none", marker=TICKDOWN, markersize=size,
+                             markeredgewidth=mpl.rcParams["xtick.major.width"], color=mpl.rcParams["xtick.color"],
+                             transform=trans, clip_on=False, gid="alpha-ticks"))
+        for x, label in zip(pos, labels):
+            ax.text(x, 0.0, label, transform=at(-(size + pad)), rotation=90, ha="center", va="top",
+                    fontsize=tick_size, gid="alpha-label")
+    else:
+        ax.set_xticks(pos, labels, fontsize=tick_size)
     if names:
         if not own:  # the caller's Axes: its rows as wide as it is now
             shown, blocks = _layer_names(groups, ax.get_position().width * fig.get_size_inches()[0] * _PT / n,
                                          tick_size)
         from matplotlib.collections import LineCollection
-
-        def at(offset):  # x in data, y ``offset`` points below the plot's bottom edge
-            return trans + mtransforms.ScaledTranslation(0.0, offset / _PT, fig.dpi_scale_trans)
 
         # each layer's name once, upright, centred under its run of positions, below the longest
         # "kind · verdict" label (measured, not drawn: a constant offset in points), with a bracket
