@@ -981,7 +981,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         # line: what matplotlib's x ticks draw, without a Tick object (five artists) per position,
         # a fifth of a many-row figure's time; the labels are texts with gid "alpha-label"
         import matplotlib as mpl
-        from matplotlib.lines import TICKDOWN, Line2D
+        from matplotlib.lines import Line2D
+        from matplotlib.markers import TICKDOWN
 
         ax.set_xticks([])
         size, pad = mpl.rcParams["xtick.major.size"], mpl.rcParams["xtick.major.pad"]
