@@ -982,11 +982,10 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         # a fifth of a many-row figure's time; the labels are texts with gid "alpha-label"
         import matplotlib as mpl
         from matplotlib.lines import Line2D
-        from matplotlib.markers import TICKDOWN
 
         ax.set_xticks([])
         size, pad = mpl.rcParams["xtick.major.size"], mpl.rcParams["xtick.major.pad"]
-        ax.add_artist(Line2D(pos, np.zeros(n), linestyle="none", marker=TICKDOWN, markersize=size,
+        ax.add_artist(Line2D(pos, np.zeros(n), linestyle="none", marker=3, markersize=size,  # 3: TICKDOWN
                              markeredgewidth=mpl.rcParams["xtick.major.width"], color=mpl.rcParams["xtick.color"],
                              transform=trans, clip_on=False, gid="alpha-ticks"))
         for x, label in zip(pos, labels):
