@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -36,8 +38,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     'hello'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    except OSError as exc:  # an unwritable or impossible place: one line naming the target
+        raise InputError(f"{path}: cannot write there ({exc.strerror or exc}); give a path in a writable "
+                         f"folder") from None
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp makes a private (0600) file; give the output the mode a plain open() would,

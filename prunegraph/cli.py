@@ -7,10 +7,11 @@ break the others.
 
 Exit codes (one convention for every command; also in ``prunegraph --help`` and the README):
 0 success; 1 an input error (:class:`~prunegraph.errors.InputError`: a file that is missing,
-a directory, unreadable, corrupt or of the wrong kind, data that cannot be analysed); 2 a usage
-error (:class:`~prunegraph.errors.UsageError` and argparse errors: an unknown flag or value, a
-bad combination of flags); 130 interrupted.  Every error is one line naming the flag or file
-and the fix; configuration field names in messages are shown as the flags that set them.
+a directory, unreadable, corrupt or of the wrong kind, data that cannot be analysed, an output
+that cannot be written); 2 a usage error (:class:`~prunegraph.errors.UsageError` and argparse
+errors: an unknown flag or value, a bad combination of flags); 130 interrupted.  Every error is
+one line naming the flag or file and the fix; configuration field names in messages are shown as
+the flags that set them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import importlib
 import logging
 import re
 import sys
+import textwrap
 
 from .errors import PruneGraphError
 
@@ -36,12 +38,22 @@ COMMANDS: dict[str, str] = {
 }
 
 
+DESCRIPTION = """\
+Network science for pruned neural networks: each layer's degree distributions fitted for power
+laws (Clauset-Shalizi-Newman) and read against random pruning at the same density.
+
+start here:
+  prunegraph fit                 (the shipped reference checkpoints)
+  prunegraph fit my_model.pt --model lenet300 --report
+  prunegraph COMMAND --help      (a command's options, defaults and examples)
+"""
+
 EPILOG = """\
 exit status:
   0    success
   1    input error: a checkpoint that is missing, unreadable, corrupt or of the wrong kind
        (e.g. a .json manifest instead of its .safetensors, a folder without one checkpoint),
-       or data that cannot be analysed
+       data that cannot be analysed, or an output path that cannot be written
   2    usage error: an unknown flag or value, a missing argument, a bad combination of flags
   130  interrupted (Ctrl-C)
 every error is one line on stderr naming the file or flag and the fix.
@@ -84,8 +96,96 @@ def flag_names(message: str, table: dict[str, str]) -> str:
     return pattern.sub(sub, message)
 
 
+def flag_notes(text: str, args: argparse.Namespace) -> str:
+    r""":func:`flag_names` on the ``note:`` lines of a command's output: the library's notes name
+    keywords (``pass model= / arch=``), the command line has flags.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(_flags={"model": "--model", "arch": "--arch"})
+    >>> flag_notes("fc1  linear\n   note: pass model= / arch= for an exact graph", ns)
+    'fc1  linear\n   note: pass --model / --arch for an exact graph'
+    """
+    table = getattr(args, "_flags", None) or {}
+    return "\n".join(flag_names(x, table) if x.lstrip().startswith("note:") else x for x in text.split("\n"))
+
+
 def _load(name: str):
     return importlib.import_module(f"prunegraph.commands.{COMMANDS[name]}")
+
+
+#: an example command line of a help text (kept whole: it is meant to be copied)
+_COMMAND = re.compile(r"^( *)((?:prunegraph|torchrun|python|pip) \S.*?)(?: {2,}(\S.*))?$")
+#: a table row ``  label   text``: the text's column is where wrapped lines continue
+_ROW = re.compile(r"^( *)(\S+(?: \S+)*)( {2,})(?=\S)")
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Wrap at spaces only: a word, a value list or a hyphenated name is never cut."""
+    return textwrap.wrap(text, max(width, len(rest) + 10), initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
+
+
+def reflow(text: str, width: int) -> list[str]:
+    """Lines of a hand-laid-out help text, re-wrapped where one is wider than ``width``.
+
+    A unit (a paragraph, or a table row ``label  text`` with the lines continuing at its text's
+    column) whose lines all fit is kept as written; one with a line too wide is wrapped again at
+    spaces, keeping its indents.  An example command is never wrapped; its comment (after two
+    spaces) moves to the next line when the two do not fit.
+
+    Examples
+    --------
+    >>> reflow("  a     one two three four", 18)
+    ['  a     one two', '        three four']
+    >>> reflow("  prunegraph fit x.pt   (one model)", 20)
+    ['  prunegraph fit x.pt', '      (one model)']
+    """
+    units: list[list] = []  # [first prefix, continuation prefix, lines, words (a command: its match)]
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        cmd = _COMMAND.match(line)
+        if not line.strip() or cmd:
+            units.append([None, None, [line], cmd])
+            continue
+        row = _ROW.match(line)
+        if row and len(row.group(0)) <= width // 2:
+            prefix = row.group(0)
+            units.append([prefix, " " * len(prefix), [line], line[len(prefix):].split()])
+            continue
+        last = units[-1] if units else None
+        if last and last[0] is not None and indent == len(last[1]):  # the unit goes on
+            last[2].append(line)
+            words = line.split()
+            if last[3] and re.search(r"[^\W\d_]-$", last[3][-1]):  # 'random-' + 'pruning': one word
+                last[3][-1] += words.pop(0)
+            last[3] += words
+            continue
+        units.append([" " * indent, " " * indent, [line], line.split()])
+    out: list[str] = []
+    for first, rest, lines, words in units:
+        if all(len(x) <= width for x in lines):
+            out += lines
+        elif first is None:  # a command too wide: the command whole, its comment below
+            indent, command, comment = words.groups()
+            out.append(indent + command)
+            if comment:
+                out += _wrap(comment, width, indent + "    ", indent + "    ")
+        else:
+            out += _wrap(" ".join(words), width, first, rest)
+    return out
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help wrapped to the terminal at spaces only: an option's help never cuts a word, a
+    comma-separated list or a hyphenated name in two; descriptions and epilogs keep their
+    layout where it fits and are re-wrapped (:func:`reflow`) where a line is too wide."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return _wrap(" ".join(text.split()), width, "", "")
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line + "\n" if line else "\n" for line in reflow(text, width - len(indent)))
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -118,8 +218,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser = _OneLineParser(
         prog="prunegraph",
-        description="Network science for pruned neural networks.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
+        epilog=EPILOG, formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"prunegraph {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -137,7 +237,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             raise
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            epilog=getattr(mod, "EPILOG", None) or EPILOG,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=_HelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run, _flags=_flag_table(p, mod))
     return parser

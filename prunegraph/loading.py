@@ -41,7 +41,7 @@ from .checkpoint import (
     read_checkpoint,
     safetensors_source,
 )
-from .errors import InputError, UsageError
+from .errors import InputError, PruneGraphError, UsageError
 from .graph import (
     LayerGraph,
     LazyWeight,
@@ -95,7 +95,7 @@ def effective_weights(state_dict: Mapping[str, Any], *, task: int | None = None,
     [[1.0, 0.0, 0.0]]
     """
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
-        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+        raise UsageError(f"task={task!r}: must be an integer >= 0 (a task id of the ownership buffers)")
     sd = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
     sd = _resolve_parametrizations(sd, source)
     order = {k: i for i, k in enumerate(sd)}
@@ -355,6 +355,12 @@ def _build_model(model, weights, *, input_shape, num_classes, source) -> nn.Modu
         return model_from_factory(str(model))
     from .models import zoo
 
+    if str(model) not in zoo.list_models():
+        head, dot, tail = str(model).rpartition(".")
+        hint = f" (did you mean {head}:{tail}?)" if dot and head and tail else ""
+        raise UsageError(f"model={str(model)!r}: not a zoo model ({', '.join(zoo.list_models())}); for your "
+                         f"own model give package.module:factory, a callable returning the nn.Module, "
+                         f"e.g. mypkg.models:build{hint}")
     if num_classes is None:  # the last 2-d weight's rows
         last = [w for k, w in weights.items() if k.endswith(".weight") and w.ndim == 2]
         num_classes = int(last[-1].shape[0]) if last else 10
@@ -368,41 +374,85 @@ def model_from_factory(spec: str) -> nn.Module:
     """Import ``"pkg.module:factory"`` and call ``factory()`` for the module to trace.
 
     This runs the user's own code (named on purpose, like any import); weights are never
-    unpickled.
+    unpickled.  ``factory`` may be a dotted attribute path (``pkg.module:Outer.build``) or an
+    ``nn.Module`` instance, which is used as it is.
 
     Raises
     ------
     UsageError
-        Malformed spec, import failure, missing attribute, or a factory that returns no module.
+        Malformed spec, a module that cannot be imported or raises on import, a missing
+        attribute, a factory that needs arguments or raises, or one that returns no module;
+        one line each, naming the spec and the fix.
 
     Examples
     --------
     >>> type(model_from_factory("torch.nn:Identity")).__name__
     'Identity'
+    >>> model_from_factory("torch.nn:Lineer")
+    Traceback (most recent call last):
+    ...
+    prunegraph.errors.UsageError: model='torch.nn:Lineer': torch.nn has no Lineer (did you mean torch.nn:Linear?)
     """
+    import difflib
     import importlib
+    import inspect
 
+    what = f"model={spec!r}"
     mod_name, _, attr = spec.partition(":")
     if not mod_name or not attr:
-        raise UsageError(f"model {spec!r}: give 'package.module:factory' (a callable returning the nn.Module)")
+        raise UsageError(f"{what}: give package.module:factory (a callable returning the nn.Module), "
+                         f"e.g. mypkg.models:build")
     try:
         mod = importlib.import_module(mod_name)
     except ImportError as exc:
-        raise UsageError(f"model {spec!r}: cannot import {mod_name} ({exc}); put it on PYTHONPATH") from None
+        raise UsageError(f"{what}: cannot import {mod_name} ({exc}); put its folder on PYTHONPATH "
+                         f"or install it") from None
+    except Exception as exc:  # the user's module failed while importing: one line, not its traceback
+        raise UsageError(f"{what}: importing {mod_name} raised {_one_line(exc)}; run "
+                         f"python -c 'import {mod_name}' to see where") from None
     fn: Any = mod
-    for part in attr.split("."):
-        fn = getattr(fn, part, None)
+    for i, part in enumerate(attr.split(".")):
+        parent, fn = fn, getattr(fn, part, None)
         if fn is None:
-            raise UsageError(f"model {spec!r}: {mod_name} has no {attr}")
-    obj = fn() if callable(fn) and not isinstance(fn, nn.Module) else fn
+            where = ".".join([mod_name, *attr.split(".")[:i]])
+            close = difflib.get_close_matches(part, [n for n in dir(parent) if not n.startswith("_")], n=1)
+            hint = f" (did you mean {mod_name}:{'.'.join([*attr.split('.')[:i], close[0]])}?)" if close else ""
+            raise UsageError(f"{what}: {where} has no {part}{hint}")
+    if isinstance(fn, nn.Module):
+        return fn
+    if not callable(fn):
+        raise UsageError(f"{what}: {mod_name}.{attr} (type {type(fn).__name__}) is not a callable returning "
+                         f"the nn.Module")
+    try:
+        inspect.signature(fn).bind()
+    except TypeError as exc:
+        raise UsageError(f"{what}: {attr}() needs arguments ({exc}); the factory is called with none: give one "
+                         f"that needs none, e.g. def build(): return MyNet(10)") from None
+    except ValueError:  # no signature to read (some builtins): just call it
+        pass
+    try:
+        obj = fn()
+    except PruneGraphError:
+        raise
+    except Exception as exc:  # the user's factory failed: one line, not its traceback
+        raise UsageError(f"{what}: {attr}() raised {_one_line(exc)}; call it in Python to see where") from None
     if not isinstance(obj, nn.Module):
-        raise UsageError(f"model {spec!r}: {attr}() returned {type(obj).__name__}, not an nn.Module")
+        raise UsageError(f"{what}: {attr}() returned {type(obj).__name__}, not an nn.Module")
     return obj
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (at most 160 characters), for one-line errors."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return type(exc).__name__ + (f": {msg[:160]}" if msg else "")
 
 
 def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: str) -> None:
     own = {k: v for k, v in module.state_dict().items() if k.endswith("weight") or "weight_" in k}
     own = {k: v for k, v in own.items() if v.ndim >= 2}
+    if not own:
+        raise UsageError(f"{source}: model {type(module).__name__} has no weight matrix (Linear, Conv, RNN, "
+                         f"Embedding); pass the model= the checkpoint was saved from")
     missing = [k for k in own if k not in weights]
     bad = [f"{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
            if k in weights and weights[k].shape != v.shape]
@@ -416,7 +466,7 @@ def _check_fits(module: nn.Module, weights: Mapping[str, torch.Tensor], source: 
 def _lazy_effective(src: TensorSource, *, task: int | None) -> dict[str, Any]:
     """:func:`effective_weights` with every value a :class:`LazyWeight` (checked from shapes)."""
     if task is not None and (isinstance(task, bool) or int(task) != task or task < 0):
-        raise UsageError(f"task must be an integer >= 0, got {task!r}")
+        raise UsageError(f"task={task!r}: must be an integer >= 0 (a task id of the ownership buffers)")
     keys, name = list(src.shapes), src.name
     owners = [k for k in keys if k.endswith("_owner")]
     if task is not None and not owners:

@@ -144,3 +144,99 @@ def test_argparse_errors_are_one_line(argv, needles, capsys):
     assert "usage:" not in err
     for needle in needles:
         assert needle in err
+
+
+_USER_MODULES = {
+    "pg_user_factories": (
+        "import torch\n"
+        "def boom():\n    raise RuntimeError('weights dir not configured')\n"
+        "def needs(n):\n    return torch.nn.Linear(n, n)\n"
+        "def number():\n    return 3\n"
+        "NOT_CALLABLE = 3\n"
+    ),
+    "pg_user_broken": "raise RuntimeError('bad import')\n",
+}
+
+
+@pytest.mark.parametrize("spec, needles", [
+    ("nosuch", ["not a zoo model (lenet300, lenet5", "package.module:factory", "mypkg.models:build"]),
+    ("torch.nn.Linear", ["not a zoo model", "did you mean torch.nn:Linear?"]),
+    ("pg_no_such_pkg.models:f", ["cannot import pg_no_such_pkg.models", "PYTHONPATH"]),
+    ("os:nosuch", ["os has no nosuch"]),
+    ("pg_user_factories:bom", ["pg_user_factories has no bom (did you mean pg_user_factories:boom?)"]),
+    ("pg_user_factories:", ["give package.module:factory"]),
+    ("pg_user_factories:boom", ["boom() raised RuntimeError: weights dir not configured"]),
+    ("pg_user_factories:needs", ["needs() needs arguments", "called with none"]),
+    ("pg_user_factories:number", ["number() returned int, not an nn.Module"]),
+    ("pg_user_factories:NOT_CALLABLE", ["(type int) is not a callable returning the nn.Module"]),
+    ("pg_user_broken:build", ["importing pg_user_broken raised RuntimeError: bad import"]),
+    ("torch.nn:Identity", ["model Identity has no weight matrix"]),
+])
+@pytest.mark.parametrize("command", ["fit", "graph"])
+def test_bad_model_is_one_usage_line(command, spec, needles, tmp_path, monkeypatch, capsys):
+    """Every way --model can be wrong: exit 2, one line naming --model and the fix, no traceback
+    (a user's factory that raises or a module that fails to import included)."""
+    for name, text in _USER_MODULES.items():
+        (tmp_path / f"{name}.py").write_text(text)
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = [command, str(REF / "lenet300_digits_imp.safetensors"), "--model", spec]
+    code = main(argv + (["--no-figures", "--bootstrap", "0", "-q"] if command == "fit" else []))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"prunegraph {command}: error: ") and "--model" in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_notes_name_flags_not_keywords(tmp_path, monkeypatch, capsys):
+    """Library notes say ``model=`` / ``input_shape=``; `graph` and `fit` print them as flags."""
+    import torch
+    from torch import nn
+
+    (tmp_path / "pg_user_cnn.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "def cnn():\n    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10))\n")
+    monkeypatch.delitem(sys.modules, "pg_user_cnn", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    torch.save(mlp.state_dict(), tmp_path / "mlp.pt")
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10))
+    torch.save(cnn.state_dict(), tmp_path / "cnn.pt")
+    assert main(["graph", str(tmp_path / "mlp.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "note: no model to trace" in out and "pass --model / --arch" in out and "model=" not in out
+    assert main(["fit", str(tmp_path / "mlp.pt"), "--no-figures", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "pass --model / --arch" in out and "model=" not in out
+    assert main(["graph", str(tmp_path / "cnn.pt"), "--model", "pg_user_cnn:cnn"]) == 0
+    out = capsys.readouterr().out
+    assert "flatten folds inferred from sizes" in out and "pass --input-shape to check" in out
+    assert main(["graph", str(tmp_path / "cnn.pt"), "--model", "pg_user_cnn:cnn", "--input-shape", "1,8,8"]) == 0
+    assert "flatten folds" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["fit", "{ckpt}", "--out", "{blocked}/figs", "--bootstrap", "0", "-q"], "--out {blocked}/figs: cannot create"),
+    (["fit", "{ckpt}", "--json", "{blocked}/r.json", "--no-figures", "--bootstrap", "0", "-q"],
+     "{blocked}/r.json: cannot write there"),
+    (["graph", "{ckpt}", "--graphml", "{blocked}/g.graphml"], "{blocked}/g.graphml: cannot write there"),
+])
+def test_unwritable_outputs_are_one_input_line(argv, needle, tmp_path, capsys):
+    """An output under a regular file (no folder can be made there): exit 1, one line naming it."""
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    fill = {"{ckpt}": str(REF / "lenet300_digits_imp.safetensors"), "{blocked}": str(blocked)}
+    argv = [a.replace("{blocked}", fill["{blocked}"]).replace("{ckpt}", fill["{ckpt}"]) for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert needle.replace("{blocked}", str(blocked)) in err, err
+
+
+def test_bad_task_names_the_flag(capsys):
+    code = main(["graph", str(REF / "lenet300_digits_imp.safetensors"), "--task", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--task -1: must be an integer >= 0" in err, err

@@ -212,6 +212,26 @@ def test_flatten_into_linear_folds_onto_channels(shape, random_prune):
             assert fc.weight[j, c].item() == pytest.approx(block.abs().sum().item(), rel=1e-6)
             assert fc.multiplicity[j, c].item() == int((block != 0).sum())
     assert ("no input_shape" in " ".join(net.notes)) == (shape is None)
+    # the note names the layer whose fold was inferred, and only then
+    assert any("flatten folds inferred from sizes" in n and "layer fc" in n for n in net.notes) == (shape is None)
+
+
+@pytest.mark.parametrize("shape", [(6,), None])
+def test_mlp_gets_no_flatten_note(shape, random_prune):
+    # an MLP reading a flat input has no flatten to fold: no note about shapes, traced or not
+    torch.manual_seed(0)
+    m = random_prune(nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)), 0.3, 5)
+    net = graph_from_module(m, input_shape=shape)
+    assert [lg.name for lg in net.layers] == ["0", "2"]
+    assert not any("flatten" in n or "input_shape" in n for n in net.notes), net.notes
+
+
+def test_failed_shape_propagation_is_noted_without_a_fold_claim():
+    # a wrong input_shape: the failure is said; no flatten fold claimed in an MLP
+    m = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    net = graph_from_module(m, input_shape=(7,))
+    assert any("shape propagation with input_shape=(7,) failed" in n for n in net.notes), net.notes
+    assert not any("flatten" in n for n in net.notes)
 
 
 # ----------------------------------------------------------------------------- concatenation

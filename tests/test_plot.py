@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -298,21 +299,28 @@ def test_save_figure_closes_pyplot_figures(tmp_path):
     assert not plt.fignum_exists(num)
 
 
-def test_save_figure_is_atomic(tmp_path, monkeypatch):
-    target = tmp_path / "fig.png"
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_save_figure_is_atomic(tmp_path, monkeypatch, fmt):
+    # a write that fails half-way (PNG: our encoder's bytes; SVG: matplotlib's savefig) leaves
+    # the older file as it was and no temporary file behind
+    target = tmp_path / f"fig.{fmt}"
     target.write_bytes(b"old contents")
     fig = plot.plot_ccdf([1, 2, 3])
 
-    def broken(fname, **kwargs):
+    def broken(fname, *args, **kwargs):
         with open(fname, "wb") as fh:
-            fh.write(b"\x89PNG partial")
+            fh.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(fig, "savefig", broken)
+    if fmt == "png":
+        monkeypatch.setattr(Path, "write_bytes", broken)
+    else:
+        monkeypatch.setattr(fig, "savefig", broken)
     with pytest.raises(OSError, match="disk full"):
-        plot.save_figure(fig, tmp_path / "fig", formats=("png",))
+        plot.save_figure(fig, tmp_path / "fig", formats=(fmt,))
+    monkeypatch.undo()
     assert target.read_bytes() == b"old contents"
-    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+    assert [p.name for p in tmp_path.iterdir()] == [f"fig.{fmt}"]
 
 
 def test_save_figure_rejects_bad_format(tmp_path):
@@ -530,6 +538,15 @@ def _pixels(path):
         return np.asarray(im.convert("RGBA"))
 
 
+def _saved_alone(draw, kwargs, stem):
+    """``draw(**kwargs)`` as a new figure on its own canvas, saved by save_figure with the
+    settings render_job draws with (plot.RENDER_RC): the reference a reused Axes must match."""
+    import matplotlib
+
+    with matplotlib.rc_context(plot.RENDER_RC):
+        return plot.save_figure(draw(**kwargs), stem, formats=["png"])[0]
+
+
 def _ccdf_kwargs(seed, scale):
     rng = np.random.default_rng(seed)
     deg = np.concatenate([np.zeros(5), np.round(scale * (rng.pareto(1.5, 400) + 1))])
@@ -564,7 +581,7 @@ def test_render_job_shared_renderer_same_pixels_as_fresh_figures(tmp_path):
     for j in jobs:
         got = plot.render_job(j)[0]
         draw = plot.plot_ccdf if j.figure_type == "ccdf" else plot.plot_alpha_summary
-        want = plot.save_figure(draw(**j.kwargs), tmp_path / f"alone_{j.stem.name}", formats=["png"])[0]
+        want = _saved_alone(draw, j.kwargs, tmp_path / f"alone_{j.stem.name}")
         assert np.array_equal(_pixels(got), _pixels(want)), j.stem.name
     assert np.array_equal(_pixels(tmp_path / "job" / "ccdf0.png"), _pixels(tmp_path / "job" / "ccdf0_again.png"))
 
@@ -610,8 +627,8 @@ def test_reused_ccdf_axes_draw_what_a_new_figure_draws(tmp_path):
     # Figure, whatever came before it (every case after every other, in two orders)
     (tmp_path / "job").mkdir()
     jobs = _varied_ccdf_jobs(tmp_path / "job")
-    want = {j.stem.name: _pixels(plot.save_figure(plot.plot_ccdf(**j.kwargs), tmp_path / f"new_{j.stem.name}",
-                                                 formats=["png"])[0]) for j in jobs}
+    want = {j.stem.name: _pixels(_saved_alone(plot.plot_ccdf, j.kwargs, tmp_path / f"new_{j.stem.name}"))
+            for j in jobs}
     for order in (jobs, jobs[::-1]):
         for j in order:
             got = plot.render_job(j)[0]
@@ -661,3 +678,68 @@ def test_figure_writer_without_result_still_writes_every_file(tmp_path):
         fw.submit(res)
     names = sorted(p.name for p in (tmp_path / "a" / "demo").iterdir())
     assert names == ["alpha_summary.png", "ccdf_fc_in.png"]
+
+
+# ----------------------------------------------------------------------------- PNG encoding
+def _savefig_png(fig, path):
+    fig.savefig(path, format="png", dpi=plot._DPI)  # matplotlib's own PNG writer (Pillow)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["ccdf", "alpha", "depth"])
+def test_png_writer_same_pixels_as_savefig(tmp_path, kind):
+    # save_figure's own PNG encoder writes the pixels matplotlib's savefig writes, for the
+    # figures of prunegraph fit (fixed margins and constrained layout), at the same dpi
+    rows = [{"layer": f"fc{i}", "kind": "in", "alpha": 2.2 + 0.3 * i, "sigma": 0.1, "null_alpha": 4.0,
+             "null_sigma": 0.5, "verdict": "power law"} for i in range(3)]
+    blocks = [dict(depth=d, group=g, degree_kind="in", alpha_median=2.5 + 0.1 * d, alphas=[2.4 + 0.1 * d, 2.6],
+                   sigmas=[0.1, 0.2], verdicts={"rejected": 1, "power law": 1})
+              for d in range(3) for g in ("attention", "mlp")]
+    make = {"ccdf": lambda: plot.plot_ccdf(**_ccdf_kwargs(4, 3.0)),
+            "alpha": lambda: plot.plot_alpha_summary(rows, title="t"),
+            "depth": lambda: plot.plot_depth(blocks, title="t")}[kind]
+    ours = plot.save_figure(make(), tmp_path / "ours", formats=["png"])[0]
+    theirs = _savefig_png(make(), tmp_path / "theirs.png")
+    from PIL import Image
+
+    with Image.open(ours) as a, Image.open(theirs) as b:
+        assert a.size == b.size and a.mode == "RGB"  # opaque: alpha dropped
+        assert a.info["dpi"] == pytest.approx(b.info["dpi"], abs=0.01)
+    assert np.array_equal(_pixels(ours), _pixels(theirs))
+
+
+def test_png_writer_keeps_a_figure_on_another_canvas_and_its_dpi(tmp_path):
+    # a figure on a non-Agg canvas (e.g. an SVG backend's) is written by savefig; the caller's
+    # figure keeps its dpi after either path
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    fig = plot.plot_ccdf([1, 2, 2, 3, 5, 8])
+    dpi = fig.dpi
+    FigureCanvasSVG(fig)
+    assert plot._agg_png(fig, 150) is None
+    p = plot._write_files(fig, tmp_path / "svgcanvas", ["png"], 150)[0]
+    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and fig.dpi == dpi
+    fig = plot.plot_ccdf([1, 2, 2, 3, 5, 8])
+    dpi = fig.dpi
+    plot._write_files(fig, tmp_path / "agg", ["png"], 150)
+    assert fig.dpi == dpi
+
+
+def test_encode_png_round_trips_rgba_and_rejects_bad_arrays():
+    import io
+
+    from PIL import Image
+
+    from prunegraph.output._png import encode_png
+
+    rng = np.random.default_rng(0)
+    px = rng.integers(0, 256, (7, 5, 4), dtype=np.uint8)  # translucent pixels: kept as RGBA
+    with Image.open(io.BytesIO(encode_png(px, dpi=72, text={"Software": "test"}))) as im:
+        assert im.mode == "RGBA" and im.info["Software"] == "test"
+        assert np.array_equal(np.asarray(im), px)
+    px[..., 3] = 255
+    with Image.open(io.BytesIO(encode_png(px, level=9))) as im:
+        assert im.mode == "RGB" and np.array_equal(np.asarray(im), px[..., :3])
+    for bad in (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 4), np.float32), np.zeros((0, 4, 4), np.uint8)):
+        with pytest.raises(ValueError, match="uint8 array"):
+            encode_png(bad)

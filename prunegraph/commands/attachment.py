@@ -30,18 +30,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continual checkpoint: compare owners <= TASK-1 with owners <= TASK")
     parser.add_argument("--include-head", action="store_true",
                         help="--task: also pool the head layer (its task rows are new every task)")
-    parser.add_argument("--model", default=None, help="zoo model to trace bare state_dicts")
+    parser.add_argument("--model", default=None, metavar="NAME|PKG.MODULE:FACTORY",
+                        help="the architecture to trace bare state_dicts with: a zoo model name or "
+                             "package.module:factory (as in fit; default: key names and shapes)")
     parser.add_argument("--input-shape", default=None, metavar="C,H,W",
                         help="per-sample input shape for --model, e.g. 1,8,8")
-    parser.add_argument("--layers", nargs="+", default=None, help="only these layers")
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (200)")
-    parser.add_argument("--kmin", type=float, default=1.0, help="smallest class in the fit (1)")
-    parser.add_argument("--confidence", type=float, default=0.95)
-    parser.add_argument("--null-draws", type=int, default=200,
-                        help="uniform draws for the null of the likelihood beta (200)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--draws", type=int, default=500,
-                        help="connectome snapshots: random-control draws (500)")
+    parser.add_argument("--layers", nargs="+", default=None, metavar="LAYER",
+                        help="only these layers (default: every layer)")
+    parser.add_argument("--bootstrap", type=int, default=200, metavar="N",
+                        help="bootstrap replicates over nodes for the intervals (default 200)")
+    parser.add_argument("--kmin", type=float, default=1.0, help="smallest degree class in the fit (default 1)")
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                        help="level of the bootstrap confidence intervals (default 0.95)")
+    parser.add_argument("--null-draws", type=int, default=200, metavar="N",
+                        help="uniform draws for the null of the likelihood beta (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the null draws (default 0)")
+    parser.add_argument("--draws", type=int, default=500, metavar="N",
+                        help="connectome snapshots: random-control draws (default 500)")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
 
 

@@ -7,9 +7,12 @@ import argparse
 HELP = "list the C. elegans connectomes (connectome:NAME sources) and summarise one"
 DESCRIPTION = """\
 Connectomes load wherever a checkpoint is accepted, by the name scheme
-  connectome:NAME[:chemical|electrical|both][:all-cells]     (default chemical, neurons only)
-  connectome:FILE.csv|.tsv|.graphml|.npz                      (a large edge list / adjacency)
-The C. elegans data come from the cect package's JSON cache: pip install --no-deps cect
+  connectome:NAME[:chemical|electrical|both][:all-cells]
+      (default chemical, neurons only)
+  connectome:FILE.csv|.tsv|.graphml|.npz
+      (a large edge list / adjacency)
+The C. elegans data come from the cect package's JSON cache:
+  pip install --no-deps cect
 
 examples:
   prunegraph connectome list
@@ -22,7 +25,9 @@ examples:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["list", "show"], help="list the data sets, or show one")
     p.add_argument("name", nargs="?", help="data set (show): a name from list or a connectome: source")
-    p.add_argument("--synapses", choices=["chemical", "electrical", "both"], default="chemical")
+    p.add_argument("--synapses", choices=["chemical", "electrical", "both"], default="chemical",
+                   help="which connections are edges: chemical synapses, gap junctions (electrical) or both "
+                        "(default chemical)")
     p.add_argument("--all-cells", action="store_true", help="keep muscles and other non-neurons")
 
 

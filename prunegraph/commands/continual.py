@@ -19,11 +19,14 @@ Continual learning on a pruned network: for each task grow new free connections 
 gradient, packnet) or train with dynamic sparse training inside the task (set, rigl, pa-dst),
 train only the task's own weights, cut to the task's budget by magnitude, freeze.
 
+examples:
   prunegraph continual --benchmark split-fmnist                        (defaults that learn)
+  prunegraph continual --benchmark permuted-digits --density 0.01 --growth pa --pa-target fixed --pa-gamma 1
   prunegraph continual --benchmark permuted-fmnist --density 0.01 --growth rigl --json r.json --plot r
-  prunegraph continual --checkpoint run.safetensors --resume ...     (continue a killed run)
+  prunegraph continual compare --benchmark permuted-fmnist --density 0.01 --seeds 0 1 2 3 4 --plot cmp
   prunegraph continual compare --benchmark permuted-digits --density 0.01 --baselines finetune joint
-  prunegraph continual sweep --benchmark permuted-digits --densities 0.005 0.01 0.02 --acc-target 0.9
+  prunegraph continual sweep --benchmark permuted-digits --densities 0.0025 0.005 0.01 0.02 0.05 --acc-target 0.9
+  prunegraph continual --checkpoint run.safetensors --resume ...       (continue a killed run)
   torchrun --nproc_per_node 2 -m prunegraph continual ...              (data-parallel; nccl on CUDA)
 
 Results JSON: accuracy matrix R (row 0 before training), ACC, BWT, FWT, forgetting, FWT against

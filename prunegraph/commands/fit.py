@@ -33,17 +33,23 @@ joined where one's output units are the next one's input units):
                    hidden units; edge: at least one nonzero weight over the gates (LSTM 4,
                    GRU 3) between them
   Embedding        nodes: token rows and embedding dimensions; edge: one nonzero entry
-  Linear after a   nodes: the channels of the flattened conv output (positions fold onto
-  flatten          their channel); edge: at least one nonzero weight from that channel
+  flatten->Linear  a Linear layer reading a flattened conv output: nodes: its channels
+                   (positions fold onto their channel); edge: at least one nonzero weight
+                   from that channel
 
 columns of the table, in order (* = in the compact default view; --wide shows them all):
 {columns}
 
 examples:
-  prunegraph fit
+  prunegraph fit                          (the shipped reference checkpoints)
+  prunegraph fit prunegraph/_data/reference/lenet300_fmnist_{imp,random}.safetensors
+                                          (an IMP LeNet-300-100 and its random twin)
+  prunegraph fit my_model.pt --model lenet300 --json fit.json --bootstrap 500 --report
+  prunegraph fit ckpt.pt --model mypkg.models:build     (your own nn.Module, traced)
   prunegraph fit model.safetensors --json fit.json --bootstrap 0
   prunegraph fit a.pt b.pt --jobs 2 --kinds in,out,total --scope both --report
-  prunegraph fit connectome:cook2019-herm        (a nervous system; see prunegraph connectome list)
+  prunegraph fit connectome:cook2019-herm --kinds in,out,total --scope network
+                                          (a nervous system; see prunegraph connectome list)
 """
 
 
@@ -57,6 +63,10 @@ DESCRIPTION = _description()
 
 log = logging.getLogger(__name__)
 
+#: the zoo's model names, for --help without importing torch (tests check them against the zoo)
+ZOO_NAMES = ("lenet300", "lenet5", "lstm", "resnet_small", "vgg_small")
+
+
 def _csv_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -67,24 +77,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
                    help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; "
                         "default: the shipped reference checkpoints")
-    p.add_argument("--kinds", type=_csv_list, default=["in", "out"],
+    p.add_argument("--kinds", type=_csv_list, default=["in", "out"], metavar="KIND[,KIND]",
                    help="degree kinds, comma-separated: in,out,total,strength (default in,out)")
     p.add_argument("--scope", choices=["layer", "network", "both"], default="layer",
                    help="fit each layer, the whole network, or both (default layer)")
-    p.add_argument("--layers", default="*", metavar="GLOB", help="only layers whose name matches GLOB")
+    p.add_argument("--layers", default="*", metavar="GLOB",
+                   help="only layers whose name matches GLOB, e.g. 'fc*' (default *: every layer)")
     p.add_argument("--bootstrap", type=int, default=100, metavar="N",
                    help="bootstrap resamples for the goodness-of-fit p-value (0 = none; default 100)")
-    p.add_argument("--alternatives", type=_csv_list, default=list(ALTERNATIVES),
-                   help="likelihood-ratio alternatives (default: " + ",".join(ALTERNATIVES) + ", run only on "
-                        "sequences whose verdict needs them; 'all' runs every one on every sequence)")
+    p.add_argument("--alternatives", type=_csv_list, default=list(ALTERNATIVES), metavar="NAME[,NAME]",
+                   help="likelihood-ratio alternatives, comma-separated (default: " + ", ".join(ALTERNATIVES)
+                        + "; run only on sequences whose verdict needs them); 'all' runs every one on every "
+                          "sequence")
     p.add_argument("--truncated", action=argparse.BooleanOptionalAction, default=False,
                    help="fit the doubly truncated power law, xmax = largest degree (default off)")
     p.add_argument("--null", action=argparse.BooleanOptionalAction, default=True,
                    help="analyse each layer's random-pruning null too (default on)")
     p.add_argument("--task", type=int, default=None, help="task id, for checkpoints with ownership buffers")
     p.add_argument("--model", default=None, metavar="NAME|PKG.MODULE:FACTORY",
-                   help="the architecture to trace: a zoo model name or package.module:factory (a callable "
-                        "returning the nn.Module); default: the checkpoint's metadata, else key names and shapes")
+                   help="the architecture to trace: a zoo model (" + ", ".join(ZOO_NAMES) + ") or your own, "
+                        "as package.module:factory (a callable returning the nn.Module, e.g. mypkg.models:build); "
+                        "default: the checkpoint's metadata, else key names and shapes")
     p.add_argument("--arch", default=None, metavar="FAMILY",
                    help="model family of a state_dict without a module: bert, gpt2, llama, mistral, or a zoo "
                         "name (default: the config.json beside the weights, if any)")
@@ -102,7 +115,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="figure file formats, comma-separated: png,svg,pdf (default png)")
     p.add_argument("--svg", action="store_true", help="also write every figure as SVG (= --figure-format png,svg)")
     p.add_argument("--report", action="store_true", help="write a self-contained HTML report under --out")
-    p.add_argument("--json", metavar="PATH", help="write results as JSON (- for stdout)")
+    p.add_argument("--json", metavar="PATH",
+                   help="write results as JSON (- for stdout; schema prunegraph/fit_schema.json)")
     p.add_argument("--csv", metavar="PATH", help="write the table as CSV (- for stdout)")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="analyse checkpoints in N parallel processes (default 1)")
@@ -186,6 +200,12 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
 
 def run(args) -> int:
     _check(args)
+    if args.figures or args.report:  # before any work: the folder figures and the report go to
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc}); give a "
+                             f"writable folder, or --no-figures") from None
     with contextlib.ExitStack() as stack:
         writer = None
         if args.figures or args.report:
@@ -201,6 +221,7 @@ def run(args) -> int:
 
 def _run(args, stack: contextlib.ExitStack, writer) -> int:
     from ..checkpoint import display_source, reference_checkpoints
+    from ..cli import flag_notes
     from ..output.report import write_html_report
     from ..output.tables import format_blocks, format_table, to_csv, to_json
 
@@ -231,10 +252,12 @@ def _run(args, stack: contextlib.ExitStack, writer) -> int:
     else:
         results, timings = _analyse(sources, options, jobs=args.jobs, progress=progress, figures=writer)
     t_analysis = time.perf_counter() - t_start
+    if writer is not None:
+        writer.computing_done()  # every figure worker draws while the tables are printed
 
     for res in results:
         if not args.quiet:
-            say(format_table(res, wide=args.wide))
+            say(flag_notes(format_table(res, wide=args.wide), args))
             blocks = format_blocks(res)
             if blocks:
                 say(blocks)

@@ -29,15 +29,17 @@ EXAMPLE_SEED = 0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", default=None,
                         help="checkpoint file (.pt/.pth/.safetensors); default: built-in example")
-    parser.add_argument("--model", default=None,
-                        help="zoo model name (e.g. lenet5) or package.module:factory to trace the state_dict with")
+    parser.add_argument("--model", default=None, metavar="NAME|PKG.MODULE:FACTORY",
+                        help="the architecture to trace the state_dict with: a zoo model name (e.g. lenet5) or "
+                             "your own, as package.module:factory (a callable returning the nn.Module); default: "
+                             "the checkpoint's metadata, else key names and shapes")
     parser.add_argument("--arch", default=None, metavar="FAMILY",
                         help="model family of a bare state_dict: bert, gpt2, llama, mistral "
                              "(default: a config.json beside the weights)")
     parser.add_argument("--input-shape", default=None, metavar="C,H,W",
                         help="per-sample input shape for tracing, comma-separated (e.g. 1,28,28)")
     parser.add_argument("--task", type=int, default=None,
-                        help="with ownership buffers: keep the weights visible to this task")
+                        help="with ownership buffers: keep the weights visible to this task (default: all)")
     parser.add_argument("--graphml", default=None, metavar="PATH", help="write GraphML here")
     parser.add_argument("--edgelist", default=None, metavar="PATH", help="write a TSV edge list here")
     parser.add_argument("--json", default=None, metavar="PATH", help="write the summary as JSON here")
@@ -95,6 +97,7 @@ def format_table(net) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from .. import _io
+    from ..cli import flag_notes
     from ..loading import load
 
     shape = _parse_shape(args.input_shape)
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         net = load(args.source, task=args.task, model=args.model, input_shape=shape, arch=args.arch)
         title = f"source: {net.source}"
     print(title)
-    print(format_table(net))
+    print(flag_notes(format_table(net), args))
     if args.graphml:
         net.write_graphml(args.graphml)
         print(f"wrote {args.graphml}", file=sys.stderr)

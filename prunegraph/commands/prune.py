@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="trained model (.safetensors from `prunegraph train`)")
-    src.add_argument("--model", choices=list_models(), help="zoo model, trained first for --epochs")
+    src.add_argument("--model", choices=list_models(), metavar="NAME",
+                     help="zoo model (" + ", ".join(list_models()) + "), trained first for --epochs")
     parser.add_argument("--epochs", type=int, default=10, help="dense training epochs with --model (default 10)")
     parser.add_argument("--method", choices=METHODS, default="imp", help="pruning method (default imp)")
     amount = parser.add_mutually_exclusive_group()

@@ -673,11 +673,9 @@ def _fit_nelder_mead(nll, starts):
 
     A parameter point where the likelihood cannot be evaluated (overflow, domain error)
     counts as +inf, so the simplex moves away from it instead of aborting the fit."""
-    raw = nll
-
-    def nll(theta):
+    def guarded(theta):
         try:
-            v = raw(theta)
+            v = nll(theta)
         except _EVAL_ERRORS:
             return np.inf
         return v if np.isfinite(v) else np.inf
@@ -685,7 +683,7 @@ def _fit_nelder_mead(nll, starts):
     best = None
     for s in starts:
         with np.errstate(all="ignore"):
-            r = optimize.minimize(nll, np.asarray(s, float), method="Nelder-Mead",
+            r = optimize.minimize(guarded, np.asarray(s, float), method="Nelder-Mead",
                                   options={"xatol": 1e-5, "fatol": 1e-9, "maxiter": 500, "maxfev": 500})
         if np.isfinite(r.fun) and r.fun < 1e299 and (best is None or r.fun < best.fun):
             best = r
@@ -694,7 +692,7 @@ def _fit_nelder_mead(nll, starts):
     x0 = np.asarray(best.x, float)
     simplex = np.vstack([x0] + [x0 + np.eye(x0.size)[i] * 1e-3 * max(1.0, abs(x0[i])) for i in range(x0.size)])
     with np.errstate(all="ignore"):
-        r = optimize.minimize(nll, x0, method="Nelder-Mead",
+        r = optimize.minimize(guarded, x0, method="Nelder-Mead",
                               options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 1500, "maxfev": 1500,
                                        "initial_simplex": simplex})
     return r if np.isfinite(r.fun) and r.fun <= best.fun else best

@@ -212,7 +212,7 @@ def _fit_minimize(nll, starts):
     counts as +inf, so the simplex moves away from it instead of aborting the fit."""
     raw = nll
 
-    def nll(theta):
+    def nll(theta):  # type: ignore[no-redef]  # frozen reference code, kept as it was
         try:
             v = raw(theta)
         except (OverflowError, ZeroDivisionError, ValueError, FloatingPointError):

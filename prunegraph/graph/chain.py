@@ -18,7 +18,7 @@ from ..errors import InputError, UsageError
 from .matrices import LazyWeight, _check_dtype, _finite, _mats, _slice
 from .model import NetworkGraph
 from .roles import Family, block_of, family_of, is_embedding_name, is_head_name, role_of, sort_key
-from .trace import _Builder
+from .trace import _Builder, _known
 
 
 # =============================================================================== chaining
@@ -73,7 +73,9 @@ def _rnn_entries(sd, key, w, source, done):
         cell = _CELL_KEY.match(key)
         if cell is None:
             return None
-    prefix = (m or cell).group(1) or ""
+    found = m if m is not None else cell
+    assert found is not None  # one of the two matched (returned above otherwise)
+    prefix = found.group(1) or ""
     if prefix in done:
         return []
     done.add(prefix)
@@ -224,7 +226,7 @@ class _Chain:
         self.block_short = False
 
     def units(self, sid):
-        return int(self.b.sp.size[sid])
+        return _known(self.b.sp.size[sid], sid)
 
     def read(self, e: _Entry, width: int, prefer: str | None = None) -> tuple[str, int, str]:
         """Space read by ``e`` with ``width`` inputs, the fold, and the wiring it implies."""

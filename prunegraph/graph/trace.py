@@ -107,6 +107,13 @@ class _Spaces:
         return new
 
 
+def _known(size: int | None, sid: str) -> int:
+    """The size of space ``sid``, known once a layer has read or written it."""
+    if size is None:
+        raise RuntimeError(f"internal: space {sid!r} has no known size")
+    return int(size)
+
+
 @dataclass
 class _Act:
     """What the tracer knows about a tensor: its space and where the units are."""
@@ -184,7 +191,7 @@ class _Builder:
         for p in self.pending:
             (ri, oi), (ro, oo) = self.sp.find(p.in_sid), self.sp.find(p.out_sid)
             for r in (ri, ro):
-                spaces.setdefault(r, int(self.sp.size[r]))
+                spaces.setdefault(r, _known(self.sp.size[r], r))
             rows.append((p, ri, ro, oi, oo))
         return rows, spaces, tuple(dict.fromkeys(self.notes + self.sp.notes))
 
@@ -336,6 +343,8 @@ class _Tracer:
         self.b = builder
         self.env: dict[Any, Any] = {}
         self.n_inputs = 0
+        #: layers whose flatten fold (positions per channel) was inferred from sizes, not shapes
+        self.inferred_folds: list[str] = []
 
     # -------------------------------------------------------------- helpers
     def units(self, a: _Act) -> int | None:
@@ -362,7 +371,7 @@ class _Tracer:
         if a.layout == "feature":
             return a if out and out[-1] == n else None
         if a.layout == "flat":
-            return a if a.spatial is not None and out and out[-1] == n * a.spatial else None
+            return a if n is not None and a.spatial is not None and out and out[-1] == n * a.spatial else None
         return None
 
     def consume(self, a, n_in: int, name: str, *, linear: bool) -> tuple[str, int | torch.Tensor]:
@@ -382,6 +391,8 @@ class _Tracer:
         if a.layout == "flat" and linear:
             s = a.spatial if a.spatial is not None else (n_in // n if n and n_in % n == 0 else None)
             if s is not None and n is not None and n * s == n_in:
+                if a.spatial is None:
+                    self.inferred_folds.append(name)
                 if a.inner is not None and a.inner != s:  # permuted before flattening
                     return a.space, (torch.arange(n_in) // a.inner) % n
                 return a.space, s
@@ -403,8 +414,9 @@ class _Tracer:
             sid, fold = self.consume(a, n_in, name, linear=True)
             out = self.b.sp.new(name, n_out)
             cols = fold if isinstance(fold, torch.Tensor) else None
-            self.b.add(name, "linear", linear_matrices(w, fold=1 if cols is not None else fold, columns=cols),
-                       sid, out, f"{name}.weight", binary=cols is None and fold == 1)
+            per_unit = fold if isinstance(fold, int) else 1
+            self.b.add(name, "linear", linear_matrices(w, fold=per_unit, columns=cols),
+                       sid, out, f"{name}.weight", binary=cols is None and per_unit == 1)
             return _Act(out, "feature")
         if isinstance(mod, nn.MultiheadAttention):
             return (self.attention(node, mod, name, a), None)
@@ -446,8 +458,8 @@ class _Tracer:
             sid, _ = self.consume(a, mod.input_size, name, linear=False)
             last = self.b.add_rnn(name, mod.mode, self.get, sid, num_layers=mod.num_layers,
                                   bidirectional=mod.bidirectional, hidden=mod.hidden_size)
-            h = _Act(f"{name}.l{mod.num_layers - 1}", "feature") if not mod.bidirectional else None
-            hidden = (h, h) if mod.mode == "LSTM" else h
+            top = _Act(f"{name}.l{mod.num_layers - 1}", "feature") if not mod.bidirectional else None
+            hidden = (top, top) if mod.mode == "LSTM" else top
             return (_Act(last, "feature"), hidden)
         return None
 
@@ -730,6 +742,7 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
 
         _chain(_module_entries(module, get), b)
         return b.network()
+    why = None if shape is not None else "no input_shape"  # why shapes are unknown, if they are
     if shape is not None:
         from torch.fx.passes.shape_prop import ShapeProp
 
@@ -744,15 +757,21 @@ def graph_from_module(module: nn.Module, *, weights: Mapping[str, torch.Tensor] 
                 except Exception:  # e.g. token inputs of an Embedding
                     ShapeProp(gm).propagate(_dummy_input(module, shape).long())
         except Exception as exc:
-            b.notes.append(f"shape propagation with input_shape={tuple(shape)} failed "
-                           f"({type(exc).__name__}); flatten folds inferred from sizes")
+            why = f"shape propagation with input_shape={tuple(shape)} failed ({type(exc).__name__})"
             for n in gm.graph.nodes:
                 n.meta.pop("tensor_meta", None)
         finally:
             module.train(was_training)
-    else:
-        b.notes.append("no input_shape: traced without shape propagation; flatten folds inferred from sizes")
-    _Tracer(gm, get, b).run(gm.graph)
+    at = len(b.notes)
+    tracer = _Tracer(gm, get, b)
+    tracer.run(gm.graph)
+    # only a conv output flattened into a Linear layer needs the shapes: said where that happened
+    if why is not None and tracer.inferred_folds:
+        b.notes.insert(at, f"{why}: flatten folds inferred from sizes (positions per channel = inputs / "
+                           f"channels) for layer{'s' * (len(tracer.inferred_folds) > 1)} "
+                           f"{', '.join(tracer.inferred_folds)}; pass input_shape= to check them")
+    elif why is not None and shape is not None:  # a failure is worth a note even when nothing needed it
+        b.notes.insert(at, why)
     return b.network()
 
 

@@ -535,6 +535,8 @@ def _in_view(inner):
 
         def __call__(self):
             locs = np.asarray(inner())
+            if self.axis is None:  # not attached to an axis yet: nothing to filter by
+                return locs
             lo, hi = sorted(self.axis.get_view_interval())
             return locs[(locs >= lo * (1 - 1e-6)) & (locs <= hi * (1 + 1e-6))]
 
@@ -542,6 +544,46 @@ def _in_view(inner):
             return inner.tick_values(vmin, vmax)
 
     return InView()
+
+
+def _minor_ticks_as_markers(ax) -> None:
+    """Draw each axis' unlabelled minor ticks as one marker line instead of one Tick each.
+
+    Matplotlib draws every tick as its own artists (two tick lines, a grid line, two labels),
+    each through the whole artist machinery; a log axis over three decades has some 25 minor
+    ticks, and drawing them is up to a fifth of a CCDF figure's time.  Here the minor ticks in
+    view (those ``Axis.draw`` would draw: not on a major tick, inside the view interval) become
+    one :class:`~matplotlib.lines.Line2D` with the ticks' own marker, size, width, colour,
+    transform and z-order, and the axis' minor locator a ``NullLocator``: the same pixels
+    (tests/test_plot.py), for a figure that is saved at once.  A figure a user may still zoom
+    keeps matplotlib's ticks (this is applied by :func:`render_job` only), and so does an axis
+    whose minor ticks carry labels (a narrow range).
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if isinstance(axis.get_minor_locator(), NullLocator):
+            continue
+        locs = np.asarray(axis.get_minorticklocs(), float)
+        if not locs.size or any(axis.minor.formatter.format_ticks(locs)):
+            continue
+        # the view test of Axis._update_ticks: inside the transformed view, relative slack 1e-10
+        tr = axis.get_transform()
+        lo, hi = sorted(tr.transform(np.asarray(axis.get_view_interval(), float)))
+        slack = (hi - lo) * 1e-10
+        loc_t = tr.transform(locs)
+        locs = locs[(loc_t >= lo - slack) & (loc_t <= hi + slack)]
+        template = axis.get_minor_ticks(1)[0].tick1line
+        axis.set_minor_locator(NullLocator())
+        if not locs.size or not template.get_visible():
+            continue
+        xy = (locs, np.zeros_like(locs)) if axis is ax.xaxis else (np.zeros_like(locs), locs)
+        line = Line2D(*xy, linestyle="none", marker=template.get_marker(), markersize=template.get_markersize(),
+                      markeredgewidth=template.get_markeredgewidth(), color=template.get_color(),
+                      markeredgecolor=template.get_markeredgecolor(), zorder=template.get_zorder(),
+                      transform=template.get_transform(), clip_on=False, label="_minor_ticks", gid="minor-ticks")
+        ax.add_artist(line)  # not add_line: the data limits stay those of the plotted data
 
 
 def _wrap(text: str, width: int) -> str:
@@ -946,13 +988,43 @@ def _write_files(fig, path_stem: str | os.PathLike, formats: Sequence[str], dpi:
     out: list[Path] = []
     for fmt in formats:
         target = Path(f"{os.fspath(path_stem)}.{fmt}")
-        # PNG at zlib level 3, not Pillow's 6: the same pixels, a third less encoding time,
-        # files about 7 % larger (benchmarks/bench_figures.py)
-        extra = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+        png = _agg_png(fig, dpi) if fmt == "png" else None
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt), **extra)
+            if png is not None:
+                Path(tmp).write_bytes(png)
+            else:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt),
+                            **({"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}))
         out.append(target)
     return out
+
+
+def _agg_png(fig, dpi: float) -> bytes | None:
+    """``fig`` drawn on its Agg canvas at ``dpi`` and encoded by :func:`._png.encode_png`: the
+    pixels ``savefig(format="png")`` writes (tests/test_plot.py compares them) in less time
+    (Pillow's per-row filter search is a fifth of a CCDF figure's cost); ``None`` for a figure
+    on another canvas (a notebook's, an interactive backend's), which ``savefig`` writes."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg) or any(
+            matplotlib.rcParams[k] for k in ("savefig.transparent", "savefig.bbox")) \
+            or matplotlib.rcParams["savefig.facecolor"] != "auto" or matplotlib.rcParams["savefig.edgecolor"] != "auto":
+        return None
+    from ._png import encode_png
+
+    before = fig.dpi
+    if before != dpi:
+        fig.dpi = dpi
+    try:
+        canvas.draw()
+        px = np.asarray(canvas.buffer_rgba())
+        return encode_png(px, dpi=dpi, text={"Software": f"Matplotlib version{matplotlib.__version__}, "
+                                                         "https://matplotlib.org/"})
+    finally:
+        if fig.dpi != before:
+            fig.dpi = before
 
 
 def _metadata(fmt: str) -> dict | None:
@@ -1304,6 +1376,7 @@ def _reused_ccdf_axes():
     """
     if "ccdf" not in _REUSED:
         fig, ax = _new_figure(None, margins=_CCDF_MARGINS)
+        fig.dpi = _DPI  # drawn and saved at one resolution: no switch back and forth per figure
         _shared_renderer_canvas(fig)
         _REUSED["ccdf"] = ax
         return fig, ax
@@ -1324,17 +1397,28 @@ def _reused_ccdf_axes():
     return ax.figure, ax
 
 
+#: matplotlib settings of the figures :func:`render_job` draws (``prunegraph fit``'s): glyphs
+#: rendered without FreeType's hinting (snapping outlines to the pixel grid), which costs a sixth
+#: of a CCDF figure's drawing time; at the figures' 150 dpi the text reads the same
+#: (benchmarks/bench_figures.py; tests/test_plot.py draws with these settings too)
+RENDER_RC: dict[Any, Any] = {"text.hinting": "no_hinting"}
+
+
 def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Draw one :class:`FigureJob` and save it in ``formats`` (atomically); the written paths.
 
     CCDFs are drawn into this process' one reused Axes (:func:`_reused_ccdf_axes`), the other
-    figures into new ones; the files are those of a new figure either way."""
-    with warnings.catch_warnings():
+    figures into new ones; the files are those of a new figure either way (drawn with
+    :data:`RENDER_RC`)."""
+    import matplotlib
+
+    with warnings.catch_warnings(), matplotlib.rc_context(RENDER_RC):
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
         if job.figure_type == "ccdf":
             fig, ax = _reused_ccdf_axes()
             plot_ccdf(**job.kwargs, ax=ax)
+            _minor_ticks_as_markers(ax)
             return _write_files(fig, job.stem, formats, _DPI)
         draws: dict[str, Callable[..., Any]] = {"alpha": plot_alpha_summary, "depth": plot_depth}
         fig = draws[job.figure_type](**job.kwargs)
@@ -1350,10 +1434,13 @@ def _warm_up() -> None:
     fit = {"alpha": 2.5, "sigma": 0.1, "xmin": 2.0, "xmax": None, "n": 300,
            "n_tail": int((deg >= 2).sum()), "p_value": 0.3, "discrete": True}
     alt = {"alternative": "lognormal", "R": 0.5, "p_value": 0.4, "parameters": {"mu": 0.5, "sigma": 1.0}}
-    fig, ax = _reused_ccdf_axes()
-    plot_ccdf(deg, fit=fit, alternative=alt, null_degrees=rng.binomial(40, 0.2, 300), verdict="warm-up",
-              title="warm-up", ax=ax)
-    fig.canvas.draw()
+    import matplotlib
+
+    with matplotlib.rc_context(RENDER_RC):
+        fig, ax = _reused_ccdf_axes()
+        plot_ccdf(deg, fit=fit, alternative=alt, null_degrees=rng.binomial(40, 0.2, 300), verdict="warm-up",
+                  title="warm-up", ax=ax)
+        fig.canvas.draw()
 
 
 def _figure_worker(index: int, tasks, results, warm: Sequence, formats: Sequence[str], go=None) -> None:
@@ -1498,12 +1585,19 @@ class FigureWriter:
         keys = [early[j.stem] if j.stem in early else self._start(j) for j in figure_jobs(res, self.out)]
         self._pending.append((res.source, keys))
 
+    def computing_done(self) -> None:
+        """The caller has stopped computing (its fits are done): the last worker, which waits so
+        as not to share a core with the fits, starts drawing now rather than at :meth:`result`
+        (e.g. while the caller prints its tables)."""
+        if self._go is not None:
+            self._go.set()
+
     def _collect(self) -> Iterator[int]:
         """Receive the workers' results until every figure handed out is back; one item per figure."""
         import pickle
         import queue
 
-        self._go.set()  # the caller waits now: every worker draws
+        self.computing_done()  # the caller waits now: every worker draws
 
         while len(self._done) < self._sent:
             try:
