@@ -68,6 +68,13 @@ from prunegraph.output.tables import format_range
 # %matplotlib inline
 pd.set_option("display.precision", 3, "display.width", 200, "display.max_columns", 30, "display.max_rows", 200)
 
+
+def alpha_text(fit, spec=".2f"):
+    """α ± σ; an α that stopped at the fit's bound has no standard error (σ is NaN): say so."""
+    if fit.hit_bound:
+        return f"≥{fit.alpha:g} (at the fit's bound; σ missing)"
+    return f"{fit.alpha:{spec}} ± {fit.sigma:{spec}}"
+
 # %% [markdown]
 # ## The data
 #
@@ -174,8 +181,7 @@ display(gof)
 name = max(seqs, key=lambda k: fits[k].n_tail)
 f = fits[name]
 comps = compare_distributions(f)
-print(f"{name}: alpha = {f.alpha:.3f} ± {f.sigma:.3f}, xmin = {f.xmin:g}, n_tail = {f.n_tail}, "
-      f"GoF p = {f.p_value}")
+print(f"{name}: alpha = {alpha_text(f, '.3f')}, xmin = {f.xmin:g}, n_tail = {f.n_tail}, GoF p = {f.p_value}")
 display(pd.DataFrame([{"alternative": c.alternative, "R": c.R, "normalized R": c.normalized_R, "p": c.p_value,
                        "nested": c.nested, "preferred": c.preferred} for c in comps]))
 
@@ -245,7 +251,7 @@ lines = [
      f"{cs.loc['mean', 'MLE']:.2f} ± {cs.loc['std', 'MLE']:.2f}. On the network's sequences the straight-line "
      f"fit returns α in {format_range(ls_net['LS log-log α'])}, the MLE with xmin by KS "
      f"{format_range(ls_net.loc[layers, 'MLE α (xmin by KS)'])} for the layers and "
-     f"{total.alpha:.2f} ± {total.sigma:.2f} for the network's total degree."),
+     f"{alpha_text(total)} for the network's total degree."),
     (f"* **The default `powerlaw` fit** reports α in {format_range(cap['default α'])} for all sequences; "
      f"{len(capped)} of {len(cap)} sit exactly on the cap of 3. With the range opened, `powerlaw` and "
      f"prunegraph agree to within 0.001 on α for {len(agree)} of {len(cap)} sequences "

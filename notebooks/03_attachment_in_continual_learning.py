@@ -66,6 +66,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from prunegraph.attachment import attachment_exponent, attachment_kernel
 from prunegraph.continual import ContinualConfig, load_checkpoint_manifest, run_continual
@@ -192,6 +193,14 @@ for j, t in enumerate(tasks):
     axes[1, j].set_xlabel("in-degree k before the task")
     axes[1, j].legend(fontsize=7)
 axes[0, 0].legend(fontsize=7)
+# log-axis tick labels as plain numbers (5, 20, 1000), as in prunegraph's CCDF figures; minor ticks
+# labelled only at 2 and 5 × 10ⁿ and only on an axis spanning under two decades, where they fit
+plain = FuncFormatter(lambda v, _: f"{v:g}")
+two_five = FuncFormatter(lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else "")
+for ax in axes[1]:
+    for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(two_five if hi / lo < 100 else NullFormatter())
 fig.tight_layout()
 plt.show()
 
