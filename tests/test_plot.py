@@ -545,8 +545,10 @@ def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it(
 @pytest.mark.parametrize("names, row_pt, want", [
     # a block of several layers: its prefix once, the layers within it
     (["a.0.q", "a.0.k", "a.1.q", "a.1.k"], 30.0, (["q", "k", "q", "k"], [("a.0", 0, 3), ("a.1", 4, 7)])),
-    # a block of one layer, or a name without a numbered part: written in full
+    # a block of one layer, or a name of one part: written in full
     (["embed", "a.0.q", "a.1.q", "features.0"], 30.0, (["embed", "a.0.q", "a.1.q", "features.0"], [])),
+    # a run of names without a numbered part that share their first part: that part is the block
+    (["emb.word", "emb.pos", "a.0.q", "fc"], 30.0, (["word", "pos", "a.0.q", "fc"], [("emb", 0, 3)])),
     # a prefix wider than its rows: written in full, not squeezed
     (["encoder.layer.10.q", "encoder.layer.10.k"], 10.0, (["encoder.layer.10.q", "encoder.layer.10.k"], [])),
 ])

@@ -721,18 +721,19 @@ def _legend_width_pt(labels: Sequence[str], size: float) -> float:
 def _block_prefix(name: str) -> tuple[str, str]:
     """A layer name split after its first numbered part that is not the last: the block and the
     layer within it ("encoder.layer.3.attention.self.query" -> "encoder.layer.3",
-    "attention.self.query"); ``("", name)`` for a name without one ("fc1", "features.0").
+    "attention.self.query"); without one, after its first part ("embeddings.word_embeddings" ->
+    "embeddings", "word_embeddings"); ``("", name)`` for a name of one part ("fc1").
 
     Examples
     --------
-    >>> _block_prefix("model.layers.10.mlp.up_proj"), _block_prefix("features.0")
-    (('model.layers.10', 'mlp.up_proj'), ('', 'features.0'))
+    >>> _block_prefix("model.layers.10.mlp.up_proj"), _block_prefix("features.0"), _block_prefix("fc1")
+    (('model.layers.10', 'mlp.up_proj'), ('features', '0'), ('', 'fc1'))
     """
     parts = name.split(".")
     for k, part in enumerate(parts[:-1]):
         if part.isdigit():
             return ".".join(parts[:k + 1]), ".".join(parts[k + 1:])
-    return "", name
+    return (parts[0], ".".join(parts[1:])) if len(parts) > 1 else ("", name)
 
 
 def _layer_names(groups: Sequence[tuple[str, int, int]], row_pt: float,
