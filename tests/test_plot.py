@@ -586,6 +586,30 @@ def test_alpha_summary_one_grey_no_fit_where_both_markers_would_touch():
         assert a.x1 < b.x0
 
 
+def test_depth_verdict_bars_draw_what_axes_bar_draws(tmp_path):
+    # the verdict bars, rectangles added without a data-limit update each, give the pixels of the
+    # same bars drawn by Axes.bar (which updates the limits per bar)
+    rows = [{"depth": d, "group": g, "degree_kind": k, "alpha_median": 4.0 + d, "alphas": [4.0 + d, 6.0],
+             "sigmas": [0.3, 0.5], "verdicts": {"power law rejected": 1 + (d + i) % 3, "inconclusive": d % 2,
+                                                "too few units": 2 if g == "mlp" else 0}}
+            for d in range(5) for i, g in enumerate(("attention", "mlp")) for k in ("in", "out")]
+    a = plot.save_figure(plot.plot_depth(rows, title="t"), tmp_path / "rects", formats=["png"])[0]
+    fig = plot.plot_depth(rows, title="t")
+    for axv in fig.axes[2:]:
+        groups: dict = {}
+        for p in [p for p in axv.patches if (p.get_gid() or "").startswith("verdicts-")]:
+            groups.setdefault(p.get_gid(), []).append(p)
+            p.remove()
+        for rects in groups.values():
+            r0 = rects[0]
+            bars = axv.bar([r.get_x() + r.get_width() / 2 for r in rects], [r.get_height() for r in rects],
+                           width=0.36, bottom=[r.get_y() for r in rects], color=r0.get_facecolor(),
+                           hatch=r0.get_hatch(), edgecolor="white", lw=0.5, label=r0.get_label())
+            assert len(bars) == len(rects)
+    b = plot.save_figure(fig, tmp_path / "bar", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))
+
+
 @pytest.mark.parametrize("dpi", [plot._DPI, 110])
 def test_depth_layout_keeps_titles_labels_and_legends_inside(dpi):
     rng = np.random.default_rng(3)

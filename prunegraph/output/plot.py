@@ -1121,8 +1121,11 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         "attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
         "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
     verdict_color = {v: colors[(i + 2) % len(colors)] for i, v in enumerate(labels)}
+    from matplotlib.patches import Rectangle
+
     for col, kind in enumerate(kinds):
         ax, axv = axes[0, col], axes[1, col]
+        corners: list[np.ndarray] = []  # of the verdict bars, for the data limits
         ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3" if col == 0 else None)
         for g in groups:
             rows = sorted((b for b in blocks if b["degree_kind"] == kind and b["group"] == g),
@@ -1159,11 +1162,20 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
                 h = np.array([int((b.get("verdicts") or {}).get(v, 0)) for b in rows], dtype=float)
                 if not h.any():
                     continue
-                bars = axv.bar(x, h, width=0.36, bottom=bottom, color=verdict_color[v], hatch=st["hatch"],
-                               edgecolor="white", lw=0.5, label=v)
-                for patch in bars.patches:
-                    patch.set_gid(f"verdicts-{g}-{kind}-{v}")
+                # the rectangles Axes.bar draws, added without its per-bar data-limit update (a
+                # third of this function's time): the limits are updated once below, the same
+                # view results (tests/test_plot.py compares the pixels with Axes.bar's)
+                for i, (left, low, tall) in enumerate(zip(x - 0.18, bottom, h)):
+                    rect = Rectangle((left, low), 0.36, tall, facecolor=verdict_color[v], edgecolor="white",
+                                     linewidth=0.5, hatch=st["hatch"], label=v if i == 0 else "_nolegend_",
+                                     gid=f"verdicts-{g}-{kind}-{v}")
+                    rect.sticky_edges.y.append(low)
+                    axv.add_artist(rect)
+                corners.append(np.column_stack([np.r_[x - 0.18, x + 0.18], np.r_[bottom, bottom + h]]))
                 bottom += h
+        if corners:
+            axv.update_datalim(np.concatenate(corners))
+            axv.autoscale_view()
         ax.set_title(f"{kind}-degree", fontsize=10, y=1.0)  # where automatic placement puts it, cheaper
         ax.grid(True, axis="y", alpha=0.3)
         axv.set_xlabel("block depth (0 = first block)")
