@@ -1026,8 +1026,10 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         # from the plot's left edge when wider than the plot (a centred one would be cut at the
         # figure's left edge)
         wide = own and title_pt > span * _PT
-        ax.set_title(title, y=1.0, loc="left" if wide else "center",
-                     pad=6.0 + (legend_pt + 2.0 if ncol > 1 else 0.0))
+        t = ax.set_title(title, y=1.0, pad=6.0 + (legend_pt + 2.0 if ncol > 1 else 0.0))
+        if wide:  # still the Axes' title (get_title(), the report's caption), aligned left
+            t.set_x(0.0)
+            t.set_horizontalalignment("left")
     ax.grid(True, axis="y", alpha=0.3)
     if ncol > 1:
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=ncol, fontsize=8, frameon=False)
