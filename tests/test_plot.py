@@ -467,7 +467,7 @@ def _inside(box, frame, what):
 
 
 @pytest.mark.parametrize("dpi", [plot._DPI, 110, 72])
-@pytest.mark.parametrize("case", ["single", "lenet", "ten", "minilm80", "wide200"])
+@pytest.mark.parametrize("case", ["single", "lenet", "long_names", "ten", "minilm80", "wide200"])
 def test_alpha_summary_layout_keeps_every_text_inside_and_apart(case, dpi):
     # the manual layout (margins from measured text widths, no constrained layout): every tick
     # label, layer name, "no fit"/bound note, the title and the legend lie inside the figure
@@ -475,6 +475,7 @@ def test_alpha_summary_layout_keeps_every_text_inside_and_apart(case, dpi):
     # the labels
     rows = {"single": _summary_rows(1, kinds=("in",)),
             "lenet": _summary_rows(3, names=["fc1", "fc2", "fc3"]),
+            "long_names": _summary_rows(4)[:7],  # few rows, each named in full: no label may touch the next
             "ten": _summary_rows(5, names=["conv1", "conv2", "fc1", "fc2", "fc3"]),
             "minilm80": _summary_rows(40),
             "wide200": _summary_rows(100)}[case]

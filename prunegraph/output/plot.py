@@ -905,7 +905,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         else:
             lines = max(lab.count("\n") + 1 for lab in labels)
             bottom = tick_pt + _text_height_pt(lines, tick_size) + 6.0
-            span = max(1.15 * n, 2.6)  # room for a 13-character line between positions
+            # room for a 13-character line between positions, or for the longest layer name
+            span = max(1.15 * n, 2.6, n * (_text_width_pt(labels, tick_size) * 1.05 + 8.0) / _PT)
         left = 52.0  # y label and y tick labels (at most 4 characters: "17.5", "100")
         title_pt = _text_width_pt([title], 12) * 1.05 + 4.0 if title else 0.0
         top = 6.0 + (_text_height_pt(1, 12) + 6.0 if title else 4.0)
