@@ -355,9 +355,13 @@ def test_alpha_summary_many_rows_short_vertical_labels():
              "null_sigma": 0.5, "verdict": "consistent with random pruning (p=0.6)",
              "verdict_code": "random_like"} for i in range(12)]
     fig = plot.plot_alpha_summary(rows)
-    ticks = fig.axes[0].get_xticklabels()
-    assert ticks[3].get_text() == "conv3 (in)  · consistent with random pruning"  # the enum's short label (issue 12)
+    ticks = _x_labels(fig.axes[0])
+    assert ticks[3].get_text() == "in · consistent with random pruning"  # the enum's short label (issue 12)
     assert ticks[3].get_rotation() == 90
+    # each layer's name once, under its position (one row per layer here)
+    names = [t for t in fig.axes[0].texts if t.get_gid() == "alpha-layer-name"]
+    assert [t.get_text() for t in names] == [f"conv{i}" for i in range(12)]
+    assert [t.get_position()[0] for t in names] == list(range(12))
     assert fig.get_size_inches()[0] <= 16.0
 
 
@@ -409,6 +413,235 @@ def test_alpha_summary_labels_do_not_overlap_and_no_fit_is_outside_the_band():
     for box in _extents(fig, no_fit):
         assert box.y1 < band_bottom, "a 'no fit' marker reaches into the 2 <= alpha <= 3 band"
     assert min(ax.get_yticks()) >= 2.0 - 1e-9  # no α ticks in the strip of the markers
+
+
+def _summary_rows(n_layers, *, kinds=("in", "out"), names=None):
+    """Rows of an α summary shaped like a transformer's: every verdict in turn, a fit at the bound,
+    unfitted rows (one unfitted on both sides), long layer names."""
+    from prunegraph.fit.verdict import Verdict
+
+    codes = [v.value for v in Verdict]
+    rows = []
+    for li in range(n_layers):
+        name = names[li] if names else f"encoder.layer.{li // 6}.attention.output.dense_{li % 6}"
+        for kind in kinds:
+            i = len(rows)
+            rows.append({"layer": name, "kind": kind, "alpha": None if i % 11 == 3 else 3.0 + (i % 7),
+                         "sigma": 0.4, "null_alpha": None if i % 11 == 3 else 100.0 if i % 13 == 5 else 9.0 - i % 5,
+                         "null_sigma": 1.0, "null_hit_bound": i % 13 == 5, "hit_bound": i == 1,
+                         "verdict_code": codes[i % len(codes)]})
+    return rows
+
+
+def _x_labels(ax):
+    """An α summary's labels under its positions: the x tick labels (few rows) or the texts at
+    fixed places that stand for them (many rows)."""
+    return [t for t in ax.texts if t.get_gid() == "alpha-label"] or ax.get_xticklabels()
+
+
+def _full_names(ax):
+    """The layer names an α summary writes, each with the block prefix written below it."""
+    blocks = [(t.get_text(), t.get_position()[0]) for t in ax.texts if t.get_gid() == "alpha-block-name"]
+    (bracket,) = [c for c in ax.collections if c.get_gid() == "alpha-block-bracket"] or [None]
+    spans = [] if bracket is None else [(seg[0][0], seg[1][0]) for seg in bracket.get_segments()]
+    out = []
+    for t in ax.texts:
+        if t.get_gid() == "alpha-layer-name":
+            x = t.get_position()[0]
+            prefix = [name for (name, _), (x0, x1) in zip(blocks, spans) if x0 <= x <= x1]
+            out.append(".".join(prefix + [t.get_text()]))
+    return out
+
+
+def _drawn_extents(fig, artists, dpi):
+    """Window extents (pixels) of ``artists`` and the figure's box, drawn as saved at ``dpi``."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in artists], fig.bbox
+
+
+def _inside(box, frame, what):
+    assert (box.x0 >= frame.x0 - 0.5 and box.x1 <= frame.x1 + 0.5 and box.y0 >= frame.y0 - 0.5
+            and box.y1 <= frame.y1 + 0.5), f"{what} {box} leaves the figure {frame}"
+
+
+@pytest.mark.parametrize("dpi", [plot._DPI, 110, 72])
+@pytest.mark.parametrize("case", ["single", "lenet", "long_names", "ten", "minilm80", "wide200"])
+def test_alpha_summary_layout_keeps_every_text_inside_and_apart(case, dpi):
+    # the manual layout (margins from measured text widths, no constrained layout): every tick
+    # label, layer name, "no fit"/bound note, the title and the legend lie inside the figure
+    # as saved (150 dpi; the report's 110; SVG's 72), no two x labels touch, the names sit below
+    # the labels
+    rows = {"single": _summary_rows(1, kinds=("in",)),
+            "lenet": _summary_rows(3, names=["fc1", "fc2", "fc3"]),
+            "long_names": _summary_rows(4)[:7],  # few rows, each named in full: no label may touch the next
+            "ten": _summary_rows(5, names=["conv1", "conv2", "fc1", "fc2", "fc3"]),
+            "minilm80": _summary_rows(40),
+            "wide200": _summary_rows(100)}[case]
+    fig = plot.plot_alpha_summary(rows, title="all-MiniLM-L6-v2 10 %: exponent α per layer, pruned vs "
+                                              "random-pruning null")
+    assert fig.get_layout_engine() is None  # laid out once, not by constrained layout
+    ax = fig.axes[0]
+    ticks = _x_labels(ax)
+    names = [t for t in ax.texts if t.get_gid() == "alpha-layer-name"]
+    notes = [t for t in ax.texts if t.get_gid() not in ("alpha-layer-name", "alpha-label")]
+    legend = ax.get_legend()
+    assert ax.get_title().startswith("all-MiniLM")  # the Axes' title, whichever way it is aligned
+    boxes, frame = _drawn_extents(fig, [*ticks, *names, *notes, ax.title, legend], dpi)
+    nt, nn = len(ticks), len(names)
+    tick_boxes, name_boxes = boxes[:nt], boxes[nt:nt + nn]
+    assert nt == len(rows) and all(t.get_text() for t in ticks)
+    for t, box in zip([*ticks, *names, *notes, ax.title, legend], boxes):
+        if not isinstance(t, type(legend)) and not t.get_text():
+            continue
+        _inside(box, frame, repr(t.get_text()) if hasattr(t, "get_text") else "the legend")
+    for a, b in zip(tick_boxes, tick_boxes[1:]):
+        assert a.x1 < b.x0, "neighbouring x labels overlap"
+    for a, b in zip(name_boxes, name_boxes[1:]):
+        assert a.x1 < b.x0, "neighbouring layer names overlap"
+    if name_boxes:
+        assert max(b.y1 for b in name_boxes) < min(b.y0 for b in tick_boxes), "a layer name reaches the labels"
+        assert _full_names(ax) == list(dict.fromkeys(r["layer"] for r in rows))
+    blocks = [t for t in notes if t.get_gid() == "alpha-block-name"]
+    if blocks:
+        block_boxes = boxes[nt + nn:nt + nn + len(notes)]
+        block_boxes = [b for t, b in zip(notes, block_boxes) if t.get_gid() == "alpha-block-name"]
+        assert max(b.y1 for b in block_boxes) < min(b.y0 for b in name_boxes), "a block name reaches the names"
+        for a, b in zip(block_boxes, block_boxes[1:]):
+            assert a.x1 < b.x0, "neighbouring block names overlap"
+    axes_box = ax.get_window_extent()
+    lbox = legend.get_window_extent()
+    # right of the plot (few rows), or a row above it (many), never over the data
+    assert lbox.x0 > axes_box.x1 or lbox.y0 > axes_box.y1
+    assert ax.title.get_window_extent().y0 > lbox.y1 or lbox.x0 > axes_box.x1  # the title clear of the legend
+    for box in tick_boxes:
+        assert box.y1 < axes_box.y0  # under the plot
+
+
+def test_alpha_summary_at_80_sequences_reads_every_layer_once_and_grows_past_it():
+    rows = _summary_rows(40)
+    fig = plot.plot_alpha_summary(rows)
+    ax = fig.axes[0]
+    names = [t for t in ax.texts if t.get_gid() == "alpha-layer-name"]
+    assert len(names) == 40 and [t.get_position()[0] for t in names] == [2 * i + 0.5 for i in range(40)]
+    # the block ("encoder.layer.3") once under its six layers, each named within it
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "alpha-block-name"] == [
+        f"encoder.layer.{b}" for b in range(7)]
+    assert names[0].get_text() == "attention.output.dense_0"
+    assert _full_names(ax) == list(dict.fromkeys(r["layer"] for r in rows))
+    assert [t.get_text() for t in _x_labels(ax)[:2]] == ["in · too few units", "out · degenerate"]
+    assert not ax.get_xticks().size  # no Tick objects: the labels are texts, the marks one line
+    (marks,) = [ln for ln in ax.get_children() if getattr(ln, "get_gid", lambda: None)() == "alpha-ticks"]
+    assert list(marks.get_xdata()) == list(range(80))
+    (bracket,) = [c for c in ax.collections if c.get_gid() == "alpha-layer-bracket"]
+    assert len(bracket.get_segments()) == 40
+    # past 80 rows the plot grows by a fixed step a row instead of squeezing the labels
+    w80 = fig.axes[0].get_position().width * fig.get_size_inches()[0]
+    big = plot.plot_alpha_summary(_summary_rows(100))
+    w200 = big.axes[0].get_position().width * big.get_size_inches()[0]
+    assert w200 / 200 == pytest.approx(plot._ROW_IN[1]) and w80 / 80 >= plot._ROW_IN[1] - 1e-9
+
+
+@pytest.mark.parametrize("names, row_pt, want", [
+    # a block of several layers: its prefix once, the layers within it
+    (["a.0.q", "a.0.k", "a.1.q", "a.1.k"], 30.0, (["q", "k", "q", "k"], [("a.0", 0, 3), ("a.1", 4, 7)])),
+    # a block of one layer, or a name of one part: written in full
+    (["embed", "a.0.q", "a.1.q", "features.0"], 30.0, (["embed", "a.0.q", "a.1.q", "features.0"], [])),
+    # a run of names without a numbered part that share their first part: that part is the block
+    (["emb.word", "emb.pos", "a.0.q", "fc"], 30.0, (["word", "pos", "a.0.q", "fc"], [("emb", 0, 3)])),
+    # a prefix wider than its rows: written in full, not squeezed
+    (["encoder.layer.10.q", "encoder.layer.10.k"], 10.0, (["encoder.layer.10.q", "encoder.layer.10.k"], [])),
+])
+def test_layer_names_take_out_a_block_prefix_only_where_it_fits(names, row_pt, want):
+    groups = [(name, 2 * i, 2 * i + 1) for i, name in enumerate(names)]  # in and out of each layer
+    assert plot._layer_names(groups, row_pt, 7) == want
+
+
+def test_alpha_summary_fixed_labels_draw_what_matplotlibs_ticks_draw(tmp_path):
+    # many rows: texts at fixed places and one marker line for the tick marks, the same pixels as
+    # matplotlib's own x ticks with those labels
+    rows = _summary_rows(12)
+    fig = plot.plot_alpha_summary(rows)
+    a = plot.save_figure(fig, tmp_path / "fixed", formats=["png"])[0]
+    fig = plot.plot_alpha_summary(rows)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in _x_labels(ax)]
+    for artist in [t for t in ax.texts if t.get_gid() == "alpha-label"] + \
+            [ln for ln in ax.get_children() if getattr(ln, "get_gid", lambda: None)() == "alpha-ticks"]:
+        artist.remove()
+    ax.set_xticks(range(len(rows)), labels, fontsize=7, rotation=90)
+    b = plot.save_figure(fig, tmp_path / "ticks", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))
+
+
+def test_alpha_summary_one_grey_no_fit_where_both_markers_would_touch():
+    rows = _summary_rows(40)
+    fig = plot.plot_alpha_summary(rows)
+    no_fit = [t for t in fig.axes[0].texts if t.get_gid() == "no-fit"]
+    both = [i for i, r in enumerate(rows) if r["alpha"] is None and r["null_alpha"] is None]
+    assert both and [t.get_position()[0] for t in no_fit] == [float(i) for i in both]
+    assert all(t.get_color() == "0.35" for t in no_fit)
+    boxes, _ = _drawn_extents(fig, no_fit, plot._DPI)
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.x1 < b.x0
+
+
+def test_depth_verdict_bars_draw_what_axes_bar_draws(tmp_path):
+    # the verdict bars, rectangles added without a data-limit update each, give the pixels of the
+    # same bars drawn by Axes.bar (which updates the limits per bar)
+    rows = [{"depth": d, "group": g, "degree_kind": k, "alpha_median": 4.0 + d, "alphas": [4.0 + d, 6.0],
+             "sigmas": [0.3, 0.5], "verdicts": {"power law rejected": 1 + (d + i) % 3, "inconclusive": d % 2,
+                                                "too few units": 2 if g == "mlp" else 0}}
+            for d in range(5) for i, g in enumerate(("attention", "mlp")) for k in ("in", "out")]
+    a = plot.save_figure(plot.plot_depth(rows, title="t"), tmp_path / "rects", formats=["png"])[0]
+    fig = plot.plot_depth(rows, title="t")
+    for axv in fig.axes[2:]:
+        groups: dict = {}
+        for p in [p for p in axv.patches if (p.get_gid() or "").startswith("verdicts-")]:
+            groups.setdefault(p.get_gid(), []).append(p)
+            p.remove()
+        for rects in groups.values():
+            r0 = rects[0]
+            bars = axv.bar([r.get_x() + r.get_width() / 2 for r in rects], [r.get_height() for r in rects],
+                           width=0.36, bottom=[r.get_y() for r in rects], color=r0.get_facecolor(),
+                           hatch=r0.get_hatch(), edgecolor="white", lw=0.5, label=r0.get_label())
+            assert len(bars) == len(rects)
+    b = plot.save_figure(fig, tmp_path / "bar", formats=["png"])[0]
+    assert np.array_equal(_pixels(a), _pixels(b))
+
+
+@pytest.mark.parametrize("dpi", [plot._DPI, 110])
+def test_depth_layout_keeps_titles_labels_and_legends_inside(dpi):
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in range(12):
+        for g, k in (("attention", 4), ("mlp", 3)):
+            for kind in ("in", "out"):
+                al = (3.0 + 20 * rng.random(k)).tolist()
+                rows.append(dict(depth=d, group=g, degree_kind=kind, alpha_median=float(np.median(al)), alphas=al,
+                                 sigmas=(0.1 + rng.random(k)).tolist(),
+                                 at_bound=[d == 3 and g == "mlp"] + [False] * (k - 1),
+                                 verdicts={"consistent with random pruning": k - 1, "power law untested": 1}))
+    fig = plot.plot_depth(rows, title="all-MiniLM-L6-v2 10 %: α and verdicts against block depth")
+    assert fig.get_layout_engine() is None
+    texts = [fig._suptitle] + [a.title for a in fig.axes] + [a.yaxis.label for a in fig.axes] + \
+            [a.xaxis.label for a in fig.axes] + [t for a in fig.axes for t in a.get_yticklabels() + a.get_xticklabels()]
+    legends = [a.get_legend() for a in fig.axes if a.get_legend()]
+    boxes, frame = _drawn_extents(fig, texts + legends, dpi)
+    for t, box in zip(texts + legends, boxes):
+        if hasattr(t, "get_text") and not (t.get_text() and t.get_visible()):
+            continue
+        _inside(box, frame, getattr(t, "get_text", lambda: "a legend")())
+    axes_boxes = [a.get_window_extent() for a in fig.axes]
+    for box in boxes[len(texts):]:  # the legends
+        assert all(box.x0 > ab.x1 for ab in axes_boxes)  # right of every plot
+    top, bottom = fig.axes[0].get_window_extent(), fig.axes[2].get_window_extent()
+    # the right column's y tick labels stay clear of the left column
+    right_labels = [b for t, b in zip(texts, boxes) if t in fig.axes[1].get_yticklabels() and t.get_text()]
+    assert right_labels and min(b.x0 for b in right_labels) > top.x1
+    assert boxes[0].y0 > max(b.y1 for b in boxes[1:3])  # the figure title above the column titles
+    assert bottom.y1 < top.y0
 
 
 def test_ccdf_power_law_not_drawn_over_few_distinct_degrees():

@@ -664,17 +664,150 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors,
     return None
 
 
+#: points per inch
+_PT = 72.0
+
+
+def _text_width_pt(texts: Sequence[str], size: float) -> float:
+    """Width in points of the widest line of ``texts`` at ``size`` points, as Agg draws it at the
+    saved resolution (:data:`_DPI`): the sum of the glyphs' hinted advances (DejaVu Sans, the
+    default font; kerning left out).  Within 1 % of the drawn width at 150 dpi and 5 % at 100-110
+    dpi, at a thousandth of the cost of laying the text out (one advance per distinct character)
+    -- what a figure with a manual layout needs to size its margins without drawing twice.
+
+    Examples
+    --------
+    >>> 20 < _text_width_pt(["fc1", "a\\nlonger line"], 8) < 60
+    True
+    """
+    from matplotlib.backends.backend_agg import get_hinting_flag
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    flags = get_hinting_flag()
+    advance = _ADVANCES.setdefault((size, str(flags)), {})
+    font = None
+    widest = 0.0
+    for text in texts:
+        for line in str(text).split("\n"):
+            w = 0.0
+            for ch in line:
+                if ch not in advance:
+                    if font is None:
+                        font = get_font(findfont(FontProperties(size=size)))
+                        font.set_size(size, _DPI)
+                    advance[ch] = font.load_char(ord(ch), flags=flags).horiAdvance / 64.0 * _PT / _DPI
+                w += advance[ch]
+            widest = max(widest, w)
+    return widest
+
+
+#: glyph advances (points) measured by :func:`_text_width_pt`, by (font size, hinting flags)
+_ADVANCES: dict[tuple[float, str], dict[str, float]] = {}
+
+
+def _text_height_pt(lines: int, size: float) -> float:
+    """Height in points of ``lines`` lines of text at ``size`` points (matplotlib's line spacing
+    1.2, plus the descent of the last line)."""
+    return (1.2 * max(lines, 1) + 0.1) * size
+
+
+def _legend_width_pt(labels: Sequence[str], size: float) -> float:
+    """Width in points of a frameless legend of ``labels`` at ``size`` points: border pad, handle,
+    handle pad and text (matplotlib's defaults 0.4, 2.0, 0.8 font sizes), 5 % of slack for other
+    resolutions."""
+    return 1.05 * _text_width_pt(labels, size) + (0.4 + 2.0 + 0.8 + 0.4) * size + 2.0
+
+
+def _block_prefix(name: str) -> tuple[str, str]:
+    """A layer name split after its first numbered part that is not the last: the block and the
+    layer within it ("encoder.layer.3.attention.self.query" -> "encoder.layer.3",
+    "attention.self.query"); without one, after its first part ("embeddings.word_embeddings" ->
+    "embeddings", "word_embeddings"); ``("", name)`` for a name of one part ("fc1").
+
+    Examples
+    --------
+    >>> _block_prefix("model.layers.10.mlp.up_proj"), _block_prefix("features.0"), _block_prefix("fc1")
+    (('model.layers.10', 'mlp.up_proj'), ('features', '0'), ('', 'fc1'))
+    """
+    parts = name.split(".")
+    for k, part in enumerate(parts[:-1]):
+        if part.isdigit():
+            return ".".join(parts[:k + 1]), ".".join(parts[k + 1:])
+    return (parts[0], ".".join(parts[1:])) if len(parts) > 1 else ("", name)
+
+
+def _layer_names(groups: Sequence[tuple[str, int, int]], row_pt: float,
+                 size: float) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """The names of an α summary's layer groups ``(layer, first row, last row)`` as written under
+    them, and the blocks ``(prefix, first row, last row)`` written once below: a run of two or
+    more layers of one block (:func:`_block_prefix`) loses the prefix from its names when the
+    prefix, written across, fits under the run's ``row_pt``-point-wide positions."""
+    split = [_block_prefix(g[0]) for g in groups]
+    shown = [g[0] for g in groups]
+    blocks: list[tuple[str, int, int]] = []
+    k = 0
+    while k < len(groups):
+        end = k
+        while end + 1 < len(groups) and split[end + 1][0] == split[k][0]:
+            end += 1
+        prefix, first, last = split[k][0], groups[k][1], groups[end][2]
+        if prefix and end > k and _text_width_pt([prefix], size) * 1.05 + 6.0 <= (last - first + 1) * row_pt:
+            shown[k:end + 1] = [sp[1] for sp in split[k:end + 1]]
+            blocks.append((prefix, first, last))
+        k = end + 1
+    return shown, blocks
+
+
+def _legend_columns(labels: Sequence[str], size: float, room: float) -> tuple[int, int]:
+    """(columns, rows) of the widest legend of ``labels`` at ``size`` points that fits ``room``
+    points: matplotlib fills columns top to bottom, each as wide as its widest entry, 2 font sizes
+    apart."""
+    for ncol in range(len(labels), 1, -1):
+        rows = -(-len(labels) // ncol)
+        cols = [labels[i:i + rows] for i in range(0, len(labels), rows)]
+        width = sum(_legend_width_pt(c, size) - 0.4 * size for c in cols) + 2.0 * size * (len(cols) - 1)
+        if width <= room:
+            return len(cols), rows
+    return 1, len(labels)
+
+
+def _fixed_margins(fig, *, left: float, right: float, bottom: float, top: float, **kw) -> None:
+    """Place ``fig``'s subplots ``left``/``right``/``bottom``/``top`` points from its edges."""
+    w, h = fig.get_size_inches() * _PT
+    fig.subplots_adjust(left=left / w, right=1.0 - right / w, bottom=bottom / h, top=1.0 - top / h, **kw)
+
+
+#: widest x distance between the positions of a many-row α summary, and the narrowest (so that
+#: the 7-point vertical labels, 8.5 points a line, never touch), in inches
+_ROW_IN = (0.45, 0.17)
+
+#: plot area of an α summary, inches: widest span of a many-row one (past it the span grows by
+#: ``_ROW_IN[1]`` a row), height with upright labels, height with wrapped ones
+_ALPHA_AXES_IN = (13.6, 3.2, 3.6)
+
+
 def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax=None,
                        pruned_label: str = "pruned", null_label: str = "random-pruning null"):
     """Per-layer fitted exponent α ± σ of the pruned model beside the random-pruning null.
 
     One x position per row (``layer`` with its degree ``kind``), the pruned model's α with a
     σ error bar on the left, the null's on the right, and the verdict's short label (from
-    ``verdict_code``, else the ``verdict`` text as given) under each label; past 8 rows the labels
-    turn vertical.  The band 2 ≤ α ≤ 3, where most empirical scale-free networks lie (CSN 2009,
-    table 6.1), is shaded for orientation.  Rows whose α is missing draw nothing for it ("no fit"
-    below the dashed line); an α at the fit's search bound (``hit_bound`` / ``null_hit_bound``
-    true) is no measured exponent and is marked by a triangle at the top instead of plotted.
+    ``verdict_code``, else the ``verdict`` text as given) under each label.  Past 8 rows the labels
+    turn vertical and name the layer once for its consecutive rows: each position reads
+    ``kind · verdict``, the layer's name stands below its positions, and a transformer block's
+    prefix ("encoder.layer.3") is written once, across, below its layers' names when it fits
+    (:func:`_layer_names`); these labels are texts at fixed places (gid ``alpha-label``) above one
+    line of tick marks, not matplotlib x ticks.  The band 2 ≤ α ≤ 3,
+    where most empirical scale-free networks lie (CSN 2009, table 6.1), is shaded for
+    orientation.  Rows whose α is missing draw nothing for it ("no fit" below the dashed line);
+    an α at the fit's search bound (``hit_bound`` / ``null_hit_bound`` true) is no measured
+    exponent and is marked by a triangle at the top instead of plotted.
+
+    A new figure is laid out once, from the sizes of its texts (:func:`_text_width_pt`), not by
+    constrained layout (which draws the figure an extra time): its width grows with the rows
+    (at least 0.17 inch each, so that vertical labels never touch), and the margins hold the
+    labels, the title and the legend (in rows above the plot, or right of a plot too narrow
+    for two of its entries side by side).
 
     Parameters
     ----------
@@ -684,7 +817,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     title : str
         Axes title.
     ax : matplotlib Axes, optional
-        Draw into this Axes instead of a new Figure.
+        Draw into this Axes instead of a new Figure (its layout is then the caller's).
 
     Returns
     -------
@@ -712,7 +845,8 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
             return np.nan
         return v if math.isfinite(v) else np.nan
 
-    pos = np.arange(len(rows), dtype=float)
+    n = len(rows)
+    pos = np.arange(n, dtype=float)
     a = np.array([val(r, "alpha") for r in rows])
     s = np.nan_to_num(np.array([val(r, "sigma") for r in rows]))
     na = np.array([val(r, "null_alpha") for r in rows])
@@ -723,11 +857,80 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     nbound = np.array([at_bound(r.get("null_hit_bound")) for r in rows], dtype=bool) & np.isfinite(na)
     a[bound], na[nbound] = np.nan, np.nan
 
-    many = len(rows) > 8
-    fig, ax = _new_figure(ax, figsize=(min(18.0, max(5.0, (0.45 if many else 1.35) * len(rows) + 3.2)),
-                                       6.5 if many else 5.0))
+    # the x labels: few rows, "layer\n(kind)\nverdict" wrapped under each position; many rows,
+    # "kind · verdict" upright under each position and the layer's name once below its run of rows
+    many = n > 8
+    tick_size = 7 if many else 8
+    verdicts = [_short_verdict(r) if (r.get("verdict_code") or r.get("verdict")) else "" for r in rows]
+    groups: list[tuple[str, int, int]] = []  # (layer, first row, last row) of consecutive rows
+    for i, r in enumerate(rows):
+        if groups and groups[-1][0] == str(r["layer"]):
+            groups[-1] = (groups[-1][0], groups[-1][1], i)
+        else:
+            groups.append((str(r["layer"]), i, i))
+    labels = []
+    for r, short in zip(rows, verdicts):
+        kind = str(r.get("kind") or "")
+        if many:
+            labels.append(" · ".join(t for t in (kind, short) if t) or str(r["layer"]))
+        else:
+            lab = str(r["layer"]) + (f"\n({kind})" if kind else "")
+            labels.append(lab + ("\n" + _wrap(short, 13) if short else ""))
+    names = bool(many and any(labels))  # the layers named below the labels
+    shown: list[str] = []  # each group's name as written (its block's prefix taken out)
+    blocks: list[tuple[str, int, int]] = []  # (prefix, first row, last row) written once below the names
+
     colors = _palette()
-    ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3")
+    # the legend's entries in matplotlib's order (patches, lines, collections, then the error bars)
+    legend_labels = ["scale-free range 2 ≤ α ≤ 3"]
+    if bool((np.isnan(a) & ~bound).any() or (np.isnan(na) & ~nbound).any()):
+        legend_labels.append("'no fit' (below the dashed line): not fitted")
+    if bound.any() or nbound.any():
+        legend_labels.append("α at the fit's bound (≥ 100): no measured exponent, not plotted")
+    legend_labels += [pruned_label, null_label]
+    own = ax is None
+    ncol = 1  # legend columns: one, right of the plot; a row above a many-row plot (as wide as the rows)
+    if own:
+        # margins in points, from the texts they hold; the width from the rows
+        tick_pt = 3.5 + 3.5  # tick length and pad
+        if many:
+            span = min(_ALPHA_AXES_IN[0], max(_ROW_IN[0] * n, 5.0))
+            span = max(span, _ROW_IN[1] * n)
+            label_pt = _text_width_pt(labels, tick_size) * 1.05 + 1.0
+            bottom = tick_pt + label_pt + 6.0
+            if names:
+                shown, blocks = _layer_names(groups, span * _PT / n, tick_size)
+                bottom += 4.0 + _text_width_pt(shown, tick_size) * 1.05 + 1.0
+                bottom += 6.0 + _text_height_pt(1, tick_size) if blocks else 0.0
+        else:
+            lines = max(lab.count("\n") + 1 for lab in labels)
+            bottom = tick_pt + _text_height_pt(lines, tick_size) + 6.0
+            # room for a 13-character line between positions, or for the longest layer name
+            span = max(1.15 * n, 2.6, n * (_text_width_pt(labels, tick_size) * 1.05 + 8.0) / _PT)
+        left = 52.0  # y label and y tick labels (at most 4 characters: "17.5", "100")
+        title_pt = _text_width_pt([title], 12) * 1.05 + 4.0 if title else 0.0
+        top = 6.0 + (_text_height_pt(1, 12) + 6.0 if title else 4.0)
+        # the legend in as few rows above the plot as its width allows (no empty column at the
+        # right), or right of a plot too narrow for two of its entries side by side
+        ncol, legend_rows = _legend_columns(legend_labels, 8, span * _PT)
+        if ncol > 1:
+            legend_pt = (0.8 + 1.17 * legend_rows + 0.5 * (legend_rows - 1)) * 8 + 4.0
+            top += legend_pt + 2.0
+            right = 12.0
+        else:
+            right = _legend_width_pt(legend_labels, 8) + 0.01 * span * _PT + 6.0
+        width_in = max((left + right) / _PT + span, (left + title_pt + 6.0) / _PT)
+        height_in = (top + bottom) / _PT + _ALPHA_AXES_IN[1 if many else 2]
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(width_in, height_in))
+        FigureCanvasAgg(fig)
+        _fixed_margins(fig, left=left, right=(width_in - span) * _PT - left, bottom=bottom, top=top)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label=legend_labels[0])
     off = 0.15
     c1 = ax.errorbar(pos - off, a, yerr=s, fmt="o", ms=6, capsize=3, color=colors[0],
                      label=pruned_label, zorder=3)
@@ -747,12 +950,17 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     lo = lo_data - strip
     ax.set_ylim(lo, hi)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-    missing = False
-    for xs, ys, at, color in ((pos - off, a, bound, colors[0]), (pos + off, na, nbound, colors[1])):
-        for xi in xs[np.isnan(ys) & ~at]:
-            missing = True
+    miss, nmiss = np.isnan(a) & ~bound, np.isnan(na) & ~nbound
+    # where the two markers of a row stand closer than a line of text (many rows): one grey
+    # "no fit" for both
+    close = 2 * off * span * _PT / n < 1.4 * 7 if own else many
+    both = miss & nmiss if close else np.zeros(n, dtype=bool)
+    for xs, sel, color in ((pos - off, miss & ~both, colors[0]), (pos + off, nmiss & ~both, colors[1]),
+                           (pos, both, "0.35")):
+        for xi in xs[sel]:
             ax.text(xi, 0.015, "no fit", transform=trans, rotation=90, ha="center", va="bottom",
                     fontsize=7, color=color, gid="no-fit")
+    missing = bool(miss.any() or nmiss.any())
     if missing:
         ax.axhline(lo_data - 0.1 * strip, color="0.75", lw=0.6, ls="--", zorder=0,
                    label="'no fit' (below the dashed line): not fitted")
@@ -766,22 +974,68 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
                     fontsize=7, color=color, gid="at-bound")
     ax.set_yticks([t for t in ax.get_yticks() if lo_data - 1e-9 <= t <= hi])
     ax.set_ylim(lo, hi)
-    labels = []
-    for r in rows:
-        lab = str(r["layer"])
-        if r.get("kind"):
-            lab += f"\n({r['kind']})"
-        if r.get("verdict_code") or r.get("verdict"):
-            short = _short_verdict(r)
-            lab += ("  · " + short) if many else "\n" + _wrap(short, 13)
-        labels.append(lab.replace("\n(", " (") if many else lab)
-    ax.set_xticks(pos, labels, fontsize=7 if many else 8, rotation=90 if many else 0)
-    ax.set_xlim(-0.6, len(rows) - 0.4)
+
+    def at(offset):  # x in data, y ``offset`` points below the plot's bottom edge
+        return trans + mtransforms.ScaledTranslation(0.0, offset / _PT, fig.dpi_scale_trans)
+
+    if many:
+        # upright labels at fixed places under the positions and the tick marks as one marker
+        # line: what matplotlib's x ticks draw, without a Tick object (five artists) per position,
+        # a fifth of a many-row figure's time; the labels are texts with gid "alpha-label"
+        import matplotlib as mpl
+        from matplotlib.lines import Line2D
+
+        ax.set_xticks([])
+        size, pad = mpl.rcParams["xtick.major.size"], mpl.rcParams["xtick.major.pad"]
+        ax.add_artist(Line2D(pos, np.zeros(n), linestyle="none", marker=3, markersize=size,  # 3: TICKDOWN
+                             markeredgewidth=mpl.rcParams["xtick.major.width"], color=mpl.rcParams["xtick.color"],
+                             transform=trans, clip_on=False, gid="alpha-ticks"))
+        for x, label in zip(pos, labels):
+            ax.text(x, 0.0, label, transform=at(-(size + pad)), rotation=90, ha="center", va="top",
+                    fontsize=tick_size, gid="alpha-label")
+    else:
+        ax.set_xticks(pos, labels, fontsize=tick_size)
+    if names:
+        if not own:  # the caller's Axes: its rows as wide as it is now
+            shown, blocks = _layer_names(groups, ax.get_position().width * fig.get_size_inches()[0] * _PT / n,
+                                         tick_size)
+        from matplotlib.collections import LineCollection
+
+        # each layer's name once, upright, centred under its run of positions, below the longest
+        # "kind · verdict" label (measured, not drawn: a constant offset in points), with a bracket
+        # over a name that spans several positions, joining it to their labels
+        below = -(3.5 + 3.5 + _text_width_pt(labels, tick_size) * 1.05 + 1.0 + 4.0)
+        for name, (_, i0, i1) in zip(shown, groups):
+            ax.text((i0 + i1) / 2, 0.0, name, transform=at(below), rotation=90, ha="center", va="top",
+                    fontsize=tick_size, gid="alpha-layer-name")
+        spans = [[(i0 - 0.3, 0.0), (i1 + 0.3, 0.0)] for _, i0, i1 in groups if i1 > i0]
+        if spans:
+            ax.add_collection(LineCollection(spans, colors="0.45", linewidths=0.6, transform=at(below + 2.5),
+                                             clip_on=False, gid="alpha-layer-bracket"), autolim=False)
+        if blocks:  # the shared prefix of a run of layers (a transformer block), once, under a longer bracket
+            lower = below - _text_width_pt(shown, tick_size) * 1.05 - 1.0 - 6.0
+            for prefix, i0, i1 in blocks:
+                ax.text((i0 + i1) / 2, 0.0, prefix, transform=at(lower), ha="center", va="top",
+                        fontsize=tick_size, gid="alpha-block-name")
+            ax.add_collection(LineCollection([[(i0 - 0.4, 0.0), (i1 + 0.4, 0.0)] for _, i0, i1 in blocks],
+                                             colors="0.45", linewidths=0.6, transform=at(lower + 2.5),
+                                             clip_on=False, gid="alpha-block-bracket"), autolim=False)
+    ax.set_xlim(-0.6, n - 0.4)
     ax.set_ylabel("fitted exponent α (± σ)")
     if title:
-        ax.set_title(title, y=1.0)  # where automatic placement puts it (as in plot_ccdf), cheaper
+        # where automatic placement puts it (as in plot_ccdf), cheaper, or above the legend's rows;
+        # from the plot's left edge when wider than the plot (a centred one would be cut at the
+        # figure's left edge)
+        wide = own and title_pt > span * _PT
+        t = ax.set_title(title, y=1.0, pad=6.0 + (legend_pt + 2.0 if ncol > 1 else 0.0))
+        if wide:  # still the Axes' title (get_title(), the report's caption), aligned left
+            t.set_x(0.0)
+            t.set_horizontalalignment("left")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if ncol > 1:
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=ncol, fontsize=8, frameon=False)
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
 
 
@@ -846,9 +1100,23 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    width = min(20.0, max(6.0, 0.32 * len(depths) + 3.0)) * (1 if len(kinds) == 1 else 0.75 * len(kinds))
-    fig = Figure(figsize=(min(24.0, width), 7.5), layout="constrained")
+    # one layout, from the sizes of the texts the margins hold (no constrained layout, which draws
+    # the figure an extra time): columns as wide as the depths need, the legends at the right
+    bound_groups = [g for g in groups if any(any(b.get("at_bound") or ()) for b in blocks if b["group"] == g)]
+    group_names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+    legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{group_names[g]}: median α" for g in groups]
+                     + [f"{group_names[g]}: α ± 95 % CI per projection" for g in groups]
+                     + [f"{group_names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
+    right = max(_legend_width_pt(legend_labels, 8), _legend_width_pt(labels, 8) if labels else 0.0,
+                1.05 * _text_width_pt(["verdict"], 10) + 8.0) + 10.0
+    col_in = min(9.0, max(2.6, 0.3 * len(depths) + 0.8))  # inches of one column's plot
+    gap = 40.0  # points between columns: the right column's y tick labels
+    left, top, bottom_pt = 64.0, 6.0 + _text_height_pt(1, 12) + 6.0 + _text_height_pt(1, 10) + 6.0, 42.0
+    width = (left + right + gap * (len(kinds) - 1)) / _PT + col_in * len(kinds)
+    height = 7.5
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
+    _fixed_margins(fig, left=left, right=right, bottom=bottom_pt, top=top, wspace=gap / _PT / col_in, hspace=0.06)
     axes = fig.subplots(2, len(kinds), sharex=True, squeeze=False, height_ratios=[3, 2])
     colors = _palette(max(8, len(labels) + 2))
     group_color = {"attention": colors[0], "mlp": colors[1]}
@@ -856,8 +1124,11 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         "attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
         "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
     verdict_color = {v: colors[(i + 2) % len(colors)] for i, v in enumerate(labels)}
+    from matplotlib.patches import Rectangle
+
     for col, kind in enumerate(kinds):
         ax, axv = axes[0, col], axes[1, col]
+        corners: list[np.ndarray] = []  # of the verdict bars, for the data limits
         ax.axhspan(2.0, 3.0, color="0.9", zorder=0, label="scale-free range 2 ≤ α ≤ 3" if col == 0 else None)
         for g in groups:
             rows = sorted((b for b in blocks if b["degree_kind"] == kind and b["group"] == g),
@@ -894,12 +1165,21 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
                 h = np.array([int((b.get("verdicts") or {}).get(v, 0)) for b in rows], dtype=float)
                 if not h.any():
                     continue
-                bars = axv.bar(x, h, width=0.36, bottom=bottom, color=verdict_color[v], hatch=st["hatch"],
-                               edgecolor="white", lw=0.5, label=v)
-                for patch in bars.patches:
-                    patch.set_gid(f"verdicts-{g}-{kind}-{v}")
+                # the rectangles Axes.bar draws, added without its per-bar data-limit update (a
+                # third of this function's time): the limits are updated once below, the same
+                # view results (tests/test_plot.py compares the pixels with Axes.bar's)
+                for i, (left, low, tall) in enumerate(zip(x - 0.18, bottom, h)):
+                    rect = Rectangle((left, low), 0.36, tall, facecolor=verdict_color[v], edgecolor="white",
+                                     linewidth=0.5, hatch=st["hatch"], label=v if i == 0 else "_nolegend_",
+                                     gid=f"verdicts-{g}-{kind}-{v}")
+                    rect.sticky_edges.y.append(low)
+                    axv.add_artist(rect)
+                corners.append(np.column_stack([np.r_[x - 0.18, x + 0.18], np.r_[bottom, bottom + h]]))
                 bottom += h
-        ax.set_title(f"{kind}-degree", fontsize=10)
+        if corners:
+            axv.update_datalim(np.concatenate(corners))
+            axv.autoscale_view()
+        ax.set_title(f"{kind}-degree", fontsize=10, y=1.0)  # where automatic placement puts it, cheaper
         ax.grid(True, axis="y", alpha=0.3)
         axv.set_xlabel("block depth (0 = first block)")
         axv.set_xticks(depths if len(depths) <= 16 else depths[::max(1, len(depths) // 14)])
@@ -925,7 +1205,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
         axes[1, -1].legend(vh, vn, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
                            title="verdict")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=11, y=1.0 - 6.0 / _PT / height, va="top")
     return fig
 
 
