@@ -1033,3 +1033,16 @@ def test_unknown_matplotlib_text_path_draws_with_matplotlibs_renderer(monkeypatc
 
     monkeypatch.setattr(plot, "_TEXT_PATH_VERSIONS", ())
     assert plot._renderer_class() is RendererAgg
+
+
+def test_text_layouts_dropped_when_the_font_rcparams_change(tmp_path):
+    # a family name that now means other font files must not reuse the old files' glyphs
+    import matplotlib
+
+    job = plot.FigureJob(tmp_path / "ccdf", "", "ccdf", _ccdf_kwargs(5, 2.0))
+    plot.render_job(job)  # layouts cached with the default sans-serif font
+    with matplotlib.rc_context({"font.sans-serif": ["DejaVu Serif"]}):
+        got = _pixels(plot.render_job(job)[0])
+        want = _pixels(_saved_alone(plot.plot_ccdf, job.kwargs, tmp_path / "serif"))
+    assert np.array_equal(got, want)
+    assert not np.array_equal(got, _pixels(_saved_alone(plot.plot_ccdf, job.kwargs, tmp_path / "sans")))

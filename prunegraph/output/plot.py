@@ -1618,9 +1618,26 @@ _RENDERERS: dict[tuple, Any] = {}
 #: draws with matplotlib's own renderer
 _TEXT_PATH_VERSIONS = ("3.11",)
 
-#: text layouts of the renderer of :func:`_renderer_class`, by string, font files, size, dpi
-#: and flags (bounded: cleared when full)
+#: text layouts of the renderer of :func:`_renderer_class`, by string, font properties, size,
+#: dpi and flags (bounded: cleared when full, and when :func:`_font_rc_changed`)
 _LAYOUTS: dict[tuple, list] = {}
+
+#: the rcParams that turn a font family name into font files
+_FONT_RC = ("font.family", "font.sans-serif", "font.serif", "font.monospace", "font.cursive", "font.fantasy",
+            "font.enable_last_resort")
+_FONT_RC_SEEN: list = []
+
+
+def _font_rc_changed() -> bool:
+    """Whether the font rcParams differ from those of the last call (the first call: no); the
+    cached text layouts then name glyphs of other fonts and are dropped."""
+    import matplotlib
+
+    rc: Any = matplotlib.rcParams  # keys by name (its stubs accept literals only)
+    now = tuple(str(rc[k]) for k in _FONT_RC)
+    changed = bool(_FONT_RC_SEEN) and _FONT_RC_SEEN[0] != now
+    _FONT_RC_SEEN[:] = [now]
+    return changed
 _RENDERER_CLASS: list = []  # the class _renderer_class built, once per process
 
 
@@ -1647,7 +1664,6 @@ def _renderer_class():
         return RendererAgg
     if _RENDERER_CLASS:
         return _RENDERER_CLASS[0]
-    from matplotlib.font_manager import fontManager
     from matplotlib.ft2font import RenderMode
 
     class _TextLayoutRenderer(RendererAgg):
@@ -1658,7 +1674,11 @@ def _renderer_class():
             features = mtext.get_fontfeatures() if mtext is not None else None
             language = mtext.get_language() if mtext is not None else None
             size = prop.get_size_in_points()
-            key = (s, tuple(fontManager._find_fonts_by_props(prop)), size, self.dpi, flags,
+            # the font properties that pick the font files (what FontProperties hashes), not the
+            # file lookup itself (a fifth of this method's time); render_job empties the cache
+            # when the rcParams that resolve a family name to files change (_font_rc_changed)
+            key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(),
+                   prop.get_stretch(), prop.get_file(), size, self.dpi, flags,
                    None if features is None else tuple(features), language)
             items = _LAYOUTS.get(key)
             if items is None:
@@ -1775,6 +1795,10 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     :data:`RENDER_RC`)."""
     import matplotlib
 
+    if _font_rc_changed():  # text measured or laid out with other fonts: start afresh
+        _LAYOUTS.clear()
+        _RENDERERS.clear()
+        _REUSED.clear()
     with warnings.catch_warnings(), matplotlib.rc_context(RENDER_RC):
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
