@@ -193,7 +193,7 @@ def test_plot_ccdf_curves_scaled_to_tail_share():
     assert any("α = 2.30 ± 0.06" in s and "GoF p = 0.50" in s for s in labels)
     assert "xmin = 3 (fitted tail starts)" in labels  # the xmin line is in the legend
     alt_label = next(s for s in labels if s.startswith("lognormal"))
-    assert "R = -0.50" in alt_label and "R < 0 the lognormal" in alt_label  # R's sign explained
+    assert "R = -0.50" in alt_label and "R < 0 favours it" in alt_label  # R's sign explained
 
 
 def test_plot_ccdf_truncated_adds_mass_above_xmax():
@@ -976,3 +976,73 @@ def test_encode_png_round_trips_rgba_and_rejects_bad_arrays():
     for bad in (np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 4), np.float32), np.zeros((0, 4, 4), np.uint8)):
         with pytest.raises(ValueError, match="uint8 array"):
             encode_png(bad)
+
+
+# ----------------------------------------------------------------------------- text renderer
+def _text_figure():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_title("α ≥ 2 · σ = 0.1 · κ(k) — ünïcödé", fontsize=9)
+    ax.text(0.1, 0.8, "plain 12 pt", fontsize=12)
+    ax.text(0.1, 0.6, "rotated 30°", rotation=30, fontsize=8)
+    ax.text(0.6, 0.2, "vertical", rotation=90, fontsize=10)
+    ax.text(0.1, 0.4, "no antialiasing", antialiased=False)
+    ax.text(0.1, 0.2, r"mathtext $10^{3}$ and $\alpha_i$")
+    ax.text(0.5, 0.5, "fallback 中", fontsize=7)
+    ax.set_xlabel("degree k")
+    ax.set_ylabel("P(K ≥ k)")
+    return fig
+
+
+@pytest.mark.skipif(plot._renderer_class().__name__ == "RendererAgg",
+                    reason="this matplotlib draws with its own renderer (no text layout cache)")
+def test_text_layout_renderer_draws_matplotlibs_pixels(tmp_path):
+    # the renderer render_job draws with keeps each string's layout and sets the glyph matrix
+    # once per string: the same pixels as matplotlib's renderer for rotated, unantialiased,
+    # fallback-font and math text, and again when every layout comes from its cache
+    import matplotlib
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    def pixels(renderer_cls):
+        fig = _text_figure()
+        w, h = fig.canvas.get_width_height(physical=True)
+        renderer = renderer_cls(w, h, fig.dpi)
+        fig.canvas.get_renderer = lambda: renderer
+        fig.canvas.renderer = renderer
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a glyph missing from the fonts
+            fig.draw(renderer)
+        return np.asarray(renderer.buffer_rgba()).copy()
+
+    ours = plot._renderer_class()
+    for hinting in ("default", "no_hinting"):
+        with matplotlib.rc_context({"text.hinting": hinting}):
+            want = pixels(RendererAgg)
+            plot._LAYOUTS.clear()
+            assert np.array_equal(pixels(ours), want), hinting  # layouts computed
+            assert plot._LAYOUTS
+            assert np.array_equal(pixels(ours), want), hinting  # layouts from the cache
+
+
+def test_unknown_matplotlib_text_path_draws_with_matplotlibs_renderer(monkeypatch):
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    monkeypatch.setattr(plot, "_TEXT_PATH_VERSIONS", ())
+    assert plot._renderer_class() is RendererAgg
+
+
+def test_text_layouts_dropped_when_the_font_rcparams_change(tmp_path):
+    # a family name that now means other font files must not reuse the old files' glyphs
+    import matplotlib
+
+    job = plot.FigureJob(tmp_path / "ccdf", "", "ccdf", _ccdf_kwargs(5, 2.0))
+    plot.render_job(job)  # layouts cached with the default sans-serif font
+    with matplotlib.rc_context({"font.sans-serif": ["DejaVu Serif"]}):
+        got = _pixels(plot.render_job(job)[0])
+        want = _pixels(_saved_alone(plot.plot_ccdf, job.kwargs, tmp_path / "serif"))
+    assert np.array_equal(got, want)
+    assert not np.array_equal(got, _pixels(_saved_alone(plot.plot_ccdf, job.kwargs, tmp_path / "sans")))
