@@ -126,8 +126,8 @@ def render_all(jobs, formats=("png",)):
 PHASES = {
     "figure creation": [("figure.py", "__init__"), ("figure.py", "add_subplot"), ("figure.py", "subplots")],
     "draw (layout + artists)": [("figure.py", "draw")],
-    "PNG encode": [("image.py", "imsave"), ("_png", "write_png"), ("Image.py", "save")],
-    "savefig total": [("figure.py", "savefig")],
+    "PNG encode": [("image.py", "imsave"), ("_png", "write_png"), ("Image.py", "save"), ("_png.py", "encode_png")],
+    "write total (savefig, or draw + prunegraph's PNG encoder)": [("figure.py", "savefig"), ("plot.py", "_agg_png")],
     "plot functions (plot_ccdf / _alpha / _depth)": [("plot.py", "plot_ccdf"), ("plot.py", "plot_alpha_summary"),
                                                      ("plot.py", "plot_depth")],
     "constrained layout": [("_constrained_layout.py", "do_constrained_layout")],
