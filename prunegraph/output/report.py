@@ -445,8 +445,9 @@ def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str 
 
         captions = {}
         for res in results:
-            for p in figures.get(res.source, []):
-                captions.update(figure_captions([res], Path(p).parent.parent))
+            for p in figures.get(res.source, []):  # named as its figures' folder is
+                folder = Path(p).parent
+                captions.update(figure_captions([res], folder.parent, names={res.source: folder.name}))
                 break
     models = []
     for res in results:
@@ -486,12 +487,13 @@ def _grouped_by_block(res, figs: list) -> dict[str, Any]:
     if not blocks:
         return {}
     depth = {b.block: b.depth for b in blocks}
-    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent.parent for f in figs), None)
+    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent for f in figs), None)
     layer_of: dict[str, str] = {}
     if folder is not None:
         from .plot import figure_jobs
 
-        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder) if j.layer is not None}
+        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder.parent, name=folder.name)
+                    if j.layer is not None}
     sections: dict[str, dict] = {}
     where: dict[str, str] = {}
     started = False
