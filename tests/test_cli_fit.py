@@ -219,7 +219,8 @@ def test_alt_cell_without_a_test_shows_no_p():
     from prunegraph.output.tables import _best_alt
 
     assert _best_alt({"best_alt": "not needed", "best_alt_p": None}) == "not needed"
-    assert _best_alt({"best_alt": "truncated_power_law", "best_alt_p": 0.02}) == "truncated power law (p 0.02)"
+    assert _best_alt({"best_alt": "truncated_power_law", "best_alt_p": 0.02}) == \
+        "power law with exponential cut-off (p 0.02)"
 
 
 def _record_figure_jobs(monkeypatch) -> list:

@@ -15,8 +15,8 @@ HELP = "fit power laws to every layer's degrees, against the random-pruning null
 _DESCRIPTION = """\
 Fit the degree distributions of pruned networks by the Clauset-Shalizi-Newman method
 (MLE, xmin by KS, optional bootstrap goodness of fit, likelihood-ratio tests against
-lognormal, exponential, stretched exponential, truncated power law (a power law with an
-exponential cut-off), Poisson and binomial),
+lognormal, exponential, stretched exponential, power law with exponential cut-off
+(truncated_power_law in --alternatives and JSON/CSV), Poisson and binomial),
 each layer read side by side with its random-pruning null at identical density.
 
 With no CHECKPOINT, the reference checkpoints shipped with the package are analysed.
@@ -91,7 +91,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         + "; run only on sequences whose verdict needs them); 'all' runs every one on every "
                           "sequence")
     p.add_argument("--truncated", action=argparse.BooleanOptionalAction, default=False,
-                   help="fit the doubly truncated power law, xmax = largest degree (default off)")
+                   help="fit the doubly truncated power law, p(k) ∝ k^-α on xmin ≤ k ≤ xmax, xmax = largest "
+                        "degree (a hard upper limit, not the alternative truncated_power_law's exponential "
+                        "cut-off; default off)")
     p.add_argument("--null", action=argparse.BooleanOptionalAction, default=True,
                    help="analyse each layer's random-pruning null too (default on)")
     p.add_argument("--task", type=int, default=None, help="task id, for checkpoints with ownership buffers")

@@ -202,11 +202,11 @@ _HOWTO = (
      "A plausible power law is not proof of one — other distributions may fit as well."),
     ("Closest alternative (LR p) and the sign of R",
      "Likelihood-ratio tests on the same tail against a lognormal, an exponential, a stretched "
-     "exponential, a truncated power law (a power law with an exponential cut-off), Poisson and "
+     "exponential, a power law with exponential cut-off, Poisson and "
      "binomial. R is the log-likelihood of the power law minus that of the alternative: R > 0 "
      "favours the power law, R < 0 the alternative. Vuong's p says whether the sign of R can be "
      "trusted; the alternative is preferred only when R < 0 and p < 0.1/m (Bonferroni over the m "
-     "alternatives tested; the cut-off power law and the stretched exponential contain the power law "
+     "alternatives tested; the power law with exponential cut-off and the stretched exponential contain the power law "
      "as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). A large p means the data cannot tell "
      "the two apart."),
     ("The random-pruning null",
