@@ -331,3 +331,15 @@ def test_checkpoint_help_names_every_accepted_source(capsys):
     i = text.index("CHECKPOINT a state_dict")
     for what in (".pt/.pth/.bin", ".safetensors", "*.index.json", "Hugging Face model folder", "connectome:NAME"):
         assert what in text[i:i + 300], what
+
+
+@pytest.mark.parametrize("key, words", [("truncated_power_law", "power law with exponential cut-off"),
+                                        ("stretched_exponential", "stretched exponential")])
+def test_verdict_names_an_alternative_as_the_table_does(key, words):
+    """The cut-off power law (machine key truncated_power_law) is never shown as a 'truncated power
+    law', the name of --truncated's law with an upper limit."""
+    from prunegraph.fit.verdict import Verdict, VerdictDetail, verdict_text
+    from prunegraph.output.tables import _best_alt
+
+    assert verdict_text(VerdictDetail(Verdict.ALTERNATIVE, alternative=key)) == f"{words} preferred"
+    assert _best_alt({"best_alt": key, "best_alt_p": 0.02}) == f"{words} (p 0.02)"
