@@ -58,9 +58,34 @@ if TYPE_CHECKING:
     from ._alternatives import LikelihoodRatio
     from ._powerlaw import PowerLawFit
 
+#: The one display name of each likelihood-ratio alternative (CLI, report and figures).
+ALTERNATIVE_LABELS: dict[str, str] = {
+    "lognormal": "lognormal",
+    "exponential": "exponential",
+    "stretched_exponential": "stretched exponential",
+    "truncated_power_law": "power law with exponential cut-off",  # not --truncated's law (an upper bound xmax)
+    "poisson": "Poisson",
+    "binomial": "binomial",
+}
+
+
+def alternative_label(name: str | None) -> str:
+    """The one display name of an alternative (``"truncated_power_law"``, the ``powerlaw`` package's
+    name, → ``"power law with exponential cut-off"``).
+
+    Examples
+    --------
+    >>> alternative_label("stretched_exponential"), alternative_label(None)
+    ('stretched exponential', '—')
+    """
+    if name is None:
+        return "—"
+    return ALTERNATIVE_LABELS.get(str(name), str(name).replace("_", " "))
+
+
 __all__ = ["Verdict", "VerdictRules", "VerdictDetail", "RandomPruningTest", "VerdictText",
            "VERDICT_TEXT", "DEFAULT_RULES", "classify", "verdict_text", "POWER_LAW_VERDICTS",
-           "NULL_LIKE"]
+           "NULL_LIKE", "ALTERNATIVE_LABELS", "alternative_label"]
 
 #: alternatives that are random-pruning-like counting laws
 NULL_LIKE = frozenset({"binomial", "poisson"})
@@ -239,8 +264,6 @@ def verdict_text(detail: VerdictDetail | Verdict, *, short: bool = False) -> str
         return entry.short
     fields: dict[str, Any] = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
                                                    "random_tail_p", "value", "error", "reason")}
-    from ..output.tables import alternative_label  # the one display name (truncated_power_law: its cut-off)
-
     fields["alternative"] = alternative_label(detail.alternative) if detail.alternative else ""
     fields["why"] = (REJECTED_AT_BOUND.format(bound=_g(detail.alpha_bound)) if detail.alpha_bound is not None
                      else f"GoF p={fields['gof_p']}")

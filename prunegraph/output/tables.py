@@ -21,15 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: The one display name of each likelihood-ratio alternative (CLI, report and figures).
-ALTERNATIVE_LABELS: dict[str, str] = {
-    "lognormal": "lognormal",
-    "exponential": "exponential",
-    "stretched_exponential": "stretched exponential",
-    "truncated_power_law": "power law with exponential cut-off",  # not --truncated's law (an upper bound xmax)
-    "poisson": "Poisson",
-    "binomial": "binomial",
-}
+from ..fit.verdict import ALTERNATIVE_LABELS, alternative_label  # noqa: F401  (re-exported: output's one label table)
 
 #: what each alternative is, in words (the report's "How to read")
 ALTERNATIVE_HELP: dict[str, str] = {
@@ -43,20 +35,6 @@ ALTERNATIVE_HELP: dict[str, str] = {
 
 #: the default width of the compact CLI table (characters)
 TABLE_WIDTH = 120
-
-
-def alternative_label(name: str | None) -> str:
-    """The one display name of an alternative (``"truncated_power_law"``, the ``powerlaw`` package's
-    name, → ``"power law with exponential cut-off"``).
-
-    Examples
-    --------
-    >>> alternative_label("stretched_exponential"), alternative_label(None)
-    ('stretched exponential', '—')
-    """
-    if name is None:
-        return "—"
-    return ALTERNATIVE_LABELS.get(str(name), str(name).replace("_", " "))
 
 
 # ----------------------------------------------------------------------------- formatters
