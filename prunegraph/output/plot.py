@@ -1049,7 +1049,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     """Fitted exponent α and verdicts against transformer block depth, attention vs MLP.
 
     One column per degree kind.  Top row: each projection's α with its 95 % interval
-    α ± 1.96 σ (attention q, k, v, o as circles left of the depth, MLP gate, up, down as squares
+    α ± 1.96 σ (attention q, k, v, o as circles left of the depth, MLP up, down (and gate) as squares
     right of it) and the group's median α per block as a line; the scale-free range
     2 ≤ α ≤ 3 is shaded.  Bottom row: per block the verdicts of the attention (left bar) and the
     MLP (right bar, hatched) projections, stacked by verdict.  The data are exactly the rows of
@@ -1105,7 +1105,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     # one layout, from the sizes of the texts the margins hold (no constrained layout, which draws
     # the figure an extra time): columns as wide as the depths need, the legends at the right
     bound_groups = [g for g in groups if any(any(b.get("at_bound") or ()) for b in blocks if b["group"] == g)]
-    group_names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+    group_names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (up, down; gate if any)"}
     legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{group_names[g]}: median α" for g in groups]
                      + [f"{group_names[g]}: α ± 95 % CI per projection" for g in groups]
                      + [f"{group_names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
@@ -1124,7 +1124,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     group_color = {"attention": colors[0], "mlp": colors[1]}
     group_style: dict[str, dict[str, Any]] = {
         "attention": dict(marker="o", off=-0.14, hatch=None, name="attention (q, k, v, o)"),
-        "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (gate, up, down)")}
+        "mlp": dict(marker="s", off=0.14, hatch="///", name="MLP (up, down; gate if any)")}
     verdict_color = {v: colors[(i + 2) % len(colors)] for i, v in enumerate(labels)}
     from matplotlib.patches import Rectangle
 
@@ -1643,7 +1643,7 @@ def figure_jobs(res, out: str | os.PathLike, *, name: str | None = None) -> list
         jobs.append(FigureJob(
             out / stem / "depth",
             f"{stem}: fitted exponent α against transformer block depth, attention projections (q, k, v, o; "
-            "circles) vs MLP projections (gate, up, down; squares): each projection's α with its 95 % interval "
+            "circles) vs MLP projections (up, down and any gate; squares): each projection's α with its 95 % interval "
             "(α ± 1.96 σ) and the median per block (line); below, each block's verdicts (left bar attention, "
             "right bar MLP). The same numbers as the per-block table.", "depth",
             dict(blocks=[b.to_dict() for b in blocks], title=f"{stem}: α and verdicts against block depth")))

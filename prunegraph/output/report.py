@@ -232,7 +232,7 @@ _HOWTO = (
      "scale-free networks; ‘no fit’ marks a sequence that could not be fitted, and a triangle at the top "
      "one whose α stopped at the fit’s upper bound (100: the tail falls faster than any power law in "
      "range; such an α is shown as ‘≥100 (bound)’, never plotted as a value). For a transformer, the "
-     "depth figure plots each attention (q, k, v, o) and MLP (gate, up, down) projection’s α with its "
+     "depth figure plots each attention (q, k, v, o) and MLP (up, down, gate if any) projection’s α with its "
      "95 % interval and the median per block against depth, with each block’s verdicts below; the "
      "report then lists the layers block by block."),
 )
@@ -298,7 +298,7 @@ def _blocks_html(blocks: Sequence[Mapping[str, Any]]) -> str:
         n_bound = sum(1 for x in b.get("at_bound") or () if x)
         if n_bound:  # their alpha is the fit's bound, left out of the median
             verdicts += f"; {n_bound} α at the fit's bound (≥100, not in the median)"
-        group_text: dict[Any, str] = {"attention": "attention (q, k, v, o)", "mlp": "MLP (gate, up, down)"}
+        group_text: dict[Any, str] = {"attention": "attention (q, k, v, o)", "mlp": "MLP (up, down; gate if any)"}
         group = group_text.get(b.get("group"), str(b.get("group")))
         cells = (str(b.get("depth")), str(b.get("block")), group, str(b.get("degree_kind")),
                  alpha(b.get("alpha_median")), verdicts)
