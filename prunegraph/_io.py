@@ -65,6 +65,40 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def check_writable(path: str | os.PathLike, *, flag: str, folder: bool = False,
+                   fix: str = "give a path in a writable folder") -> Path:
+    """Make sure now, before any work, that an output can be written at ``path`` later: the
+    folder it goes in (``path`` itself with ``folder``) is made, as the writers make it, and a
+    nameless file is created in it and dropped.  Otherwise one :class:`InputError` line naming
+    ``flag``, ``path`` and ``fix``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> check_writable(pathlib.Path(tempfile.mkdtemp()) / "new" / "r.json", flag="--json").parent.is_dir()
+    True
+    >>> check_writable("/proc/x/r.json", flag="--json")
+    Traceback (most recent call last):
+    ...
+    prunegraph.errors.InputError: --json /proc/x/r.json: cannot write there (...); give a path in a writable folder
+    """
+    path = Path(path)
+    where = path if folder else path.parent
+    if not folder and path.is_dir():
+        raise InputError(f"{flag} {path}: is a folder; give a file path (e.g. {path / 'out'}{path.suffix})")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        what = "cannot create the folder" if folder else "cannot write there"
+        raise InputError(f"{flag} {path}: {what} ({exc.strerror or exc}); {fix}") from None
+    try:
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or exc}); {fix}") from None
+    return path
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path) as tmp:

@@ -219,4 +219,127 @@ def test_alt_cell_without_a_test_shows_no_p():
     from prunegraph.output.tables import _best_alt
 
     assert _best_alt({"best_alt": "not needed", "best_alt_p": None}) == "not needed"
-    assert _best_alt({"best_alt": "truncated_power_law", "best_alt_p": 0.02}) == "truncated power law (p 0.02)"
+    assert _best_alt({"best_alt": "truncated_power_law", "best_alt_p": 0.02}) == \
+        "power law with exponential cut-off (p 0.02)"
+
+
+def _record_figure_jobs(monkeypatch) -> list:
+    """Every FigureJob the fit command hands to its figure writer (recorded in this process)."""
+    from prunegraph.output import plot
+
+    jobs, start = [], plot.FigureWriter._start
+
+    def record(self, job):
+        jobs.append(job)
+        return start(self, job)
+
+    monkeypatch.setattr(plot.FigureWriter, "_start", record)
+    return jobs
+
+
+def test_checkpoints_of_one_file_name_get_a_folder_each(tmp_path, capsys, monkeypatch):
+    """Two Hugging Face checkpoints both called model.safetensors: two figure folders named after
+    their folders, every file kept, titles, captions and the summary line naming each."""
+    import shutil
+
+    srcs = []
+    for run, ref in (("a", "lenet300_digits_imp"), ("b", "lenet300_digits_random")):
+        (tmp_path / run / "ckpt").mkdir(parents=True)
+        srcs.append(shutil.copy(REF / f"{ref}.safetensors", tmp_path / run / "ckpt" / "model.safetensors"))
+    jobs = _record_figure_jobs(monkeypatch)
+    out = tmp_path / "coll"
+    assert main(["fit", *map(str, srcs), "--bootstrap", "0", "--kinds", "in", "--out", str(out), "--report",
+                 "-q"]) == 0
+    printed = capsys.readouterr().out
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == ["a_ckpt", "b_ckpt"]
+    per_folder = {f: sorted(p.name for p in (out / f).iterdir()) for f in folders}
+    assert per_folder["a_ckpt"] == per_folder["b_ckpt"] == [
+        "alpha_summary.png", "ccdf_fc1_in.png", "ccdf_fc2_in.png", "ccdf_fc3_in.png"]
+    assert f"figures: 8 PNG files in 2 folders under {out}/" in printed
+    assert len(jobs) == 8 and {j.stem.parent.name for j in jobs} == {"a_ckpt", "b_ckpt"}
+    for j in jobs:  # each figure's title names the folder it is in
+        assert j.kwargs["title"].startswith(j.stem.parent.name), j.kwargs["title"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "a_ckpt: fitted power-law exponent" in html and "b_ckpt: fitted power-law exponent" in html
+
+
+@pytest.mark.parametrize("as_folder", [False, True], ids=["model.safetensors", "folder"])
+def test_hugging_face_checkpoint_named_by_its_folder(tmp_path, capsys, as_folder):
+    import shutil
+
+    folder = tmp_path / "all-MiniLM-L6-v2.1"  # a dot in the name is not a suffix to drop
+    folder.mkdir()
+    shutil.copy(REF / "lenet300_digits_imp.safetensors", folder / "model.safetensors")
+    out = tmp_path / "out"
+    src = folder if as_folder else folder / "model.safetensors"
+    assert main(["fit", str(src), "--bootstrap", "0", "--kinds", "in", "--layers", "fc1", "--out", str(out),
+                 "-q"]) == 0
+    assert f"figures: 2 PNG files in {out / folder.name}\n" in capsys.readouterr().out
+    assert sorted(p.name for p in (out / folder.name).iterdir()) == ["alpha_summary.png", "ccdf_fc1_in.png"]
+
+
+@pytest.mark.parametrize("flag", ["--json", "--csv"])
+def test_unwritable_output_refused_before_any_fit(flag, capsys, monkeypatch):
+    import prunegraph.analysis
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted before the output path was checked")
+
+    monkeypatch.setattr(prunegraph.analysis, "analyze_many", no_fit)
+    monkeypatch.setattr(prunegraph.analysis, "analyze_checkpoint", no_fit)
+    assert main(["fit", str(REF / "lenet300_digits_imp.safetensors"), flag, "/proc/x/a.json", "--no-figures"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert f"{flag} /proc/x/a.json: cannot write there" in err
+
+
+def test_report_path_that_is_a_folder_refused_before_any_fit(tmp_path, capsys, monkeypatch):
+    import prunegraph.analysis
+
+    monkeypatch.setattr(prunegraph.analysis, "analyze_many", lambda *a, **k: pytest.fail("fitted first"))
+    (tmp_path / "report.html").mkdir()
+    assert main(["fit", str(REF / "lenet300_digits_imp.safetensors"), "--report", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--report {tmp_path / 'report.html'}: is a folder" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--svg", "--figure-format", "pdf"], "--figure-format and --svg"),
+    (["--svg"], "--svg"),
+    (["--figure-format", "png"], "--figure-format"),  # explicit, even when it is the default value
+])
+def test_no_figures_with_a_figure_option_is_a_usage_error(flags, named, capsys):
+    assert main(["fit", str(REF / "lenet300_digits_imp.safetensors"), *flags, "--no-figures"]) == 2
+    err = capsys.readouterr().err
+    assert f"--no-figures contradicts {named}" in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_with_no_figures_has_tables_only(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["fit", str(REF / "lenet300_digits_imp.safetensors"), "--report", "--no-figures", "--bootstrap",
+                 "0", "--kinds", "in", "--out", str(out), "-q"]) == 0
+    assert [p.name for p in out.iterdir()] == ["report.html"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png" not in html and "fc1" in html
+    assert "figures:" not in capsys.readouterr().out
+
+
+def test_checkpoint_help_names_every_accepted_source(capsys):
+    assert main(["fit", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    i = text.index("CHECKPOINT a state_dict")
+    for what in (".pt/.pth/.bin", ".safetensors", "*.index.json", "Hugging Face model folder", "connectome:NAME"):
+        assert what in text[i:i + 300], what
+
+
+@pytest.mark.parametrize("key, words", [("truncated_power_law", "power law with exponential cut-off"),
+                                        ("stretched_exponential", "stretched exponential")])
+def test_verdict_names_an_alternative_as_the_table_does(key, words):
+    """The cut-off power law (machine key truncated_power_law) is never shown as a 'truncated power
+    law', the name of --truncated's law with an upper limit."""
+    from prunegraph.fit.verdict import Verdict, VerdictDetail, verdict_text
+    from prunegraph.output.tables import _best_alt
+
+    assert verdict_text(VerdictDetail(Verdict.ALTERNATIVE, alternative=key)) == f"{words} preferred"
+    assert _best_alt({"best_alt": key, "best_alt_p": 0.02}) == f"{words} (p 0.02)"

@@ -129,7 +129,7 @@ def _readme_flags() -> list[tuple[str, str]]:
     spans = re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", README, flags=re.S))
     out = set()
     for span in spans:
-        if re.match(r"(python|pip|jupytext|torchrun) ", span):
+        if re.match(r"(python|pip|jupytext|torchrun|\S+\.py) ", span):  # other programs, scripts
             continue
         for flag, value in re.findall(r"(--[a-z][a-z0-9-]*)(?:[ =]([^\s`-][^\s`]*))?", span):
             if flag not in FOREIGN_FLAGS and not span.startswith("prunegraph "):

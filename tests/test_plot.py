@@ -1048,6 +1048,49 @@ def test_text_layouts_dropped_when_the_font_rcparams_change(tmp_path):
     assert not np.array_equal(got, _pixels(_saved_alone(plot.plot_ccdf, job.kwargs, tmp_path / "sans")))
 
 
+@pytest.mark.parametrize("rel, name", [
+    ("runs/lenet.pt", "lenet"),                                           # any other file: its stem
+    ("hub/my-bert/model.safetensors", "my-bert"),                         # a generic HF name: its folder
+    ("hub/my-bert/pytorch_model.bin", "my-bert"),
+    ("hub/llama-3.2-1b/model-00001-of-00003.safetensors", "llama-3.2-1b"),
+    ("hub/llama-3.2-1b/model.safetensors.index.json", "llama-3.2-1b"),
+    ("hub/llama-3.2-1b/pytorch_model.bin.index.json", "llama-3.2-1b"),
+    ("hub/my-bert/my_model.safetensors", "my_model"),                     # not a generic name
+    ("models--sentence-transformers--all-MiniLM-L6-v2/snapshots/" + "c" * 40 + "/model.safetensors",
+     "all-MiniLM-L6-v2"),                                                 # the Hugging Face cache
+])
+def test_figure_folder_names_a_checkpoint(rel, name, tmp_path):
+    src = str(tmp_path / rel)
+    assert plot.figure_folders([src]) == {src: name}
+
+
+def test_figure_folder_of_a_folder_is_its_whole_name(tmp_path):
+    (tmp_path / "Llama-3.2-1B").mkdir()
+    src = str(tmp_path / "Llama-3.2-1B")
+    assert plot.figure_folders([src, "connectome:cook2019-herm:both"]) == {
+        src: "Llama-3.2-1B", "connectome:cook2019-herm:both": "connectome_cook2019-herm_both"}
+
+
+def test_figure_folders_distinct_and_in_command_line_order(tmp_path):
+    a, b, c = (str(tmp_path / r / "ckpt" / "model.safetensors") for r in ("a", "b", "c"))
+    assert plot.figure_folders([b, a, str(tmp_path / "x.pt")]) == {b: "b_ckpt", a: "a_ckpt",
+                                                                   str(tmp_path / "x.pt"): "x"}
+    same = [str(tmp_path / "a" / "lenet.pt"), str(tmp_path / "a" / "lenet.pth")]  # one folder, one stem
+    assert plot.figure_folders(same) == {same[0]: "a_lenet", same[1]: "a_lenet-2"}
+    assert plot.figure_folders([c], taken=["ckpt"]) == {c: "ckpt-2"}  # never a name already in use
+    names = plot.figure_folders([a, b, c, a])
+    assert len(names) == 3 and len(set(names.values())) == 3
+
+
+def test_figure_writer_names_a_source_once_and_never_reuses_a_folder(tmp_path):
+    fw = plot.FigureWriter(tmp_path)
+    a, b = str(tmp_path / "a" / "ckpt" / "model.safetensors"), str(tmp_path / "b" / "ckpt" / "model.safetensors")
+    assert fw.name_sources([a]) == {a: "ckpt"}
+    assert fw.name_sources([b, a]) == {b: "ckpt-2", a: "ckpt"}  # a keeps its folder; b gets a new one
+    fw2 = plot.FigureWriter(tmp_path)
+    assert fw2.name_sources([a, b]) == {a: "a_ckpt", b: "b_ckpt"}  # named together: by their parents
+
+
 # ----------------------------------------------------------------------------- CCDF layout: ranges, labels, titles
 def _drawn(fig, dpi=plot._DPI):
     """``fig`` drawn at ``dpi`` (the saved resolution) with render_job's settings; its renderer."""

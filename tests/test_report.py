@@ -110,7 +110,7 @@ def test_report_is_valid_and_contains_every_row(tmp_path, figure, image_files):
     assert r0["exponent α ± σ"] == "2.51±0.05"
     assert r0["tail starts at"] == "4" and r0["tail ends at"] == "—" and r0["units in tail"] == "120"
     assert r0["KS distance"] == "0.031" and r0["power-law fit p"] == "0.42"
-    assert r0["closest alternative (LR p)"] == "truncated power law (p 0.31)"
+    assert r0["closest alternative (LR p)"] == "power law with exponential cut-off (p 0.31)"
     assert r0["verdict"] == "power law plausible"
     assert r0["null exponent α ± σ"] == "6.10±0.71"
     assert r0["null verdict"] == "no heavy tail: binomial like random pruning"

@@ -15,8 +15,8 @@ HELP = "fit power laws to every layer's degrees, against the random-pruning null
 _DESCRIPTION = """\
 Fit the degree distributions of pruned networks by the Clauset-Shalizi-Newman method
 (MLE, xmin by KS, optional bootstrap goodness of fit, likelihood-ratio tests against
-lognormal, exponential, stretched exponential, truncated power law (a power law with an
-exponential cut-off), Poisson and binomial),
+lognormal, exponential, stretched exponential, power law with exponential cut-off
+(truncated_power_law in --alternatives and JSON/CSV), Poisson and binomial),
 each layer read side by side with its random-pruning null at identical density.
 
 With no CHECKPOINT, the reference checkpoints shipped with the package are analysed.
@@ -75,7 +75,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..fit import ALTERNATIVES
 
     p.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
-                   help="state_dict (.pt/.pth), checkpoint dict, or .safetensors; "
+                   help="a state_dict or checkpoint dict (.pt/.pth/.bin), a .safetensors file, a sharded "
+                        "checkpoint's *.index.json, a Hugging Face model folder, or connectome:NAME; "
                         "default: the shipped reference checkpoints")
     p.add_argument("--kinds", type=_csv_list, default=["in", "out"], metavar="KIND[,KIND]",
                    help="degree kinds, comma-separated: in,out,total,strength (default in,out)")
@@ -90,7 +91,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         + "; run only on sequences whose verdict needs them); 'all' runs every one on every "
                           "sequence")
     p.add_argument("--truncated", action=argparse.BooleanOptionalAction, default=False,
-                   help="fit the doubly truncated power law, xmax = largest degree (default off)")
+                   help="fit the doubly truncated power law, p(k) ∝ k^-α on xmin ≤ k ≤ xmax, xmax = largest "
+                        "degree (a hard upper limit, not the alternative truncated_power_law's exponential "
+                        "cut-off; default off)")
     p.add_argument("--null", action=argparse.BooleanOptionalAction, default=True,
                    help="analyse each layer's random-pruning null too (default on)")
     p.add_argument("--task", type=int, default=None, help="task id, for checkpoints with ownership buffers")
@@ -110,11 +113,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("prunegraph-out"), metavar="DIR",
                    help="directory for figures and the report (default ./prunegraph-out)")
     p.add_argument("--figures", action=argparse.BooleanOptionalAction, default=True,
-                   help="write CCDF and alpha figures under --out (default on; PNG)")
-    p.add_argument("--figure-format", type=_csv_list, default=["png"], metavar="FMT[,FMT]",
+                   help="write CCDF and alpha figures under --out/<checkpoint>/ (default on; PNG)")
+    p.add_argument("--figure-format", type=_csv_list, default=None, metavar="FMT[,FMT]",
                    help="figure file formats, comma-separated: png,svg,pdf (default png)")
     p.add_argument("--svg", action="store_true", help="also write every figure as SVG (= --figure-format png,svg)")
-    p.add_argument("--report", action="store_true", help="write a self-contained HTML report under --out")
+    p.add_argument("--report", action="store_true",
+                   help="write a self-contained HTML report under --out (with the figures as PNG; with "
+                        "--no-figures, tables only)")
     p.add_argument("--json", metavar="PATH",
                    help="write results as JSON (- for stdout; schema prunegraph/fit_schema.json)")
     p.add_argument("--csv", metavar="PATH", help="write the table as CSV (- for stdout)")
@@ -144,9 +149,16 @@ def _check(args) -> None:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     from ..output.plot import FIGURE_FORMATS
 
-    bad = [f for f in args.figure_format if f.lower().lstrip(".") not in FIGURE_FORMATS]
-    if bad or not args.figure_format:
-        raise UsageError(f"--figure-format: unknown {bad[0] if bad else ''!r}; choose from {','.join(FIGURE_FORMATS)}")
+    if args.figure_format is not None:
+        bad = [f for f in args.figure_format if f.lower().lstrip(".") not in FIGURE_FORMATS]
+        if bad or not args.figure_format:
+            raise UsageError(f"--figure-format: unknown {bad[0] if bad else ''!r}; choose from "
+                             f"{','.join(FIGURE_FORMATS)}")
+    if not args.figures:  # a figure option with no figures to apply to: say so rather than ignore it
+        given = [f for f, on in (("--figure-format", args.figure_format is not None), ("--svg", args.svg)) if on]
+        if given:
+            raise UsageError(f"--no-figures contradicts {' and '.join(given)}: drop --no-figures to write "
+                             f"figures, or drop {' and '.join(given)}")
     if args.json == "-" and args.csv == "-":
         raise UsageError("--json - and --csv - cannot both write to stdout; give one a file path")
     if args.arch is not None:
@@ -166,7 +178,7 @@ def _check(args) -> None:
 
 
 def _figure_formats(args) -> list[str]:
-    formats = [f.lower().lstrip(".") for f in args.figure_format]
+    formats = [f.lower().lstrip(".") for f in args.figure_format or ["png"]]
     if args.svg and "svg" not in formats:
         formats.append("svg")
     if args.report and "png" not in formats:
@@ -198,17 +210,27 @@ def _analyse(sources: list[str], options: dict, *, jobs: int, progress: bool, fi
     return results, timings
 
 
+def _check_outputs(args) -> None:
+    """Every output path checked before any work (its folder made, a file writable in it), so that
+    a bad one is one line now rather than after all the fitting."""
+    from .._io import check_writable
+
+    if args.figures or args.report:  # the folder figures and the report go to
+        check_writable(args.out, flag="--out", folder=True,
+                       fix="give a writable folder" + (", or --no-figures" if args.figures else ""))
+    if args.report:
+        check_writable(args.out / "report.html", flag="--report", fix="give a writable --out folder")
+    for flag, path in (("--json", args.json), ("--csv", args.csv)):
+        if path is not None and path != "-":
+            check_writable(path, flag=flag)
+
+
 def run(args) -> int:
     _check(args)
-    if args.figures or args.report:  # before any work: the folder figures and the report go to
-        try:
-            args.out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc}); give a "
-                             f"writable folder, or --no-figures") from None
+    _check_outputs(args)
     with contextlib.ExitStack() as stack:
         writer = None
-        if args.figures or args.report:
+        if args.figures:
             from ..output.plot import FigureWriter
 
             # figures render in worker processes (two, or --jobs) beside the fits; started before
@@ -232,7 +254,10 @@ def _run(args, stack: contextlib.ExitStack, writer) -> int:
 
             parse_source(s)  # an unknown data set or option: one line naming the choices
         elif not Path(s).exists():
-            raise InputError(f"{s}: no such file; give a .pt/.pth/.safetensors checkpoint")
+            raise InputError(f"{s}: no such file; give a .pt/.pth/.bin/.safetensors checkpoint, a sharded "
+                             f"one's .index.json or its folder")
+    if writer is not None:  # each checkpoint's figure folder, distinct, decided once in command-line order
+        writer.name_sources(sources)
     options = dict(degree_kinds=args.kinds, scope=args.scope, layers=args.layers, bootstrap=args.bootstrap,
                    alternatives=args.alternatives, lr_tests=args.lr_tests, truncated=args.truncated,
                    null=args.null,
@@ -287,12 +312,12 @@ def _run(args, stack: contextlib.ExitStack, writer) -> int:
             from .._io import write_text
 
             written.append(write_text(args.csv, text))
-    n_fig = sum(len(ps) for ps in figures.values())
-    if n_fig:
-        formats = sorted({p.suffix.lstrip(".").upper() for ps in figures.values() for p in ps})
-        dirs = sorted({str(p.parent) for ps in figures.values() for p in ps})
-        where = dirs[0] if len(dirs) == 1 else f"{args.out}/<checkpoint>/"
-        say(f"figures: {n_fig} {'+'.join(formats)} files in {where}")
+    files = {Path(p) for ps in figures.values() for p in ps}
+    if files:
+        formats = sorted({p.suffix.lstrip(".").upper() for p in files})
+        dirs = sorted({p.parent for p in files})
+        where = f"in {dirs[0]}" if len(dirs) == 1 else f"in {len(dirs)} folders under {args.out}/"
+        say(f"figures: {len(files)} {'+'.join(formats)} files {where}")
     if report is not None:
         say(f"report: {report}")
     for p in written:

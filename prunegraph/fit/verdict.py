@@ -239,7 +239,9 @@ def verdict_text(detail: VerdictDetail | Verdict, *, short: bool = False) -> str
         return entry.short
     fields: dict[str, Any] = {k: _g(getattr(detail, k)) for k in ("n_alive", "n_tail", "span", "gof_p", "random_p",
                                                    "random_tail_p", "value", "error", "reason")}
-    fields["alternative"] = (detail.alternative or "").replace("_", " ")
+    from ..output.tables import alternative_label  # the one display name (truncated_power_law: its cut-off)
+
+    fields["alternative"] = alternative_label(detail.alternative) if detail.alternative else ""
     fields["why"] = (REJECTED_AT_BOUND.format(bound=_g(detail.alpha_bound)) if detail.alpha_bound is not None
                      else f"GoF p={fields['gof_p']}")
     fields["min_units"] = detail.rules.min_units

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1634,9 +1635,65 @@ def plot_capacity(results: Mapping[str, Any], *, title: str = ""):
 
 
 # ----------------------------------------------------------------------------- fit results
-def _stem(source: str) -> str:
-    # "connectome:cook2019-herm:both" -> "connectome_cook2019-herm_both" (no ':' in folder names)
-    return Path(source).stem.replace(":", "_") if source else "model"
+#: a Hugging Face weight file's generic name (every model's is the same): the folder holding it names the model
+_GENERIC_WEIGHTS = re.compile(r"(?:model|pytorch_model)(?:-\d+-of-\d+)?\.(?:safetensors|bin)(?:\.index\.json)?")
+#: the Hugging Face cache's ``models--ORG--NAME/snapshots/<commit>/``
+_HF_SNAPSHOT = re.compile(r"[0-9a-f]{40}")
+
+
+def _name_parts(source: str) -> list[str]:
+    """The names of ``source`` from the inside out: its own (a folder's name, a file's stem, or,
+    for a generic Hugging Face weight file, its folder's name; a Hugging Face cache snapshot as
+    the model's name), then the folders above it.  A ``connectome:NAME`` source is one part."""
+    if not source:
+        return ["model"]
+    path = Path(source)
+    if ":" in source and not path.exists():  # connectome:cook2019-herm:both: no ':' in folder names
+        return [source.replace(":", "_")]
+    path = path.absolute()
+    if path.is_dir():
+        folders = [path.name, *(q.name for q in path.parents)]
+    elif _GENERIC_WEIGHTS.fullmatch(path.name):
+        folders = [q.name for q in path.parents]
+    else:
+        folders = [path.stem, *(q.name for q in path.parents)]
+    folders = [f for f in folders if f]
+    if len(folders) >= 3 and _HF_SNAPSHOT.fullmatch(folders[0]) and folders[1] == "snapshots" \
+            and folders[2].startswith("models--"):
+        folders = [folders[2].rsplit("--", 1)[-1], *folders[3:]]
+    return folders or ["model"]
+
+
+def figure_folders(sources: Sequence[str], *, taken: Sequence[str] = ()) -> dict[str, str]:
+    """Per source, the folder under ``--out`` its figures go to, and the name their titles and
+    captions give it; distinct for distinct sources, decided in the order given.
+
+    A checkpoint is named by its file stem, a folder by its name, and a file with a generic
+    Hugging Face name (``model.safetensors``, ``pytorch_model.bin``, ``model-00001-of-00003.safetensors``,
+    ``model.safetensors.index.json``) by the folder holding it.  Sources that share a name are
+    each named with their parent folder too (``a_ckpt``, ``b_ckpt``); a name still taken (by
+    ``taken`` or an earlier source) gets ``-2``, ``-3``, ... .
+
+    Examples
+    --------
+    >>> figure_folders(["runs/a/ckpt/model.safetensors", "runs/b/ckpt/model.safetensors", "lenet.pt"])
+    {'runs/a/ckpt/model.safetensors': 'a_ckpt', 'runs/b/ckpt/model.safetensors': 'b_ckpt', 'lenet.pt': 'lenet'}
+    >>> figure_folders(["x/lenet.pt", "x/lenet.pth"])
+    {'x/lenet.pt': 'x_lenet', 'x/lenet.pth': 'x_lenet-2'}
+    """
+    from collections import Counter
+
+    parts = {s: _name_parts(str(s)) for s in dict.fromkeys(sources)}
+    count = Counter(p[0] for p in parts.values())
+    used, names = set(taken), {}
+    for s, p in parts.items():
+        name = "_".join(reversed(p[:2])) if count[p[0]] > 1 else p[0]
+        base, n = name, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        names[s] = name
+    return names
 
 
 #: figure formats ``write_figures`` can write
@@ -1690,10 +1747,11 @@ def _ccdf_job(r, stem: str, out: Path) -> FigureJob:
              title=f"{stem} · layer {r.layer} · {r.degree_kind}-degree"), r.layer)
 
 
-def figure_jobs(res, out: str | os.PathLike) -> list[FigureJob]:
+def figure_jobs(res, out: str | os.PathLike, *, name: str | None = None) -> list[FigureJob]:
     """The figures of one :class:`~prunegraph.analysis.ModelAnalysis`: per layer and degree kind
-    a CCDF, and one α summary, each with its file stem under ``out/<model>/`` and caption."""
-    stem = _stem(res.source)
+    a CCDF, and one α summary, each with its file stem under ``out/<name>/`` and caption
+    (``name`` default: :func:`figure_folders` of its source alone)."""
+    stem = name or figure_folders([res.source])[res.source]
     out = Path(out)
     jobs = [_ccdf_job(r, stem, out) for r in res.results]
     rows = [r.row() for r in res.results]
@@ -2038,6 +2096,8 @@ class FigureWriter:
         self._sent = 0  # keys handed out (to workers, or rendered here)
         #: per source, the CCDFs started by :meth:`submit_sequence` (stem → key)
         self._early: dict[str, dict[Path, int]] = {}
+        #: per source, its folder under ``out`` (:meth:`name_sources`, else named when first seen)
+        self.folders: dict[str, str] = {}
 
     def __enter__(self) -> FigureWriter:
         if self.jobs > 1:
@@ -2089,18 +2149,29 @@ class FigureWriter:
             self._done[key] = render_job(job, self.formats)
         return key
 
+    def name_sources(self, sources: Sequence[str]) -> dict[str, str]:
+        """Fix the folders of ``sources`` (:func:`figure_folders`, in this order) before any is
+        submitted, so that every run of the same sources names them the same; returns them."""
+        new = [s for s in dict.fromkeys(map(str, sources)) if s not in self.folders]
+        self.folders.update(figure_folders(new, taken=list(self.folders.values())))
+        return {s: self.folders[str(s)] for s in sources}
+
+    def _folder(self, source: str) -> str:
+        return self.folders.get(source) or self.name_sources([source])[source]
+
     def submit_sequence(self, source: str, r) -> None:
         """Start the CCDF of one sequence of model ``source`` as soon as it is fitted (the
         analysis' ``on_result``), so that figures are drawn while the next sequences are fitted;
         :meth:`submit` of the finished model then adds only what is left (the α summary, …)."""
-        job = _ccdf_job(r, _stem(source), self.out)
+        job = _ccdf_job(r, self._folder(source), self.out)
         self._early.setdefault(source, {})[job.stem] = self._start(job)
 
     def submit(self, res) -> None:
         """Start (or, without workers, do) the figures of one model (those not yet started by
         :meth:`submit_sequence`)."""
         early = self._early.pop(res.source, {})
-        keys = [early[j.stem] if j.stem in early else self._start(j) for j in figure_jobs(res, self.out)]
+        jobs = figure_jobs(res, self.out, name=self._folder(res.source))
+        keys = [early[j.stem] if j.stem in early else self._start(j) for j in jobs]
         self._pending.append((res.source, keys))
 
     def computing_done(self) -> None:
@@ -2174,11 +2245,15 @@ def write_figures(results, out: str | os.PathLike, *, formats: Sequence[str] = (
     with FigureWriter(out, formats=formats, jobs=jobs, progress=progress and jobs > 1) as fw:
         from .._progress import progress as _progress
 
+        fw.name_sources([res.source for res in results])
+
         for res in _progress(results, desc="figures", total=len(results), enabled=progress and jobs <= 1):
             fw.submit(res)
         return fw.result()
 
 
-def figure_captions(results, out: str | os.PathLike) -> dict[Path, str]:
-    """Caption in words of every figure :func:`write_figures` writes, by file stem."""
-    return {j.stem: j.caption for res in results for j in figure_jobs(res, out)}
+def figure_captions(results, out: str | os.PathLike, *, names: Mapping[str, str] | None = None) -> dict[Path, str]:
+    """Caption in words of every figure :func:`write_figures` writes, by file stem (``names``:
+    per source its folder; default :func:`figure_folders` of the results' sources)."""
+    names = names or figure_folders([res.source for res in results])
+    return {j.stem: j.caption for res in results for j in figure_jobs(res, out, name=names.get(res.source))}

@@ -202,11 +202,11 @@ _HOWTO = (
      "A plausible power law is not proof of one — other distributions may fit as well."),
     ("Closest alternative (LR p) and the sign of R",
      "Likelihood-ratio tests on the same tail against a lognormal, an exponential, a stretched "
-     "exponential, a truncated power law (a power law with an exponential cut-off), Poisson and "
+     "exponential, a power law with exponential cut-off, Poisson and "
      "binomial. R is the log-likelihood of the power law minus that of the alternative: R > 0 "
      "favours the power law, R < 0 the alternative. Vuong's p says whether the sign of R can be "
      "trusted; the alternative is preferred only when R < 0 and p < 0.1/m (Bonferroni over the m "
-     "alternatives tested; the cut-off power law and the stretched exponential contain the power law "
+     "alternatives tested; the power law with exponential cut-off and the stretched exponential contain the power law "
      "as a boundary case and use the ½χ²₀ + ½χ²₁ mixture). A large p means the data cannot tell "
      "the two apart."),
     ("The random-pruning null",
@@ -445,8 +445,9 @@ def write_html_report(results, figures: Mapping[str, Sequence[Path]], path: str 
 
         captions = {}
         for res in results:
-            for p in figures.get(res.source, []):
-                captions.update(figure_captions([res], Path(p).parent.parent))
+            for p in figures.get(res.source, []):  # named as its figures' folder is
+                folder = Path(p).parent
+                captions.update(figure_captions([res], folder.parent, names={res.source: folder.name}))
                 break
     models = []
     for res in results:
@@ -486,12 +487,13 @@ def _grouped_by_block(res, figs: list) -> dict[str, Any]:
     if not blocks:
         return {}
     depth = {b.block: b.depth for b in blocks}
-    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent.parent for f in figs), None)
+    folder = next((Path(f["figure"] if isinstance(f, Mapping) else f).parent for f in figs), None)
     layer_of: dict[str, str] = {}
     if folder is not None:
         from .plot import figure_jobs
 
-        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder) if j.layer is not None}
+        layer_of = {j.stem.name: j.layer for j in figure_jobs(res, folder.parent, name=folder.name)
+                    if j.layer is not None}
     sections: dict[str, dict] = {}
     where: dict[str, str] = {}
     started = False

@@ -26,7 +26,7 @@ ALTERNATIVE_LABELS: dict[str, str] = {
     "lognormal": "lognormal",
     "exponential": "exponential",
     "stretched_exponential": "stretched exponential",
-    "truncated_power_law": "truncated power law",
+    "truncated_power_law": "power law with exponential cut-off",  # not --truncated's law (an upper bound xmax)
     "poisson": "Poisson",
     "binomial": "binomial",
 }
@@ -46,7 +46,8 @@ TABLE_WIDTH = 120
 
 
 def alternative_label(name: str | None) -> str:
-    """The one display name of an alternative (``"truncated_power_law"`` → ``"truncated power law"``).
+    """The one display name of an alternative (``"truncated_power_law"``, the ``powerlaw`` package's
+    name, → ``"power law with exponential cut-off"``).
 
     Examples
     --------
