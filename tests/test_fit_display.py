@@ -111,7 +111,10 @@ def test_alpha_summary_never_plots_the_bound_and_labels_both_markers(bound_res):
     assert len(marks) == 1 and len(marks[0].get_offsets()) == 1
     assert [t.get_text() for t in ax.texts if t.get_gid() == "at-bound"] == ["α ≥ 100 (bound)"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any("fit's bound" in t for t in legend)
+    # the legend names the triangle it draws, and does not call the marked value "not plotted"
+    (bound_entry,) = [t for t in legend if "fit's bound" in t]
+    assert "marked ▲ at the top" in bound_entry and "not plotted" not in bound_entry
+    assert marks[0].get_paths() and marks[0].get_label() == bound_entry  # the entry is the triangles'
     assert any("no fit" in t for t in legend)  # the dashed line is labelled
     no_fit = [t for t in ax.texts if t.get_gid() == "no-fit"]
     assert len(no_fit) == 1  # the unfitted row only: the bound row is not "no fit"
@@ -233,7 +236,8 @@ def test_depth_legend_labels_a_bound_in_any_column():
     out_ys = next(ln for ln in fig.axes[1].get_lines() if ln.get_gid() == "alpha-attention-out").get_ydata()
     assert list(out_ys) == [4.0, 4.0]
     legends = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
-    assert "attention (q, k, v, o): α at the fit's bound (≥ 100), not plotted" in legends
+    assert "attention (q, k, v, o): α at the fit's bound (≥ 100), marked ▲ at the top" in legends
+    assert not any("not plotted" in t for t in legends)
 
 
 @pytest.mark.parametrize("counts", [(1,), (1, 2), (3, 1, 2, 5)])

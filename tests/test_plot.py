@@ -1089,3 +1089,150 @@ def test_figure_writer_names_a_source_once_and_never_reuses_a_folder(tmp_path):
     assert fw.name_sources([b, a]) == {b: "ckpt-2", a: "ckpt"}  # a keeps its folder; b gets a new one
     fw2 = plot.FigureWriter(tmp_path)
     assert fw2.name_sources([a, b]) == {a: "a_ckpt", b: "b_ckpt"}  # named together: by their parents
+
+
+# ----------------------------------------------------------------------------- CCDF layout: ranges, labels, titles
+def _drawn(fig, dpi=plot._DPI):
+    """``fig`` drawn at ``dpi`` (the saved resolution) with render_job's settings; its renderer."""
+    import matplotlib
+
+    fig.set_dpi(dpi)
+    with matplotlib.rc_context(plot.RENDER_RC):
+        fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _inside_figure(fig, renderer, artists):
+    frame = fig.bbox
+    for a in artists:
+        b = a.get_window_extent(renderer)
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1, \
+            (a.get_text(), b, frame)
+
+
+def _shown_tick_labels(axis):
+    """The tick labels the axis draws: non-empty, at a location in view (major and minor)."""
+    lo, hi = sorted(axis.get_view_interval())
+    ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+    return [t.label1 for t in ticks if t.label1.get_visible() and t.label1.get_text()
+            and lo * (1 - 1e-9) <= t.get_loc() <= hi * (1 + 1e-9)]
+
+
+def _steep_fit_over_an_outlier(n):
+    """``n`` units with degrees near 100 and one outlier at 700, a power law of α = 8.7 fitted from
+    xmin = 144 (as MiniLM's encoder.layer.2.output.dense in-degrees): the fitted curve falls to
+    ~1e-6 at the outlier, far below the smallest share 1/n."""
+    rng = np.random.default_rng(2)
+    deg = np.r_[np.round(rng.lognormal(np.log(90), 0.35, n - 1)).clip(1), 700.0]
+    tail = int((deg >= 144).sum())
+    fit = {"alpha": 8.69, "sigma": 1.09, "xmin": 144.0, "xmax": None, "n": n, "n_tail": tail,
+           "p_value": None, "discrete": True}
+    alt = {"alternative": "truncated_power_law", "R": -0.001, "p_value": 0.99,
+           "parameters": {"alpha": 8.6, "Lambda": 1e-5}}
+    return dict(degrees=deg, fit=fit, alternative=alt, null_degrees=rng.binomial(1536, 0.06, n),
+                verdict="power law not rejected, untested (no GoF test)",
+                title="model · layer encoder.layer.2.output.dense · in-degree")
+
+
+@pytest.mark.parametrize("n", [384, 1536, 30522])
+@pytest.mark.parametrize("dpi", [plot._DPI, 100])
+def test_ccdf_y_range_is_the_datas_and_every_label_inside(n, dpi):
+    kw = _steep_fit_over_an_outlier(n)
+    fig = plot.plot_ccdf(**kw)
+    ax = fig.axes[0]
+    lines = lines_by_gid(fig)
+    lowest = min(literal_ccdf(kw["degrees"])[1].min(), literal_ccdf(kw["null_degrees"])[1].min())
+    bottom, top = ax.get_ylim()
+    # the y range is the data's: a little (÷3) below the smallest share plotted, up to 1.25
+    assert bottom == pytest.approx(lowest / 3) and top == 1.25
+    # the model curves are drawn whole and leave the plot at its bottom (the Axes clip them)
+    assert lines["ccdf-power-law"].get_ydata().min() < bottom
+    assert lines["ccdf-power-law"].get_clip_on() and lines["ccdf-alternative"].get_clip_on()
+    renderer = _drawn(fig, dpi)
+    labels = _shown_tick_labels(ax.yaxis)
+    assert len(labels) >= 2
+    assert all(len(t.get_text()) <= 5 for t in labels)  # "0.001", "1e-4": never "0.0001"
+    _inside_figure(fig, renderer, [ax.yaxis.label, ax.xaxis.label, *labels, *_shown_tick_labels(ax.xaxis)])
+
+
+def _long_verdicts():
+    """The longest verdict texts prunegraph.fit.classify writes (the default run's longest is the
+    first kind), each built through the classifier."""
+    from prunegraph.analysis import dense_reason
+    from prunegraph.fit import fit_power_law
+    from prunegraph.fit.verdict import RandomPruningTest, classify, verdict_text
+
+    zipf = np.random.default_rng(0).zipf(2.5, 400)
+    fit = fit_power_law(zipf, bootstrap=0)
+    bound = fit_power_law(np.r_[np.full(300, 100), np.full(8, 101), np.full(2, 102), [103, 104]], xmin=100)
+    assert bound.hit_bound
+    try:
+        fit_power_law(np.array([1.0, np.nan]))
+    except InputError as exc:
+        error = str(exc)
+    texts = [
+        classify(fit, random_test=RandomPruningTest(0.0195, 0.5, 0.039, tail_R=-0.3, tail_p=0.34)),
+        classify(bound),
+        classify(None, n_alive=300, regular=dense_reason(0.66)),
+        classify(None, n_alive=300, regular="N:M semi-structured (2:4)"),
+        classify(None, n_alive=300, error=error),
+    ]
+    return [verdict_text(d) for d in texts]
+
+
+@pytest.mark.parametrize("title", ["lenet300_fmnist_random · layer fc2 · in-degree",
+                                   "llama_3b_streamed · layer model.layers.31.self_attn.q_proj · in-degree"])
+@pytest.mark.parametrize("dpi", [plot._DPI, 100])
+def test_ccdf_title_wraps_the_longest_verdicts_inside_the_figure(title, dpi):
+    verdicts = _long_verdicts()
+    assert max(map(len, verdicts)) > 100  # longer than one line of the figure holds
+    assert any(v.startswith("inconclusive: not distinguishable") and "tail LR p=0.34)" in v for v in verdicts)
+    kw = _ccdf_kwargs(0, 1.0)
+    for verdict in verdicts + [" ".join(verdicts)]:  # and one too long for three lines
+        fig = plot.plot_ccdf(**dict(kw, title=title, verdict=verdict))
+        ax = fig.axes[0]
+        renderer = _drawn(fig, dpi)
+        _inside_figure(fig, renderer, [ax.title])
+        head = ax.get_title()
+        assert head.count("\n") <= 2 and head.startswith(title)
+        assert ax.title.get_window_extent(renderer).y0 >= ax.bbox.y1  # above the Axes
+        if len(verdict) < 200:  # the whole verdict is written, only broken into lines
+            assert " ".join(head.split()) == " ".join(f"{title} verdict: {verdict}".split())
+        else:  # cut where the room ends, and said so
+            assert head.endswith("…") and head.count("\n") == 2
+
+
+def _degrees_over(lo, hi, *, discrete=True):
+    x = np.geomspace(lo, hi, 300)
+    return np.round(x) if discrete else x
+
+
+@pytest.mark.parametrize("lo,hi", [(1, 2), (1, 5), (1, 9), (8, 30), (35, 390), (80, 110), (15, 420),
+                                   (300, 3000), (330, 6700), (1, 1e4)])
+@pytest.mark.parametrize("discrete", [True, False])
+def test_ccdf_x_tick_labels_are_plain_apart_and_at_least_two(lo, hi, discrete):
+    deg = _degrees_over(lo, hi, discrete=discrete)
+    fig = plot.plot_ccdf(np.r_[0.0, deg])
+    ax = fig.axes[0]
+    renderer = _drawn(fig)
+    labels = _shown_tick_labels(ax.xaxis)
+    assert len(labels) >= 2, [t.get_text() for t in labels]
+    boxes = sorted((b.x0, b.x1, t.get_text()) for t in labels for b in [t.get_window_extent(renderer)])
+    for (_, a1, sa), (b0, _, sb) in zip(boxes, boxes[1:]):
+        assert a1 + 2 <= b0, f"{sa!r} and {sb!r} overlap or touch"
+    values = [float(t.get_text()) for t in labels]  # plain numbers, no mathtext
+    if discrete:  # integer degrees: no fraction, nothing below the smallest degree ("0.9" beside "1")
+        assert all(v == round(v) and v >= deg.min() for v in values), values
+    _inside_figure(fig, renderer, labels)
+
+
+def test_ccdf_x_ticks_on_a_reused_axes_draw_what_a_new_figure_draws(tmp_path):
+    # the tick rule (located from the view) leaves nothing behind on render_job's reused Axes
+    (tmp_path / "job").mkdir()
+    cases = [dict(degrees=_degrees_over(lo, hi)) for lo, hi in [(1, 2), (300, 3000), (1, 9), (15, 420)]]
+    cases.append(_steep_fit_over_an_outlier(384))
+    jobs = [plot.FigureJob(tmp_path / "job" / f"x{i}", "", "ccdf", kw) for i, kw in enumerate(cases)]
+    for j in jobs + jobs[::-1]:
+        got = plot.render_job(j)[0]
+        want = _saved_alone(plot.plot_ccdf, j.kwargs, tmp_path / f"new_{j.stem.name}")
+        assert np.array_equal(_pixels(got), _pixels(want)), j.stem.name

@@ -395,6 +395,133 @@ def _plain_tick(v: float, _pos=None) -> str:
     return f"{v:g}"
 
 
+def _share_tick(v: float, _pos=None) -> str:
+    """A share's tick label, at most as wide as "0.001": 1, 0.1, 0.001, 1e-4, 1e-5 (the y tick
+    labels' width sets how far left the axis label goes; "0.0001" pushed it out of the figure).
+
+    Examples
+    --------
+    >>> [_share_tick(v) for v in (1.0, 0.2, 0.001, 1e-4, 2e-6)]
+    ['1', '0.2', '0.001', '1e-4', '2e-6']
+    """
+    if 0 < v < 1e-3:
+        mant, exp = f"{v:.0e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return f"{v:g}"
+
+
+#: the CCDF's y axis ends this factor below the smallest share plotted (the data's or the null's;
+#: the model curves leave the plot there)
+_CCDF_Y_FLOOR = 3.0
+
+
+def _mantissa(v: float) -> float:
+    """``v / 10**floor(log10 v)`` rounded: 2.0 for 0.02, 200 and 2000."""
+    return round(v / 10.0 ** math.floor(math.log10(v) + 1e-9), 6)
+
+
+def _ccdf_x_ticks(ax, lowest: float, *, discrete: bool) -> None:
+    """Readable x ticks of a log-log CCDF over its view: plain numbers that never collide.
+
+    Over less than 5× in view a log axis has one or two decade ticks: ~6 evenly spaced ones
+    instead (integers for integer data); under 100× the decades and the minor ticks at 2 and 5 ×
+    10ⁿ are labelled (every minor tick collided near a decade's top: "80 90100"); wider, the
+    decades only (at least two in view).  For integer data nothing below the smallest degree
+    ``lowest`` and no fraction is labelled (no "0.9" beside "1").
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+    lo, hi = sorted(ax.get_xlim())  # the autoscaled view, as drawn
+
+    def label(v, _pos=None):
+        if discrete and (v < lowest * (1 - 1e-9) or abs(v - round(v)) > 1e-9 * max(1.0, abs(v))):
+            return ""
+        return _plain_tick(v)
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    if hi / lo < 5:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], integer=discrete))
+        ax.xaxis.set_minor_locator(NullLocator())
+    elif hi / lo < 100:
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _=None: label(v) if _mantissa(v) in (2.0, 5.0) else ""))
+    else:
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _=None: ""))
+
+
+def _ccdf_y_ticks(ax) -> None:
+    """Share tick labels (:func:`_share_tick`); the minor ticks at 2 and 5 × 10ⁿ labelled too
+    when less than a decade is in view (a layer of a few units)."""
+    from matplotlib.ticker import FuncFormatter
+
+    lo, hi = sorted(ax.get_ylim())
+    narrow = lo > 0 and hi / lo < 10
+    ax.yaxis.set_major_formatter(FuncFormatter(_share_tick))
+    ax.yaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _=None: _share_tick(v) if narrow and _mantissa(v) in (2.0, 5.0) else ""))
+
+
+def _wrap_pt(text: str, size: float, room: float) -> list[str]:
+    """``text`` broken at spaces (and inside a word longer than a line) into lines at most
+    ``room`` points wide at ``size`` points (:func:`_text_width_pt`); its newlines kept."""
+    lines: list[str] = []
+    for para in str(text).split("\n"):
+        cur = ""
+        for word in para.split(" "):
+            cand = f"{cur} {word}" if cur else word
+            if not cur or _text_width_pt([cand], size) <= room:
+                cur = cand
+            else:
+                lines.append(cur)
+                cur = word
+            while _text_width_pt([cur], size) > room and len(cur) > 1:  # one word wider than a line
+                k = len(cur) - 1
+                while k > 1 and _text_width_pt([cur[:k]], size) > room:
+                    k -= 1
+                lines.append(cur[:k])
+                cur = cur[k:]
+        lines.append(cur)
+    return lines
+
+
+def _fit_line(line: str, size: float, room: float) -> str:
+    """``line`` ended with "…" and shortened until it fits ``room`` points."""
+    line = line.rstrip() + "…"
+    while len(line) > 1 and _text_width_pt([line], size) > room:
+        line = line[:-2].rstrip() + "…"
+    return line
+
+
+#: font size (points) of a CCDF's title and verdict
+_CCDF_TITLE_SIZE = 10.0
+
+
+def _ccdf_head(ax, title: str, verdict: str | None) -> str:
+    """The CCDF's title and "verdict: …" line, wrapped to fit the figure's width above the Axes
+    and cut (…) to the lines that fit between the Axes and the figure's top (3 with the fixed
+    margins; the full verdict is in the caption and the report)."""
+    import matplotlib
+
+    size = _CCDF_TITLE_SIZE
+    fig = ax.figure
+    box = ax.get_position()
+    mid = 0.5 * (box.x0 + box.x1)
+    # centred on the Axes: twice the distance to the nearer figure edge, 5 % slack for the
+    # measured advances (within 1 % at 150 dpi, 5 % at 100 dpi), 4 points each side
+    room = (2.0 * min(mid, 1.0 - mid) * fig.get_figwidth() * _PT - 8.0) / 1.05
+    pad = float(matplotlib.rcParams["axes.titlepad"])
+    above = (1.0 - box.y1) * fig.get_figheight() * _PT - pad
+    max_lines = max(1, int(above / (1.2 * size) + 0.02))  # matplotlib's line spacing 1.2
+    lines = _wrap_pt(title, size, room) if title else []
+    verdict_lines = _wrap_pt("verdict: " + str(verdict), size, room) if verdict else []
+    keep_title = max(1, max_lines - (1 if verdict_lines else 0))
+    if len(lines) > keep_title:
+        lines = lines[:keep_title - 1] + [_fit_line(lines[keep_title - 1], size, room)]
+    keep = max(0, max_lines - len(lines))
+    if len(verdict_lines) > keep:
+        verdict_lines = verdict_lines[:keep - 1] + [_fit_line(verdict_lines[keep - 1], size, room)] if keep else []
+    return "\n".join(lines + verdict_lines)
+
+
 def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
               alternative: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
               null_degrees: Any = None, title: str = "", ax=None, xlabel: str = "degree k",
@@ -406,8 +533,11 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
     scaled to the tail's share ``n_tail / n``, the best alternative's fitted CCDF over the
     same range, and the random-pruning null's empirical CCDF in grey.  No power-law line is
     drawn over a tail of fewer than ``min_distinct`` distinct degrees (a note says so), and a
-    sequence with no fit gets a note in the middle (e.g. "too few units").  The ``verdict`` is
-    written on the figure.  Method: Clauset,
+    sequence with no fit gets a note in the middle (e.g. "too few units").  The y range is the
+    data's (down to a third of the smallest share plotted, the layer's or the null's): a steep
+    model curve leaves the plot at its bottom rather than squashing the data.  The ``verdict`` is
+    written under the title, wrapped to the figure's width (at most three lines in all; the full
+    text is in the caption).  Method: Clauset,
     Shalizi & Newman, SIAM Review 51 (2009), fig. 4; model curves as in the module docstring.
 
     Parameters
@@ -450,9 +580,15 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
     fig, ax = _new_figure(ax, margins=_CCDF_MARGINS)
     colors = _palette()
 
+    shares = [float(p.min())] if x.size else []  # the smallest share plotted, of the data and the null
+    lows = [float(x.min())] if x.size else []  # the smallest degree plotted
+    whole = bool(np.allclose(x, np.round(x)))  # integer degrees (not strengths)
     if null_degrees is not None:
         nx_, np_ = empirical_ccdf(_as_values(null_degrees, "null_degrees"))
         if nx_.size:
+            shares.append(float(np_.min()))
+            lows.append(float(nx_.min()))
+            whole = whole and bool(np.allclose(nx_, np.round(nx_)))
             (ln,) = ax.plot(nx_, np_, marker="s", ms=3, ls="none", color="0.6", alpha=0.8,
                             label="random-pruning null", zorder=1)
             ln.set_gid("ccdf-null")
@@ -477,29 +613,18 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         axis.set_minor_locator(_in_view(axis.get_minor_locator()))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("P(K ≥ k)")
-    # tick labels as plain numbers (1, 10, 0.001, 1e-05): no mathtext 10ⁿ to lay out, which was
-    # a third of a CCDF's drawing time; under two decades of degree the minor ticks are labelled
-    # too (2, 5, …), under 20× every one of them
-    from matplotlib.ticker import FuncFormatter
-
-    plain = FuncFormatter(_plain_tick)
-    ax.xaxis.set_major_formatter(plain)
-    ax.yaxis.set_major_formatter(plain)
-    if x.size and x.max() / x.min() < 100:
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: _plain_tick(v) if x.max() / x.min() < 20 else ""))
-    if x.size and x.max() / x.min() < 3:  # within a factor 3 a log axis has 1–3 ticks: place ~6
-        from matplotlib.ticker import MaxNLocator, NullLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_minor_locator(NullLocator())
-    head = title
-    if verdict:
-        head = (title + "\n" if title else "") + "verdict: " + str(verdict)
+    if x.size:
+        # the y range is the data's (the layer's and its null's shares), not the model curves':
+        # a steep fit falls decades below the smallest share 1/n and would squash the data
+        ax.set_ylim(min(shares) / _CCDF_Y_FLOOR, 1.25)  # a share: never above 1
+        _ccdf_x_ticks(ax, min(lows), discrete=whole)
+    _ccdf_y_ticks(ax)
+    head = _ccdf_head(ax, title, verdict)
     if head:
         # y=1.0 is where matplotlib's automatic placement puts it here (x tick labels at the
         # bottom, no y offset text on a log axis); fixed, it skips a tick-label layout pass
         # (a third of the drawing time), same pixels
-        ax.set_title(head, fontsize=10, y=1.0)
+        ax.set_title(head, fontsize=_CCDF_TITLE_SIZE, y=1.0)
     ax.grid(True, which="major", alpha=0.3)
     if x.size == 0:
         note = "no alive units"
@@ -507,13 +632,13 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         ax.text(0.5, 0.5, _wrap(note, 40), transform=ax.transAxes, ha="center", va="center",
                 fontsize=9, color="0.25", gid="ccdf-note",
                 bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
-    if x.size:
-        ax.set_ylim(top=1.25)  # a share: never above 1
-    # under the axes, right (the data fall from the top left; the legend sits bottom left)
+    # under the axes, right (outside the plot, where no data or legend can be)
     ax.text(1.0, -0.07, f"dead units: {n_dead} (excluded)", transform=ax.transAxes,
             ha="right", va="top", fontsize=8, color="0.3", gid="dead-count")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower left", fontsize=7.5, framealpha=0.85)
+        # where it hides the fewest points and curves: with the y range the data's, the lower left
+        # (the usual empty corner of a falling CCDF) holds the null's or the data's lowest points
+        ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
     return fig
 
 
@@ -668,6 +793,11 @@ def _draw_fits(ax, arr: np.ndarray, fit: Mapping[str, Any], alternative, colors,
 
 #: points per inch
 _PT = 72.0
+
+#: legend entry of an α that stopped at the fit's bound (α summary, depth figure): drawn as a
+#: triangle at the top of the plot, not as a point
+_BOUND_LABEL = "α at the fit's bound (≥ 100): marked ▲ at the top, no measured exponent"
+_BOUND_SHORT = "α at the fit's bound (≥ 100), marked ▲ at the top"
 
 
 def _text_width_pt(texts: Sequence[str], size: float) -> float:
@@ -888,7 +1018,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
     if bool((np.isnan(a) & ~bound).any() or (np.isnan(na) & ~nbound).any()):
         legend_labels.append("'no fit' (below the dashed line): not fitted")
     if bound.any() or nbound.any():
-        legend_labels.append("α at the fit's bound (≥ 100): no measured exponent, not plotted")
+        legend_labels.append(_BOUND_LABEL)
     legend_labels += [pruned_label, null_label]
     own = ax is None
     ncol = 1  # legend columns: one, right of the plot; a row above a many-row plot (as wide as the rows)
@@ -970,7 +1100,7 @@ def plot_alpha_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "", ax
         xb = np.concatenate([(pos - off)[bound], (pos + off)[nbound]])
         cb = [colors[0]] * int(bound.sum()) + [colors[1]] * int(nbound.sum())
         ax.scatter(xb, np.full(xb.size, 0.975), transform=trans, marker="^", s=40, clip_on=False, zorder=4,
-                   c=cb, gid="alpha-at-bound", label="α at the fit's bound (≥ 100): no measured exponent, not plotted")
+                   c=cb, gid="alpha-at-bound", label=_BOUND_LABEL)
         for xi, color in zip(xb, cb):
             ax.text(xi, 0.945, "α ≥ 100 (bound)", transform=trans, rotation=90, ha="center", va="top",
                     fontsize=7, color=color, gid="at-bound")
@@ -1108,7 +1238,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
     group_names = {"attention": "attention (q, k, v, o)", "mlp": "MLP (up, down; gate if any)"}
     legend_labels = (["scale-free range 2 ≤ α ≤ 3"] + [f"{group_names[g]}: median α" for g in groups]
                      + [f"{group_names[g]}: α ± 95 % CI per projection" for g in groups]
-                     + [f"{group_names[g]}: α at the fit's bound (≥ 100), not plotted" for g in bound_groups])
+                     + [f"{group_names[g]}: {_BOUND_SHORT}" for g in bound_groups])
     right = max(_legend_width_pt(legend_labels, 8), _legend_width_pt(labels, 8) if labels else 0.0,
                 1.05 * _text_width_pt(["verdict"], 10) + 8.0) + 10.0
     col_in = min(9.0, max(2.6, 0.3 * len(depths) + 0.8))  # inches of one column's plot
@@ -1142,7 +1272,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
             for b in rows:
                 flags = list(b.get("at_bound") or ())
                 for i, (a, sg) in enumerate(zip(b.get("alphas") or (), b.get("sigmas") or ())):
-                    if i < len(flags) and flags[i]:  # the fit's bound, not a measured alpha: marked, not plotted
+                    if i < len(flags) and flags[i]:  # the fit's bound, not a measured alpha: a triangle, no point
                         xb.append(int(b["depth"]) + st["off"])
                         continue
                     xs.append(int(b["depth"]) + st["off"])
@@ -1151,7 +1281,7 @@ def plot_depth(blocks: Sequence[Mapping[str, Any]], *, title: str = ""):
             if xb:
                 ax.scatter(xb, np.full(len(xb), 0.97), transform=ax.get_xaxis_transform(), marker="^", s=30,
                            color=color, clip_on=False, zorder=4, gid=f"alpha-at-bound-{g}-{kind}",
-                           label=f"{st['name']}: α at the fit's bound (≥ 100), not plotted")
+                           label=f"{st['name']}: {_BOUND_SHORT}")
             if xs:
                 eb = ax.errorbar(xs, ys, yerr=np.nan_to_num(np.array(es), nan=0.0), fmt=st["marker"], ms=4,
                                  capsize=2, lw=0.8, alpha=0.6, color=color, mfc="white", zorder=3,
@@ -1632,8 +1762,9 @@ def figure_jobs(res, out: str | os.PathLike, *, name: str | None = None) -> list
             "(filled circles) beside its random-pruning null (open squares); the shaded band is the "
             "scale-free range 2 ≤ α ≤ 3; 'no fit' marks sequences that could not be fitted; the "
             "verdict is under each layer name."
-            + (" A triangle at the top marks an α that stopped at the fit's bound (≥ 100: no measured "
-               "exponent, not plotted)." if any(r["hit_bound"] or r["null_hit_bound"] for r in rows) else ""),
+            + (" A triangle ▲ at the top marks an α that stopped at the fit's bound (≥ 100): no measured "
+               "exponent, so no point or error bar for it."
+               if any(r["hit_bound"] or r["null_hit_bound"] for r in rows) else ""),
             "alpha",
             dict(rows=rows, title=f"{stem}: exponent α per layer, pruned vs random-pruning null")))
     from ..analysis import block_summary
