@@ -63,8 +63,11 @@ def test_plot_ccdf_line_data_and_dead_count():
     np.testing.assert_allclose(data.get_ydata(), pr)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_title() == "fc1 in"
-    dead = [t.get_text() for t in ax.texts if t.get_gid() == "dead-count"]
-    assert dead == ["dead units: 2 (excluded)"]
+    assert data.get_label() == "data (2 dead units left out)"  # the count in the legend, not under the axes
+    assert not [t for t in ax.texts if "dead" in t.get_text()]
+    one = lines_by_gid(plot.plot_ccdf([0, 1, 2, 2]))["ccdf-data"].get_label()
+    none = lines_by_gid(plot.plot_ccdf([1, 2, 2]))["ccdf-data"].get_label()
+    assert (one, none) == ("data (1 dead unit left out)", "data")
 
 
 def test_plot_ccdf_null_is_grey_and_correct():
@@ -371,7 +374,7 @@ def test_plot_ccdf_reads_values_attribute():
 
     fig = plot.plot_ccdf(Seq())
     np.testing.assert_allclose(lines_by_gid(fig)["ccdf-data"].get_ydata(), [1.0, 1 / 3])
-    assert any(t.get_text() == "dead units: 3 (excluded)" for t in fig.axes[0].texts)
+    assert lines_by_gid(fig)["ccdf-data"].get_label() == "data (3 dead units left out)"
 
 
 def test_import_is_lazy():

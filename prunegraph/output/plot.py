@@ -528,8 +528,8 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
               verdict: str | None = None, min_distinct: int = MIN_DISTINCT):
     """Log-log complementary CDF of a degree sequence with its fitted power law.
 
-    Draws the empirical ``P(X >= x)`` of the alive units (zeros excluded; their count is
-    written under the axes, right), the fitted power law over ``[xmin, xmax or max]``
+    Draws the empirical ``P(X >= x)`` of the alive units (zeros excluded; their count is in
+    the data's legend entry), the fitted power law over ``[xmin, xmax or max]``
     scaled to the tail's share ``n_tail / n``, the best alternative's fitted CCDF over the
     same range, and the random-pruning null's empirical CCDF in grey.  No power-law line is
     drawn over a tail of fewer than ``min_distinct`` distinct degrees (a note says so), and a
@@ -594,7 +594,11 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
             ln.set_gid("ccdf-null")
 
     if x.size:
-        (ld,) = ax.plot(x, p, marker="o", ms=4, ls="none", color=colors[0], label="data", zorder=3)
+        # the dead units' count in the data's legend entry: text under the axes collided with the
+        # tick labels and the axis label in small panels (notebook 01's grids)
+        (ld,) = ax.plot(x, p, marker="o", ms=4, ls="none", color=colors[0], zorder=3,
+                        label=f"data ({fmt_int(n_dead)} dead unit{'' if n_dead == 1 else 's'} left out)" if n_dead
+                        else "data")
         ld.set_gid("ccdf-data")
 
     note = None
@@ -627,14 +631,11 @@ def plot_ccdf(degrees: Any, *, fit: Mapping[str, Any] | None = None,
         ax.set_title(head, fontsize=_CCDF_TITLE_SIZE, y=1.0)
     ax.grid(True, which="major", alpha=0.3)
     if x.size == 0:
-        note = "no alive units"
+        note = f"no alive units ({fmt_int(n_dead)} dead)" if n_dead else "no units"
     if note:
         ax.text(0.5, 0.5, _wrap(note, 40), transform=ax.transAxes, ha="center", va="center",
                 fontsize=9, color="0.25", gid="ccdf-note",
                 bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
-    # under the axes, right (outside the plot, where no data or legend can be)
-    ax.text(1.0, -0.07, f"dead units: {n_dead} (excluded)", transform=ax.transAxes,
-            ha="right", va="top", fontsize=8, color="0.3", gid="dead-count")
     if ax.get_legend_handles_labels()[0]:
         # where it hides the fewest points and curves: with the y range the data's, the lower left
         # (the usual empty corner of a falling CCDF) holds the null's or the data's lowest points
