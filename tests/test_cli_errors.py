@@ -240,3 +240,19 @@ def test_bad_task_names_the_flag(capsys):
     code = main(["graph", str(REF / "lenet300_digits_imp.safetensors"), "--task", "-1"])
     err = capsys.readouterr().err
     assert code == 2 and "--task -1: must be an integer >= 0" in err, err
+
+
+@pytest.mark.parametrize("flag", ["--graphml", "--edgelist", "--json"])
+def test_graph_checks_its_outputs_before_loading(flag, tmp_path, capsys, monkeypatch):
+    """prunegraph graph refuses an unwritable output before it reads the checkpoint."""
+    import prunegraph.loading
+
+    def no_load(*a, **k):
+        raise AssertionError("loaded before the output path was checked")
+
+    monkeypatch.setattr(prunegraph.loading, "load", no_load)
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    assert main(["graph", str(REF / "lenet300_digits_imp.safetensors"), flag, str(blocked / "g.out")]) == 1
+    err = capsys.readouterr().err
+    assert f"{flag} {blocked / 'g.out'}: cannot write there" in err and "Traceback" not in err, err

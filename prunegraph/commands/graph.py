@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     from ..loading import load
 
     shape = _parse_shape(args.input_shape)
+    for flag, path in (("--graphml", args.graphml), ("--edgelist", args.edgelist), ("--json", args.json)):
+        if path:  # before the checkpoint is loaded: a bad output path costs nothing
+            _io.check_writable(path, flag=flag)
     if args.source is None:
         if args.model is not None or args.task is not None:
             raise UsageError("--model and --task need a SOURCE checkpoint")

@@ -293,7 +293,8 @@ def gamma_for_family(family: str, parameters: dict | None = None) -> float | Non
     power law / lognormal → 1 (growth ∝ k + A shifts ln k, keeping α resp. σ); exponential,
     Poisson, binomial → 0 (uniform growth shifts k, keeping the exponential rate; sums of
     binomial draws stay binomial); stretched exponential :math:`e^{-\\lambda k^{\\beta}}` →
-    1 − β (Krapivsky, Redner & Leyvraz 2000); truncated power law → None (fit γ).
+    1 − β (Krapivsky, Redner & Leyvraz 2000); power law with exponential cut-off
+    (``truncated_power_law``) → None (fit γ).
 
     Examples
     --------
