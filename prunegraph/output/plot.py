@@ -1795,9 +1795,15 @@ def _fresh_fonts_after_fork() -> None:
     cached = getattr(font_manager, "_get_font", None)  # private: guard against its removal
     if cached is not None and hasattr(cached, "cache_clear"):
         cached.cache_clear()
+    _forget_drawn_text()  # the layouts' glyph lists hold the parent's font objects
+
+
+def _forget_drawn_text() -> None:
+    """Drop what this process kept from drawing text (shared renderers with their measured
+    extents, the reused CCDF Axes, the text layouts): after a fork, or once the fonts changed."""
     _RENDERERS.clear()
     _REUSED.clear()
-    _LAYOUTS.clear()  # its glyph lists hold the parent's font objects
+    _LAYOUTS.clear()
 
 
 #: Agg renderers shared by the figures :func:`render_job` draws, by (width, height, dpi)
@@ -1828,6 +1834,8 @@ def _font_rc_changed() -> bool:
     changed = bool(_FONT_RC_SEEN) and _FONT_RC_SEEN[0] != now
     _FONT_RC_SEEN[:] = [now]
     return changed
+
+
 _RENDERER_CLASS: list = []  # the class _renderer_class built, once per process
 
 
@@ -1986,9 +1994,7 @@ def render_job(job: FigureJob, formats: Sequence[str] = ("png",)) -> list[Path]:
     import matplotlib
 
     if _font_rc_changed():  # text measured or laid out with other fonts: start afresh
-        _LAYOUTS.clear()
-        _RENDERERS.clear()
-        _REUSED.clear()
+        _forget_drawn_text()
     with warnings.catch_warnings(), matplotlib.rc_context(RENDER_RC):
         # constrained layout cannot always fit long legends; the figure is still complete
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
