@@ -256,3 +256,14 @@ def test_graph_checks_its_outputs_before_loading(flag, tmp_path, capsys, monkeyp
     assert main(["graph", str(REF / "lenet300_digits_imp.safetensors"), flag, str(blocked / "g.out")]) == 1
     err = capsys.readouterr().err
     assert f"{flag} {blocked / 'g.out'}: cannot write there" in err and "Traceback" not in err, err
+
+
+def test_refused_json_path_makes_no_out_folder(tmp_path, capsys):
+    """A --json that cannot be written is refused before the figure folder is made."""
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    out = tmp_path / "figs"
+    code = main(["fit", str(REF / "lenet300_digits_imp.safetensors"), "--json", str(blocked / "r.json"),
+                 "--out", str(out), "--bootstrap", "0", "-q"])
+    assert code == 1 and "--json" in capsys.readouterr().err
+    assert not out.exists()

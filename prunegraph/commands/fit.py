@@ -215,14 +215,15 @@ def _check_outputs(args) -> None:
     a bad one is one line now rather than after all the fitting."""
     from .._io import check_writable
 
+    # the single files first: a refused --json/--csv leaves no --out folder made for nothing
+    for flag, path in (("--json", args.json), ("--csv", args.csv)):
+        if path is not None and path != "-":
+            check_writable(path, flag=flag)
     if args.figures or args.report:  # the folder figures and the report go to
         check_writable(args.out, flag="--out", folder=True,
                        fix="give a writable folder" + (", or --no-figures" if args.figures else ""))
     if args.report:
         check_writable(args.out / "report.html", flag="--report", fix="give a writable --out folder")
-    for flag, path in (("--json", args.json), ("--csv", args.csv)):
-        if path is not None and path != "-":
-            check_writable(path, flag=flag)
 
 
 def run(args) -> int:
